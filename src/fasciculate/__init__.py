@@ -1,0 +1,87 @@
+"""fasciculate: clinical decision support for muscle twitching (fasciculation) around the knee.
+
+Decision support for a healthcare professional, not a diagnosis. :func:`assess` takes a
+structured :class:`Presentation` and returns an :class:`Assessment`: a referral urgency from a
+cited rule table, every fired rule with the facts behind it, and the open questions that could
+still raise it.
+"""
+
+from fasciculate._assess import assess
+from fasciculate._assessment import (
+    Assessment,
+    FactUsed,
+    FiredRule,
+    KnowledgeBaseStamp,
+    OpenQuestion,
+    SourceRef,
+)
+from fasciculate._errors import (
+    FasciculateError,
+    InvalidBundle,
+    InvalidPresentation,
+    KnowledgeBaseError,
+    Problem,
+)
+from fasciculate._presentation import (
+    Coding,
+    Examination,
+    Exposures,
+    Finding,
+    LabResult,
+    Medication,
+    Patient,
+    Presentation,
+    Twitching,
+)
+from fasciculate._validation import parse_presentation
+from fasciculate._vocab import (
+    Analyte,
+    Course,
+    Frequency,
+    Level,
+    MedicationClass,
+    Reflex,
+    Region,
+    Sex,
+    Side,
+    Strength,
+    TriState,
+    Urgency,
+)
+
+__all__ = [
+    "Analyte",
+    "Assessment",
+    "Coding",
+    "Course",
+    "Examination",
+    "Exposures",
+    "FactUsed",
+    "FasciculateError",
+    "Finding",
+    "FiredRule",
+    "Frequency",
+    "InvalidBundle",
+    "InvalidPresentation",
+    "KnowledgeBaseError",
+    "KnowledgeBaseStamp",
+    "LabResult",
+    "Level",
+    "Medication",
+    "MedicationClass",
+    "OpenQuestion",
+    "Patient",
+    "Presentation",
+    "Problem",
+    "Reflex",
+    "Region",
+    "Sex",
+    "Side",
+    "SourceRef",
+    "Strength",
+    "TriState",
+    "Twitching",
+    "Urgency",
+    "assess",
+    "parse_presentation",
+]

@@ -1,0 +1,7 @@
+"""``python -m fasciculate``: the command line."""
+
+import sys
+
+from fasciculate.cli import main
+
+sys.exit(main())

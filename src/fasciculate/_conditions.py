@@ -1,0 +1,274 @@
+"""The condition language of the rule table.
+
+A condition is a small monotone formula::
+
+    condition  := term ("|" term)*
+    term       := factor ("&" factor)*
+    factor     := "(" condition ")" | FACT | QUANTITY OP VALUE
+    OP         := ">=" | ">" | "<=" | "<"
+    VALUE      := NUMBER | "@" NAME ("." NAME)*
+
+There is no negation, so every formula is monotone: making any fact "more present" can never turn
+a holding condition into a failing one. Formulas are evaluated in Kleene's three-valued logic on the
+levels absent 0 < unknown 1 < present 2, where ``&`` is ``min`` and ``|`` is ``max``.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Iterator, Mapping
+from typing import Literal
+
+import attrs
+
+from fasciculate._errors import KnowledgeBaseError
+
+Op = Literal[">=", ">", "<=", "<"]
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
+@attrs.frozen
+class FactAtom:
+    """A yes/no fact, true when present."""
+
+    name: str
+
+    def render(self) -> str:
+        """The fact's name."""
+        return self.name
+
+
+@attrs.frozen
+class CompareAtom:
+    """A quantity compared with a threshold, e.g. ``duration_days >= 14``.
+
+    Attributes:
+        quantity: The quantity's id.
+        op: The comparison.
+        threshold: The threshold value, in the quantity's unit.
+        ref: Where the threshold came from (``persistent_days``, ``potassium.critical_low``), or
+            ``None`` for a literal number.
+    """
+
+    quantity: str
+    op: Op
+    threshold: float
+    ref: str | None = None
+
+    def holds(self, value: float) -> bool:
+        """Whether *value* meets the comparison."""
+        return _COMPARE[self.op](value, self.threshold)
+
+    def render(self) -> str:
+        """The comparison as written, with the resolved threshold."""
+        shown = f"{self.threshold:g}"
+        named = f" ({self.ref})" if self.ref else ""
+        return f"{self.quantity} {self.op} {shown}{named}"
+
+
+Atom = FactAtom | CompareAtom
+
+
+@attrs.frozen
+class All:
+    """Holds when every part holds (Kleene ``min``)."""
+
+    parts: tuple[Condition, ...]
+
+    def render(self) -> str:
+        """The parts joined by ``&``."""
+        return " & ".join(_render_part(part) for part in self.parts)
+
+
+@attrs.frozen
+class Any_:  # noqa: N801 - ``Any`` would shadow typing.Any for readers
+    """Holds when any part holds (Kleene ``max``)."""
+
+    parts: tuple[Condition, ...]
+
+    def render(self) -> str:
+        """The parts joined by ``|``."""
+        return " | ".join(_render_part(part) for part in self.parts)
+
+
+Condition = FactAtom | CompareAtom | All | Any_
+
+
+def _render_part(part: Condition) -> str:
+    text = part.render()
+    return f"({text})" if isinstance(part, Any_) else text
+
+
+def atoms(condition: Condition) -> Iterator[Atom]:
+    """Every atom of *condition*, left to right (repeats included)."""
+    if isinstance(condition, FactAtom | CompareAtom):
+        yield condition
+    else:
+        for part in condition.parts:
+            yield from atoms(part)
+
+
+def evaluate(condition: Condition, level: Callable[[Atom], int]) -> int:
+    """The Kleene level of *condition*, given the *level* of each atom."""
+    if isinstance(condition, FactAtom | CompareAtom):
+        return level(condition)
+    values = (evaluate(part, level) for part in condition.parts)
+    return min(values) if isinstance(condition, All) else max(values)
+
+
+def compile_condition(
+    condition: Condition, index: Mapping[Atom, int]
+) -> Callable[[list[int]], int]:
+    """Compile *condition* into a function of the atom levels, indexed by *index*.
+
+    The generated code is built from the parsed tree (never from input text) and is equivalent to
+    :func:`evaluate`; it exists because assessments run in tight batch loops.
+    """
+    source = f"lambda v: {_python(condition, index)}"
+    function: Callable[[list[int]], int] = eval(source, {"min": min, "max": max})  # noqa: S307
+    return function
+
+
+def _python(condition: Condition, index: Mapping[Atom, int]) -> str:
+    if isinstance(condition, FactAtom | CompareAtom):
+        return f"v[{index[condition]}]"
+    inner = ", ".join(_python(part, index) for part in condition.parts)
+    return f"{'min' if isinstance(condition, All) else 'max'}({inner})"
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<ref>@[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)"
+    r"|(?P<name>[a-z_][a-z0-9_]*)|(?P<op>>=|<=|>|<)|(?P<punct>[&|()]))"
+)
+
+
+@attrs.frozen
+class Quantity:
+    """What the parser needs to know about a quantity: which direction is clinically worse."""
+
+    id: str
+    worse: Literal["higher", "lower"]
+
+
+def parse(
+    text: str,
+    *,
+    facts: frozenset[str],
+    quantities: Mapping[str, Quantity],
+    thresholds: Mapping[str, float],
+) -> Condition:
+    """Parse *text* into a condition, checking every name against the knowledge base.
+
+    Raises:
+        KnowledgeBaseError: On a syntax error, an unknown fact, quantity or threshold, or a
+            comparison against the quantity's worse direction (which would break monotonicity).
+    """
+    return _Parser(text, facts, quantities, thresholds).parse()
+
+
+class _Parser:
+    def __init__(
+        self,
+        text: str,
+        facts: frozenset[str],
+        quantities: Mapping[str, Quantity],
+        thresholds: Mapping[str, float],
+    ) -> None:
+        self.text = text
+        self.facts = facts
+        self.quantities = quantities
+        self.thresholds = thresholds
+        self.tokens = self._tokenize(text)
+        self.pos = 0
+
+    def _fail(self, message: str) -> KnowledgeBaseError:
+        return KnowledgeBaseError(f"condition {self.text!r}: {message}")
+
+    def _tokenize(self, text: str) -> list[tuple[str, str]]:
+        tokens: list[tuple[str, str]] = []
+        pos = 0
+        while pos < len(text.rstrip()):
+            match = _TOKEN.match(text, pos)
+            if match is None or match.end() == pos:
+                raise self._fail(f"cannot read {text[pos:]!r}")
+            kind = match.lastgroup or ""
+            tokens.append((kind, match.group(kind)))
+            pos = match.end()
+        return tokens
+
+    def _peek(self) -> tuple[str, str] | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def _take(self) -> tuple[str, str]:
+        token = self._peek()
+        if token is None:
+            raise self._fail("ends too early")
+        self.pos += 1
+        return token
+
+    def parse(self) -> Condition:
+        condition = self._condition()
+        if self._peek() is not None:
+            raise self._fail(f"unexpected {self._peek()!r}")
+        return condition
+
+    def _condition(self) -> Condition:
+        parts = [self._term()]
+        while self._peek() == ("punct", "|"):
+            self._take()
+            parts.append(self._term())
+        return parts[0] if len(parts) == 1 else Any_(tuple(parts))
+
+    def _term(self) -> Condition:
+        parts = [self._factor()]
+        while self._peek() == ("punct", "&"):
+            self._take()
+            parts.append(self._factor())
+        return parts[0] if len(parts) == 1 else All(tuple(parts))
+
+    def _factor(self) -> Condition:
+        kind, value = self._take()
+        if (kind, value) == ("punct", "("):
+            inner = self._condition()
+            if self._take() != ("punct", ")"):
+                raise self._fail("missing ')'")
+            return inner
+        if kind != "name":
+            raise self._fail(f"expected a fact or quantity, found {value!r}")
+        if self._peek() is not None and self._peek()[0] == "op":  # type: ignore[index]
+            return self._comparison(value)
+        if value not in self.facts:
+            raise self._fail(f"unknown fact {value!r}")
+        return FactAtom(value)
+
+    def _comparison(self, name: str) -> CompareAtom:
+        quantity = self.quantities.get(name)
+        if quantity is None:
+            raise self._fail(f"unknown quantity {name!r}")
+        _, op = self._take()
+        kind, value = self._take()
+        if kind == "num":
+            threshold, ref = float(value), None
+        elif kind == "ref":
+            ref = value[1:]
+            if ref not in self.thresholds:
+                raise self._fail(f"unknown threshold {value!r}")
+            threshold = self.thresholds[ref]
+        else:
+            raise self._fail(f"expected a number or @threshold after {op!r}")
+        upward = op in {">=", ">"}
+        if upward != (quantity.worse == "higher"):
+            raise self._fail(
+                f"{name} is worse when {quantity.worse}; comparing it with {op!r} would let a "
+                "worse value lower urgency"
+            )
+        return CompareAtom(name, op, threshold, ref)  # type: ignore[arg-type]

@@ -1,0 +1,215 @@
+"""Frozen facts: a validated presentation, read once into the form the evaluators use.
+
+Yes/no facts are held as Kleene levels (absent 0, unknown 1, present 2) and every fact remembers
+the input field it came from, so each cited fact can be traced back to what the caller sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import attrs
+
+from fasciculate._kb import KnowledgeBase, knowledge_base
+from fasciculate._presentation import Examination, Exposures, Presentation, Twitching
+from fasciculate._vocab import (
+    BODY_REGION,
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    Analyte,
+    Course,
+    Level,
+    MedicationClass,
+    Reflex,
+    Region,
+    Sex,
+    Side,
+    Strength,
+    TriState,
+)
+
+
+@attrs.frozen
+class LabFact:
+    """One laboratory result in the analyte's canonical unit."""
+
+    analyte: Analyte
+    value: float
+    unit: str
+    reported: str
+    path: str
+
+
+@attrs.frozen
+class MedicationFact:
+    """One medication, with its class when known."""
+
+    name: str | None
+    drug_class: MedicationClass | None
+    code: str | None
+    path: str
+
+
+@attrs.frozen
+class Facts:
+    """Everything the evaluators know about one presentation.
+
+    Attributes:
+        levels: Kleene level of every yes/no fact of the knowledge base.
+        quantities: Value of every quantity (``None`` when not given or not measured).
+        origin: For each fact or quantity that was given, the input path it came from.
+    """
+
+    levels: Mapping[str, int]
+    quantities: Mapping[str, float | None]
+    origin: Mapping[str, str]
+    age: int | None
+    sex: Sex | None
+    regions: frozenset[Region]
+    side: Side | None
+    course: Course | None
+    caffeine_mg_per_day: float | None
+    sleep_hours: float | None
+    stress: Level | None
+    medications: tuple[MedicationFact, ...]
+    labs: tuple[LabFact, ...]
+
+
+_REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, Reflex.REDUCED: FALSE}
+
+
+def _tri(value: TriState) -> int:
+    return value.level
+
+
+class _Levels:
+    """Kleene levels being collected, each with the input path it came from."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.levels = dict.fromkeys(kb.facts, UNKNOWN)
+        self.origin: dict[str, str] = {}
+
+    def put(self, fact: str, level: int, path: str) -> None:
+        # Two sources for one fact combine towards safety: the more present answer wins.
+        if fact not in self.origin or level > self.levels[fact]:
+            self.levels[fact] = level
+            self.origin[fact] = path
+
+    def twitching(self, twitching: Twitching) -> None:
+        if Region.TONGUE in twitching.regions:
+            self.put("tongue_twitching", TRUE, "twitching.regions")
+        if twitching.course is not None:
+            worse, better = (
+                twitching.course is Course.WORSENING,
+                twitching.course is Course.IMPROVING,
+            )
+            self.put("worsening", TRUE if worse else FALSE, "twitching.course")
+            self.put("improving", TRUE if better else FALSE, "twitching.course")
+        self.put("at_rest", _tri(twitching.at_rest), "twitching.at_rest")
+        self.put("after_exercise", _tri(twitching.after_exercise), "twitching.after_exercise")
+
+    def examination(self, exam: Examination) -> None:
+        if exam.strength is not None:
+            weak = TRUE if exam.strength is Strength.REDUCED else FALSE
+            self.put("exam_weakness", weak, "examination.strength")
+        reflexes = {"knee": exam.knee_reflex, "ankle": exam.ankle_reflex}
+        for name, reflex in reflexes.items():
+            if reflex is not None:
+                path = f"examination.{name}_reflex"
+                self.put("brisk_reflexes", _REFLEX_LEVEL[reflex], path)
+                self.put(
+                    f"reduced_{name}_reflex", TRUE if reflex is Reflex.REDUCED else FALSE, path
+                )
+        if None in reflexes.values() and self.levels["brisk_reflexes"] == FALSE:
+            # One reflex normal and the other not examined: brisk reflexes are still possible.
+            self.levels["brisk_reflexes"] = UNKNOWN
+        self.put("babinski", _tri(exam.babinski), "examination.babinski")
+        self.put("exam_wasting", _tri(exam.wasting), "examination.wasting")
+        self.put("exam_sensory_loss", _tri(exam.sensory_loss), "examination.sensory_loss")
+        self.put(
+            "anal_sphincter_laxity",
+            _tri(exam.anal_sphincter_laxity),
+            "examination.anal_sphincter_laxity",
+        )
+
+    def exposures(self, exposures: Exposures) -> None:
+        self.put(
+            "strenuous_exercise",
+            _tri(exposures.strenuous_exercise_48h),
+            "exposures.strenuous_exercise_48h",
+        )
+        self.put("dehydration", _tri(exposures.dehydration), "exposures.dehydration")
+        self.put("nicotine", _tri(exposures.nicotine), "exposures.nicotine")
+
+
+def _quantities(
+    presentation: Presentation, labs: tuple[LabFact, ...], kb: KnowledgeBase, origin: dict[str, str]
+) -> dict[str, float | None]:
+    quantities: dict[str, float | None] = dict.fromkeys(kb.quantities)
+    twitching = presentation.twitching
+    duration = presentation.duration_days
+    if duration is not None:
+        quantities["duration_days"] = duration
+        given = twitching.onset_date is None
+        origin["duration_days"] = "twitching.duration_days" if given else "twitching.onset_date"
+    if twitching.regions:
+        quantities["region_count"] = float(len({BODY_REGION[r] for r in twitching.regions}))
+        origin["region_count"] = "twitching.regions"
+    for lab in labs:
+        for end, better in (("lowest", min), ("highest", max)):
+            key = f"{lab.analyte}_{end}"
+            current = quantities[key]
+            if current is None or better(current, lab.value) != current:
+                quantities[key] = lab.value
+                origin[key] = lab.path
+    return quantities
+
+
+def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> Facts:
+    """Read *presentation* into :class:`Facts` (the only place the input models are read)."""
+    kb = kb or knowledge_base()
+    collected = _Levels(kb)
+    for finding, answer in presentation.findings.items():
+        collected.put(str(finding), _tri(answer), f"findings.{finding}")
+    collected.twitching(presentation.twitching)
+    collected.examination(presentation.examination)
+    collected.exposures(presentation.exposures)
+
+    labs = tuple(
+        LabFact(
+            analyte=result.analyte,
+            value=result.si_value,
+            unit=kb.labs[result.analyte].unit,
+            reported=f"{result.value:g} {result.unit}",
+            path=f"labs.{index}",
+        )
+        for index, result in enumerate(presentation.labs)
+    )
+    origin = collected.origin
+    quantities = _quantities(presentation, labs, kb, origin)
+    medications = tuple(
+        MedicationFact(
+            name=medication.name,
+            drug_class=medication.drug_class,
+            code=None if medication.code is None else medication.code.code,
+            path=f"medications.{index}",
+        )
+        for index, medication in enumerate(presentation.medications)
+    )
+    twitching, exposures = presentation.twitching, presentation.exposures
+    return Facts(
+        levels=collected.levels,
+        quantities=quantities,
+        origin=origin,
+        age=presentation.patient.age,
+        sex=presentation.patient.sex,
+        regions=frozenset(twitching.regions),
+        side=twitching.side,
+        course=twitching.course,
+        caffeine_mg_per_day=exposures.caffeine_mg_per_day,
+        sleep_hours=exposures.sleep_hours,
+        stress=exposures.stress,
+        medications=medications,
+        labs=labs,
+    )

@@ -1,0 +1,226 @@
+"""The input models: what a caller sends to describe a presentation.
+
+These pydantic models are the boundary. They forbid unknown fields, convert every laboratory value
+to its canonical SI unit (rejecting units they do not know), and produce the JSON Schema of the
+input. The core never sees them: :func:`fasciculate._facts.facts_from` turns a validated
+presentation into frozen facts once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+
+from fasciculate._kb import knowledge_base
+from fasciculate._vocab import (
+    Analyte,
+    Course,
+    Frequency,
+    Level,
+    MedicationClass,
+    Reflex,
+    Region,
+    Sex,
+    Side,
+    Strength,
+    TriState,
+)
+
+#: Every finding a presentation can report, generated from the knowledge base's fact table
+#: (``kb/facts.toml``, kind ``finding``) so that the vocabulary is written once.
+Finding = enum.StrEnum(  # type: ignore[misc]
+    "Finding",
+    [
+        (fact.id.upper(), fact.id)
+        for fact in knowledge_base().facts.values()
+        if fact.kind == "finding"
+    ],
+)
+Finding.__doc__ = "A symptom, sign or history item, answered present / absent / unknown."
+Finding.__module__ = "fasciculate"
+
+_UNKNOWN = TriState.UNKNOWN
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class Patient(_Model):
+    """Who the patient is."""
+
+    age: Annotated[int | None, Field(ge=0, le=120, description="Age in whole years.")] = None
+    sex: Sex | None = None
+
+
+class Twitching(_Model):
+    """The twitching itself."""
+
+    regions: list[Region] = Field(
+        default_factory=list,
+        description="Every body region where twitching is felt. Empty means not yet asked.",
+        max_length=len(Region),
+    )
+    side: Side | None = None
+    duration_days: Annotated[
+        float | None,
+        Field(ge=0, le=36500, description="How long the twitching has gone on, in days."),
+    ] = None
+    onset_date: dt.date | None = Field(
+        default=None,
+        description="When the twitching began; needs `assessed_on` to give a duration.",
+    )
+    course: Course | None = None
+    frequency: Frequency | None = None
+    at_rest: TriState = Field(default=_UNKNOWN, description="Twitching occurs at rest.")
+    after_exercise: TriState = Field(default=_UNKNOWN, description="Twitching follows exercise.")
+
+
+class Examination(_Model):
+    """What the clinician found on examination."""
+
+    strength: Strength | None = Field(default=None, description="Power of the affected limb.")
+    knee_reflex: Reflex | None = None
+    ankle_reflex: Reflex | None = None
+    babinski: TriState = Field(default=_UNKNOWN, description="Extensor plantar response.")
+    wasting: TriState = Field(default=_UNKNOWN, description="Muscle wasting seen.")
+    sensory_loss: TriState = Field(default=_UNKNOWN, description="Sensory loss found.")
+    anal_sphincter_laxity: TriState = _UNKNOWN
+
+
+class Exposures(_Model):
+    """Everyday exposures that can trigger twitching."""
+
+    caffeine_mg_per_day: Annotated[
+        float | None, Field(ge=0, le=5000, description="Habitual caffeine intake, mg per day.")
+    ] = None
+    sleep_hours: Annotated[
+        float | None, Field(ge=0, le=24, description="Usual sleep per night, hours.")
+    ] = None
+    stress: Level | None = Field(default=None, description="Self-rated stress or anxiety.")
+    strenuous_exercise_48h: TriState = Field(
+        default=_UNKNOWN, description="Strenuous exercise in the last 48 hours."
+    )
+    dehydration: TriState = _UNKNOWN
+    nicotine: TriState = _UNKNOWN
+
+
+class Coding(_Model):
+    """A code from a terminology (RxNorm, ATC, SNOMED CT, ...)."""
+
+    system: Annotated[str, Field(min_length=1, description="The code system's URI.")]
+    code: Annotated[str, Field(min_length=1)]
+    display: str | None = None
+
+
+class Medication(_Model):
+    """A medication the patient takes: by class, by name, by code, or any mix."""
+
+    name: Annotated[str | None, Field(min_length=1, max_length=200)] = None
+    drug_class: MedicationClass | None = None
+    code: Coding | None = None
+
+    @model_validator(mode="after")
+    def _something_given(self) -> Self:
+        if self.name is None and self.drug_class is None and self.code is None:
+            raise ValueError("give at least one of name, drug_class or code")
+        return self
+
+
+class LabResult(_Model):
+    """One laboratory result, in the unit the laboratory reported.
+
+    The value is converted to the analyte's canonical SI unit (:attr:`si_value`). A unit the
+    knowledge base does not list for the analyte is an error, never a guess.
+    """
+
+    analyte: Analyte
+    unit: Annotated[str, Field(min_length=1, description="UCUM unit, e.g. mmol/L or mg/dL.")]
+    value: Annotated[float, Field(ge=0, description="The result as reported, in `unit`.")]
+
+    @field_validator("unit")
+    @classmethod
+    def _known_unit(cls, unit: str, info: ValidationInfo) -> str:
+        analyte = info.data.get("analyte")
+        if analyte is None:
+            return unit
+        lab = knowledge_base().labs[analyte]
+        if unit not in lab.units:
+            accepted = ", ".join(lab.units)
+            raise ValueError(f"unknown unit {unit!r} for {analyte}; use one of: {accepted}")
+        return unit
+
+    @field_validator("value")
+    @classmethod
+    def _plausible(cls, value: float, info: ValidationInfo) -> float:
+        analyte, unit = info.data.get("analyte"), info.data.get("unit")
+        if analyte is None or unit is None:
+            return value
+        lab = knowledge_base().labs[analyte]
+        low, high = lab.plausible
+        if not low <= value * lab.units[unit] <= high:
+            raise ValueError(
+                f"{value:g} {unit} is not a plausible {analyte} result "
+                f"({low:g}-{high:g} {lab.unit}); check the value and its unit"
+            )
+        return value
+
+    @property
+    def si_value(self) -> float:
+        """The value in the analyte's canonical unit (``knowledge_base().labs[analyte].unit``)."""
+        return self.value * knowledge_base().labs[self.analyte].units[self.unit]
+
+
+class Presentation(_Model):
+    """A structured description of a patient presenting with muscle twitching.
+
+    Every yes/no item defaults to ``unknown``: nothing is assumed absent until someone says so.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        allow_inf_nan=False,
+        json_schema_extra={"$id": "https://fasciculate.readthedocs.io/schema/presentation.json"},
+    )
+
+    assessed_on: dt.date | None = Field(
+        default=None, description="The date of the assessment (needed with twitching.onset_date)."
+    )
+    patient: Patient = Field(default_factory=Patient)
+    twitching: Twitching = Field(default_factory=Twitching)
+    findings: dict[Finding, TriState] = Field(
+        default_factory=dict,
+        description="Symptoms, signs and history, each present / absent / unknown.",
+    )
+    examination: Examination = Field(default_factory=Examination)
+    exposures: Exposures = Field(default_factory=Exposures)
+    medications: list[Medication] = Field(default_factory=list, max_length=100)
+    labs: list[LabResult] = Field(default_factory=list, max_length=500)
+
+    @model_validator(mode="after")
+    def _onset_needs_a_date(self) -> Self:
+        onset = self.twitching.onset_date
+        if onset is None:
+            return self
+        if self.assessed_on is None:
+            raise ValueError(
+                "twitching.onset_date needs assessed_on to compute a duration; "
+                "give assessed_on or twitching.duration_days instead"
+            )
+        if onset > self.assessed_on:
+            raise ValueError("twitching.onset_date is after assessed_on; check both dates")
+        return self
+
+    @property
+    def duration_days(self) -> float | None:
+        """The duration in days: given directly, or from the onset and assessment dates."""
+        given = self.twitching.duration_days
+        onset = self.twitching.onset_date
+        if onset is not None and self.assessed_on is not None:
+            derived = float((self.assessed_on - onset).days)
+            return derived if given is None else max(given, derived)
+        return given

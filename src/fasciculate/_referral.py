@@ -1,0 +1,199 @@
+"""The referral evaluator: rule table x facts -> urgency, fired rules and open questions.
+
+Each rule's condition is evaluated in Kleene logic. A rule that holds fires and sets its urgency. A
+rule that is *unknown* (it could still hold, depending on unanswered questions) and would raise the
+urgency keeps the screen open: rule ``SCREEN-INCOMPLETE`` fires at ``routine`` and every unanswered
+fact that could make such a rule hold is returned as an open question. So ``self_care`` is only
+ever returned when nothing unanswered could raise it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, compile_condition
+from fasciculate._facts import Facts
+from fasciculate._kb import KnowledgeBase, Rule
+from fasciculate._vocab import FALSE, TRUE, UNKNOWN, Urgency
+
+
+@attrs.frozen
+class Evidence:
+    """A fact a fired rule relied on.
+
+    Attributes:
+        fact: The fact or quantity id.
+        label: Its human label.
+        value: ``"present"``, or the quantity with its unit (``"2.3 mmol/L"``).
+        input: The input field it came from (``findings.weakness``, ``labs.0``).
+        condition: For a quantity, the comparison that held (``potassium_lowest <= 2.5``).
+    """
+
+    fact: str
+    label: str
+    value: str
+    input: str
+    condition: str | None = None
+
+
+@attrs.frozen
+class FiredRule:
+    """A rule that fired, with the facts it used."""
+
+    rule: Rule
+    evidence: tuple[Evidence, ...]
+
+
+@attrs.frozen
+class OpenQuestion:
+    """An unanswered fact that could raise the urgency if it were present (or worse)."""
+
+    fact: str
+    question: str
+    could_raise_to: Urgency
+    rules: tuple[str, ...]
+
+
+@attrs.frozen
+class Referral:
+    """The referral decision for one presentation."""
+
+    urgency: Urgency
+    fired: tuple[FiredRule, ...]
+    missing: tuple[OpenQuestion, ...]
+
+
+def _fact_of(atom: Atom) -> str:
+    return atom.name if isinstance(atom, FactAtom) else atom.quantity
+
+
+class ReferralEvaluator:
+    """The rule table of a knowledge base, compiled for fast repeated evaluation."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        """Compile every rule of *kb*."""
+        self.kb = kb
+        self.atoms: tuple[Atom, ...] = kb.atoms()
+        index = {atom: position for position, atom in enumerate(self.atoms)}
+        self._compiled: tuple[tuple[Rule, Callable[[list[int]], int], tuple[int, ...]], ...] = (
+            tuple(
+                (
+                    rule,
+                    compile_condition(rule.condition, index),
+                    tuple(dict.fromkeys(index[atom] for atom in atoms(rule.condition))),
+                )
+                for rule in kb.rules
+            )
+        )
+        self._fact_atoms = tuple(
+            (position, atom.name)
+            for position, atom in enumerate(self.atoms)
+            if isinstance(atom, FactAtom)
+        )
+        self._compare_atoms = tuple(
+            (position, atom, kb.quantities[atom.quantity].when_missing == "ask")
+            for position, atom in enumerate(self.atoms)
+            if isinstance(atom, CompareAtom)
+        )
+        self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
+
+    def levels(self, facts: Facts) -> list[int]:
+        """The Kleene level of every atom of the rule table for *facts*."""
+        values = [FALSE] * len(self.atoms)
+        fact_levels = facts.levels
+        for position, name in self._fact_atoms:
+            values[position] = fact_levels[name]
+        quantities = facts.quantities
+        for position, atom, ask in self._compare_atoms:
+            value = quantities[atom.quantity]
+            if value is None:
+                values[position] = UNKNOWN if ask else FALSE
+            else:
+                values[position] = TRUE if atom.holds(value) else FALSE
+        return values
+
+    def rule_levels(self, values: list[int]) -> list[int]:
+        """The Kleene level of every rule, given the atom *values*."""
+        return [function(values) for _, function, _ in self._compiled]
+
+    def __call__(self, facts: Facts) -> Referral:
+        """Decide the referral for *facts*."""
+        values = self.levels(facts)
+        results = self.rule_levels(values)
+        base = Urgency.SELF_CARE
+        fired: list[FiredRule] = []
+        for (rule, _, positions), level in zip(self._compiled, results, strict=True):
+            if level == TRUE:
+                fired.append(FiredRule(rule, self._evidence(positions, values, facts)))
+                base = max(base, rule.urgency)
+
+        raising: dict[str, list[Rule]] = {}
+        screen_open = False
+        for (rule, function, positions), level in zip(self._compiled, results, strict=True):
+            if level != UNKNOWN or rule.urgency <= base:
+                continue
+            screen_open = True
+            for position in positions:
+                if values[position] != UNKNOWN:
+                    continue
+                values[position] = FALSE
+                if_absent = function(values)
+                values[position] = TRUE
+                if_present = function(values)
+                values[position] = UNKNOWN
+                if if_present > if_absent:
+                    raising.setdefault(_fact_of(self.atoms[position]), []).append(rule)
+
+        urgency = base
+        if screen_open:
+            urgency = max(base, self.kb.screen_incomplete.urgency)
+            fired.append(FiredRule(self.kb.screen_incomplete, ()))
+        missing = sorted(
+            (self._question(fact, rules) for fact, rules in raising.items()),
+            key=lambda question: (-question.could_raise_to.rank, self._fact_order[question.fact]),
+        )
+        fired.sort(key=lambda item: -item.rule.urgency.rank)
+        return Referral(urgency=urgency, fired=tuple(fired), missing=tuple(missing))
+
+    def _question(self, fact: str, rules: list[Rule]) -> OpenQuestion:
+        info = self.kb.facts.get(fact)
+        question = info.question if info is not None else self.kb.quantities[fact].question
+        return OpenQuestion(
+            fact=fact,
+            question=question,
+            could_raise_to=max(rule.urgency for rule in rules),
+            rules=tuple(rule.id for rule in rules),
+        )
+
+    def _evidence(
+        self, positions: tuple[int, ...], values: list[int], facts: Facts
+    ) -> tuple[Evidence, ...]:
+        found = []
+        for position in positions:
+            if values[position] != TRUE:
+                continue
+            atom = self.atoms[position]
+            if isinstance(atom, FactAtom):
+                found.append(
+                    Evidence(
+                        fact=atom.name,
+                        label=self.kb.facts[atom.name].label,
+                        value="present",
+                        input=facts.origin.get(atom.name, ""),
+                    )
+                )
+            else:
+                quantity = self.kb.quantities[atom.quantity]
+                value = facts.quantities[atom.quantity]
+                found.append(
+                    Evidence(
+                        fact=atom.quantity,
+                        label=quantity.label,
+                        value=f"{value:g} {quantity.unit}",
+                        input=facts.origin.get(atom.quantity, ""),
+                        condition=atom.render(),
+                    )
+                )
+        return tuple(found)

@@ -1,0 +1,270 @@
+"""Controlled vocabularies shared by the input models, the facts and the knowledge base.
+
+Every vocabulary is a :class:`enum.StrEnum`, so its members compare equal to their JSON spelling and
+appear as ``enum`` values in the JSON Schema.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Self
+
+
+class Urgency(enum.StrEnum):
+    """How soon the patient should be seen, ordered from least to most urgent."""
+
+    #: Reassurance and self-care advice, with a safety net of red flags to come back for.
+    SELF_CARE = "self_care"
+    #: Clinical review within weeks (GP / primary care).
+    ROUTINE = "routine"
+    #: Specialist assessment (neurology / spinal) without delay, within about two weeks.
+    URGENT = "urgent"
+    #: Same day: immediate hospital assessment.
+    EMERGENCY = "emergency"
+
+    @property
+    def rank(self) -> int:
+        """The position on the scale: 0 for ``self_care`` up to 3 for ``emergency``."""
+        return _URGENCY_RANK[self]
+
+    def __lt__(self, other: str) -> bool:
+        """Order by clinical urgency rather than by spelling."""
+        if not isinstance(other, Urgency):
+            return NotImplemented
+        return self.rank < other.rank
+
+    def __le__(self, other: str) -> bool:
+        """Order by clinical urgency rather than by spelling."""
+        if not isinstance(other, Urgency):
+            return NotImplemented
+        return self.rank <= other.rank
+
+    def __gt__(self, other: str) -> bool:
+        """Order by clinical urgency rather than by spelling."""
+        if not isinstance(other, Urgency):
+            return NotImplemented
+        return self.rank > other.rank
+
+    def __ge__(self, other: str) -> bool:
+        """Order by clinical urgency rather than by spelling."""
+        if not isinstance(other, Urgency):
+            return NotImplemented
+        return self.rank >= other.rank
+
+    @classmethod
+    def from_rank(cls, rank: int) -> Self:
+        """The urgency at position *rank* of the scale."""
+        return cls(_URGENCY_ORDER[rank])
+
+
+_URGENCY_ORDER = ("self_care", "routine", "urgent", "emergency")
+_URGENCY_RANK = {Urgency(name): rank for rank, name in enumerate(_URGENCY_ORDER)}
+
+
+class TriState(enum.StrEnum):
+    """An answer to a yes/no question that may not have been asked yet."""
+
+    #: The finding was looked for and is there.
+    PRESENT = "present"
+    #: The finding was looked for and is not there.
+    ABSENT = "absent"
+    #: Nobody has asked or looked yet (the default).
+    UNKNOWN = "unknown"
+
+    @property
+    def level(self) -> int:
+        """Kleene truth level: absent 0 < unknown 1 < present 2."""
+        return _TRI_LEVEL[self]
+
+
+_TRI_LEVEL = {TriState.ABSENT: 0, TriState.UNKNOWN: 1, TriState.PRESENT: 2}
+
+#: Kleene truth levels, named for readability where they are compared.
+FALSE, UNKNOWN, TRUE = 0, 1, 2
+
+
+class Sex(enum.StrEnum):
+    """Sex recorded for the patient."""
+
+    #: Female.
+    FEMALE = "female"
+    #: Male.
+    MALE = "male"
+    #: Other or not stated.
+    OTHER = "other"
+
+
+class Region(enum.StrEnum):
+    """Where the twitching is felt."""
+
+    #: Front of the thigh (quadriceps).
+    ANTERIOR_THIGH = "anterior_thigh"
+    #: Back of the thigh (hamstrings).
+    POSTERIOR_THIGH = "posterior_thigh"
+    #: The knee itself.
+    KNEE = "knee"
+    #: The calf.
+    CALF = "calf"
+    #: The foot.
+    FOOT = "foot"
+    #: The arm.
+    ARM = "arm"
+    #: The hand.
+    HAND = "hand"
+    #: The face.
+    FACE = "face"
+    #: The tongue (a bulbar sign).
+    TONGUE = "tongue"
+    #: The trunk (chest, back or abdomen).
+    TRUNK = "trunk"
+
+
+class BodyRegion(enum.StrEnum):
+    """The four regions of the neuraxis used by the ALS criteria (El Escorial, Gold Coast)."""
+
+    #: Face, tongue and throat (cranial nerves).
+    BULBAR = "bulbar"
+    #: Neck, arms and hands.
+    CERVICAL = "cervical"
+    #: Chest and abdomen.
+    THORACIC = "thoracic"
+    #: Lower back, legs and feet.
+    LUMBOSACRAL = "lumbosacral"
+
+
+#: Which neuraxis region each twitching site belongs to.
+BODY_REGION = {
+    Region.ANTERIOR_THIGH: BodyRegion.LUMBOSACRAL,
+    Region.POSTERIOR_THIGH: BodyRegion.LUMBOSACRAL,
+    Region.KNEE: BodyRegion.LUMBOSACRAL,
+    Region.CALF: BodyRegion.LUMBOSACRAL,
+    Region.FOOT: BodyRegion.LUMBOSACRAL,
+    Region.ARM: BodyRegion.CERVICAL,
+    Region.HAND: BodyRegion.CERVICAL,
+    Region.FACE: BodyRegion.BULBAR,
+    Region.TONGUE: BodyRegion.BULBAR,
+    Region.TRUNK: BodyRegion.THORACIC,
+}
+
+#: The regions that count as "in or around the knee".
+KNEE_REGIONS = frozenset({Region.ANTERIOR_THIGH, Region.POSTERIOR_THIGH, Region.KNEE, Region.CALF})
+
+
+class Side(enum.StrEnum):
+    """Which side the twitching is on."""
+
+    #: Left only.
+    LEFT = "left"
+    #: Right only.
+    RIGHT = "right"
+    #: Both sides.
+    BOTH = "both"
+
+
+class Course(enum.StrEnum):
+    """How the twitching has changed since it began."""
+
+    #: Getting better.
+    IMPROVING = "improving"
+    #: Neither better nor worse.
+    STABLE = "stable"
+    #: Getting worse (more often, stronger or in more places).
+    WORSENING = "worsening"
+
+
+class Frequency(enum.StrEnum):
+    """How often the twitching happens."""
+
+    #: A few times a week or less.
+    OCCASIONAL = "occasional"
+    #: Every day.
+    DAILY = "daily"
+    #: Most of the time.
+    CONSTANT = "constant"
+
+
+class Level(enum.StrEnum):
+    """A self-rated level, e.g. of stress."""
+
+    #: Low.
+    LOW = "low"
+    #: Moderate.
+    MODERATE = "moderate"
+    #: High.
+    HIGH = "high"
+
+
+class Strength(enum.StrEnum):
+    """Muscle strength found on examination of the affected limb."""
+
+    #: Full power.
+    NORMAL = "normal"
+    #: Objective weakness (MRC grade below 5).
+    REDUCED = "reduced"
+
+
+class Reflex(enum.StrEnum):
+    """A tendon reflex found on examination."""
+
+    #: Reduced or absent.
+    REDUCED = "reduced"
+    #: Normal.
+    NORMAL = "normal"
+    #: Brisk (an upper motor neuron sign).
+    BRISK = "brisk"
+
+
+class MedicationClass(enum.StrEnum):
+    """Medication classes the knowledge base knows how to reason about."""
+
+    #: Loop diuretics (furosemide, bumetanide): lower potassium and magnesium.
+    LOOP_DIURETIC = "loop_diuretic"
+    #: Thiazide diuretics (hydrochlorothiazide, indapamide): lower potassium and magnesium.
+    THIAZIDE_DIURETIC = "thiazide_diuretic"
+    #: Stimulants (amphetamines, methylphenidate, pseudoephedrine).
+    STIMULANT = "stimulant"
+    #: Selective serotonin reuptake inhibitors.
+    SSRI = "ssri"
+    #: Serotonin-noradrenaline reuptake inhibitors.
+    SNRI = "snri"
+    #: Bupropion.
+    BUPROPION = "bupropion"
+    #: Mirtazapine (can provoke restless legs).
+    MIRTAZAPINE = "mirtazapine"
+    #: Beta-2 agonists for asthma (salbutamol/albuterol, terbutaline).
+    BETA2_AGONIST = "beta2_agonist"
+    #: Systemic corticosteroids.
+    CORTICOSTEROID = "corticosteroid"
+    #: Proton-pump inhibitors (long-term use lowers magnesium).
+    PROTON_PUMP_INHIBITOR = "proton_pump_inhibitor"
+    #: Lithium.
+    LITHIUM = "lithium"
+    #: Sedating antihistamines (can provoke restless legs).
+    SEDATING_ANTIHISTAMINE = "sedating_antihistamine"
+    #: Dopamine antagonists (antipsychotics, metoclopramide; can provoke restless legs).
+    DOPAMINE_ANTAGONIST = "dopamine_antagonist"
+    #: Any other medication.
+    OTHER = "other"
+
+
+class Analyte(enum.StrEnum):
+    """Laboratory analytes the knowledge base interprets."""
+
+    #: Potassium, serum or plasma (or whole blood).
+    POTASSIUM = "potassium"
+    #: Magnesium.
+    MAGNESIUM = "magnesium"
+    #: Calcium, total, adjusted for albumin.
+    CALCIUM_ADJUSTED = "calcium_adjusted"
+    #: Calcium, total, not adjusted for albumin (never read as adjusted).
+    CALCIUM_TOTAL = "calcium_total"
+    #: Calcium, ionised.
+    CALCIUM_IONISED = "calcium_ionised"
+    #: 25-hydroxy vitamin D.
+    VITAMIN_D = "vitamin_d"
+    #: Vitamin B12, total.
+    VITAMIN_B12 = "vitamin_b12"
+    #: Ferritin.
+    FERRITIN = "ferritin"
+    #: Creatine kinase.
+    CREATINE_KINASE = "creatine_kinase"

@@ -1,0 +1,36 @@
+import subprocess
+import sys
+
+import fasciculate
+
+
+def test_all_is_exactly_the_public_surface():
+    """__all__ lists every public name of the package and nothing else, sorted."""
+    public = {
+        name
+        for name, value in vars(fasciculate).items()
+        if not name.startswith("_")
+        and not getattr(value, "__name__", "").startswith("fasciculate.")
+    }
+    assert sorted(fasciculate.__all__) == fasciculate.__all__
+    assert set(fasciculate.__all__) == public
+
+
+def test_every_exported_name_resolves():
+    """Every name in __all__ is importable from the package."""
+    for name in fasciculate.__all__:
+        assert getattr(fasciculate, name) is not None
+
+
+def test_import_pulls_in_no_http_or_fhir_library():
+    """`import fasciculate` imports no HTTP or FHIR libraries (checked in a fresh interpreter)."""
+    code = (
+        "import sys, fasciculate; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'http', 'httpx', 'requests', 'urllib3', 'aiohttp', 'fhir', 'fhir_core', 'fhirclient'}]; "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
