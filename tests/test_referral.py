@@ -244,7 +244,7 @@ def test_every_rule_has_a_case():
 def test_complete_negative_screen_is_self_care_with_no_rule():
     """With every red flag answered absent and a normal examination, nothing fires."""
     result = fasciculate.assess(negative())
-    assert (Urgency.SELF_CARE, [], []) == (result.urgency, result.rules_fired, result.missing)
+    assert (Urgency.SELF_CARE, (), ()) == (result.urgency, result.rules_fired, result.missing)
 
 
 @pytest.mark.parametrize("rule_id", sorted(CASES))

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
 
+from fasciculate import _referral as referral_types
 from fasciculate._assessment import (
     Assessment,
     FactUsed,
@@ -16,7 +17,7 @@ from fasciculate._assessment import (
     SourceRef,
 )
 from fasciculate._facts import facts_from
-from fasciculate._kb import KnowledgeBase, Rule, knowledge_base
+from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._presentation import Presentation
 from fasciculate._referral import Referral, ReferralEvaluator
 from fasciculate._validation import parse_presentation
@@ -50,7 +51,22 @@ class _Engine:
         }
         self.version = _version()
 
-    def fired(self, rule: Rule, facts: list[FactUsed]) -> FiredRule:
+    def assessment(self, referral: Referral) -> Assessment:
+        """Build the output model; its parts are immutable, so equal parts are shared."""
+        cited = sorted({fired.rule.source for fired in referral.fired})
+        return Assessment.model_construct(
+            urgency=referral.urgency,
+            summary=_summary(referral),
+            rules_fired=tuple(self._fired(fired) for fired in referral.fired),
+            missing=tuple(self._question(question) for question in referral.missing),
+            sources=tuple(self.sources[key] for key in cited),
+            knowledge_base=self.stamp,
+            fasciculate_version=self.version,
+        )
+
+    @functools.lru_cache(maxsize=8192)  # noqa: B019 - one engine per process, bounded
+    def _fired(self, fired: referral_types.FiredRule) -> FiredRule:
+        rule = fired.rule
         return FiredRule.model_construct(
             id=rule.id,
             urgency=rule.urgency,
@@ -58,44 +74,25 @@ class _Engine:
             condition=rule.when,
             rationale=rule.rationale,
             source=rule.source,
-            facts=facts,
+            facts=tuple(
+                FactUsed.model_construct(
+                    fact=item.fact,
+                    label=item.label,
+                    value=item.value,
+                    input=item.input,
+                    condition=item.condition,
+                )
+                for item in fired.evidence
+            ),
         )
 
-    def assessment(self, referral: Referral) -> Assessment:
-        rules_fired = [
-            self.fired(
-                fired.rule,
-                [
-                    FactUsed.model_construct(
-                        fact=item.fact,
-                        label=item.label,
-                        value=item.value,
-                        input=item.input,
-                        condition=item.condition,
-                    )
-                    for item in fired.evidence
-                ],
-            )
-            for fired in referral.fired
-        ]
-        missing = [
-            OpenQuestion.model_construct(
-                fact=question.fact,
-                question=question.question,
-                could_raise_to=question.could_raise_to,
-                rules=list(question.rules),
-            )
-            for question in referral.missing
-        ]
-        cited = sorted({fired.rule.source for fired in referral.fired})
-        return Assessment.model_construct(
-            urgency=referral.urgency,
-            summary=_summary(referral),
-            rules_fired=rules_fired,
-            missing=missing,
-            sources=[self.sources[key] for key in cited],
-            knowledge_base=self.stamp,
-            fasciculate_version=self.version,
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one engine per process, bounded
+    def _question(self, question: referral_types.OpenQuestion) -> OpenQuestion:
+        return OpenQuestion.model_construct(
+            fact=question.fact,
+            question=question.question,
+            could_raise_to=question.could_raise_to,
+            rules=question.rules,
         )
 
 

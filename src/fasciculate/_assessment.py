@@ -35,7 +35,7 @@ class FiredRule(_Out):
     condition: str = Field(description="The rule's condition as written in the rule table.")
     rationale: str
     source: str = Field(description="Source id; see Assessment.sources.")
-    facts: list[FactUsed]
+    facts: tuple[FactUsed, ...]
 
 
 class OpenQuestion(_Out):
@@ -44,7 +44,7 @@ class OpenQuestion(_Out):
     fact: str
     question: str
     could_raise_to: Urgency
-    rules: list[str] = Field(description="The rules it could make fire.")
+    rules: tuple[str, ...] = Field(description="The rules it could make fire.")
 
 
 class SourceRef(_Out):
@@ -70,8 +70,8 @@ class Assessment(_Out):
 
     urgency: Urgency
     summary: str = Field(description="One line for a list view.")
-    rules_fired: list[FiredRule]
-    missing: list[OpenQuestion]
-    sources: list[SourceRef] = Field(description="Every source the fired rules cite.")
+    rules_fired: tuple[FiredRule, ...]
+    missing: tuple[OpenQuestion, ...]
+    sources: tuple[SourceRef, ...] = Field(description="Every source the fired rules cite.")
     knowledge_base: KnowledgeBaseStamp
     fasciculate_version: str

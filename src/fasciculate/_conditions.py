@@ -136,6 +136,16 @@ def compile_condition(
     return function
 
 
+def compile_table(
+    conditions: tuple[Condition, ...], index: Mapping[Atom, int]
+) -> Callable[[list[int]], tuple[int, ...]]:
+    """Compile several conditions into one function returning all their levels at once."""
+    body = ", ".join(_python(condition, index) for condition in conditions)
+    source = f"lambda v: ({body},)"
+    function: Callable[[list[int]], tuple[int, ...]] = eval(source, {"min": min, "max": max})  # noqa: S307
+    return function
+
+
 def _python(condition: Condition, index: Mapping[Atom, int]) -> str:
     if isinstance(condition, FactAtom | CompareAtom):
         return f"v[{index[condition]}]"

@@ -79,8 +79,8 @@ class Facts:
 _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, Reflex.REDUCED: FALSE}
 
 
-def _tri(value: TriState) -> int:
-    return value.level
+_TRI = {TriState.ABSENT: FALSE, TriState.UNKNOWN: UNKNOWN, TriState.PRESENT: TRUE}
+_tri = _TRI.__getitem__
 
 
 class _Levels:
@@ -92,6 +92,9 @@ class _Levels:
 
     def put(self, fact: str, level: int, path: str) -> None:
         # Two sources for one fact combine towards safety: the more present answer wins.
+        # Every fact starts unknown, so an unknown answer for a fact not yet given changes nothing.
+        if level == UNKNOWN and fact not in self.origin:
+            return
         if fact not in self.origin or level > self.levels[fact]:
             self.levels[fact] = level
             self.origin[fact] = path

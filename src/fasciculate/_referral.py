@@ -9,11 +9,19 @@ ever returned when nothing unanswered could raise it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 
 import attrs
 
-from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, compile_condition
+from fasciculate._conditions import (
+    Atom,
+    CompareAtom,
+    FactAtom,
+    atoms,
+    compile_condition,
+    compile_table,
+)
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase, Rule
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN, Urgency
@@ -87,6 +95,8 @@ class ReferralEvaluator:
                 for rule in kb.rules
             )
         )
+        self._table = compile_table(tuple(rule.condition for rule in kb.rules), index)
+        self._ranks = tuple(rule.urgency.rank for rule in kb.rules)
         self._fact_atoms = tuple(
             (position, atom.name)
             for position, atom in enumerate(self.atoms)
@@ -114,48 +124,60 @@ class ReferralEvaluator:
                 values[position] = TRUE if atom.holds(value) else FALSE
         return values
 
-    def rule_levels(self, values: list[int]) -> list[int]:
+    def rule_levels(self, values: list[int]) -> tuple[int, ...]:
         """The Kleene level of every rule, given the atom *values*."""
-        return [function(values) for _, function, _ in self._compiled]
+        return self._table(values)
 
     def __call__(self, facts: Facts) -> Referral:
         """Decide the referral for *facts*."""
         values = self.levels(facts)
-        results = self.rule_levels(values)
-        base = Urgency.SELF_CARE
-        fired: list[FiredRule] = []
-        for (rule, _, positions), level in zip(self._compiled, results, strict=True):
-            if level == TRUE:
-                fired.append(FiredRule(rule, self._evidence(positions, values, facts)))
-                base = max(base, rule.urgency)
+        results = self._table(values)
+        ranks = self._ranks
+        fired_at = [position for position, level in enumerate(results) if level == TRUE]
+        base = max((ranks[position] for position in fired_at), default=0)
+        open_at = [
+            position
+            for position, level in enumerate(results)
+            if level == UNKNOWN and ranks[position] > base
+        ]
+        fired = [
+            FiredRule(self._compiled[position][0], self._evidence(position, values, facts))
+            for position in fired_at
+        ]
+        urgency = Urgency.from_rank(base)
+        missing: tuple[OpenQuestion, ...] = ()
+        if open_at:
+            screen = self.kb.screen_incomplete
+            urgency = max(urgency, screen.urgency)
+            fired.append(FiredRule(screen, ()))
+            missing = self._open_questions(tuple(open_at), tuple(values))
+        fired.sort(key=lambda item: -item.rule.urgency.rank)
+        return Referral(urgency=urgency, fired=tuple(fired), missing=missing)
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - evaluators live as long as their table
+    def _open_questions(
+        self, open_at: tuple[int, ...], frozen_values: tuple[int, ...]
+    ) -> tuple[OpenQuestion, ...]:
+        """The unknown facts that could make an open rule hold, each with what it could raise."""
+        values = list(frozen_values)
         raising: dict[str, list[Rule]] = {}
-        screen_open = False
-        for (rule, function, positions), level in zip(self._compiled, results, strict=True):
-            if level != UNKNOWN or rule.urgency <= base:
-                continue
-            screen_open = True
-            for position in positions:
-                if values[position] != UNKNOWN:
+        for position in open_at:
+            rule, function, atom_positions = self._compiled[position]
+            for atom_position in atom_positions:
+                if values[atom_position] != UNKNOWN:
                     continue
-                values[position] = FALSE
+                values[atom_position] = FALSE
                 if_absent = function(values)
-                values[position] = TRUE
+                values[atom_position] = TRUE
                 if_present = function(values)
-                values[position] = UNKNOWN
+                values[atom_position] = UNKNOWN
                 if if_present > if_absent:
-                    raising.setdefault(_fact_of(self.atoms[position]), []).append(rule)
-
-        urgency = base
-        if screen_open:
-            urgency = max(base, self.kb.screen_incomplete.urgency)
-            fired.append(FiredRule(self.kb.screen_incomplete, ()))
-        missing = sorted(
+                    raising.setdefault(_fact_of(self.atoms[atom_position]), []).append(rule)
+        questions = sorted(
             (self._question(fact, rules) for fact, rules in raising.items()),
             key=lambda question: (-question.could_raise_to.rank, self._fact_order[question.fact]),
         )
-        fired.sort(key=lambda item: -item.rule.urgency.rank)
-        return Referral(urgency=urgency, fired=tuple(fired), missing=tuple(missing))
+        return tuple(questions)
 
     def _question(self, fact: str, rules: list[Rule]) -> OpenQuestion:
         info = self.kb.facts.get(fact)
@@ -168,8 +190,10 @@ class ReferralEvaluator:
         )
 
     def _evidence(
-        self, positions: tuple[int, ...], values: list[int], facts: Facts
+        self, rule_position: int, values: list[int], facts: Facts
     ) -> tuple[Evidence, ...]:
+        """The facts that made the rule at *rule_position* hold."""
+        positions = self._compiled[rule_position][2]
         found = []
         for position in positions:
             if values[position] != TRUE:

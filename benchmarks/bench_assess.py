@@ -1,0 +1,70 @@
+"""Benchmark: JSON bytes -> assess() -> JSON bytes, against a same-run baseline.
+
+The baseline validates the same input with the ``Presentation`` model alone and re-serialises it,
+so the ratio says what the assessment costs on top of reading and writing the data. Target: <= 4.
+
+Usage: ``python benchmarks/bench_assess.py [--repeat N] [--check]``; ``--check`` exits 1 when the
+ratio misses the target.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import fasciculate
+from fasciculate import Presentation
+
+TARGET = 4.0
+EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "presentations").glob("*.json"))
+
+
+def baseline(document: bytes) -> bytes:
+    """Validate and re-serialise with the input model alone."""
+    return Presentation.model_validate_json(document).model_dump_json().encode()
+
+
+def subject(document: bytes) -> bytes:
+    """The whole job: validate, assess, serialise the assessment."""
+    return fasciculate.assess(document).model_dump_json().encode()
+
+
+def per_call(function: Callable[[bytes], bytes], documents: list[bytes], rounds: int) -> float:
+    """Seconds per call of *function* over *documents*, one timed round of *rounds* passes."""
+    start = time.perf_counter()
+    for _ in range(rounds):
+        for document in documents:
+            function(document)
+    return (time.perf_counter() - start) / (rounds * len(documents))
+
+
+def main() -> int:
+    """Run both in alternation and report medians and their ratio."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=200)
+    parser.add_argument("--check", action="store_true")
+    args = parser.parse_args()
+
+    documents = [path.read_bytes() for path in EXAMPLES]
+    for function in (baseline, subject):  # warm up caches and the knowledge base
+        per_call(function, documents, 5)
+    base_times, subject_times = [], []
+    for _ in range(args.repeat):
+        base_times.append(per_call(baseline, documents, args.rounds))
+        subject_times.append(per_call(subject, documents, args.rounds))
+    base, sub = statistics.median(base_times), statistics.median(subject_times)
+    ratio = sub / base
+    print(f"inputs: {len(documents)} example presentations, {args.repeat} x {args.rounds} rounds")
+    print(f"baseline (validate + dump Presentation): {base * 1e6:8.1f} us/call")
+    print(f"assess   (validate + assess + dump):      {sub * 1e6:8.1f} us/call")
+    print(f"ratio: {ratio:.2f} (target <= {TARGET})")
+    return 1 if args.check and ratio > TARGET else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
