@@ -11,6 +11,13 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
+# The safety suite's summary (numbers of the safety case) is printed at the end of the run.
+from _safety_report import (  # noqa: F401 - pytest hooks, registered by being imported here
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
+
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"

@@ -120,7 +120,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "NEURO-ORTHOPNOEA-WEAKNESS": (
         negative(findings={"breathless_lying_flat": "present", "weakness": "present"}),
-        {"NEURO-ORTHOPNOEA-WEAKNESS", "SEED-WEAKNESS"},
+        {"NEURO-ORTHOPNOEA-WEAKNESS", "SEED-WEAKNESS", "MND-RESPIRATORY"},
         Urgency.EMERGENCY,
     ),
     "NEURO-BREATHLESS-REST": (
@@ -220,12 +220,12 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "MND-FALLS-DEXTERITY": (
         negative(findings={"falls": "present", "weakness": "present"}),
-        {"MND-FALLS-DEXTERITY", "SEED-WEAKNESS"},
+        {"MND-FALLS-DEXTERITY", "SEED-WEAKNESS", "SEED-WALKING"},
         Urgency.URGENT,
     ),
     "RAD-PROGRESSIVE-DEFICIT": (
         negative(findings={"radiating_leg_pain": "present", "progressive_weakness": "present"}),
-        {"RAD-PROGRESSIVE-DEFICIT", "MND-PROGRESSIVE-WEAKNESS"},
+        {"RAD-PROGRESSIVE-DEFICIT", "MND-PROGRESSIVE-WEAKNESS", "SEED-PAIN"},
         Urgency.URGENT,
     ),
     "NEURO-RAPID-SINGLE-LIMB": (

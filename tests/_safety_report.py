@@ -1,0 +1,60 @@
+"""Collects the safety suite's numbers and prints them at the end of the test run.
+
+Tests call :func:`record`; with pytest-xdist each worker sends its records to the controller,
+which prints one summary ("safety case") after the usual report.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+RECORDS: list[dict[str, Any]] = []
+
+
+def record(section: str, name: str, **numbers: float | str) -> None:
+    """Remember one line of the safety summary."""
+    RECORDS.append({"section": section, "name": name, **numbers})
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On an xdist worker, hand the records to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["safety_records"] = json.dumps(RECORDS)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:  # noqa: ARG001 - xdist's signature
+    """On the controller, collect a finished worker's records."""
+    RECORDS.extend(json.loads(getattr(node, "workeroutput", {}).get("safety_records", "[]")))
+
+
+def _format(value: float | str) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, int) and value >= 10**6:
+        return f"{value:.3e}"
+    return str(value)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the safety case numbers."""
+    if not RECORDS:
+        return
+    terminalreporter.section("safety case")
+    by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for item in RECORDS:
+        by_section[item["section"]].append(item)
+    for section in sorted(by_section):
+        terminalreporter.write_line(f"{section}:")
+        for item in sorted(by_section[section], key=lambda entry: entry["name"]):
+            numbers = ", ".join(
+                f"{key}={_format(value)}"
+                for key, value in item.items()
+                if key not in {"section", "name"}
+            )
+            terminalreporter.write_line(f"  {item['name']}: {numbers}")

@@ -1,0 +1,455 @@
+"""An independent specification of safe referral urgency, written from the clinical sources.
+
+Written from ``shared/CLINICAL.md`` sections 3 and 4 and the seed article, **not** from
+``kb/rules.toml``: the two are kept apart so that each checks the other. The specification names
+findings by the public vocabulary of the input (``Presentation.findings`` keys and the
+examination), and carries its own thresholds, copied from the clinical pack, never read from the
+knowledge base.
+
+A specification clause is a monotone formula over screening items. It is written once, against a
+small *algebra* (``item``, ``at_least``, ``any_``, ...), so that the same clause text is evaluated
+in Python on one presentation (:class:`KleeneAlgebra`) and compiled into solver formulas for the
+proof (``safety_symbolic.Z3Algebra``).
+
+Unknown answers follow the clinical pack's rule for an incomplete screen: the answer is the highest
+urgency of the clauses that certainly hold, and if some clause that would raise it is still open
+(unknown), at least ``routine`` (never self-care while a red-flag question is unanswered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, Protocol, TypeVar
+
+import attrs
+
+from fasciculate import Presentation, Urgency
+
+T = TypeVar("T")
+ABSENT, UNKNOWN, PRESENT = 0, 1, 2
+
+# --- thresholds, copied from CLINICAL.md (sections 3, 4 and 6), in SI units ----------------------
+PERSISTENT_DAYS = 14.0  # section 3: "use 14 days" (expert estimate)
+SEVERAL_REGIONS = 2.0  # "spreading to several body areas": more than one region of the neuraxis
+POTASSIUM_LOW, POTASSIUM_CRITICAL_LOW, POTASSIUM_CRITICAL_HIGH = 3.5, 2.5, 6.5
+MAGNESIUM_LOW, MAGNESIUM_CRITICAL_LOW = 0.70, 0.4
+CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_CRITICAL_LOW, CALCIUM_ADJUSTED_CRITICAL_HIGH = 2.20, 1.8, 3.5
+CALCIUM_IONISED_LOW, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 0.80
+CALCIUM_TOTAL_LOW = 2.20
+VITAMIN_D_DEFICIENT = 30.0  # nmol/L, UK NOS 2013
+VITAMIN_B12_DEFICIENT = 180.0  # ng/L, NICE NG239
+
+#: Quantities that are screening questions: not given means unknown (asked for). Laboratory
+#: results are evidence when present and never demanded: not measured means absent.
+ASKED_QUANTITIES = frozenset({"duration_days", "region_count"})
+
+
+class Algebra(Protocol[T]):
+    """What a clause may use: items, comparisons, and monotone ``any_`` / ``all_``."""
+
+    def item(self, name: str) -> T:
+        """The level of a yes/no screening item."""
+
+    def at_least(self, quantity: str, threshold: float) -> T:
+        """``quantity >= threshold``."""
+
+    def at_most(self, quantity: str, threshold: float) -> T:
+        """``quantity <= threshold``."""
+
+    def below(self, quantity: str, threshold: float) -> T:
+        """``quantity < threshold``."""
+
+    def any_(self, *parts: T) -> T:
+        """Holds when any part holds."""
+
+    def all_(self, *parts: T) -> T:
+        """Holds when every part holds."""
+
+
+@attrs.frozen
+class Clause:
+    """One clinical statement: when *holds*, the urgency is at least *urgency*."""
+
+    id: str
+    urgency: Urgency
+    source: str
+    says: str
+    holds: Callable[[Algebra[Any]], Any] = attrs.field(repr=False)
+
+
+def _any_weakness(a: Algebra[T]) -> T:
+    # Every kind of limb weakness the screen asks about, reported or found on examination.
+    return a.any_(
+        a.item("weakness"),
+        a.item("exam_weakness"),
+        a.item("progressive_weakness"),
+        a.item("rapid_single_limb_weakness"),
+        a.item("rapid_symmetric_weakness"),
+        a.item("sudden_weakness"),
+        a.item("bilateral_leg_weakness"),
+    )
+
+
+def _wasting(a: Algebra[T]) -> T:
+    return a.any_(a.item("visible_wasting"), a.item("exam_wasting"))
+
+
+R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
+SEED, S4 = "seed-article, CLINICAL.md section 3", "CLINICAL.md section 4"
+
+CLAUSES: tuple[Clause, ...] = (
+    # --- section 3: the seed article's red flags, each alone at least routine ---
+    Clause(
+        "seed.persistent",
+        R,
+        SEED,
+        "persistent or not resolving (14 days, expert estimate)",
+        lambda a: a.at_least("duration_days", PERSISTENT_DAYS),
+    ),
+    Clause("seed.worsening", R, SEED, "worsening twitching", lambda a: a.item("worsening")),
+    Clause(
+        "seed.weakness",
+        R,
+        SEED,
+        "muscle weakness (reported, examined, or shown as loss of dexterity)",
+        lambda a: a.any_(_any_weakness(a), a.item("loss_of_dexterity")),
+    ),
+    Clause(
+        "seed.numbness",
+        R,
+        SEED,
+        "numbness (reported, or sensory loss on examination)",
+        lambda a: a.any_(
+            a.item("numbness"), a.item("exam_sensory_loss"), a.item("saddle_sensory_loss")
+        ),
+    ),
+    Clause(
+        "seed.pain",
+        R,
+        SEED,
+        "pain with the twitching, including pain radiating down the leg",
+        lambda a: a.any_(
+            a.item("pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")
+        ),
+    ),
+    Clause("seed.wasting", R, SEED, "visible muscle wasting", _wasting),
+    Clause(
+        "seed.walking",
+        R,
+        SEED,
+        "difficulty walking or balance problems (falls and trips included)",
+        lambda a: a.any_(a.item("walking_difficulty"), a.item("falls")),
+    ),
+    Clause(
+        "seed.spreading",
+        R,
+        SEED,
+        "spreading to several body areas",
+        lambda a: a.any_(a.item("spreading"), a.at_least("region_count", SEVERAL_REGIONS)),
+    ),
+    Clause(
+        "seed.interference",
+        R,
+        SEED,
+        "significant interference with daily life or sleep",
+        lambda a: a.item("daily_life_interference"),
+    ),
+    Clause(
+        "seed.injury",
+        R,
+        SEED,
+        "onset after a specific injury",
+        lambda a: a.item("onset_after_injury"),
+    ),
+    # --- section 4, emergency: suspected cauda equina syndrome ---
+    Clause("ces.saddle", E, S4, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
+    Clause(
+        "ces.bladder", E, S4, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
+    ),
+    Clause("ces.bowel", E, S4, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
+    Clause("ces.sphincter", E, S4, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")),
+    Clause("ces.sciatica", E, S4, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
+    Clause(
+        "ces.leg_weakness",
+        E,
+        S4,
+        "severe or progressive bilateral leg weakness",
+        lambda a: a.item("bilateral_leg_weakness"),
+    ),
+    Clause(
+        "ces.sexual",
+        E,
+        S4,
+        "new sexual dysfunction with back or leg pain",
+        lambda a: a.all_(
+            a.item("sexual_dysfunction"),
+            a.any_(a.item("back_pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")),
+        ),
+    ),
+    # --- section 4, emergency: other neurology, respiration, electrolytes ---
+    Clause(
+        "neuro.rapid_symmetric",
+        E,
+        S4,
+        "rapidly progressive symmetrical weakness",
+        lambda a: a.item("rapid_symmetric_weakness"),
+    ),
+    Clause(
+        "neuro.sudden", E, S4, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
+    ),
+    Clause(
+        "neuro.orthopnoea_weakness",
+        E,
+        S4,
+        "limb weakness with breathlessness lying flat",
+        lambda a: a.all_(a.item("breathless_lying_flat"), _any_weakness(a)),
+    ),
+    Clause(
+        "neuro.breathless_rest", E, S4, "breathless at rest", lambda a: a.item("breathless_at_rest")
+    ),
+    Clause(
+        "neuro.tetany_seizure",
+        E,
+        S4,
+        "tetany, carpopedal spasm or seizure",
+        lambda a: a.any_(a.item("tetany"), a.item("seizure")),
+    ),
+    Clause(
+        "lab.critical",
+        E,
+        S4 + " (RCPath 2017 phoning limits; SGH for ionised calcium)",
+        "critically abnormal electrolytes (limits inclusive)",
+        lambda a: a.any_(
+            a.at_most("potassium_lowest", POTASSIUM_CRITICAL_LOW),
+            a.at_least("potassium_highest", POTASSIUM_CRITICAL_HIGH),
+            a.at_most("calcium_adjusted_lowest", CALCIUM_ADJUSTED_CRITICAL_LOW),
+            a.at_least("calcium_adjusted_highest", CALCIUM_ADJUSTED_CRITICAL_HIGH),
+            a.at_most("calcium_ionised_lowest", CALCIUM_IONISED_CRITICAL_LOW),
+            a.at_most("magnesium_lowest", MAGNESIUM_CRITICAL_LOW),
+        ),
+    ),
+    # --- section 4, urgent: motor neurone disease and urgent neurology ---
+    Clause(
+        "mnd.progressive_weakness",
+        U,
+        S4,
+        "progressive weakness with fasciculation",
+        lambda a: a.item("progressive_weakness"),
+    ),
+    Clause("mnd.wasting", U, S4, "visible wasting with fasciculation", _wasting),
+    Clause(
+        "mnd.bulbar",
+        U,
+        S4,
+        "bulbar features: slurred speech, swallowing difficulty, tongue fasciculation",
+        lambda a: a.any_(
+            a.item("slurred_speech"), a.item("swallowing_difficulty"), a.item("tongue_twitching")
+        ),
+    ),
+    Clause(
+        "mnd.respiratory",
+        U,
+        S4,
+        "unexplained respiratory features (orthopnoea alone included)",
+        lambda a: a.any_(
+            a.item("breathless_on_exertion"),
+            a.item("morning_headache"),
+            a.item("daytime_sleepiness"),
+            a.item("breathless_lying_flat"),
+        ),
+    ),
+    Clause(
+        "mnd.umn",
+        U,
+        S4,
+        "upper motor neuron signs with fasciculation (a lower motor neuron sign)",
+        lambda a: a.any_(a.item("brisk_reflexes"), a.item("babinski")),
+    ),
+    Clause(
+        "mnd.falls_dexterity",
+        U,
+        S4,
+        "falls, trips or loss of dexterity with weakness",
+        lambda a: a.all_(a.any_(a.item("falls"), a.item("loss_of_dexterity")), _any_weakness(a)),
+    ),
+    Clause(
+        "mnd.objective_weakness_progressing",
+        U,
+        S4 + " (MND Association/RCGP tool: a feature and progression)",
+        "objective weakness with a worsening course",
+        lambda a: a.all_(a.item("exam_weakness"), a.item("worsening")),
+    ),
+    Clause(
+        "rad.progressive_deficit",
+        U,
+        S4,
+        "radiculopathy with a progressive motor deficit",
+        lambda a: a.all_(
+            a.any_(
+                a.item("back_pain"),
+                a.item("radiating_leg_pain"),
+                a.item("known_lumbar_radiculopathy"),
+            ),
+            a.item("progressive_weakness"),
+        ),
+    ),
+    Clause(
+        "neuro.rapid_single_limb",
+        U,
+        S4,
+        "very rapidly progressive weakness of one limb",
+        lambda a: a.item("rapid_single_limb_weakness"),
+    ),
+    # --- abnormal, not critical, laboratory results: routine ---
+    Clause(
+        "lab.electrolyte_low",
+        R,
+        "CLINICAL.md sections 5-6 (Turner & Talbot: reassure only with normal electrolytes)",
+        "an electrolyte below its reference range",
+        lambda a: a.any_(
+            a.below("potassium_lowest", POTASSIUM_LOW),
+            a.below("magnesium_lowest", MAGNESIUM_LOW),
+            a.below("calcium_adjusted_lowest", CALCIUM_ADJUSTED_LOW),
+            a.below("calcium_ionised_lowest", CALCIUM_IONISED_LOW),
+            a.below("calcium_total_lowest", CALCIUM_TOTAL_LOW),
+        ),
+    ),
+    Clause(
+        "lab.vitamin_deficient",
+        R,
+        "CLINICAL.md section 6 (UK NOS 2013; NICE NG239): deficiency needs treatment",
+        "vitamin D or B12 deficiency",
+        lambda a: a.any_(
+            a.below("vitamin_d_lowest", VITAMIN_D_DEFICIENT),
+            a.below("vitamin_b12_lowest", VITAMIN_B12_DEFICIENT),
+        ),
+    ),
+)
+
+
+def combine(levels: Mapping[str, int]) -> Urgency:
+    """The urgency given the Kleene level of every clause (the incomplete-screen law)."""
+    held = [clause.urgency for clause in CLAUSES if levels[clause.id] == PRESENT]
+    base = max(held, default=Urgency.SELF_CARE)
+    still_open = any(levels[clause.id] == UNKNOWN and clause.urgency > base for clause in CLAUSES)
+    return max(base, Urgency.ROUTINE) if still_open else base
+
+
+# --- evaluation on one screen ------------------------------------------------------------------
+
+
+@attrs.frozen
+class Screen:
+    """What the specification reads: item levels and quantities (``None``: not given)."""
+
+    levels: Mapping[str, int]
+    quantities: Mapping[str, float | None]
+
+
+class KleeneAlgebra(Generic[T]):
+    """Evaluate clauses on one :class:`Screen` in Kleene logic (absent 0, unknown 1, present 2)."""
+
+    def __init__(self, screen: Screen) -> None:
+        self.screen = screen
+
+    def item(self, name: str) -> int:
+        return self.screen.levels.get(name, UNKNOWN)
+
+    def _compare(self, quantity: str, holds: bool | None) -> int:
+        if holds is None:
+            return UNKNOWN if quantity in ASKED_QUANTITIES else ABSENT
+        return PRESENT if holds else ABSENT
+
+    def _value(self, quantity: str) -> float | None:
+        return self.screen.quantities.get(quantity)
+
+    def at_least(self, quantity: str, threshold: float) -> int:
+        value = self._value(quantity)
+        return self._compare(quantity, None if value is None else value >= threshold)
+
+    def at_most(self, quantity: str, threshold: float) -> int:
+        value = self._value(quantity)
+        return self._compare(quantity, None if value is None else value <= threshold)
+
+    def below(self, quantity: str, threshold: float) -> int:
+        value = self._value(quantity)
+        return self._compare(quantity, None if value is None else value < threshold)
+
+    def any_(self, *parts: int) -> int:
+        return max(parts)
+
+    def all_(self, *parts: int) -> int:
+        return min(parts)
+
+
+def clause_levels(screen: Screen) -> dict[str, int]:
+    """The Kleene level of every clause on *screen*."""
+    algebra: KleeneAlgebra[int] = KleeneAlgebra(screen)
+    return {clause.id: clause.holds(algebra) for clause in CLAUSES}
+
+
+def spec_urgency(screen: Screen) -> Urgency:
+    """The least urgency a safe answer may give for *screen* (and, exactly, the expected one)."""
+    return combine(clause_levels(screen))
+
+
+# --- reading a presentation, independently of fasciculate._facts --------------------------------
+
+_TRI = {"absent": ABSENT, "unknown": UNKNOWN, "present": PRESENT}
+# The four regions of the neuraxis (Gold Coast criteria), by twitching site.
+_NEURAXIS = {
+    "anterior_thigh": "lumbosacral",
+    "posterior_thigh": "lumbosacral",
+    "knee": "lumbosacral",
+    "calf": "lumbosacral",
+    "foot": "lumbosacral",
+    "arm": "cervical",
+    "hand": "cervical",
+    "face": "bulbar",
+    "tongue": "bulbar",
+    "trunk": "thoracic",
+}
+_LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
+_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase")
+
+
+def screen_of(presentation: Presentation) -> Screen:
+    """Read a presentation the way a clinician would read the form (not via fasciculate._facts)."""
+    data = presentation.model_dump(mode="json")
+    levels: dict[str, int] = {name: _TRI[answer] for name, answer in data["findings"].items()}
+    twitching, exam = data["twitching"], data["examination"]
+    if "tongue" in twitching["regions"]:
+        levels["tongue_twitching"] = PRESENT
+    if twitching["course"] is not None:
+        levels["worsening"] = PRESENT if twitching["course"] == "worsening" else ABSENT
+    if exam["strength"] is not None:
+        levels["exam_weakness"] = PRESENT if exam["strength"] == "reduced" else ABSENT
+    reflexes = [exam["knee_reflex"], exam["ankle_reflex"]]
+    if "brisk" in reflexes:
+        levels["brisk_reflexes"] = PRESENT
+    elif None not in reflexes:
+        levels["brisk_reflexes"] = ABSENT
+    for name, field in (
+        ("babinski", "babinski"),
+        ("exam_wasting", "wasting"),
+        ("exam_sensory_loss", "sensory_loss"),
+        ("anal_sphincter_laxity", "anal_sphincter_laxity"),
+    ):
+        levels[name] = _TRI[exam[field]]
+
+    quantities: dict[str, float | None] = {
+        "duration_days": presentation.duration_days,
+        "region_count": float(len({_NEURAXIS[r] for r in twitching["regions"]}))
+        if twitching["regions"]
+        else None,
+    }
+    for analyte in _LABS:
+        values = [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
+        quantities[f"{analyte}_lowest"] = min(values) if values else None
+        quantities[f"{analyte}_highest"] = max(values) if values else None
+    return Screen(levels=levels, quantities=quantities)
+
+
+def spec_of(presentation: Presentation) -> Urgency:
+    """The specified urgency of a presentation."""
+    return spec_urgency(screen_of(presentation))

@@ -1,0 +1,610 @@
+"""The rule table and the specification, compiled into z3 formulas over tri-state screening items.
+
+Every yes/no item is a z3 integer in {0, 1, 2} (absent, unknown, present); every quantity is a
+``given`` flag and a real value. The rule table is compiled by walking the condition trees of
+``KnowledgeBase.rules`` (the parsed objects the evaluator runs), with the same Kleene semantics
+(``&`` = min, ``|`` = max), the same treatment of quantities that are not given (``ask``: unknown,
+``not_measured``: absent) and the same open-screen law as ``ReferralEvaluator``, so that a proof
+about the formulas is a proof about the evaluator; the agreement tests check that it is.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+import attrs
+import z3
+
+import fasciculate
+from fasciculate import Presentation
+from fasciculate._conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
+from fasciculate._kb import KnowledgeBase, Rule
+from safety_spec import ASKED_QUANTITIES, CLAUSES, PRESENT, UNKNOWN, Clause
+
+Expr = Any  # a z3 arithmetic or boolean expression
+
+
+def kmax(*parts: Expr) -> Expr:
+    """Kleene ``or``: the largest level."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = z3.If(part > result, part, result)
+    return result
+
+
+def kmin(*parts: Expr) -> Expr:
+    """Kleene ``and``: the smallest level."""
+    result = parts[0]
+    for part in parts[1:]:
+        result = z3.If(part < result, part, result)
+    return result
+
+
+def lift(level: Expr) -> Expr:
+    """Answer every unknown as present (the worst completion of an incomplete screen)."""
+    return z3.If(level == UNKNOWN, z3.IntVal(PRESENT), level)
+
+
+_OPS: dict[str, Callable[[Expr, float], Expr]] = {
+    ">=": lambda value, threshold: value >= threshold,
+    ">": lambda value, threshold: value > threshold,
+    "<=": lambda value, threshold: value <= threshold,
+    "<": lambda value, threshold: value < threshold,
+}
+
+
+class RecordingAlgebra:
+    """Collects the items and quantities a clause uses (to declare the proof's variables)."""
+
+    def __init__(self) -> None:
+        self.items: set[str] = set()
+        self.quantities: set[str] = set()
+
+    def item(self, name: str) -> int:
+        self.items.add(name)
+        return 0
+
+    def _quantity(self, quantity: str, *_: object) -> int:
+        self.quantities.add(quantity)
+        return 0
+
+    at_least = at_most = below = _quantity
+
+    def any_(self, *_: int) -> int:
+        return 0
+
+    all_ = any_
+
+
+def spec_vocabulary() -> tuple[set[str], set[str]]:
+    """The items and quantities the specification reads."""
+    recorder = RecordingAlgebra()
+    for clause in CLAUSES:
+        clause.holds(recorder)  # type: ignore[arg-type]
+    return recorder.items, recorder.quantities
+
+
+def kb_vocabulary(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
+    """The fact atoms and quantities the rule table uses."""
+    found = [atom for rule in kb.rules for atom in atoms(rule.condition)]
+    return (
+        {atom.name for atom in found if isinstance(atom, FactAtom)},
+        {atom.quantity for atom in found if isinstance(atom, CompareAtom)},
+    )
+
+
+@attrs.frozen
+class Background:
+    """The fixed context of a proof: quantities (``None``: not given) and the rest of the form."""
+
+    name: str
+    quantities: Mapping[str, float | None]
+    presentation: Mapping[str, Any]
+
+
+class World:
+    """The z3 variables of one proof: a level per item, a flag and a value per quantity."""
+
+    def __init__(self, items: Iterable[str], quantities: Iterable[str], tag: str = "") -> None:
+        """Declare the variables; *tag* keeps two worlds in one query apart."""
+        self.items = {name: z3.Int(f"{name}{tag}") for name in sorted(items)}
+        self.quantity_names = sorted(quantities)
+        self.given = {name: z3.Bool(f"{name}_given{tag}") for name in self.quantity_names}
+        self.value = {name: z3.Real(f"{name}{tag}") for name in self.quantity_names}
+
+    def domain(self, background: Background | None) -> list[Expr]:
+        """The constraints every assignment meets (and the background, when there is one)."""
+        facts = [z3.And(0 <= level, level <= PRESENT) for level in self.items.values()]
+        quantities = []
+        for name in self.quantity_names:
+            value, given = self.value[name], self.given[name]
+            quantities.append(value >= 0)
+            if name == "region_count":
+                quantities.append(z3.Implies(given, z3.Or([value == n for n in (1, 2, 3, 4)])))
+            if name.endswith("_lowest") and (high := name.replace("_lowest", "_highest")) in (
+                self.given
+            ):
+                quantities.append(given == self.given[high])
+                quantities.append(value <= self.value[high])
+            if background is not None:
+                fixed = background.quantities.get(name)
+                quantities.append(given if fixed is not None else z3.Not(given))
+                if fixed is not None:
+                    quantities.append(value == fixed)
+        return facts + quantities
+
+
+class Z3Algebra:
+    """The specification's algebra over a :class:`World` (optionally on its worst completion)."""
+
+    def __init__(self, world: World, *, worst: bool = False) -> None:
+        self.world, self.worst = world, worst
+
+    def _out(self, level: Expr) -> Expr:
+        return lift(level) if self.worst else level
+
+    def item(self, name: str) -> Expr:
+        return self._out(self.world.items[name])
+
+    def _compare(self, quantity: str, holds: Expr) -> Expr:
+        missing = UNKNOWN if quantity in ASKED_QUANTITIES else 0
+        level = z3.If(
+            self.world.given[quantity], z3.If(holds, z3.IntVal(PRESENT), z3.IntVal(0)), missing
+        )
+        return self._out(level)
+
+    def at_least(self, quantity: str, threshold: float) -> Expr:
+        return self._compare(quantity, self.world.value[quantity] >= threshold)
+
+    def at_most(self, quantity: str, threshold: float) -> Expr:
+        return self._compare(quantity, self.world.value[quantity] <= threshold)
+
+    def below(self, quantity: str, threshold: float) -> Expr:
+        return self._compare(quantity, self.world.value[quantity] < threshold)
+
+    def any_(self, *parts: Expr) -> Expr:
+        return kmax(*parts)
+
+    def all_(self, *parts: Expr) -> Expr:
+        return kmin(*parts)
+
+
+class CitedAlgebra(Z3Algebra):
+    """The specification read on the facts a fired rule cites, with everything else absent."""
+
+    def __init__(self, world: World, cited: Mapping[str, Expr]) -> None:
+        super().__init__(world)
+        self.cited = cited
+
+    def item(self, name: str) -> Expr:
+        return z3.If(self.cited.get(name, z3.BoolVal(val=False)), z3.IntVal(PRESENT), 0)
+
+    def _compare(self, quantity: str, holds: Expr) -> Expr:
+        shown = z3.And(self.cited.get(quantity, z3.BoolVal(val=False)), holds)
+        return z3.If(shown, z3.IntVal(PRESENT), z3.IntVal(0))
+
+
+def spec_result(world: World, *, worst: bool = False) -> tuple[Expr, dict[str, Expr]]:
+    """The specified urgency rank (0-3) and every clause's level, as z3 terms."""
+    algebra = Z3Algebra(world, worst=worst)
+    levels = {clause.id: clause.holds(algebra) for clause in CLAUSES}
+    held = [z3.If(levels[c.id] == PRESENT, c.urgency.rank, 0) for c in CLAUSES]
+    base = kmax(*held)
+    still_open = z3.Or([z3.And(levels[c.id] == UNKNOWN, c.urgency.rank > base) for c in CLAUSES])
+    return z3.If(still_open, kmax(base, z3.IntVal(1)), base), levels
+
+
+@attrs.frozen
+class Compiled:
+    """The rule table as z3 terms: rule levels, result rank and what each fired rule cites."""
+
+    rules: tuple[Rule, ...]
+    levels: tuple[Expr, ...]
+    result: Expr
+    screen_open: Expr
+    worst_result: Expr
+    cited: tuple[dict[str, Expr], ...]
+
+
+def _condition(condition: Condition, kb: KnowledgeBase, atom_level: Callable[[Any], Expr]) -> Expr:
+    if isinstance(condition, FactAtom | CompareAtom):
+        return atom_level(condition)
+    parts = [_condition(part, kb, atom_level) for part in condition.parts]
+    if isinstance(condition, All):
+        return kmin(*parts)
+    if isinstance(condition, Any_):
+        return kmax(*parts)
+    raise TypeError(condition)  # pragma: no cover - the condition language has four node types
+
+
+def _highest_fired(levels: Iterable[Expr], ranks: list[int]) -> Expr:
+    fired = (z3.If(level == PRESENT, rank, 0) for level, rank in zip(levels, ranks, strict=True))
+    return kmax(z3.IntVal(0), *fired)
+
+
+def compile_kb(kb: KnowledgeBase, world: World) -> Compiled:
+    """Compile the rule table of *kb* with the semantics of ``ReferralEvaluator``."""
+
+    def atom_level(atom: FactAtom | CompareAtom, *, worst: bool = False) -> Expr:
+        if isinstance(atom, FactAtom):
+            level = world.items[atom.name]
+        else:
+            ask = kb.quantities[atom.quantity].when_missing == "ask"
+            holds = _OPS[atom.op](world.value[atom.quantity], atom.threshold)
+            level = z3.If(
+                world.given[atom.quantity],
+                z3.If(holds, z3.IntVal(PRESENT), z3.IntVal(0)),
+                z3.IntVal(UNKNOWN if ask else 0),
+            )
+        return lift(level) if worst else level
+
+    levels = tuple(_condition(rule.condition, kb, atom_level) for rule in kb.rules)
+    ranks = [rule.urgency.rank for rule in kb.rules]
+    base = _highest_fired(levels, ranks)
+    screen_open = z3.Or(
+        [z3.And(lv == UNKNOWN, r > base) for lv, r in zip(levels, ranks, strict=True)]
+    )
+    result = z3.If(screen_open, kmax(base, z3.IntVal(kb.screen_incomplete.urgency.rank)), base)
+    worst_levels = [
+        _condition(rule.condition, kb, lambda atom: atom_level(atom, worst=True))
+        for rule in kb.rules
+    ]
+    worst_result = _highest_fired(worst_levels, ranks)
+    cited = []
+    for rule, level in zip(kb.rules, levels, strict=True):
+        fires = level == PRESENT
+        shown: dict[str, Expr] = {}
+        for atom in dict.fromkeys(atoms(rule.condition)):
+            name = atom.name if isinstance(atom, FactAtom) else atom.quantity
+            holds = z3.And(fires, atom_level(atom) == PRESENT)
+            shown[name] = z3.Or(shown[name], holds) if name in shown else holds
+        cited.append(shown)
+    return Compiled(kb.rules, levels, result, screen_open, worst_result, tuple(cited))
+
+
+# --- properties: each a z3 formula that is satisfiable exactly when the property is violated ------
+
+
+@attrs.frozen
+class Violation:
+    """A counterexample: the property it breaks and the assignment that breaks it."""
+
+    prop: str
+    levels: dict[str, int]
+    quantities: dict[str, float | None]
+    detail: str = ""
+
+
+@attrs.frozen
+class Proof:
+    """A proof session: one world, one background, one rule table."""
+
+    kb: KnowledgeBase
+    background: Background | None
+    world: World
+    compiled: Compiled
+    spec: Expr
+    spec_worst: Expr
+
+    @classmethod
+    def build(cls, kb: KnowledgeBase, background: Background | None) -> Proof:
+        """Declare the variables and compile both sides."""
+        spec_items, spec_quantities = spec_vocabulary()
+        kb_items, kb_quantities = kb_vocabulary(kb)
+        world = World(spec_items | kb_items, spec_quantities | kb_quantities)
+        spec, _ = spec_result(world)
+        spec_worst, _ = spec_result(world, worst=True)
+        return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst)
+
+    def solver(self) -> z3.Solver:
+        """A solver holding the domain of the assignments."""
+        solver = z3.Solver()
+        solver.add(*self.world.domain(self.background))
+        return solver
+
+    def find(self, prop: str, violation: Expr, detail: str = "") -> Violation | None:
+        """A counterexample to *prop* (``violation`` satisfiable), or ``None`` when proved."""
+        solver = self.solver()
+        solver.add(violation)
+        verdict = solver.check()
+        if verdict == z3.unsat:
+            return None
+        if verdict != z3.sat:  # pragma: no cover - a timeout is a failure, never a proof
+            raise AssertionError(f"{prop}: solver answered {verdict}")
+        return self._violation(prop, solver.model(), detail)
+
+    def _violation(self, prop: str, model: z3.ModelRef, detail: str) -> Violation:
+        levels = {
+            name: model.eval(var, model_completion=True).as_long()
+            for name, var in self.world.items.items()
+        }
+        quantities: dict[str, float | None] = {}
+        for name in self.world.quantity_names:
+            given = z3.is_true(model.eval(self.world.given[name], model_completion=True))
+            value = model.eval(self.world.value[name], model_completion=True)
+            quantities[name] = float(value.as_fraction()) if given else None
+        return Violation(prop, levels, quantities, detail)
+
+    # The properties of the issue, one method each.
+    def below_spec(self) -> Violation | None:
+        """Safety: the rule table never answers less urgently than the specification."""
+        return self.find("urgency >= specification", self.compiled.result < self.spec)
+
+    def above_spec(self) -> Violation | None:
+        """Specificity: the rule table never answers more urgently than the specification."""
+        return self.find("urgency <= specification", self.compiled.result > self.spec)
+
+    def not_monotone(self) -> Violation | None:
+        """absent <= unknown <= present in every item: raising any set of items never lowers it.
+
+        Two copies of the items, the second pointwise at least the first; raising one item is the
+        special case that proves monotonicity item by item.
+        """
+        raised = {var: z3.Int(f"{name}_raised") for name, var in self.world.items.items()}
+        higher = z3.substitute(self.compiled.result, *raised.items())
+        order = [z3.And(var <= up, up <= PRESENT) for var, up in raised.items()]
+        violation = self.find(
+            "monotone in every item", z3.And(*order, higher < self.compiled.result)
+        )
+        if violation is None:
+            return None
+        solver = self.solver()
+        solver.add(*order, higher < self.compiled.result)
+        solver.check()
+        model = solver.model()
+        ups = {
+            name: model.eval(raised[var], model_completion=True).as_long()
+            for name, var in self.world.items.items()
+        }
+        changed = {name: (violation.levels[name], ups[name]) for name in ups}
+        detail = ", ".join(f"{n}: {a}->{b}" for n, (a, b) in changed.items() if a != b)
+        return attrs.evolve(violation, prop=f"monotone in every item; raising {detail}")
+
+    def self_care_while_open(self) -> Violation | None:
+        """self_care only when no answer to the open questions could raise it (table and spec)."""
+        could_rise = z3.Or(self.compiled.worst_result > 0, self.spec_worst > 0)
+        return self.find(
+            "self_care only on a complete screen",
+            z3.And(self.compiled.result == 0, could_rise),
+        )
+
+    def unexplained(self) -> Violation | None:
+        """A result above self_care is reached by a fired rule that has a source."""
+        fired = [
+            z3.And(level == PRESENT, rule.urgency.rank == self.compiled.result)
+            for rule, level in zip(self.kb.rules, self.compiled.levels, strict=True)
+            if rule.source in self.kb.sources
+        ]
+        screen = self.kb.screen_incomplete
+        if screen.source in self.kb.sources:
+            fired.append(
+                z3.And(self.compiled.screen_open, self.compiled.result == screen.urgency.rank)
+            )
+        return self.find(
+            "every non-self-care result has a fired rule with a source",
+            z3.And(self.compiled.result > 0, z3.Not(z3.Or(fired))),
+        )
+
+    def unjustified(self, position: int) -> Violation | None:
+        """A fired rule's cited facts alone meet a specification clause of its urgency."""
+        rule = self.kb.rules[position]
+        algebra = CitedAlgebra(self.world, self.compiled.cited[position])
+        justified = [
+            clause.holds(algebra) == PRESENT for clause in CLAUSES if clause.urgency >= rule.urgency
+        ]
+        return self.find(
+            f"{rule.id} is justified by the facts it cites",
+            z3.And(self.compiled.levels[position] == PRESENT, z3.Not(z3.Or(justified))),
+            detail=rule.id,
+        )
+
+
+# --- counterexamples as presentations -----------------------------------------------------------
+
+_TRI = {0: "absent", 1: "unknown", 2: "present"}
+_EXAM = {
+    "babinski": "babinski",
+    "exam_wasting": "wasting",
+    "exam_sensory_loss": "sensory_loss",
+    "anal_sphincter_laxity": "anal_sphincter_laxity",
+}
+# One twitching site in each region of the neuraxis, knee first.
+_SITES = ("knee", "arm", "trunk", "face")
+_FINDINGS = frozenset(str(finding) for finding in fasciculate.Finding)
+
+
+def presentation_data(  # noqa: C901 - one branch per kind of item, read top to bottom
+    levels: Mapping[str, int],
+    quantities: Mapping[str, float | None],
+    base: Mapping[str, Any] | None = None,
+    kb: KnowledgeBase | None = None,
+) -> dict[str, Any]:
+    """A presentation (as JSON data) whose screening items and quantities are the given ones."""
+    kb = kb or fasciculate._kb.knowledge_base()
+    data: dict[str, Any] = json.loads(json.dumps(dict(base or {})))
+    findings = data.setdefault("findings", {})
+    exam = data.setdefault("examination", {})
+    twitching = data.setdefault("twitching", {})
+    for name, level in levels.items():
+        if name in _FINDINGS:
+            findings[name] = _TRI[level]
+        elif name in _EXAM:
+            exam[_EXAM[name]] = _TRI[level]
+        elif name == "exam_weakness":
+            exam["strength"] = {0: "normal", 1: None, 2: "reduced"}[level]
+        elif name == "brisk_reflexes":
+            exam["knee_reflex"] = {0: "normal", 1: None, 2: "brisk"}[level]
+            exam["ankle_reflex"] = {0: "normal", 1: None, 2: "normal"}[level]
+        elif name == "worsening":
+            twitching["course"] = {0: "stable", 1: None, 2: "worsening"}[level]
+        else:  # pragma: no cover - a new derived fact needs a line here
+            raise KeyError(name)
+    if "duration_days" in quantities:
+        twitching["duration_days"] = quantities["duration_days"]
+        twitching.pop("onset_date", None)
+    if "region_count" in quantities:
+        count = quantities["region_count"]
+        twitching["regions"] = list(_SITES[: int(count)]) if count is not None else []
+    labs = []
+    for lab in kb.labs.values():
+        low = quantities.get(f"{lab.analyte}_lowest")
+        high = quantities.get(f"{lab.analyte}_highest")
+        labs += [
+            {"analyte": str(lab.analyte), "value": value, "unit": lab.unit}
+            for value in dict.fromkeys(v for v in (low, high) if v is not None)
+        ]
+    if labs or any(name.endswith(("_lowest", "_highest")) for name in quantities):
+        data["labs"] = labs
+    return data
+
+
+def describe(violation: Violation, background: Background | None, kb: KnowledgeBase) -> str:
+    """A counterexample as a readable presentation, with what the library answers for it."""
+    base = background.presentation if background is not None else {}
+    data = presentation_data(violation.levels, violation.quantities, base, kb)
+    lines = [
+        f"property violated: {violation.prop}",
+        f"background: {background.name if background else 'any'}",
+        "presentation:",
+        json.dumps(data, indent=2, sort_keys=True),
+    ]
+    try:
+        result = fasciculate.assess(data)
+        fired = ", ".join(rule.id for rule in result.rules_fired) or "none"
+        lines.append(f"fasciculate.assess: {result.urgency} (rules fired: {fired})")
+        from safety_spec import spec_of  # noqa: PLC0415 - only needed for the message
+
+        lines.append(f"specification: {spec_of(Presentation.model_validate(data))}")
+    except fasciculate.FasciculateError as error:  # pragma: no cover - shown, not expected
+        lines.append(f"(not a valid presentation: {error})")
+    return "\n".join(lines)
+
+
+def rank_of(expr: Expr, assignment: Mapping[Expr, Expr]) -> int:
+    """Evaluate a z3 term on a concrete assignment with z3 itself."""
+    return z3.simplify(z3.substitute(expr, *assignment.items())).as_long()
+
+
+def concrete(
+    world: World, levels: Mapping[str, int], quantities: Mapping[str, float | None]
+) -> dict[Expr, Expr]:
+    """The z3 substitution for one concrete assignment."""
+    pairs: dict[Expr, Expr] = {
+        var: z3.IntVal(levels.get(name, UNKNOWN)) for name, var in world.items.items()
+    }
+    for name in world.quantity_names:
+        value = quantities.get(name)
+        pairs[world.given[name]] = z3.BoolVal(value is not None)
+        pairs[world.value[name]] = z3.RealVal(value if value is not None else 0)
+    return pairs
+
+
+def timed(function: Callable[[], Any]) -> tuple[Any, float]:
+    """Run *function*, returning its result and the seconds it took."""
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def clause_by_id() -> dict[str, Clause]:
+    """The specification's clauses by id."""
+    return {clause.id: clause for clause in CLAUSES}
+
+
+# --- the backgrounds of the proofs ----------------------------------------------------------------
+
+
+def _quantities(**given: float) -> dict[str, float | None]:
+    kb = fasciculate._kb.knowledge_base()
+    return {name: given.get(name) for name in kb.quantities}
+
+
+BACKGROUNDS: dict[str, Background | None] = {
+    "young-caffeine": Background(
+        "young-caffeine",
+        _quantities(duration_days=3, region_count=1),
+        {
+            "patient": {"age": 24, "sex": "male"},
+            "twitching": {"regions": ["knee"], "duration_days": 3},
+            "exposures": {"caffeine_mg_per_day": 650, "sleep_hours": 6, "stress": "high"},
+        },
+    ),
+    "older-long-duration": Background(
+        "older-long-duration",
+        _quantities(duration_days=180, region_count=1),
+        {
+            "patient": {"age": 68, "sex": "female"},
+            "twitching": {"regions": ["calf"], "duration_days": 180},
+        },
+    ),
+    "abnormal-labs": Background(
+        "abnormal-labs",
+        _quantities(
+            duration_days=10,
+            region_count=1,
+            potassium_lowest=3.1,
+            potassium_highest=3.1,
+            magnesium_lowest=0.55,
+            magnesium_highest=0.55,
+            calcium_adjusted_lowest=2.05,
+            calcium_adjusted_highest=2.05,
+            vitamin_d_lowest=22,
+            vitamin_d_highest=22,
+        ),
+        {
+            "patient": {"age": 45},
+            "twitching": {"regions": ["anterior_thigh"], "duration_days": 10},
+            "medications": [{"drug_class": "loop_diuretic"}],
+        },
+    ),
+    # Every quantity free: any duration, any number of regions, any laboratory results.
+    "any": None,
+}
+
+
+def quantity_classes(proof: Proof) -> int:
+    """How many distinct cases the quantities make (not given, and each interval between cuts)."""
+    if proof.background is not None:
+        return 1
+    cuts: dict[str, set[tuple[str, float]]] = {name: set() for name in proof.world.quantity_names}
+    for rule in proof.kb.rules:
+        for atom in atoms(rule.condition):
+            if isinstance(atom, CompareAtom):
+                cuts[atom.quantity].add((atom.op, atom.threshold))
+    recorder = _CutRecorder(cuts)
+    for clause in CLAUSES:
+        clause.holds(recorder)  # type: ignore[arg-type]
+    total = 1
+    paired: set[str] = set()
+    for name, found in cuts.items():
+        if name in paired:
+            continue
+        values = sorted({threshold for _, threshold in found})
+        classes = 2 * len(values) + 1 + 1  # points, open intervals, and "not given"
+        if name.endswith("_lowest") and (high := name.replace("_lowest", "_highest")) in cuts:
+            paired.add(high)
+            other = sorted({threshold for _, threshold in cuts[high]})
+            classes = (2 * len(values) + 1) * (2 * len(other) + 1) + 1
+        total *= classes
+    return total
+
+
+class _CutRecorder(RecordingAlgebra):
+    def __init__(self, cuts: dict[str, set[tuple[str, float]]]) -> None:
+        super().__init__()
+        self.cuts = cuts
+
+    def at_least(self, quantity: str, threshold: float) -> int:
+        self.cuts[quantity].add((">=", threshold))
+        return 0
+
+    def at_most(self, quantity: str, threshold: float) -> int:
+        self.cuts[quantity].add(("<=", threshold))
+        return 0
+
+    def below(self, quantity: str, threshold: float) -> int:
+        self.cuts[quantity].add(("<", threshold))
+        return 0

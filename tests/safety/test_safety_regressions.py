@@ -1,0 +1,49 @@
+"""Regression tests for the safety bugs the symbolic proof found in the rule table.
+
+Each presentation is a complete negative screen with one change; before the fix each was answered
+self-care or below its specified urgency.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import fasciculate
+from _builders import negative
+from fasciculate import Urgency
+
+FOUND: list[tuple[str, dict[str, Any], Urgency]] = [
+    # Orthopnoea is an unexplained respiratory feature (NICE NG42): was self-care when alone.
+    ("orthopnoea alone", negative(findings={"breathless_lying_flat": "present"}), Urgency.URGENT),
+    # Orthopnoea with limb weakness is an emergency (NG127), whatever form the weakness takes.
+    (
+        "orthopnoea with rapidly progressive single-limb weakness",
+        negative(
+            findings={"breathless_lying_flat": "present", "rapid_single_limb_weakness": "present"}
+        ),
+        Urgency.EMERGENCY,
+    ),
+    # Pain is a seed red flag; pain radiating down the leg is pain: was self-care.
+    ("radiating leg pain", negative(findings={"radiating_leg_pain": "present"}), Urgency.ROUTINE),
+    # Falls and trips are balance problems (seed red flag): was self-care without weakness.
+    ("falls", negative(findings={"falls": "present"}), Urgency.ROUTINE),
+    # Loss of dexterity is weakness noticed in use (seed red flag): was self-care.
+    ("loss of dexterity", negative(findings={"loss_of_dexterity": "present"}), Urgency.ROUTINE),
+]
+
+
+@pytest.mark.parametrize(("name", "data", "expected"), FOUND, ids=[case[0] for case in FOUND])
+def test_found_bug_stays_fixed(name: str, data: dict[str, Any], expected: Urgency):
+    """A presentation the first rule table under-escalated now gets its specified urgency."""
+    assert expected == fasciculate.assess(data).urgency, name
+
+
+def test_unanswered_orthopnoea_keeps_the_screen_open():
+    """With breathlessness lying flat unanswered, the screen is open and the question is asked."""
+    data = negative()
+    del data["findings"]["breathless_lying_flat"]
+    result = fasciculate.assess(data)
+    assert Urgency.ROUTINE == result.urgency
+    assert ["breathless_lying_flat"] == [question.fact for question in result.missing]
