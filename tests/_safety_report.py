@@ -46,15 +46,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not RECORDS:
         return
     terminalreporter.section("safety case")
-    by_section: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    # Records with the same section and name add up (one per mutant, say, into one line).
+    merged: dict[tuple[str, str], dict[str, Any]] = {}
     for item in RECORDS:
-        by_section[item["section"]].append(item)
+        line = merged.setdefault((item["section"], item["name"]), {})
+        for key, value in item.items():
+            if key in {"section", "name"}:
+                continue
+            numeric = isinstance(value, int | float) and isinstance(line.get(key, 0), int | float)
+            line[key] = line.get(key, 0) + value if numeric else value
+    by_section: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
+    for (section, name), numbers in merged.items():
+        by_section[section].append((name, numbers))
     for section in sorted(by_section):
         terminalreporter.write_line(f"{section}:")
-        for item in sorted(by_section[section], key=lambda entry: entry["name"]):
-            numbers = ", ".join(
-                f"{key}={_format(value)}"
-                for key, value in item.items()
-                if key not in {"section", "name"}
-            )
-            terminalreporter.write_line(f"  {item['name']}: {numbers}")
+        for name, numbers in sorted(by_section[section]):
+            shown = ", ".join(f"{key}={_format(value)}" for key, value in numbers.items())
+            terminalreporter.write_line(f"  {name}: {shown}")

@@ -19,7 +19,7 @@ import attrs
 import z3
 
 import fasciculate
-from fasciculate import Presentation
+from fasciculate import Presentation, Urgency
 from fasciculate._conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._kb import KnowledgeBase, Rule
 from safety_spec import ASKED_QUANTITIES, CLAUSES, PRESENT, UNKNOWN, Clause
@@ -27,25 +27,102 @@ from safety_spec import ASKED_QUANTITIES, CLAUSES, PRESENT, UNKNOWN, Clause
 Expr = Any  # a z3 arithmetic or boolean expression
 
 
-def kmax(*parts: Expr) -> Expr:
+@attrs.frozen
+class Level:
+    """A Kleene level as two z3 booleans: ``present`` (level 2) and ``possible`` (level >= 1)."""
+
+    present: Expr
+    possible: Expr
+
+    @property
+    def unknown(self) -> Expr:
+        """Level 1: possible but not certain."""
+        return z3.And(self.possible, z3.Not(self.present))
+
+    def as_int(self) -> Expr:
+        """The level as 0, 1 or 2."""
+        return z3.If(self.present, 2, z3.If(self.possible, 1, 0))
+
+
+def of_int(var: Expr) -> Level:
+    """The level of an integer item in {0, 1, 2}."""
+    return Level(var == PRESENT, var >= UNKNOWN)
+
+
+def kmax(*parts: Level) -> Level:
     """Kleene ``or``: the largest level."""
-    result = parts[0]
-    for part in parts[1:]:
-        result = z3.If(part > result, part, result)
-    return result
+    return Level(z3.Or([p.present for p in parts]), z3.Or([p.possible for p in parts]))
 
 
-def kmin(*parts: Expr) -> Expr:
+def kmin(*parts: Level) -> Level:
     """Kleene ``and``: the smallest level."""
-    result = parts[0]
-    for part in parts[1:]:
-        result = z3.If(part < result, part, result)
-    return result
+    return Level(z3.And([p.present for p in parts]), z3.And([p.possible for p in parts]))
 
 
-def lift(level: Expr) -> Expr:
+def lift(level: Level) -> Level:
     """Answer every unknown as present (the worst completion of an incomplete screen)."""
-    return z3.If(level == UNKNOWN, z3.IntVal(PRESENT), level)
+    return Level(level.possible, level.possible)
+
+
+def compared(given: Expr, holds: Expr, *, asked: bool) -> Level:
+    """The level of a comparison: its truth when given; unknown (asked) or absent when not."""
+    present = z3.And(given, holds)
+    return Level(present, z3.Or(present, z3.Not(given)) if asked else present)
+
+
+@attrs.frozen
+class Rank:
+    """An urgency rank (0-3) as three z3 booleans: ``rank >= 1``, ``>= 2``, ``>= 3``."""
+
+    at_least: tuple[Expr, Expr, Expr]
+
+    def ge(self, rank: int) -> Expr:
+        """``self >= rank``."""
+        if rank <= 0:
+            return z3.BoolVal(val=True)
+        return self.at_least[rank - 1] if rank <= 3 else z3.BoolVal(val=False)
+
+    def eq(self, rank: int) -> Expr:
+        """``self == rank``."""
+        return z3.And(self.ge(rank), z3.Not(self.ge(rank + 1)))
+
+    def lt(self, other: Rank) -> Expr:
+        """``self < other``."""
+        return z3.Or([z3.And(other.ge(k), z3.Not(self.ge(k))) for k in (1, 2, 3)])
+
+    def ne(self, other: Rank) -> Expr:
+        """``self != other``."""
+        return z3.Or(self.lt(other), other.lt(self))
+
+    def as_int(self) -> Expr:
+        """The rank as an integer term."""
+        return z3.If(self.ge(3), 3, z3.If(self.ge(2), 2, z3.If(self.ge(1), 1, 0)))
+
+    def substitute(self, *pairs: tuple[Expr, Expr]) -> Rank:
+        """The rank with variables replaced."""
+        ge = tuple(z3.substitute(term, *pairs) for term in self.at_least)
+        return Rank(ge)  # type: ignore[arg-type]
+
+
+def highest(levels: Iterable[Level], ranks: Iterable[int]) -> Rank:
+    """The highest rank among the levels that are present (0 when none is)."""
+    pairs = list(zip(levels, ranks, strict=True))
+    ge = tuple(z3.Or([lv.present for lv, r in pairs if r >= k] or [False]) for k in (1, 2, 3))
+    return Rank(ge)  # type: ignore[arg-type]
+
+
+def still_open(base: Rank, levels: Iterable[Level], ranks: Iterable[int]) -> Expr:
+    """Some level is unknown and, were it present, would raise *base*."""
+    return z3.Or(
+        [z3.And(lv.unknown, z3.Not(base.ge(r))) for lv, r in zip(levels, ranks, strict=True)]
+        or [False]
+    )
+
+
+def open_screen(base: Rank, screen_open: Expr, screen: int) -> Rank:
+    """The open-screen law: an unknown that could raise *base* lifts it to at least *screen*."""
+    ge = tuple(z3.Or(base.ge(k), z3.And(screen_open, screen >= k)) for k in (1, 2, 3))
+    return Rank(ge)  # type: ignore[arg-type]
 
 
 _OPS: dict[str, Callable[[Expr, float], Expr]] = {
@@ -108,8 +185,15 @@ class Background:
 class World:
     """The z3 variables of one proof: a level per item, a flag and a value per quantity."""
 
-    def __init__(self, items: Iterable[str], quantities: Iterable[str], tag: str = "") -> None:
-        """Declare the variables; *tag* keeps two worlds in one query apart."""
+    def __init__(
+        self,
+        items: Iterable[str],
+        quantities: Iterable[str],
+        bounds: Mapping[str, tuple[float, float]],
+        tag: str = "",
+    ) -> None:
+        """Declare the variables; *bounds* are the valid input ranges; *tag* names a copy."""
+        self.bounds = bounds
         self.items = {name: z3.Int(f"{name}{tag}") for name in sorted(items)}
         self.quantity_names = sorted(quantities)
         self.given = {name: z3.Bool(f"{name}_given{tag}") for name in self.quantity_names}
@@ -121,7 +205,8 @@ class World:
         quantities = []
         for name in self.quantity_names:
             value, given = self.value[name], self.given[name]
-            quantities.append(value >= 0)
+            low, high = self.bounds.get(name, (0, 10**6))
+            quantities.append(z3.And(low <= value, value <= high))
             if name == "region_count":
                 quantities.append(z3.Implies(given, z3.Or([value == n for n in (1, 2, 3, 4)])))
             if name.endswith("_lowest") and (high := name.replace("_lowest", "_highest")) in (
@@ -143,32 +228,29 @@ class Z3Algebra:
     def __init__(self, world: World, *, worst: bool = False) -> None:
         self.world, self.worst = world, worst
 
-    def _out(self, level: Expr) -> Expr:
+    def _out(self, level: Level) -> Level:
         return lift(level) if self.worst else level
 
-    def item(self, name: str) -> Expr:
-        return self._out(self.world.items[name])
+    def item(self, name: str) -> Level:
+        return self._out(of_int(self.world.items[name]))
 
-    def _compare(self, quantity: str, holds: Expr) -> Expr:
-        missing = UNKNOWN if quantity in ASKED_QUANTITIES else 0
-        level = z3.If(
-            self.world.given[quantity], z3.If(holds, z3.IntVal(PRESENT), z3.IntVal(0)), missing
-        )
-        return self._out(level)
+    def _compare(self, quantity: str, holds: Expr) -> Level:
+        given = self.world.given[quantity]
+        return self._out(compared(given, holds, asked=quantity in ASKED_QUANTITIES))
 
-    def at_least(self, quantity: str, threshold: float) -> Expr:
+    def at_least(self, quantity: str, threshold: float) -> Level:
         return self._compare(quantity, self.world.value[quantity] >= threshold)
 
-    def at_most(self, quantity: str, threshold: float) -> Expr:
+    def at_most(self, quantity: str, threshold: float) -> Level:
         return self._compare(quantity, self.world.value[quantity] <= threshold)
 
-    def below(self, quantity: str, threshold: float) -> Expr:
+    def below(self, quantity: str, threshold: float) -> Level:
         return self._compare(quantity, self.world.value[quantity] < threshold)
 
-    def any_(self, *parts: Expr) -> Expr:
+    def any_(self, *parts: Level) -> Level:
         return kmax(*parts)
 
-    def all_(self, *parts: Expr) -> Expr:
+    def all_(self, *parts: Level) -> Level:
         return kmin(*parts)
 
 
@@ -179,22 +261,23 @@ class CitedAlgebra(Z3Algebra):
         super().__init__(world)
         self.cited = cited
 
-    def item(self, name: str) -> Expr:
-        return z3.If(self.cited.get(name, z3.BoolVal(val=False)), z3.IntVal(PRESENT), 0)
+    def item(self, name: str) -> Level:
+        shown = self.cited.get(name, z3.BoolVal(val=False))
+        return Level(shown, shown)
 
-    def _compare(self, quantity: str, holds: Expr) -> Expr:
+    def _compare(self, quantity: str, holds: Expr) -> Level:
         shown = z3.And(self.cited.get(quantity, z3.BoolVal(val=False)), holds)
-        return z3.If(shown, z3.IntVal(PRESENT), z3.IntVal(0))
+        return Level(shown, shown)
 
 
-def spec_result(world: World, *, worst: bool = False) -> tuple[Expr, dict[str, Expr]]:
-    """The specified urgency rank (0-3) and every clause's level, as z3 terms."""
+def spec_result(world: World, *, worst: bool = False) -> tuple[Rank, dict[str, Level]]:
+    """The specified urgency rank and every clause's level, as z3 terms."""
     algebra = Z3Algebra(world, worst=worst)
     levels = {clause.id: clause.holds(algebra) for clause in CLAUSES}
-    held = [z3.If(levels[c.id] == PRESENT, c.urgency.rank, 0) for c in CLAUSES]
-    base = kmax(*held)
-    still_open = z3.Or([z3.And(levels[c.id] == UNKNOWN, c.urgency.rank > base) for c in CLAUSES])
-    return z3.If(still_open, kmax(base, z3.IntVal(1)), base), levels
+    ranks = [clause.urgency.rank for clause in CLAUSES]
+    base = highest(levels.values(), ranks)
+    screen_open = still_open(base, levels.values(), ranks)
+    return open_screen(base, screen_open, Urgency.ROUTINE.rank), levels
 
 
 @attrs.frozen
@@ -202,17 +285,17 @@ class Compiled:
     """The rule table as z3 terms: rule levels, result rank and what each fired rule cites."""
 
     rules: tuple[Rule, ...]
-    levels: tuple[Expr, ...]
-    result: Expr
+    levels: tuple[Level, ...]
+    result: Rank
     screen_open: Expr
-    worst_result: Expr
+    worst_result: Rank
     cited: tuple[dict[str, Expr], ...]
 
 
-def _condition(condition: Condition, kb: KnowledgeBase, atom_level: Callable[[Any], Expr]) -> Expr:
+def _condition(condition: Condition, atom_level: Callable[[Any], Level]) -> Level:
     if isinstance(condition, FactAtom | CompareAtom):
         return atom_level(condition)
-    parts = [_condition(part, kb, atom_level) for part in condition.parts]
+    parts = [_condition(part, atom_level) for part in condition.parts]
     if isinstance(condition, All):
         return kmin(*parts)
     if isinstance(condition, Any_):
@@ -220,46 +303,31 @@ def _condition(condition: Condition, kb: KnowledgeBase, atom_level: Callable[[An
     raise TypeError(condition)  # pragma: no cover - the condition language has four node types
 
 
-def _highest_fired(levels: Iterable[Expr], ranks: list[int]) -> Expr:
-    fired = (z3.If(level == PRESENT, rank, 0) for level, rank in zip(levels, ranks, strict=True))
-    return kmax(z3.IntVal(0), *fired)
-
-
 def compile_kb(kb: KnowledgeBase, world: World) -> Compiled:
     """Compile the rule table of *kb* with the semantics of ``ReferralEvaluator``."""
 
-    def atom_level(atom: FactAtom | CompareAtom, *, worst: bool = False) -> Expr:
+    def atom_level(atom: FactAtom | CompareAtom) -> Level:
         if isinstance(atom, FactAtom):
-            level = world.items[atom.name]
-        else:
-            ask = kb.quantities[atom.quantity].when_missing == "ask"
-            holds = _OPS[atom.op](world.value[atom.quantity], atom.threshold)
-            level = z3.If(
-                world.given[atom.quantity],
-                z3.If(holds, z3.IntVal(PRESENT), z3.IntVal(0)),
-                z3.IntVal(UNKNOWN if ask else 0),
-            )
-        return lift(level) if worst else level
+            return of_int(world.items[atom.name])
+        ask = kb.quantities[atom.quantity].when_missing == "ask"
+        holds = _OPS[atom.op](world.value[atom.quantity], atom.threshold)
+        return compared(world.given[atom.quantity], holds, asked=ask)
 
-    levels = tuple(_condition(rule.condition, kb, atom_level) for rule in kb.rules)
+    levels = tuple(_condition(rule.condition, atom_level) for rule in kb.rules)
     ranks = [rule.urgency.rank for rule in kb.rules]
-    base = _highest_fired(levels, ranks)
-    screen_open = z3.Or(
-        [z3.And(lv == UNKNOWN, r > base) for lv, r in zip(levels, ranks, strict=True)]
-    )
-    result = z3.If(screen_open, kmax(base, z3.IntVal(kb.screen_incomplete.urgency.rank)), base)
+    base = highest(levels, ranks)
+    screen_open = still_open(base, levels, ranks)
+    result = open_screen(base, screen_open, kb.screen_incomplete.urgency.rank)
     worst_levels = [
-        _condition(rule.condition, kb, lambda atom: atom_level(atom, worst=True))
-        for rule in kb.rules
+        _condition(rule.condition, lambda atom: lift(atom_level(atom))) for rule in kb.rules
     ]
-    worst_result = _highest_fired(worst_levels, ranks)
+    worst_result = highest(worst_levels, ranks)
     cited = []
     for rule, level in zip(kb.rules, levels, strict=True):
-        fires = level == PRESENT
         shown: dict[str, Expr] = {}
         for atom in dict.fromkeys(atoms(rule.condition)):
             name = atom.name if isinstance(atom, FactAtom) else atom.quantity
-            holds = z3.And(fires, atom_level(atom) == PRESENT)
+            holds = z3.And(level.present, atom_level(atom).present)
             shown[name] = z3.Or(shown[name], holds) if name in shown else holds
         cited.append(shown)
     return Compiled(kb.rules, levels, result, screen_open, worst_result, tuple(cited))
@@ -286,15 +354,18 @@ class Proof:
     background: Background | None
     world: World
     compiled: Compiled
-    spec: Expr
-    spec_worst: Expr
+    spec: Rank
+    spec_worst: Rank
 
     @classmethod
     def build(cls, kb: KnowledgeBase, background: Background | None) -> Proof:
         """Declare the variables and compile both sides."""
         spec_items, spec_quantities = spec_vocabulary()
         kb_items, kb_quantities = kb_vocabulary(kb)
-        world = World(spec_items | kb_items, spec_quantities | kb_quantities)
+        bounds = {"duration_days": (0.0, 36500.0), "region_count": (1.0, 4.0)}
+        for lab in kb.labs.values():
+            bounds[f"{lab.analyte}_lowest"] = bounds[f"{lab.analyte}_highest"] = lab.plausible
+        world = World(spec_items | kb_items, spec_quantities | kb_quantities, bounds)
         spec, _ = spec_result(world)
         spec_worst, _ = spec_result(world, worst=True)
         return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst)
@@ -331,61 +402,105 @@ class Proof:
     # The properties of the issue, one method each.
     def below_spec(self) -> Violation | None:
         """Safety: the rule table never answers less urgently than the specification."""
-        return self.find("urgency >= specification", self.compiled.result < self.spec)
+        return self.find("urgency >= specification", self.compiled.result.lt(self.spec))
+
+    def off_spec(self) -> Violation | None:
+        """The rule table answers differently from the specification (either way)."""
+        violation = self.find("urgency == specification", self.compiled.result.ne(self.spec))
+        if violation is None:
+            return None
+        assignment = concrete(self.world, violation.levels, violation.quantities)
+        table = rank_of(self.compiled.result.as_int(), assignment)
+        spec = rank_of(self.spec.as_int(), assignment)
+        word = "below" if table < spec else "above"
+        return attrs.evolve(violation, prop=f"urgency {word} the specification ({table} vs {spec})")
 
     def above_spec(self) -> Violation | None:
         """Specificity: the rule table never answers more urgently than the specification."""
-        return self.find("urgency <= specification", self.compiled.result > self.spec)
+        return self.find("urgency <= specification", self.spec.lt(self.compiled.result))
 
     def not_monotone(self) -> Violation | None:
-        """absent <= unknown <= present in every item: raising any set of items never lowers it.
+        """Raising any set of items, or making any quantities worse, never lowers the urgency.
 
-        Two copies of the items, the second pointwise at least the first; raising one item is the
-        special case that proves monotonicity item by item.
+        Two copies of the assignment, the second pointwise at least as bad as the first: every item
+        at least as present (absent <= unknown <= present), every duration and region count at
+        least as high, every laboratory result at least as far out (lowest lower, highest higher).
         """
         raised = {var: z3.Int(f"{name}_raised") for name, var in self.world.items.items()}
-        higher = z3.substitute(self.compiled.result, *raised.items())
         order = [z3.And(var <= up, up <= PRESENT) for var, up in raised.items()]
-        violation = self.find(
-            "monotone in every item", z3.And(*order, higher < self.compiled.result)
-        )
-        if violation is None:
-            return None
+        moved: dict[Expr, Expr] = {}
+        for name in self.world.quantity_names:
+            var, worse = self.world.value[name], z3.Real(f"{name}_worse")
+            low, high = self.world.bounds.get(name, (0, 10**6))
+            order.append(z3.And(low <= worse, worse <= high))
+            order.append(worse <= var if name.endswith("_lowest") else worse >= var)
+            if name == "region_count":
+                order.append(z3.Or([worse == n for n in (1, 2, 3, 4)]))
+            moved[var] = worse
+        higher = self.compiled.result.substitute(*raised.items(), *moved.items())
         solver = self.solver()
-        solver.add(*order, higher < self.compiled.result)
-        solver.check()
+        solver.add(*order, higher.lt(self.compiled.result))
+        if solver.check() == z3.unsat:
+            return None
         model = solver.model()
-        ups = {
-            name: model.eval(raised[var], model_completion=True).as_long()
+        violation = self._violation("monotone", model, "")
+        changes = [
+            f"{name}: {violation.levels[name]}->{model.eval(raised[var]).as_long()}"
             for name, var in self.world.items.items()
-        }
-        changed = {name: (violation.levels[name], ups[name]) for name in ups}
-        detail = ", ".join(f"{n}: {a}->{b}" for n, (a, b) in changed.items() if a != b)
-        return attrs.evolve(violation, prop=f"monotone in every item; raising {detail}")
+            if model.eval(raised[var], model_completion=True).as_long() != violation.levels[name]
+        ]
+        return attrs.evolve(violation, prop=f"monotone; raising {', '.join(changes)} lowers it")
+
+    def not_monotone_in(self, item: str) -> Violation | None:
+        """absent <= unknown <= present for one item, every other item free."""
+        var = self.world.items[item]
+        at = [self.compiled.result.substitute((var, z3.IntVal(v))) for v in (0, 1, 2)]
+        return self.find(f"monotone in {item}", z3.Or(at[1].lt(at[0]), at[2].lt(at[1])), item)
 
     def self_care_while_open(self) -> Violation | None:
         """self_care only when no answer to the open questions could raise it (table and spec)."""
-        could_rise = z3.Or(self.compiled.worst_result > 0, self.spec_worst > 0)
+        could_rise = z3.Or(self.compiled.worst_result.ge(1), self.spec_worst.ge(1))
         return self.find(
             "self_care only on a complete screen",
-            z3.And(self.compiled.result == 0, could_rise),
+            z3.And(z3.Not(self.compiled.result.ge(1)), could_rise),
         )
 
     def unexplained(self) -> Violation | None:
         """A result above self_care is reached by a fired rule that has a source."""
         fired = [
-            z3.And(level == PRESENT, rule.urgency.rank == self.compiled.result)
+            z3.And(level.present, self.compiled.result.eq(rule.urgency.rank))
             for rule, level in zip(self.kb.rules, self.compiled.levels, strict=True)
             if rule.source in self.kb.sources
         ]
         screen = self.kb.screen_incomplete
         if screen.source in self.kb.sources:
             fired.append(
-                z3.And(self.compiled.screen_open, self.compiled.result == screen.urgency.rank)
+                z3.And(self.compiled.screen_open, self.compiled.result.eq(screen.urgency.rank))
             )
         return self.find(
             "every non-self-care result has a fired rule with a source",
-            z3.And(self.compiled.result > 0, z3.Not(z3.Or(fired))),
+            z3.And(self.compiled.result.ge(1), z3.Not(z3.Or(fired))),
+        )
+
+    def any_unjustified(self) -> Violation | None:
+        """Some fired rule's cited facts alone meet no clause of its urgency (all rules at once)."""
+        unjustified = []
+        for position, rule in enumerate(self.kb.rules):
+            algebra = CitedAlgebra(self.world, self.compiled.cited[position])
+            justified = [
+                clause.holds(algebra).present
+                for clause in CLAUSES
+                if clause.urgency >= rule.urgency
+            ]
+            unjustified.append(
+                z3.And(self.compiled.levels[position].present, z3.Not(z3.Or(justified)))
+            )
+        return self.find("every fired rule is justified by the facts it cites", z3.Or(unjustified))
+
+    def differs_from(self, other: Proof) -> Violation | None:
+        """An assignment on which this rule table and *other*'s answer differently."""
+        return self.find(
+            "same urgency as the packaged table", self.compiled.result.ne(other.compiled.result)
         )
 
     def unjustified(self, position: int) -> Violation | None:
@@ -393,11 +508,11 @@ class Proof:
         rule = self.kb.rules[position]
         algebra = CitedAlgebra(self.world, self.compiled.cited[position])
         justified = [
-            clause.holds(algebra) == PRESENT for clause in CLAUSES if clause.urgency >= rule.urgency
+            clause.holds(algebra).present for clause in CLAUSES if clause.urgency >= rule.urgency
         ]
         return self.find(
             f"{rule.id} is justified by the facts it cites",
-            z3.And(self.compiled.levels[position] == PRESENT, z3.Not(z3.Or(justified))),
+            z3.And(self.compiled.levels[position].present, z3.Not(z3.Or(justified))),
             detail=rule.id,
         )
 

@@ -47,6 +47,27 @@ def test_property_holds_for_every_assignment(background: str, prop: str):
 
 
 @pytest.mark.parametrize("background", sorted(BACKGROUNDS))
+def test_monotone_item_by_item(background: str):
+    """absent <= unknown <= present for each screening item in turn, every other item free."""
+    proof = proof_for(background)
+
+    def check_all() -> list[Violation]:
+        found = (proof.not_monotone_in(item) for item in proof.world.items)
+        return [violation for violation in found if violation is not None]
+
+    violations, seconds = timed(check_all)
+    record(
+        "proof",
+        f"monotone item by item [{background}]",
+        items=len(proof.world.items),
+        assignments=assignments(proof),
+        seconds=seconds,
+    )
+    if violations:
+        fail_on(proof, violations[0])
+
+
+@pytest.mark.parametrize("background", sorted(BACKGROUNDS))
 def test_every_fired_rule_is_justified_by_the_facts_it_cites(background: str):
     """Each fired rule's cited facts alone meet a specification clause of at least its urgency."""
     proof = proof_for(background)

@@ -1,0 +1,132 @@
+"""Mutants of the rule table, generated programmatically.
+
+Each mutant is the packaged knowledge base with one change that could make it less safe or less
+specific: a rule dropped, a rule's urgency lowered one step, one term of a condition dropped, or one
+threshold moved one step in the unsafe direction (and, as half a step, made strict). Mutants are
+built with ``attrs.evolve`` and run by a real ``ReferralEvaluator``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from fasciculate import Urgency
+from fasciculate._conditions import All, Any_, CompareAtom, Condition
+from fasciculate._kb import KnowledgeBase, Rule
+
+# One step of each quantity: the precision laboratories and clinicians report it in.
+STEP = {
+    "duration_days": 1.0,
+    "region_count": 1.0,
+    "potassium": 0.1,
+    "magnesium": 0.01,
+    "calcium_adjusted": 0.01,
+    "calcium_ionised": 0.01,
+    "calcium_total": 0.01,
+    "vitamin_d": 1.0,
+    "vitamin_b12": 1.0,
+}
+_UNSAFE = {">=": 1, ">": 1, "<=": -1, "<": -1}
+_STRICT = {">=": ">", "<=": "<"}
+
+
+@attrs.frozen
+class Mutant:
+    """A rule table with one change."""
+
+    id: str
+    kind: str
+    kb: KnowledgeBase = attrs.field(repr=False, eq=False)
+
+
+def _step(quantity: str) -> float:
+    for prefix, step in STEP.items():
+        if quantity == prefix or quantity.startswith(f"{prefix}_"):
+            return step
+    raise KeyError(quantity)  # pragma: no cover - a new quantity needs a step
+
+
+def _subtrees(condition: Condition, path: tuple[int, ...] = ()) -> Iterator[tuple[int, ...]]:
+    yield path
+    if isinstance(condition, All | Any_):
+        for position, part in enumerate(condition.parts):
+            yield from _subtrees(part, (*path, position))
+
+
+def _at(condition: Condition, path: tuple[int, ...]) -> Condition:
+    for position in path:
+        assert isinstance(condition, All | Any_)
+        condition = condition.parts[position]
+    return condition
+
+
+def _replace(condition: Condition, path: tuple[int, ...], new: Condition | None) -> Condition:
+    """*condition* with the node at *path* replaced by *new* (``None``: dropped)."""
+    if not path:
+        assert new is not None
+        return new
+    assert isinstance(condition, All | Any_)
+    head, rest = path[0], path[1:]
+    parts = list(condition.parts)
+    if rest:
+        parts[head] = _replace(parts[head], rest, new)
+    elif new is None:
+        del parts[head]
+    else:
+        parts[head] = new
+    return parts[0] if len(parts) == 1 else type(condition)(tuple(parts))
+
+
+def _with_rule(kb: KnowledgeBase, position: int, rule: Rule | None) -> KnowledgeBase:
+    rules = list(kb.rules)
+    if rule is None:
+        del rules[position]
+    else:
+        rules[position] = rule
+    return attrs.evolve(kb, rules=tuple(rules))
+
+
+def _text(condition: Condition) -> str:
+    return condition.render()
+
+
+def mutants(kb: KnowledgeBase) -> Iterator[Mutant]:
+    """Every mutant of *kb*'s rule table."""
+    for position, rule in enumerate(kb.rules):
+        yield Mutant(f"drop {rule.id}", "drop a rule", _with_rule(kb, position, None))
+        lower = attrs.evolve(rule, urgency=Urgency.from_rank(rule.urgency.rank - 1))
+        yield Mutant(
+            f"lower {rule.id} to {lower.urgency}",
+            "lower a rule's urgency one step",
+            _with_rule(kb, position, lower),
+        )
+        for path in _subtrees(rule.condition):
+            node = _at(rule.condition, path)
+            if path:
+                dropped = _replace(rule.condition, path, None)
+                yield Mutant(
+                    f"{rule.id}: drop term {_text(node)!r}",
+                    "drop a term of a condition",
+                    _with_rule(kb, position, attrs.evolve(rule, condition=dropped)),
+                )
+            if isinstance(node, CompareAtom):
+                yield from _threshold_mutants(kb, position, rule, path, node)
+
+
+def _threshold_mutants(
+    kb: KnowledgeBase, position: int, rule: Rule, path: tuple[int, ...], atom: CompareAtom
+) -> Iterator[Mutant]:
+    moved = attrs.evolve(atom, threshold=atom.threshold + _UNSAFE[atom.op] * _step(atom.quantity))
+    changes = [(moved, f"{atom.render()} -> {moved.threshold:g}")]
+    if atom.op in _STRICT:
+        strict = attrs.evolve(atom, op=_STRICT[atom.op])
+        changes.append((strict, f"{atom.render()} -> strict {strict.op}"))
+    for new, text in changes:
+        condition = _replace(rule.condition, path, new)
+        yield Mutant(
+            f"{rule.id}: {text}",
+            "move a threshold the unsafe way",
+            _with_rule(kb, position, attrs.evolve(rule, condition=condition)),
+        )

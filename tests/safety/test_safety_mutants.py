@@ -1,0 +1,108 @@
+"""Mutation testing of the knowledge base: the safety suite detects every harmful mutant.
+
+A mutant is killed when the symbolic proof finds an assignment on which it breaks the
+specification (answers below or above it, leaves an open screen at self-care, or fires a rule that
+its cited facts do not justify). Each kill is confirmed on the real evaluator: the mutant's
+``ReferralEvaluator`` answers the counterexample exactly as the compiled formulas say.
+
+A few mutants change nothing a clinician would see in the urgency: they remove rules that
+another rule always covers. They are listed in ``EQUIVALENT`` with the reason, and the test proves
+that each one answers every assignment exactly as the packaged table does; a listed mutant that
+starts to be killed, or one that survives unlisted, fails the test.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from _safety_report import record
+from fasciculate import Presentation
+from fasciculate._facts import facts_from
+from fasciculate._kb import knowledge_base
+from fasciculate._referral import ReferralEvaluator
+from safety_mutants import Mutant, mutants
+from safety_symbolic import Proof, Violation, concrete, describe, presentation_data, rank_of, timed
+
+KB = knowledge_base()
+MUTANTS = list(mutants(KB))
+ORIGINAL = Proof.build(KB, None)
+
+# Mutants that leave the urgency of every assignment unchanged, each with the reason.
+_WASTING = (
+    "SEED-WASTING has the same condition as MND-WASTING at a lower urgency: whenever it fires, "
+    "MND-WASTING fires at urgent. Kept so the explanation cites the seed article's red flag."
+)
+_RADICULAR = (
+    "RAD-PROGRESSIVE-DEFICIT needs progressive_weakness, which alone fires "
+    "MND-PROGRESSIVE-WEAKNESS at the same urgency. Kept because it names the spinal pathway "
+    "(radiculopathy with a progressive motor deficit) in the explanation."
+)
+EQUIVALENT: dict[str, str] = {
+    "drop SEED-WASTING": _WASTING,
+    "lower SEED-WASTING to self_care": _WASTING,
+    "SEED-WASTING: drop term 'visible_wasting'": _WASTING,
+    "SEED-WASTING: drop term 'exam_wasting'": _WASTING,
+    "drop RAD-PROGRESSIVE-DEFICIT": _RADICULAR,
+    "lower RAD-PROGRESSIVE-DEFICIT to routine": _RADICULAR,
+    "RAD-PROGRESSIVE-DEFICIT: drop term 'back_pain'": _RADICULAR,
+    "RAD-PROGRESSIVE-DEFICIT: drop term 'radiating_leg_pain'": _RADICULAR,
+    "RAD-PROGRESSIVE-DEFICIT: drop term 'known_lumbar_radiculopathy'": _RADICULAR,
+    "RAD-PROGRESSIVE-DEFICIT: drop term 'back_pain | radiating_leg_pain | "
+    "known_lumbar_radiculopathy'": _RADICULAR,
+    "MND-FALLS-DEXTERITY: drop term 'progressive_weakness'": (
+        "progressive_weakness alone fires MND-PROGRESSIVE-WEAKNESS at urgent, so falls or loss "
+        "of dexterity with progressive weakness is urgent with or without this term."
+    ),
+}
+
+
+def kill(proof: Proof) -> Violation | None:
+    checks = (
+        proof.off_spec,
+        proof.self_care_while_open,
+        proof.unexplained,
+        proof.any_unjustified,
+        proof.not_monotone,
+    )
+    for check in checks:
+        violation = check()
+        if violation is not None:
+            return violation
+    return None
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.id)
+def test_safety_suite_kills_the_mutant(mutant: Mutant):
+    """The proof finds a counterexample, confirmed on the mutant's real evaluator."""
+    proof = Proof.build(mutant.kb, None)
+    violation, seconds = timed(lambda: kill(proof))
+    if mutant.id in EQUIVALENT:
+        assert violation is None, "an equivalent mutant is now killed: update EQUIVALENT"
+        difference = proof.differs_from(ORIGINAL)
+        record("kb mutants", mutant.kind, total=1, killed=0, equivalent=1, seconds=seconds)
+        assert difference is None, describe(difference, None, mutant.kb)
+        return
+    record(
+        "kb mutants",
+        mutant.kind,
+        total=1,
+        killed=int(violation is not None),
+        equivalent=0,
+        seconds=seconds,
+    )
+    assert violation is not None, f"mutant survived: {mutant.id}"
+    data = presentation_data(violation.levels, violation.quantities, kb=mutant.kb)
+    facts = facts_from(Presentation.model_validate(data), mutant.kb)
+    real = ReferralEvaluator(mutant.kb)(facts).urgency.rank
+    formulas = rank_of(
+        proof.compiled.result.as_int(),
+        concrete(proof.world, violation.levels, violation.quantities),
+    )
+    assert formulas == real, describe(violation, None, mutant.kb)
+
+
+def test_there_are_mutants_of_every_kind():
+    """The generator makes mutants of all four kinds."""
+    kinds = {mutant.kind for mutant in MUTANTS}
+    assert 4 == len(kinds)
+    assert set(EQUIVALENT) <= {mutant.id for mutant in MUTANTS}
