@@ -539,7 +539,11 @@ def presentation_data(  # noqa: C901 - one branch per kind of item, read top to 
 ) -> dict[str, Any]:
     """A presentation (as JSON data) whose screening items and quantities are the given ones."""
     kb = kb or fasciculate._kb.knowledge_base()
-    data: dict[str, Any] = json.loads(json.dumps(dict(base or {})))
+    # Two levels deep is all a presentation has that this function changes.
+    data: dict[str, Any] = {
+        key: dict(value) if isinstance(value, Mapping) else value
+        for key, value in (base or {}).items()
+    }
     findings = data.setdefault("findings", {})
     exam = data.setdefault("examination", {})
     twitching = data.setdefault("twitching", {})
