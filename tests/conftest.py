@@ -22,6 +22,22 @@ ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 SHARED = ROOT.parent / "shared"
 
+
+def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hook signature
+    """Start every session with empty caches.
+
+    mutmut runs each mutant in a fork of one process that has already run the suite; without
+    this, the knowledge base, the compiled evaluator and their caches would be the parent's.
+    """
+    from fasciculate._assess import _Engine, _engine  # noqa: PLC0415
+    from fasciculate._kb import knowledge_base  # noqa: PLC0415
+    from fasciculate._referral import ReferralEvaluator  # noqa: PLC0415
+
+    for cached in (knowledge_base, _engine, _Engine._fired, _Engine._question):
+        cached.cache_clear()
+    ReferralEvaluator._open_questions.cache_clear()
+
+
 settings.register_profile("dev", max_examples=60, deadline=None)
 settings.register_profile(
     "ci", max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow]

@@ -415,33 +415,34 @@ _LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase")
 
 def screen_of(presentation: Presentation) -> Screen:
     """Read a presentation the way a clinician would read the form (not via fasciculate._facts)."""
-    data = presentation.model_dump(mode="json")
-    levels: dict[str, int] = {name: _TRI[answer] for name, answer in data["findings"].items()}
-    twitching, exam = data["twitching"], data["examination"]
-    if "tongue" in twitching["regions"]:
+    # The vocabularies are string enums, so every answer compares equal to its JSON spelling.
+    levels: dict[str, int] = {
+        str(name): _TRI[answer] for name, answer in presentation.findings.items()
+    }
+    twitching, exam = presentation.twitching, presentation.examination
+    regions = [str(region) for region in twitching.regions]
+    if "tongue" in regions:
         levels["tongue_twitching"] = PRESENT
-    if twitching["course"] is not None:
-        levels["worsening"] = PRESENT if twitching["course"] == "worsening" else ABSENT
-    if exam["strength"] is not None:
-        levels["exam_weakness"] = PRESENT if exam["strength"] == "reduced" else ABSENT
-    reflexes = [exam["knee_reflex"], exam["ankle_reflex"]]
+    if twitching.course is not None:
+        levels["worsening"] = PRESENT if twitching.course == "worsening" else ABSENT
+    if exam.strength is not None:
+        levels["exam_weakness"] = PRESENT if exam.strength == "reduced" else ABSENT
+    reflexes = [exam.knee_reflex, exam.ankle_reflex]
     if "brisk" in reflexes:
         levels["brisk_reflexes"] = PRESENT
     elif None not in reflexes:
         levels["brisk_reflexes"] = ABSENT
-    for name, field in (
-        ("babinski", "babinski"),
-        ("exam_wasting", "wasting"),
-        ("exam_sensory_loss", "sensory_loss"),
-        ("anal_sphincter_laxity", "anal_sphincter_laxity"),
+    for name, answer in (
+        ("babinski", exam.babinski),
+        ("exam_wasting", exam.wasting),
+        ("exam_sensory_loss", exam.sensory_loss),
+        ("anal_sphincter_laxity", exam.anal_sphincter_laxity),
     ):
-        levels[name] = _TRI[exam[field]]
+        levels[name] = _TRI[answer]
 
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,
-        "region_count": float(len({_NEURAXIS[r] for r in twitching["regions"]}))
-        if twitching["regions"]
-        else None,
+        "region_count": float(len({_NEURAXIS[r] for r in regions})) if regions else None,
     }
     for analyte in _LABS:
         values = [lab.si_value for lab in presentation.labs if lab.analyte == analyte]

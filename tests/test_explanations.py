@@ -1,0 +1,92 @@
+"""The explanation an assessment gives is faithful to the knowledge base and to the input."""
+
+from __future__ import annotations
+
+from hypothesis import given
+
+import fasciculate
+from fasciculate import Presentation, Urgency
+from fasciculate._conditions import CompareAtom, atoms
+from fasciculate._kb import knowledge_base
+from fasciculate.testing import presentations
+
+KB = knowledge_base()
+RULES = {rule.id: rule for rule in (*KB.rules, KB.screen_incomplete)}
+ORDER = {fact: order for order, fact in enumerate([*KB.facts, *KB.quantities])}
+
+
+@given(presentations())
+def test_fired_rules_carry_their_table_row_and_exact_evidence(presentation: Presentation):
+    """Each fired rule repeats its table row; each fact shows its label, value and comparison."""
+    result = fasciculate.assess(presentation)
+    for fired in result.rules_fired:
+        rule = RULES[fired.id]
+        row = (rule.urgency, rule.title, rule.rationale, rule.source)
+        assert row == (fired.urgency, fired.title, fired.rationale, fired.source)
+        compares = {a.quantity: a for a in atoms(rule.condition) if isinstance(a, CompareAtom)}
+        for fact in fired.facts:
+            if fact.fact in KB.facts:
+                assert (KB.facts[fact.fact].label, "present", None) == (
+                    fact.label,
+                    fact.value,
+                    fact.condition,
+                )
+            else:
+                quantity = KB.quantities[fact.fact]
+                assert quantity.label == fact.label
+                assert fact.value.endswith(f" {quantity.unit}")
+                assert compares[fact.fact].holds(float(fact.value.split(" ")[0]))
+                assert fact.condition is not None
+                assert fact.condition.startswith(f"{fact.fact} ")
+    ranks = [fired.urgency.rank for fired in result.rules_fired]
+    assert sorted(ranks, reverse=True) == ranks
+
+
+@given(presentations())
+def test_open_questions_are_the_table_questions_in_order(presentation: Presentation):
+    """Each open question is the fact's own question, names rules that could fire, and is ranked."""
+    result = fasciculate.assess(presentation)
+    for question in result.missing:
+        info = KB.facts.get(question.fact) or KB.quantities[question.fact]
+        assert info.question == question.question
+        assert question.rules
+        assert question.could_raise_to == max(RULES[rule].urgency for rule in question.rules)
+        assert question.could_raise_to > result.urgency or question.could_raise_to > (
+            Urgency.SELF_CARE
+        )
+        for rule in question.rules:
+            names = {
+                getattr(a, "name", getattr(a, "quantity", None))
+                for a in atoms(RULES[rule].condition)
+            }
+            assert question.fact in names
+    keys = [(-q.could_raise_to.rank, ORDER[q.fact]) for q in result.missing]
+    assert sorted(keys) == keys
+    assert bool(result.missing) == any(r.id == "SCREEN-INCOMPLETE" for r in result.rules_fired)
+
+
+def test_quantity_evidence_is_rendered_with_its_named_threshold():
+    """A duration rule cites the duration with its unit and the named threshold it met."""
+    result = fasciculate.assess(
+        {"twitching": {"duration_days": 20.5}, "findings": {"weakness": "present"}}
+    )
+    rule = next(rule for rule in result.rules_fired if rule.id == "SEED-PERSISTENT")
+    (fact,) = rule.facts
+    assert ("duration_days", "20.5 d", "twitching.duration_days") == (
+        fact.fact,
+        fact.value,
+        fact.input,
+    )
+    assert "duration_days >= 14 (persistent_days)" == fact.condition
+
+
+def test_open_question_names_every_rule_it_could_fire():
+    """Unanswered weakness, with falls present, is asked as what could make falls urgent."""
+    data = {
+        "findings": {"falls": "present"},
+        "twitching": {"regions": ["knee"], "duration_days": 2, "course": "stable"},
+    }
+    result = fasciculate.assess(data)
+    weakness = next(q for q in result.missing if q.fact == "weakness")
+    assert (Urgency.URGENT, ("MND-FALLS-DEXTERITY",)) == (weakness.could_raise_to, weakness.rules)
+    assert "Does the patient report weakness of the affected muscles?" == weakness.question
