@@ -27,13 +27,13 @@ def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hoo
     """Start every session with empty caches.
 
     mutmut runs each mutant in a fork of one process that has already run the suite; without
-    this, the knowledge base, the compiled evaluator and their caches would be the parent's.
+    this, the compiled evaluator and its caches would be the parent's. (The knowledge base stays
+    cached: test modules hold it from import time.)
     """
     from fasciculate._assess import _Engine, _engine  # noqa: PLC0415
-    from fasciculate._kb import knowledge_base  # noqa: PLC0415
     from fasciculate._referral import ReferralEvaluator  # noqa: PLC0415
 
-    for cached in (knowledge_base, _engine, _Engine._fired, _Engine._question):
+    for cached in (_engine, _Engine._fired, _Engine._question):
         cached.cache_clear()
     ReferralEvaluator._open_questions.cache_clear()
 

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import fasciculate
 from fasciculate import Assessment, InvalidPresentation, Presentation, TriState, Urgency
+from fasciculate.testing import negative_screens, presentations, red_flags
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import SearchStrategy
 
 
 def urgency_of(data: dict[str, object]) -> Urgency:
@@ -28,3 +34,8 @@ def open_questions(text: str) -> list[str]:
 def weak(presentation: Presentation) -> bool:
     """Whether weakness is reported present."""
     return presentation.examination.babinski is TriState.PRESENT
+
+
+def generated() -> SearchStrategy[Presentation]:
+    """Public Hypothesis strategies keep their types (the `testing` extra)."""
+    return presentations() | negative_screens() | red_flags()
