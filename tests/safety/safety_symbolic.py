@@ -584,9 +584,17 @@ def describe(violation: Violation, background: Background | None, kb: KnowledgeB
     """A counterexample as a readable presentation, with what the library answers for it."""
     base = background.presentation if background is not None else {}
     data = presentation_data(violation.levels, violation.quantities, base, kb)
+    by_level = {
+        word: sorted(name for name, level in violation.levels.items() if level == value)
+        for value, word in ((PRESENT, "present"), (UNKNOWN, "unknown"))
+    }
+    given = {name: v for name, v in violation.quantities.items() if v is not None}
     lines = [
         f"property violated: {violation.prop}",
         f"background: {background.name if background else 'any'}",
+        f"present: {', '.join(by_level['present']) or '-'}",
+        f"unknown: {', '.join(by_level['unknown']) or '-'} (every other item absent)",
+        f"quantities: {given or '-'}",
         "presentation:",
         json.dumps(data, indent=2, sort_keys=True),
     ]
