@@ -7,6 +7,8 @@ A counterexample fails the test and is printed as a readable presentation.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from _safety_report import record
@@ -92,3 +94,11 @@ def test_every_rule_cites_a_known_source():
     """Every rule, and the open-screen rule, cites a source of the bibliography."""
     rules = [*KB.rules, KB.screen_incomplete]
     assert [] == [rule.id for rule in rules if rule.source not in KB.sources]
+
+
+def test_the_specification_is_written_apart_from_the_knowledge_base():
+    """safety_spec.py reads nothing from the rule table or the knowledge base's files."""
+    source = (Path(__file__).parent / "safety_spec.py").read_text()
+    imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert [] == [line for line in imports if "_kb" in line or "_referral" in line]
+    assert "rules.toml" not in source.replace("kb/rules.toml``", "")
