@@ -8,8 +8,9 @@ import pytest
 
 import fasciculate
 from _builders import negative
-from fasciculate import KnowledgeBaseError, Urgency
+from fasciculate import KnowledgeBaseError, Presentation, Urgency
 from fasciculate._conditions import All, Any_, CompareAtom, FactAtom, Quantity, parse
+from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
 
@@ -82,3 +83,5 @@ def test_unanswered_duration_or_regions_keep_the_screen_open(drop: str, fact: st
     result = fasciculate.assess(data)
     assert Urgency.ROUTINE == result.urgency
     assert [fact] == [question.fact for question in result.missing]
+    fresh = ReferralEvaluator(knowledge_base())(facts_from(Presentation.model_validate(data)))
+    assert (Urgency.ROUTINE, (fact,)) == (fresh.urgency, tuple(q.fact for q in fresh.missing))
