@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
 
 RECORDS: list[dict[str, Any]] = []
+# Sections whose lines add up to a meaningful total.
+_TOTALLED = {"enumeration", "kb mutants"}
 
 
 def record(section: str, name: str, **numbers: float | str) -> None:
@@ -41,6 +44,15 @@ def _format(value: float | str) -> str:
     return str(value)
 
 
+def _total(lines: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    total: dict[str, Any] = {}
+    for numbers in lines:
+        for key, value in numbers.items():
+            if key != "items" and isinstance(value, int | float):
+                total[key] = total.get(key, 0) + value
+    return total
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     """Print the safety case numbers."""
     if not RECORDS:
@@ -60,6 +72,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         by_section[section].append((name, numbers))
     for section in sorted(by_section):
         terminalreporter.write_line(f"{section}:")
-        for name, numbers in sorted(by_section[section]):
+        lines = sorted(by_section[section])
+        if section in _TOTALLED:
+            lines.append(("TOTAL", _total(numbers for _, numbers in lines)))
+        for name, numbers in lines:
             shown = ", ".join(f"{key}={_format(value)}" for key, value in numbers.items())
             terminalreporter.write_line(f"  {name}: {shown}")

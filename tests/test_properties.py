@@ -84,14 +84,14 @@ def raised(presentation: Presentation) -> Iterator[tuple[str, Presentation]]:
 @given(presentations())
 def test_totality(presentation: Presentation):
     """Every valid presentation is assessed without error, to one of the four urgencies."""
-    record("properties", "totality", examples=1)
+    record("properties", "totality", runs=1)
     assert fasciculate.assess(presentation).urgency in set(Urgency)
 
 
 @given(presentations())
 def test_determinism(presentation: Presentation):
     """One presentation, as an object, as JSON or via a fresh evaluator, gets one answer."""
-    record("properties", "determinism", examples=1)
+    record("properties", "determinism", runs=1)
     first = fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation.model_dump_json()).model_dump()
@@ -105,7 +105,7 @@ def test_determinism(presentation: Presentation):
 @given(presentations())
 def test_monotone_in_every_tri_state_item(presentation: Presentation):
     """Moving any one item from absent to unknown to present never lowers the urgency."""
-    record("properties", "monotone_in_every_tri_state_item", examples=1)
+    record("properties", "monotone_in_every_tri_state_item", runs=1)
     before = fasciculate.assess(presentation).urgency
     for where, after in raised(presentation):
         assert before <= fasciculate.assess(after).urgency, where
@@ -114,7 +114,7 @@ def test_monotone_in_every_tri_state_item(presentation: Presentation):
 @given(presentations(), st.floats(min_value=0, max_value=36500))
 def test_monotone_in_duration(presentation: Presentation, longer: float):
     """A longer duration never lowers the urgency."""
-    record("properties", "monotone_in_duration", examples=1)
+    record("properties", "monotone_in_duration", runs=1)
     duration = presentation.twitching.duration_days
     assume(duration is not None and presentation.twitching.onset_date is None)
     assert duration is not None
@@ -126,7 +126,7 @@ def test_monotone_in_duration(presentation: Presentation, longer: float):
 @given(presentations(), st.sampled_from(Region))
 def test_monotone_in_the_number_of_regions(presentation: Presentation, region: Region):
     """Twitching in one more place never lowers the urgency (once any region is given)."""
-    record("properties", "monotone_in_the_number_of_regions", examples=1)
+    record("properties", "monotone_in_the_number_of_regions", runs=1)
     regions = presentation.twitching.regions
     assume(regions and region not in regions)
     twitching = presentation.twitching.model_copy(update={"regions": [*regions, region]})
@@ -137,7 +137,7 @@ def test_monotone_in_the_number_of_regions(presentation: Presentation, region: R
 @given(presentations(), lab_results(), st.floats(min_value=0, max_value=1))
 def test_monotone_as_a_lab_moves_away_from_normal(presentation, result, fraction):
     """A result further from the middle of its reference range never lowers the urgency."""
-    record("properties", "monotone_as_a_lab_moves_away_from_normal", examples=1)
+    record("properties", "monotone_as_a_lab_moves_away_from_normal", runs=1)
     lab = KB.labs[result.analyte]
     limits = [limit for limit in (lab.lower, lab.upper) if limit is not None]
     assume(limits)
@@ -172,7 +172,7 @@ def resolve(document: Any, path: str) -> Any:
 @given(presentations())
 def test_every_cited_fact_exists_in_the_input(presentation: Presentation):
     """Every fact the assessment cites points at a field the caller actually sent."""
-    record("properties", "every_cited_fact_exists_in_the_input", examples=1)
+    record("properties", "every_cited_fact_exists_in_the_input", runs=1)
     document = json.loads(presentation.model_dump_json(exclude_defaults=True))
     result = fasciculate.assess(presentation)
     for cite in CITATIONS:
@@ -186,7 +186,7 @@ def test_every_cited_fact_exists_in_the_input(presentation: Presentation):
 @given(presentations())
 def test_json_round_trip_of_input_and_output(presentation: Presentation):
     """Input and output survive a JSON round trip unchanged."""
-    record("properties", "json_round_trip_of_input_and_output", examples=1)
+    record("properties", "json_round_trip_of_input_and_output", runs=1)
     assert presentation == Presentation.model_validate_json(presentation.model_dump_json())
     result = fasciculate.assess(presentation)
     assert result == Assessment.model_validate_json(result.model_dump_json())
@@ -195,7 +195,7 @@ def test_json_round_trip_of_input_and_output(presentation: Presentation):
 @given(negative_screens())
 def test_negative_screens_are_self_care(presentation: Presentation):
     """A complete screen with every red flag absent is self-care with nothing left to ask."""
-    record("properties", "negative_screens_are_self_care", examples=1)
+    record("properties", "negative_screens_are_self_care", runs=1)
     result = fasciculate.assess(presentation)
     assert (Urgency.SELF_CARE, ()) == (result.urgency, result.missing)
 
@@ -203,7 +203,7 @@ def test_negative_screens_are_self_care(presentation: Presentation):
 @given(red_flags())
 def test_red_flags_are_never_self_care(presentation: Presentation):
     """Any red flag present means at least routine review, with a cited rule behind it."""
-    record("properties", "red_flags_are_never_self_care", examples=1)
+    record("properties", "red_flags_are_never_self_care", runs=1)
     result = fasciculate.assess(presentation)
     assert result.urgency >= Urgency.ROUTINE
     assert any(rule.urgency == result.urgency for rule in result.rules_fired)
@@ -221,7 +221,7 @@ _CROSS_FIELD = ("unknown unit", "not a plausible", "onset_date", "give at least 
 @given(from_schema(SCHEMA))
 def test_schema_valid_documents_are_accepted(document: dict[str, Any]):
     """A document valid against the JSON Schema is accepted, or fails only a cross-field check."""
-    record("properties", "schema_valid_documents_are_accepted", examples=1)
+    record("properties", "schema_valid_documents_are_accepted", runs=1)
     jsonschema.validate(document, SCHEMA)
     try:
         fasciculate.assess(document)
@@ -247,14 +247,14 @@ def only_our_errors(data: Any) -> None:
 @given(st.binary())
 def test_random_bytes_raise_only_fasciculate_errors(data: bytes):
     """Random bytes are rejected with a FasciculateError, never another exception."""
-    record("properties", "random_bytes_raise_only_fasciculate_errors", examples=1)
+    record("properties", "random_bytes_raise_only_fasciculate_errors", runs=1)
     only_our_errors(data)
 
 
 @given(_JSON)
 def test_random_json_raises_only_fasciculate_errors(data: Any):
     """Random JSON values, as objects or as text, raise nothing but FasciculateError."""
-    record("properties", "random_json_raises_only_fasciculate_errors", examples=1)
+    record("properties", "random_json_raises_only_fasciculate_errors", runs=1)
     only_our_errors(data)
     only_our_errors(json.dumps(data))
 
@@ -309,7 +309,7 @@ def resolve_path(document: Any, path: tuple[Any, ...]) -> Any:
 @given(broken())
 def test_invalid_documents_raise_invalid_presentation(case: tuple[dict[str, Any], str]):
     """Wrong types, out-of-range values and unknown fields are rejected as InvalidPresentation."""
-    record("properties", "invalid_documents_raise_invalid_presentation", examples=1)
+    record("properties", "invalid_documents_raise_invalid_presentation", runs=1)
     document, how = case
     with pytest.raises(InvalidPresentation):
         fasciculate.assess(document)
@@ -321,5 +321,5 @@ def test_invalid_documents_raise_invalid_presentation(case: tuple[dict[str, Any]
 @given(tri_states())
 def test_tri_states_cover_the_vocabulary(answer: TriState):
     """The tri-state strategy draws members of TriState."""
-    record("properties", "tri_states_cover_the_vocabulary", examples=1)
+    record("properties", "tri_states_cover_the_vocabulary", runs=1)
     assert answer in set(TriState)

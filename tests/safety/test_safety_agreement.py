@@ -23,7 +23,7 @@ PROOF = Proof.build(knowledge_base(), None)
 @given(presentations())
 def test_formulas_evaluator_and_specification_agree(presentation: Presentation):
     """For any presentation: z3 formulas == assess() == specification (and z3's spec too)."""
-    record("properties", "formulas_evaluator_and_specification_agree", examples=1)
+    record("properties", "formulas_evaluator_and_specification_agree", runs=1)
     screen = screen_of(presentation)
     assignment = concrete(PROOF.world, screen.levels, screen.quantities)
     formulas = rank_of(PROOF.compiled.result.as_int(), assignment)
@@ -36,7 +36,7 @@ def test_formulas_evaluator_and_specification_agree(presentation: Presentation):
 @given(presentations(complete=True))
 def test_agreement_on_complete_screens(presentation: Presentation):
     """The same agreement when every finding is answered present or absent."""
-    record("properties", "agreement_on_complete_screens", examples=1)
+    record("properties", "agreement_on_complete_screens", runs=1)
     screen = screen_of(presentation)
     assignment = concrete(PROOF.world, screen.levels, screen.quantities)
     actual = fasciculate.assess(presentation).urgency.rank
