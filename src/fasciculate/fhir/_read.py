@@ -1,0 +1,456 @@
+"""Read a FHIR R4 Bundle into a :class:`~fasciculate.Presentation` and a mapping report."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import pydantic
+
+from fasciculate._errors import InvalidBundle, Problem
+from fasciculate._presentation import Presentation
+from fasciculate._validation import problems_from
+from fasciculate._vocab import Sex, TriState
+from fasciculate.fhir import _observations
+from fasciculate.fhir._codes import clean, code_maps
+from fasciculate.fhir._collect import Collector, parse_date
+from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
+from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
+from fasciculate.fhir._resources import (
+    Bundle,
+    CodeableConcept,
+    Condition,
+    Medication,
+    MedicationUse,
+    Observation,
+    OtherResource,
+    Patient,
+    QuestionnaireResponse,
+)
+from fasciculate.fhir._response import answers_from_response
+
+#: Labs older than this many days before the reference date are skipped (and reported).
+LAB_WINDOW_DAYS = 90
+
+_BILLING = {
+    "Account",
+    "ChargeItem",
+    "Claim",
+    "ClaimResponse",
+    "Coverage",
+    "CoverageEligibilityRequest",
+    "CoverageEligibilityResponse",
+    "ExplanationOfBenefit",
+    "Invoice",
+    "PaymentNotice",
+    "PaymentReconciliation",
+}
+_ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
+_TAGS = {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
+_TAGS |= {"QuestionnaireResponse", "Other"}
+_SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
+
+
+def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
+    try:
+        if isinstance(bundle, str | bytes | bytearray):
+            if not bundle.strip():
+                raise InvalidBundle([Problem("", "the input is empty; give a FHIR R4 Bundle")])
+            data = json.loads(bundle)
+        else:
+            data = bundle
+    except json.JSONDecodeError as error:
+        raise InvalidBundle(
+            [Problem("", f"malformed JSON: {error}; send one JSON Bundle")]
+        ) from None
+    kind = data.get("resourceType") if isinstance(data, Mapping) else None
+    if kind != "Bundle":
+        shown = repr(kind) if kind is not None else f"a {type(data).__name__}"
+        raise InvalidBundle(
+            [
+                Problem(
+                    "resourceType",
+                    f"expected a FHIR Bundle, got {shown}; wrap the resources "
+                    "in a Bundle (type collection) with one entry per resource",
+                )
+            ]
+        )
+    try:
+        return Bundle.model_validate(data)
+    except pydantic.ValidationError as error:
+        problems = []
+        for problem in problems_from(error, Bundle):
+            parts = problem.path.split(".")
+            parts = [
+                p for i, p in enumerate(parts) if not (p in _TAGS and parts[i - 1] == "resource")
+            ]
+            problems.append(Problem(".".join(parts), problem.message, problem.value))
+        raise InvalidBundle(problems) from None
+
+
+def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
+    if entry_url:
+        return entry_url
+    if resource.id:
+        return f"{resource.resourceType}/{resource.id}"
+    return f"entry.{index}"
+
+
+def _latest_date(bundle: Bundle) -> dt.date | None:
+    dates = []
+    for entry in bundle.entry:
+        resource = entry.resource
+        candidates: list[str | None] = []
+        if isinstance(resource, Observation):
+            candidates = [resource.when]
+        elif isinstance(resource, Condition):
+            candidates = [resource.onsetDateTime, resource.recordedDate]
+        elif isinstance(resource, MedicationUse):
+            candidates = [resource.authoredOn, resource.effectiveDateTime, resource.dateAsserted]
+        elif isinstance(resource, QuestionnaireResponse):
+            candidates = [resource.authored]
+        for text in candidates:
+            try:
+                day = parse_date(text)
+            except ValueError:
+                continue
+            if day is not None:
+                dates.append(day)
+    return max(dates, default=None)
+
+
+def _age(birth: dt.date, on: dt.date) -> int:
+    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+
+
+class _Reader:
+    def __init__(self, bundle: Bundle, as_of: dt.date | None, lab_window_days: int | None) -> None:
+        self.bundle = bundle
+        self.out = Collector()
+        self.as_of = as_of
+        self.window = lab_window_days
+        self.subject: str | None = None
+        self.medications: dict[str, Medication] = {}
+        for index, entry in enumerate(bundle.entry):
+            if isinstance(entry.resource, Medication):
+                ref = _reference(entry.fullUrl, entry.resource, index)
+                self.medications[ref] = entry.resource
+                if entry.resource.id:
+                    self.medications[f"Medication/{entry.resource.id}"] = entry.resource
+
+    def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
+        return ReportEntry(reference=ref, resource_type=resource.resourceType, **fields)
+
+    def read(self) -> None:
+        for index, entry in enumerate(self.bundle.entry):
+            resource = entry.resource
+            if resource is None:
+                self.out.notes.append(f"entry.{index} has no resource")
+                continue
+            ref = _reference(entry.fullUrl, resource, index)
+            path = f"entry.{index}.resource"
+            if isinstance(resource, Patient):
+                self.patient(resource, ref, path)
+            elif isinstance(resource, Observation):
+                _observations.read(self, resource, ref, path)
+            elif isinstance(resource, Condition):
+                self.condition(resource, ref)
+            elif isinstance(resource, MedicationUse):
+                self.medication(resource, ref)
+            elif isinstance(resource, QuestionnaireResponse):
+                self.questionnaire_response(resource, ref, path)
+            elif isinstance(resource, Medication):
+                reason = "read through the medication requests or statements that reference it"
+                self.out.skipped.append(self.entry(resource, ref, reason=reason))
+            else:
+                self.other(resource, ref)
+
+    def other(self, resource: OtherResource, ref: str) -> None:
+        reason = (
+            "billing resource"
+            if resource.resourceType in _BILLING
+            else "resource type not used by fasciculate"
+        )
+        self.out.skipped.append(self.entry(resource, ref, reason=reason))
+
+    def date(self, text: str | None, path: str) -> dt.date | None:
+        try:
+            return parse_date(text)
+        except ValueError:
+            self.out.problems.append(
+                Problem(path, "not a FHIR date; write YYYY, YYYY-MM or YYYY-MM-DD", repr(text))
+            )
+            return None
+
+    def patient(self, patient: Patient, ref: str, path: str) -> None:
+        if self.subject is not None:
+            self.out.notes.append(f"second Patient {ref} ignored; the bundle should hold one")
+            self.out.skipped.append(self.entry(patient, ref, reason="second Patient"))
+            return
+        self.subject = ref
+        sex = _SEX.get(patient.gender or "")
+        if sex is not None:
+            self.out.set_once("patient", "sex", str(sex), ref)
+            self.out.mapped.append(self.entry(patient, ref, field="patient.sex", reason="gender"))
+        birth = self.date(patient.birthDate, f"{path}.birthDate")
+        death = self.date(patient.deceasedDateTime, f"{path}.deceasedDateTime")
+        if death is not None or patient.deceasedBoolean:
+            self.out.notes.append(
+                f"the patient is recorded as deceased ({death or 'date unknown'})"
+            )
+        if birth is None:
+            return
+        on = self.as_of if death is None or self.as_of is None else min(self.as_of, death)
+        if on is None:
+            self.out.notes.append("age not computed: no reference date; pass as_of")
+            return
+        if birth > on:
+            self.out.problems.append(
+                Problem(
+                    f"{path}.birthDate",
+                    "birth date is after the reference date (as_of); check both",
+                    repr(patient.birthDate),
+                )
+            )
+            return
+        self.out.set_once("patient", "age", _age(birth, on), ref)
+        reason = f"age on {on} from birthDate {patient.birthDate}"
+        self.out.mapped.append(self.entry(patient, ref, field="patient.age", reason=reason))
+
+    def condition(self, condition: Condition, ref: str) -> None:
+        maps = code_maps()
+        status = _status(condition.clinicalStatus)
+        verification = _status(condition.verificationStatus)
+        concept = condition.code
+        codes = concept.codes() if concept else []
+        display = concept.label() if concept else None
+        code_text = "|".join(codes[0]) if codes else None
+        if verification == "entered-in-error":
+            reason = "verificationStatus entered-in-error"
+            self.out.skipped.append(
+                self.entry(condition, ref, code=code_text, display=display, reason=reason)
+            )
+            return
+        for system, raw in codes:
+            code = clean(raw)
+            if (system, code) in maps.twitching:
+                reason = "the presenting complaint (twitching) itself"
+                self.out.mapped.append(
+                    self.entry(
+                        condition, ref, code=f"{system}|{code}", display=display, reason=reason
+                    )
+                )
+                return
+            finding = maps.condition_finding(system, code)
+            if finding is None:
+                continue
+            field = f"findings.{finding}"
+            if status is not None and status not in _ACTIVE_CONDITION:
+                reason = f"clinicalStatus {status}: only active conditions count"
+                self.out.skipped.append(
+                    self.entry(
+                        condition,
+                        ref,
+                        code=f"{system}|{code}",
+                        display=display,
+                        field=field,
+                        reason=reason,
+                    )
+                )
+                return
+            answer = TriState.ABSENT if verification == "refuted" else TriState.PRESENT
+            self.out.answer(field, answer, ref)
+            reason = (
+                f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
+            )
+            self.out.mapped.append(
+                self.entry(
+                    condition,
+                    ref,
+                    code=f"{system}|{code}",
+                    display=display,
+                    field=field,
+                    reason=reason,
+                )
+            )
+            return
+        reason = "no code in fasciculate's condition map (fhir/codes.toml)"
+        self.out.unmapped.append(
+            self.entry(condition, ref, code=code_text, display=display, reason=reason)
+        )
+
+    def medication_concept(self, use: MedicationUse) -> CodeableConcept | None:
+        concept = use.medicationCodeableConcept
+        if concept is None and use.medicationReference and use.medicationReference.reference:
+            target = use.medicationReference.reference
+            if target.startswith("#"):
+                contained = [r for r in use.contained if r.get("id") == target[1:]]
+                if contained:
+                    concept = Medication.model_validate(contained[0]).code
+            elif target in self.medications:
+                concept = self.medications[target].code
+        return concept
+
+    def medication(self, use: MedicationUse, ref: str) -> None:
+        concept = self.medication_concept(use)
+        codes = concept.codes() if concept else []
+        name = clean(concept.label() or "") if concept else ""
+        code_text = "|".join(codes[0]) if codes else None
+        if use.status != "active":
+            reason = f"status {use.status}: only active medications are read"
+            self.out.skipped.append(
+                self.entry(use, ref, code=code_text, display=name or None, reason=reason)
+            )
+            return
+        if not codes and not name:
+            reason = "no medication code or name"
+            self.out.unmapped.append(self.entry(use, ref, reason=reason))
+            return
+        maps = code_maps()
+        drug_class = next(
+            (cls for system, code in codes if (cls := maps.medication_class(system, clean(code)))),
+            None,
+        )
+        how = "by code"
+        if drug_class is None and name:
+            drug_class, how = maps.medication_class_by_name(name), "by name"
+        item: dict[str, Any] = {}
+        if name:
+            item["name"] = name[:200]
+        if drug_class is not None:
+            item["drug_class"] = str(drug_class)
+        if codes:
+            system, code = codes[0]
+            item["code"] = {"system": system, "code": clean(code)}
+        field = f"medications.{len(self.out.medications)}"
+        self.out.medications.append(item)
+        self.out.cite(field, ref)
+        if drug_class is None:
+            reason = "active; class not in fasciculate's medication map (kept by name and code)"
+            self.out.unmapped.append(
+                self.entry(
+                    use, ref, code=code_text, display=name or None, field=field, reason=reason
+                )
+            )
+        else:
+            reason = f"active; class {drug_class} {how}"
+            self.out.mapped.append(
+                self.entry(
+                    use, ref, code=code_text, display=name or None, field=field, reason=reason
+                )
+            )
+
+    def questionnaire_response(self, response: QuestionnaireResponse, ref: str, path: str) -> None:
+        canonical = (response.questionnaire or "").split("|")[0]
+        if canonical != QUESTIONNAIRE_URL:
+            reason = (
+                f"answers another Questionnaire ({response.questionnaire}); "
+                f"only {QUESTIONNAIRE_URL} is read"
+            )
+            self.out.unmapped.append(self.entry(response, ref, reason=reason))
+            return
+        answers, problems = answers_from_response(response, path)
+        self.out.problems.extend(problems)
+        for field, value in answers.items():
+            section, key = field.split(".", 1)
+            if section == "findings" or isinstance(value, TriState):
+                self.out.answer(field, TriState(value), ref)
+            elif field == "twitching.regions":
+                self.out.regions.extend(value)
+                self.out.cite(field, ref)
+            elif field == "medications":
+                for item in value:
+                    self.out.cite(f"medications.{len(self.out.medications)}", ref)
+                    self.out.medications.append(item)
+            elif field == "labs":
+                for item in value:
+                    self.out.cite(f"labs.{len(self.out.labs)}", ref)
+                    self.out.labs.append(item)
+            elif field == "assessed_on":
+                self.out.notes.append(
+                    f"questionnaire date {value} noted; the reference date is as_of"
+                )
+            else:
+                self.out.data.setdefault(section, {})
+                self.out.set_once(section, key, value, ref)
+        reason = f"{len(answers)} answered items"
+        self.out.mapped.append(self.entry(response, ref, reason=reason))
+
+
+def _status(concept: Any) -> str | None:  # noqa: ANN401
+    if concept is None:
+        return None
+    codes = concept.codes()
+    return clean(codes[0][1]) if codes else None
+
+
+def read_bundle(
+    bundle: Mapping[str, Any] | str | bytes,
+    *,
+    as_of: dt.date | None = None,
+    lab_window_days: int | None = LAB_WINDOW_DAYS,
+) -> BundleReading:
+    """Read a FHIR R4 Bundle into a presentation, reporting every mapping decision.
+
+    Args:
+        bundle: The Bundle as a mapping, or as JSON text or bytes.
+        as_of: The reference date for the patient's age, the lab window and the presentation's
+            ``assessed_on``. Default: the latest clinical date in the bundle (observations,
+            conditions, medications, questionnaire responses), so that the same bundle always
+            reads the same; today's date would not be reproducible.
+        lab_window_days: Lab results older than this many days before *as_of* are skipped (and
+            reported); ``None`` reads every result.
+
+    Returns:
+        The presentation, the mapping report, the patient reference and, for each presentation
+        field filled, the resources it came from.
+
+    Raises:
+        InvalidBundle: If the bundle is not valid JSON or FHIR, or a value cannot be read (an
+            unknown lab unit, a malformed date), listing every problem with its path.
+    """
+    parsed = _parse(bundle)
+    notes = []
+    if as_of is None:
+        as_of = _latest_date(parsed)
+        notes.append(
+            f"reference date {as_of}: the latest clinical date in the bundle (pass as_of to fix it)"
+            if as_of
+            else "no reference date: the bundle has no clinical dates and as_of was not given"
+        )
+    reader = _Reader(parsed, as_of, lab_window_days)
+    reader.read()
+    out = reader.out
+    data, conflicts = out.presentation_data(as_of)
+    if out.problems:
+        raise InvalidBundle(out.problems)
+    try:
+        presentation = Presentation.model_validate(data)
+    except pydantic.ValidationError as error:
+        raise InvalidBundle(problems_from(error, Presentation)) from None
+    report = MappingReport(
+        as_of=as_of,
+        mapped=tuple(out.mapped),
+        unmapped=tuple(out.unmapped),
+        skipped=tuple(out.skipped),
+        conflicts=tuple(conflicts),
+        notes=tuple(notes + out.notes),
+    )
+    return BundleReading(
+        presentation=presentation,
+        report=report,
+        subject=reader.subject,
+        evidence={field: tuple(refs) for field, refs in out.evidence.items()},
+    )
+
+
+def presentation_from_bundle(
+    bundle: Mapping[str, Any] | str | bytes,
+    *,
+    as_of: dt.date | None = None,
+    lab_window_days: int | None = LAB_WINDOW_DAYS,
+) -> Presentation:
+    """The presentation a FHIR R4 Bundle describes (:func:`read_bundle` without the report)."""
+    return read_bundle(bundle, as_of=as_of, lab_window_days=lab_window_days).presentation
