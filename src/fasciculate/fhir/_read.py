@@ -104,7 +104,8 @@ def _latest_date(bundle: Bundle) -> dt.date | None:
         resource = entry.resource
         candidates: list[str | None] = []
         if isinstance(resource, Observation):
-            candidates = [resource.when]
+            period = resource.effectivePeriod
+            candidates = [resource.when, period.end if period else None]
         elif isinstance(resource, Condition):
             candidates = [resource.onsetDateTime, resource.recordedDate]
         elif isinstance(resource, MedicationUse):

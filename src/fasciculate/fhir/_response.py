@@ -82,7 +82,7 @@ class _Answers:
 
     def items(self, items: list[Item], path: str, into: dict[str, Any]) -> None:
         for index, item in enumerate(items):
-            where = f"{path}.item.{index}"
+            where = f"{path}.item.{index}" if path else f"item.{index}"
             if item.linkId in _REPEATING:
                 record: dict[str, Any] = {}
                 self.items(item.item, where, record)

@@ -1,0 +1,157 @@
+"""Assessments as FHIR (RiskAssessment, ServiceRequest) and as CDS Hooks 2.0 cards."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import jsonschema
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.riskassessment import RiskAssessment
+from fhir.resources.R4B.servicerequest import ServiceRequest
+
+import fasciculate
+from _builders import negative
+from conftest import EXAMPLES
+from fasciculate import Urgency
+from fasciculate.fhir import assessment_to_cards, assessment_to_fhir, read_bundle
+
+CARD_SCHEMA = json.loads(
+    (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()
+)
+VALIDATOR = jsonschema.Draft202012Validator(
+    CARD_SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+)
+FHIR_EXAMPLES = EXAMPLES / "fhir"
+EXPECTED = tomllib.loads((FHIR_EXAMPLES / "expected.toml").read_text())
+
+# One presentation per urgency, written from CLINICAL.md section 2.
+BY_URGENCY = {
+    Urgency.SELF_CARE: negative(),
+    Urgency.ROUTINE: negative(findings={"pain": "present"}),
+    Urgency.URGENT: negative(findings={"slurred_speech": "present"}),
+    Urgency.EMERGENCY: negative(findings={"saddle_sensory_loss": "present"}),
+}
+PRIORITY = {Urgency.ROUTINE: "routine", Urgency.URGENT: "urgent", Urgency.EMERGENCY: "stat"}
+INDICATOR = {
+    Urgency.SELF_CARE: "info",
+    Urgency.ROUTINE: "info",
+    Urgency.URGENT: "warning",
+    Urgency.EMERGENCY: "critical",
+}
+
+
+def _readings():
+    return [read_bundle((FHIR_EXAMPLES / f"{name}.json").read_bytes()) for name in sorted(EXPECTED)]
+
+
+def _resources(bundle: dict) -> dict[str, dict]:
+    return {entry["resource"]["resourceType"]: entry["resource"] for entry in bundle["entry"]}
+
+
+@pytest.mark.parametrize("urgency", list(Urgency))
+def test_the_bundle_is_valid_r4_with_a_referral_only_when_advised(urgency: Urgency):
+    """Valid Bundle and RiskAssessment; above self-care a ServiceRequest (proposal, priority)."""
+    assessment = fasciculate.assess(BY_URGENCY[urgency])
+    assert urgency == assessment.urgency
+    bundle = assessment_to_fhir(assessment)
+    Bundle.model_validate(bundle)
+    resources = _resources(bundle)
+    risk = RiskAssessment.model_validate(resources["RiskAssessment"])
+    assert str(urgency) == risk.prediction[0].outcome.coding[0].code
+    if urgency is Urgency.SELF_CARE:
+        assert {"RiskAssessment"} == set(resources)
+        return
+    request = ServiceRequest.model_validate(resources["ServiceRequest"])
+    assert ("proposal", PRIORITY[urgency]) == (request.intent, request.priority)
+    assert bundle["entry"][0]["fullUrl"] == request.supportingInfo[0].reference
+
+
+def test_fired_rules_are_the_basis_and_the_notes_of_the_risk_assessment():
+    """Each fired rule is a basis entry (rule id) and a note with its facts and source."""
+    assessment = fasciculate.assess(BY_URGENCY[Urgency.EMERGENCY])
+    risk = _resources(assessment_to_fhir(assessment))["RiskAssessment"]
+    assert [r.id for r in assessment.rules_fired] == [
+        b["identifier"]["value"] for b in risk["basis"]
+    ]
+    assert "CES-SADDLE" in risk["note"][0]["text"]
+    assert "Source:" in risk["note"][0]["text"]
+
+
+def test_the_same_assessment_always_gives_the_same_bundle():
+    """Identifiers are derived from the assessment, so the output is deterministic."""
+    assessment = fasciculate.assess(BY_URGENCY[Urgency.URGENT])
+    assert assessment_to_fhir(assessment) == assessment_to_fhir(assessment)
+
+
+@pytest.mark.parametrize("reading", _readings(), ids=sorted(EXPECTED))
+def test_every_example_gives_valid_fhir_and_cards_citing_the_patients_own_resources(reading):
+    """For each example bundle: valid R4 output, valid cards, evidence cited from the bundle."""
+    assessment = fasciculate.assess(reading.presentation)
+    bundle = assessment_to_fhir(assessment, subject=reading.subject, evidence=reading.evidence)
+    Bundle.model_validate(bundle)
+    cards = assessment_to_cards(assessment, subject=reading.subject, evidence=reading.evidence)
+    for card in cards:
+        VALIDATOR.validate(card)
+    request = _resources(bundle).get("ServiceRequest")
+    if request is None:
+        return
+    assert reading.subject == request["subject"]["reference"]
+    inputs = {fact.input for rule in assessment.rules_fired for fact in rule.facts}
+    cited = {ref for field in inputs for ref in reading.evidence.get(field, ())}
+    assert cited <= {info["reference"] for info in request["supportingInfo"]}
+
+
+@pytest.mark.parametrize("urgency", list(Urgency))
+def test_cards_follow_the_cds_hooks_schema_and_the_indicator_table(urgency: Urgency):
+    """Schema-valid card, indicator per urgency, summary < 140, suggestion creating the referral."""
+    assessment = fasciculate.assess(BY_URGENCY[urgency])
+    (card,) = assessment_to_cards(assessment)
+    VALIDATOR.validate(card)
+    assert INDICATOR[urgency] == card["indicator"]
+    assert len(card["summary"]) < 140
+    assert {"label", "url"} <= set(card["source"])
+    if urgency is Urgency.SELF_CARE:
+        assert "suggestions" not in card
+        return
+    (action,) = card["suggestions"][0]["actions"]
+    assert "create" == action["type"]
+    ServiceRequest.model_validate(action["resource"])
+    assert PRIORITY[urgency] == action["resource"]["priority"]
+
+
+def test_the_card_detail_gives_reasons_facts_questions_and_sources_in_markdown():
+    """The detail lists each fired rule with its facts, the open questions and linked sources."""
+    assessment = fasciculate.assess({"findings": {"slurred_speech": "present"}})
+    detail = assessment_to_cards(assessment)[0]["detail"]
+    assert "`MND-BULBAR`" in detail
+    assert "(from `findings.slurred_speech`)" in detail
+    assert "#### Still to ask" in detail
+    assert "](https://www.nice.org.uk/guidance/ng42)" in detail
+
+
+def test_a_long_summary_is_shortened_below_the_limit():
+    """Summaries are cut below 140 characters with an ellipsis."""
+    assessment = fasciculate.assess(BY_URGENCY[Urgency.ROUTINE])
+    long = assessment.model_copy(update={"summary": "x" * 300})
+    (card,) = assessment_to_cards(long)
+    VALIDATOR.validate(card)
+    assert card["summary"].endswith("…")
+
+
+def test_the_schema_rejects_what_the_specification_forbids():
+    """The card schema itself catches a long summary, a bad indicator and a missing source label."""
+    bad = [
+        {"summary": "x" * 140, "indicator": "info", "source": {"label": "a"}},
+        {"summary": "x", "indicator": "hard-stop", "source": {"label": "a"}},
+        {"summary": "x", "indicator": "info", "source": {}},
+        {
+            "summary": "x",
+            "indicator": "info",
+            "source": {"label": "a"},
+            "suggestions": [{"label": "s"}],
+        },
+    ]
+    assert all(not VALIDATOR.is_valid(card) for card in bad)
