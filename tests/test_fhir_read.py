@@ -239,7 +239,7 @@ BAD = {
     "not json": (b"{nope", "", "malformed JSON"),
     "empty": (b"  ", "", "the input is empty"),
     "not a bundle": (b'{"resourceType": "Patient"}', "resourceType", "expected a FHIR Bundle"),
-    "entry not a list": (b'{"resourceType": "Bundle", "entry": {}}', "entry", "list"),
+    "entry not a list": (b'{"resourceType": "Bundle", "entry": {}}', "entry", "valid array"),
     "bad birth date": (
         json.dumps(bundle(patient(birth="05/01/1970"))).encode(),
         "entry.0.resource.birthDate",
@@ -255,10 +255,20 @@ BAD = {
         "entry.1.resource.valueQuantity.value",
         "not a plausible potassium",
     ),
+    "resource without a type": (
+        json.dumps(bundle({"resource": {"id": "x"}})).encode(),
+        "entry.0.resource.resourceType",
+        "required field is missing",
+    ),
+    "unread type with a bad id": (
+        json.dumps(bundle({"resource": {"resourceType": "Claim", "id": 5}})).encode(),
+        "entry.0.resource.id",
+        "valid string",
+    ),
     "code of wrong type": (
         json.dumps(bundle({"resource": {"resourceType": "Observation", "code": "K"}})).encode(),
         "entry.0.resource.code",
-        "valid dictionary",
+        "should be an object",
     ),
 }
 

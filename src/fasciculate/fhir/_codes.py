@@ -34,6 +34,8 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 
 def clean(text: str) -> str:
     """*text* without invisible characters, NFKC-normalised and stripped."""
+    if text.isascii():
+        return text.strip()
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).strip()
 
 

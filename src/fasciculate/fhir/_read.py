@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -11,6 +12,7 @@ import pydantic
 
 from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
+from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
 from fasciculate._vocab import Sex, TriState
 from fasciculate.fhir import _observations
@@ -19,6 +21,7 @@ from fasciculate.fhir._collect import Collector, parse_date
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
+    MEMBERS,
     Bundle,
     CodeableConcept,
     Condition,
@@ -48,9 +51,47 @@ _BILLING = {
     "PaymentReconciliation",
 }
 _ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
-_TAGS = {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
-_TAGS |= {"QuestionnaireResponse", "Other"}
 _SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
+
+
+def _not_a_bundle(data: object) -> InvalidBundle:
+    kind = data.get("resourceType") if isinstance(data, Mapping) else None
+    shown = repr(kind) if kind is not None else f"a JSON {type(data).__name__}"
+    message = (
+        f"expected a FHIR Bundle, got {shown}; wrap the resources in a Bundle "
+        "(type collection) with one entry per resource"
+    )
+    return InvalidBundle([Problem("resourceType", message)])
+
+
+def _relevant(detail: Any) -> bool:  # noqa: ANN401 - a pydantic error detail
+    """Whether a union error concerns the resource's own model (not a model it is not)."""
+    loc = tuple(detail["loc"])
+    if "resource" not in loc:
+        return True
+    at = loc.index("resource") + 1
+    member, rest = (loc[at], loc[at + 1 :]) if len(loc) > at else (None, ())
+    if member == "OtherResource":
+        return not (rest == ("resourceType",) and detail["type"] == "value_error")
+    return member not in MEMBERS or rest != ("resourceType",)
+
+
+def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
+    if any(tuple(detail["loc"]) in {(), ("resourceType",)} for detail in error.errors()):
+        if isinstance(raw, str | bytes | bytearray):
+            with contextlib.suppress(json.JSONDecodeError):
+                raw = json.loads(raw)
+        if not isinstance(raw, str | bytes | bytearray):
+            return _not_a_bundle(raw)
+    details = [detail for detail in error.errors(include_url=False) if _relevant(detail)]
+    problems: dict[tuple[str, str], Problem] = {}
+    for detail in details:
+        loc = list(detail["loc"])
+        if "resource" in loc and loc.index("resource") + 1 < len(loc):
+            del loc[loc.index("resource") + 1]
+        problem = problem_from({**detail, "loc": tuple(loc)}, Bundle)
+        problems.setdefault((problem.path, problem.message), problem)
+    return InvalidBundle(list(problems.values()))
 
 
 def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
@@ -58,36 +99,10 @@ def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
         if isinstance(bundle, str | bytes | bytearray):
             if not bundle.strip():
                 raise InvalidBundle([Problem("", "the input is empty; give a FHIR R4 Bundle")])
-            data = json.loads(bundle)
-        else:
-            data = bundle
-    except json.JSONDecodeError as error:
-        raise InvalidBundle(
-            [Problem("", f"malformed JSON: {error}; send one JSON Bundle")]
-        ) from None
-    kind = data.get("resourceType") if isinstance(data, Mapping) else None
-    if kind != "Bundle":
-        shown = repr(kind) if kind is not None else f"a {type(data).__name__}"
-        raise InvalidBundle(
-            [
-                Problem(
-                    "resourceType",
-                    f"expected a FHIR Bundle, got {shown}; wrap the resources "
-                    "in a Bundle (type collection) with one entry per resource",
-                )
-            ]
-        )
-    try:
-        return Bundle.model_validate(data)
+            return Bundle.model_validate_json(bundle)
+        return Bundle.model_validate(bundle)
     except pydantic.ValidationError as error:
-        problems = []
-        for problem in problems_from(error, Bundle):
-            parts = problem.path.split(".")
-            parts = [
-                p for i, p in enumerate(parts) if not (p in _TAGS and parts[i - 1] == "resource")
-            ]
-            problems.append(Problem(".".join(parts), problem.message, problem.value))
-        raise InvalidBundle(problems) from None
+        raise _invalid(error, bundle) from None
 
 
 def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
@@ -99,27 +114,26 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
 
 
 def _latest_date(bundle: Bundle) -> dt.date | None:
-    dates = []
+    # ISO 8601 dates order as text, so only the latest one needs parsing.
+    texts: list[str] = []
     for entry in bundle.entry:
         resource = entry.resource
-        candidates: list[str | None] = []
         if isinstance(resource, Observation):
             period = resource.effectivePeriod
-            candidates = [resource.when, period.end if period else None]
+            texts += [resource.when or "", period.end or "" if period else ""]
         elif isinstance(resource, Condition):
-            candidates = [resource.onsetDateTime, resource.recordedDate]
+            texts += [resource.onsetDateTime or "", resource.recordedDate or ""]
         elif isinstance(resource, MedicationUse):
-            candidates = [resource.authoredOn, resource.effectiveDateTime, resource.dateAsserted]
+            texts += [resource.authoredOn or "", resource.effectiveDateTime or ""]
+            texts.append(resource.dateAsserted or "")
         elif isinstance(resource, QuestionnaireResponse):
-            candidates = [resource.authored]
-        for text in candidates:
-            try:
-                day = parse_date(text)
-            except ValueError:
-                continue
-            if day is not None:
-                dates.append(day)
-    return max(dates, default=None)
+            texts.append(resource.authored or "")
+    for text in sorted({text[:10] for text in texts if text[:4].isdigit()}, reverse=True):
+        try:
+            return parse_date(text)
+        except ValueError:
+            continue
+    return None
 
 
 def _age(birth: dt.date, on: dt.date) -> int:

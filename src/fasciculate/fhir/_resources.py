@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 
 class _Element(BaseModel):
@@ -175,39 +175,51 @@ class QuestionnaireResponse(_Resource):
     item: list[Item] = Field(default_factory=list)
 
 
+#: The resource types fasciculate reads, each with its own model below.
+READ_TYPES = frozenset(
+    {
+        "Patient",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "Medication",
+        "QuestionnaireResponse",
+    }
+)
+
+
 class OtherResource(_Resource):
     """Any resource type fasciculate does not read (Claim, Encounter, ...)."""
 
     resourceType: str  # noqa: N815
 
-
-_READ = {
-    "Patient",
-    "Observation",
-    "Condition",
-    "MedicationRequest",
-    "MedicationStatement",
-    "Medication",
-    "QuestionnaireResponse",
-}
+    @field_validator("resourceType")
+    @classmethod
+    def _not_read(cls, value: str) -> str:
+        # A malformed Observation must fail, not pass as "some other resource".
+        if value in READ_TYPES:
+            raise ValueError("read by its own model")
+        return value
 
 
-def _kind(value: Any) -> str:  # noqa: ANN401 - a discriminator sees raw input
-    kind = value.get("resourceType") if isinstance(value, dict) else None
-    if kind in {"MedicationRequest", "MedicationStatement"}:
-        return "MedicationUse"
-    return kind if kind in _READ else "Other"
-
-
+# Tried in order, first match wins: a resource type fasciculate reads fails every other model at
+# its ``resourceType`` literal; anything else ends as OtherResource. (A callable discriminator
+# would make pydantic turn every resource, Claims included, into Python objects first.)
+#: The union's members, by the name pydantic puts in error locations.
+MEMBERS = frozenset(
+    {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
+    | {"QuestionnaireResponse", "OtherResource"}
+)
 Resource = Annotated[
-    Annotated[Patient, Tag("Patient")]
-    | Annotated[Observation, Tag("Observation")]
-    | Annotated[Condition, Tag("Condition")]
-    | Annotated[MedicationUse, Tag("MedicationUse")]
-    | Annotated[Medication, Tag("Medication")]
-    | Annotated[QuestionnaireResponse, Tag("QuestionnaireResponse")]
-    | Annotated[OtherResource, Tag("Other")],
-    Discriminator(_kind),
+    Patient
+    | Observation
+    | Condition
+    | MedicationUse
+    | Medication
+    | QuestionnaireResponse
+    | OtherResource,
+    Field(union_mode="left_to_right"),
 ]
 
 
