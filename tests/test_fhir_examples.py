@@ -28,3 +28,4 @@ def test_example_bundle_gives_its_intended_urgency(name: str):
     reading = read_bundle((FHIR_EXAMPLES / f"{name}.json").read_bytes())
     assert Urgency(EXPECTED[name]["urgency"]) == fasciculate.assess(reading.presentation).urgency
     assert () == reading.report.conflicts
+    assert [] == [note for note in reading.report.notes if "body site" in note]

@@ -144,6 +144,20 @@ def test_symptoms_ig_present_and_absent_and_the_twitching_itself():
     assert (PATIENT_URL,) == reading.evidence["patient.age"]
 
 
+def test_twitching_in_several_sites_unites_regions_and_sides():
+    """Left calf and right anterior thigh: both regions, both sides."""
+    data = bundle(
+        patient(),
+        symptom(*TWITCH, body_site="Left calves"),
+        symptom(*TWITCH, body_site="Right front of the thigh"),
+        symptom(*TWITCH, body_site="Elbow"),
+    )
+    reading = read_bundle(data)
+    twitching = reading.presentation.twitching
+    assert (["calf", "anterior_thigh"], "both") == (twitching.regions, twitching.side)
+    assert any("'elbow' is not a known twitching region" in n for n in reading.report.notes)
+
+
 def test_present_and_absent_for_one_finding_resolve_to_present_and_are_reported():
     """Contradictory evidence is resolved towards safety (present) and listed as a conflict."""
     present = symptom("8011004", "Dysarthria")

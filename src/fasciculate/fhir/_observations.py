@@ -171,7 +171,11 @@ def _twitching(reader: _Reader, obs: Observation, ref: str, answer: TriState) ->
         reader.out.notes.append(f"{ref}: body site {site!r} is not a known twitching region")
     side = _first(_SIDES, site)
     if side is not None:
-        reader.out.set_once("twitching", "side", str(side), ref)
+        known = reader.out.data["twitching"].get("side")
+        # Twitching on the left in one place and on the right in another is on both sides.
+        both = known is not None and known != str(side)
+        reader.out.data["twitching"]["side"] = str(Side.BOTH if both else side)
+        reader.out.cite("twitching.side", ref)
     for component in obs.component:
         codes = {code for _, code in _codes(component.code)}
         text = _words(component.valueCodeableConcept) + " " + (component.valueString or "").lower()
