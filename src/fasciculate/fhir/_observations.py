@@ -21,7 +21,7 @@ from fasciculate.fhir._codes import LOINC, SNOMED, UCUM, clean, code_maps
 from fasciculate.fhir._resources import CodeableConcept, Observation
 
 if TYPE_CHECKING:
-    from fasciculate.fhir._read import _Reader
+    from fasciculate.fhir._read import Reader
 
 SYMPTOM = "75325-1"
 SYMPTOM_ABSENT = "111551-8"
@@ -62,7 +62,7 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
     return [(system, clean(code)) for system, code in concept.codes()] if concept else []
 
 
-def read(reader: _Reader, obs: Observation, ref: str, path: str) -> None:
+def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     """Route one Observation to the field it fills, or report it."""
     codes = _codes(obs.code)
     code_text = "|".join(codes[0]) if codes else None
@@ -116,7 +116,7 @@ def _coded_answer(obs: Observation) -> TriState:
     return TriState.PRESENT
 
 
-def _symptom(reader: _Reader, obs: Observation, ref: str, answer: TriState) -> None:
+def _symptom(reader: Reader, obs: Observation, ref: str, answer: TriState) -> None:
     maps = code_maps()
     values = _codes(obs.valueCodeableConcept)
     display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
@@ -156,7 +156,7 @@ def _symptom(reader: _Reader, obs: Observation, ref: str, answer: TriState) -> N
     )
 
 
-def _twitching(reader: _Reader, obs: Observation, ref: str, answer: TriState) -> None:
+def _twitching(reader: Reader, obs: Observation, ref: str, answer: TriState) -> None:
     if answer is TriState.ABSENT:
         reader.out.notes.append(
             f"{ref} records twitching as absent; the presentation is about twitching"
@@ -189,7 +189,7 @@ def _twitching(reader: _Reader, obs: Observation, ref: str, answer: TriState) ->
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
 
 
-def _lab(reader: _Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
+def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
@@ -243,7 +243,7 @@ def reader_units(analyte: Analyte) -> tuple[str, ...]:
     return tuple(knowledge_base().labs[analyte].units)
 
 
-def _smoking(reader: _Reader, obs: Observation, ref: str, path: str) -> None:
+def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     maps = code_maps()
     values = _codes(obs.valueCodeableConcept)
     smokes = next(

@@ -14,16 +14,12 @@ from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
 from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
-from fasciculate._vocab import Sex, TriState
-from fasciculate.fhir import _observations
-from fasciculate.fhir._codes import clean, code_maps
+from fasciculate.fhir import _observations, _records
 from fasciculate.fhir._collect import Collector, parse_date
-from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
     MEMBERS,
     Bundle,
-    CodeableConcept,
     Condition,
     Medication,
     MedicationUse,
@@ -32,7 +28,6 @@ from fasciculate.fhir._resources import (
     Patient,
     QuestionnaireResponse,
 )
-from fasciculate.fhir._response import answers_from_response
 
 #: Labs older than this many days before the reference date are skipped (and reported).
 LAB_WINDOW_DAYS = 90
@@ -50,8 +45,6 @@ _BILLING = {
     "PaymentNotice",
     "PaymentReconciliation",
 }
-_ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
-_SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
 
 
 def _not_a_bundle(data: object) -> InvalidBundle:
@@ -136,11 +129,9 @@ def _latest_date(bundle: Bundle) -> dt.date | None:
     return None
 
 
-def _age(birth: dt.date, on: dt.date) -> int:
-    return on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+class Reader:
+    """One bundle being read: its resources, the reference date and the collected answers."""
 
-
-class _Reader:
     def __init__(self, bundle: Bundle, as_of: dt.date | None, lab_window_days: int | None) -> None:
         self.bundle = bundle
         self.out = Collector()
@@ -167,15 +158,15 @@ class _Reader:
             ref = _reference(entry.fullUrl, resource, index)
             path = f"entry.{index}.resource"
             if isinstance(resource, Patient):
-                self.patient(resource, ref, path)
+                _records.patient(self, resource, ref, path)
             elif isinstance(resource, Observation):
                 _observations.read(self, resource, ref, path)
             elif isinstance(resource, Condition):
-                self.condition(resource, ref)
+                _records.condition(self, resource, ref)
             elif isinstance(resource, MedicationUse):
-                self.medication(resource, ref)
+                _records.medication(self, resource, ref)
             elif isinstance(resource, QuestionnaireResponse):
-                self.questionnaire_response(resource, ref, path)
+                _records.questionnaire_response(self, resource, ref, path)
             elif isinstance(resource, Medication):
                 reason = "read through the medication requests or statements that reference it"
                 self.out.skipped.append(self.entry(resource, ref, reason=reason))
@@ -198,207 +189,6 @@ class _Reader:
                 Problem(path, "not a FHIR date; write YYYY, YYYY-MM or YYYY-MM-DD", repr(text))
             )
             return None
-
-    def patient(self, patient: Patient, ref: str, path: str) -> None:
-        if self.subject is not None:
-            self.out.notes.append(f"second Patient {ref} ignored; the bundle should hold one")
-            self.out.skipped.append(self.entry(patient, ref, reason="second Patient"))
-            return
-        self.subject = ref
-        sex = _SEX.get(patient.gender or "")
-        if sex is not None:
-            self.out.set_once("patient", "sex", str(sex), ref)
-            self.out.mapped.append(self.entry(patient, ref, field="patient.sex", reason="gender"))
-        birth = self.date(patient.birthDate, f"{path}.birthDate")
-        death = self.date(patient.deceasedDateTime, f"{path}.deceasedDateTime")
-        if death is not None or patient.deceasedBoolean:
-            self.out.notes.append(
-                f"the patient is recorded as deceased ({death or 'date unknown'})"
-            )
-        if birth is None:
-            return
-        on = self.as_of if death is None or self.as_of is None else min(self.as_of, death)
-        if on is None:
-            self.out.notes.append("age not computed: no reference date; pass as_of")
-            return
-        if birth > on:
-            self.out.problems.append(
-                Problem(
-                    f"{path}.birthDate",
-                    "birth date is after the reference date (as_of); check both",
-                    repr(patient.birthDate),
-                )
-            )
-            return
-        self.out.set_once("patient", "age", _age(birth, on), ref)
-        reason = f"age on {on} from birthDate {patient.birthDate}"
-        self.out.mapped.append(self.entry(patient, ref, field="patient.age", reason=reason))
-
-    def condition(self, condition: Condition, ref: str) -> None:
-        maps = code_maps()
-        status = _status(condition.clinicalStatus)
-        verification = _status(condition.verificationStatus)
-        concept = condition.code
-        codes = concept.codes() if concept else []
-        display = concept.label() if concept else None
-        code_text = "|".join(codes[0]) if codes else None
-        if verification == "entered-in-error":
-            reason = "verificationStatus entered-in-error"
-            self.out.skipped.append(
-                self.entry(condition, ref, code=code_text, display=display, reason=reason)
-            )
-            return
-        for system, raw in codes:
-            code = clean(raw)
-            if (system, code) in maps.twitching:
-                reason = "the presenting complaint (twitching) itself"
-                self.out.mapped.append(
-                    self.entry(
-                        condition, ref, code=f"{system}|{code}", display=display, reason=reason
-                    )
-                )
-                return
-            finding = maps.condition_finding(system, code)
-            if finding is None:
-                continue
-            field = f"findings.{finding}"
-            if status is not None and status not in _ACTIVE_CONDITION:
-                reason = f"clinicalStatus {status}: only active conditions count"
-                self.out.skipped.append(
-                    self.entry(
-                        condition,
-                        ref,
-                        code=f"{system}|{code}",
-                        display=display,
-                        field=field,
-                        reason=reason,
-                    )
-                )
-                return
-            answer = TriState.ABSENT if verification == "refuted" else TriState.PRESENT
-            self.out.answer(field, answer, ref)
-            reason = (
-                f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
-            )
-            self.out.mapped.append(
-                self.entry(
-                    condition,
-                    ref,
-                    code=f"{system}|{code}",
-                    display=display,
-                    field=field,
-                    reason=reason,
-                )
-            )
-            return
-        reason = "no code in fasciculate's condition map (fhir/codes.toml)"
-        self.out.unmapped.append(
-            self.entry(condition, ref, code=code_text, display=display, reason=reason)
-        )
-
-    def medication_concept(self, use: MedicationUse) -> CodeableConcept | None:
-        concept = use.medicationCodeableConcept
-        if concept is None and use.medicationReference and use.medicationReference.reference:
-            target = use.medicationReference.reference
-            if target.startswith("#"):
-                contained = [r for r in use.contained if r.get("id") == target[1:]]
-                if contained:
-                    concept = Medication.model_validate(contained[0]).code
-            elif target in self.medications:
-                concept = self.medications[target].code
-        return concept
-
-    def medication(self, use: MedicationUse, ref: str) -> None:
-        concept = self.medication_concept(use)
-        codes = concept.codes() if concept else []
-        name = clean(concept.label() or "") if concept else ""
-        code_text = "|".join(codes[0]) if codes else None
-        if use.status != "active":
-            reason = f"status {use.status}: only active medications are read"
-            self.out.skipped.append(
-                self.entry(use, ref, code=code_text, display=name or None, reason=reason)
-            )
-            return
-        if not codes and not name:
-            reason = "no medication code or name"
-            self.out.unmapped.append(self.entry(use, ref, reason=reason))
-            return
-        maps = code_maps()
-        drug_class = next(
-            (cls for system, code in codes if (cls := maps.medication_class(system, clean(code)))),
-            None,
-        )
-        how = "by code"
-        if drug_class is None and name:
-            drug_class, how = maps.medication_class_by_name(name), "by name"
-        item: dict[str, Any] = {}
-        if name:
-            item["name"] = name[:200]
-        if drug_class is not None:
-            item["drug_class"] = str(drug_class)
-        if codes:
-            system, code = codes[0]
-            item["code"] = {"system": system, "code": clean(code)}
-        field = f"medications.{len(self.out.medications)}"
-        self.out.medications.append(item)
-        self.out.cite(field, ref)
-        if drug_class is None:
-            reason = "active; class not in fasciculate's medication map (kept by name and code)"
-            self.out.unmapped.append(
-                self.entry(
-                    use, ref, code=code_text, display=name or None, field=field, reason=reason
-                )
-            )
-        else:
-            reason = f"active; class {drug_class} {how}"
-            self.out.mapped.append(
-                self.entry(
-                    use, ref, code=code_text, display=name or None, field=field, reason=reason
-                )
-            )
-
-    def questionnaire_response(self, response: QuestionnaireResponse, ref: str, path: str) -> None:
-        canonical = (response.questionnaire or "").split("|")[0]
-        if canonical != QUESTIONNAIRE_URL:
-            reason = (
-                f"answers another Questionnaire ({response.questionnaire}); "
-                f"only {QUESTIONNAIRE_URL} is read"
-            )
-            self.out.unmapped.append(self.entry(response, ref, reason=reason))
-            return
-        answers, problems = answers_from_response(response, path)
-        self.out.problems.extend(problems)
-        for field, value in answers.items():
-            section, key = field.split(".", 1)
-            if section == "findings" or isinstance(value, TriState):
-                self.out.answer(field, TriState(value), ref)
-            elif field == "twitching.regions":
-                self.out.regions.extend(value)
-                self.out.cite(field, ref)
-            elif field == "medications":
-                for item in value:
-                    self.out.cite(f"medications.{len(self.out.medications)}", ref)
-                    self.out.medications.append(item)
-            elif field == "labs":
-                for item in value:
-                    self.out.cite(f"labs.{len(self.out.labs)}", ref)
-                    self.out.labs.append(item)
-            elif field == "assessed_on":
-                self.out.notes.append(
-                    f"questionnaire date {value} noted; the reference date is as_of"
-                )
-            else:
-                self.out.data.setdefault(section, {})
-                self.out.set_once(section, key, value, ref)
-        reason = f"{len(answers)} answered items"
-        self.out.mapped.append(self.entry(response, ref, reason=reason))
-
-
-def _status(concept: Any) -> str | None:  # noqa: ANN401
-    if concept is None:
-        return None
-    codes = concept.codes()
-    return clean(codes[0][1]) if codes else None
 
 
 def read_bundle(
@@ -435,7 +225,7 @@ def read_bundle(
             if as_of
             else "no reference date: the bundle has no clinical dates and as_of was not given"
         )
-    reader = _Reader(parsed, as_of, lab_window_days)
+    reader = Reader(parsed, as_of, lab_window_days)
     reader.read()
     out = reader.out
     data, conflicts = out.presentation_data(as_of)
