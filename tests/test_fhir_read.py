@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
 
 import fasciculate
 from _fhir import (
@@ -27,6 +28,7 @@ from _fhir import (
 from conftest import SHARED
 from fasciculate import InvalidBundle, MedicationClass, Sex, TriState
 from fasciculate.fhir import presentation_from_bundle, questionnaire_response, read_bundle
+from strategies import presentations
 
 SAMPLES = SHARED / "fhir-samples"
 SYNTHEA = sorted(SAMPLES.glob("synthea_r4_*.json"))
@@ -296,3 +298,157 @@ def test_bad_input_names_the_path_and_the_fix(name: str):
     assert isinstance(caught.value, ValueError)
     assert [path] == [problem.path for problem in caught.value.problems]
     assert words in str(caught.value)
+
+
+@given(presentations())
+def test_any_presentation_sent_as_an_intake_inside_a_bundle_reads_back_unchanged(presentation):
+    """A bundle holding only a presentation's QuestionnaireResponse reads as that presentation."""
+    data = bundle(entry(questionnaire_response(presentation)))
+    reading = read_bundle(json.dumps(data), as_of=presentation.assessed_on)
+    assert presentation == reading.presentation
+
+
+def _one(resource: dict, **options) -> tuple:
+    reading = read_bundle(bundle(patient(), resource), as_of=dt.date(2026, 11, 20), **options)
+    report = reading.report
+    return reading.presentation, report
+
+
+def test_intake_medications_labs_and_details_are_merged_and_cited():
+    """Medications, labs, regions and numbers from the intake join the bundle's, and are cited."""
+    answers = questionnaire_response(
+        {
+            "assessed_on": "2026-11-19",
+            "patient": {"age": 99},
+            "twitching": {"regions": ["calf"], "duration_days": 10},
+            "medications": [{"name": "sertraline", "drug_class": "ssri"}],
+            "labs": [{"analyte": "ferritin", "value": 20, "unit": "ng/mL"}],
+        }
+    )
+    data = bundle(patient(), lab("2823-3", "Potassium", 4.0, "mmol/L"), entry(answers))
+    reading = read_bundle(data)
+    presentation = reading.presentation
+    assert (56, ["calf"], 10.0) == (
+        presentation.patient.age,
+        presentation.twitching.regions,
+        presentation.twitching.duration_days,
+    )
+    assert ["potassium", "ferritin"] == [str(result.analyte) for result in presentation.labs]
+    assert (data["entry"][2]["fullUrl"],) == reading.evidence["labs.1"]
+    assert any("patient.age: kept 56, ignored 99" in note for note in reading.report.notes)
+    assert any("questionnaire date 2026-11-19" in note for note in reading.report.notes)
+
+
+def test_plain_coded_observations_read_their_value():
+    """A finding's own SNOMED code as Observation.code: no value present, false or 'No' absent."""
+    plain = {"resourceType": "Observation", "status": "final"}
+    code = {"coding": [{"system": SNOMED, "code": "10629009"}]}
+    no = {"coding": [{"system": "http://loinc.org", "code": "LA32-8"}]}
+    assert {"tetany": "present"} == _one(entry({**plain, "code": code}))[0].findings
+    false = entry({**plain, "code": code, "valueBoolean": False})
+    assert {"tetany": "absent"} == _one(false)[0].findings
+    assert {"tetany": "absent"} == _one(entry({**plain, "code": code, "valueCodeableConcept": no}))[
+        0
+    ].findings
+
+
+@pytest.mark.parametrize(
+    ("resource", "where", "words"),
+    [
+        (symptom("25064002", "Headache"), "unmapped", "not in fasciculate's fact table"),
+        (symptom(*TWITCH, absent=True), "notes", "records twitching as absent"),
+        (
+            {**lab("2823-3", "K", 4.0, "mmol/L")["resource"], "status": "entered-in-error"},
+            "skipped",
+            "status entered-in-error",
+        ),
+        (
+            {**lab("2823-3", "K", 4.0, "mmol/L")["resource"], "valueQuantity": {"unit": "mmol/L"}},
+            "unmapped",
+            "without a valueQuantity value",
+        ),
+        (
+            {
+                "resourceType": "Observation",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+                "valueCodeableConcept": {"text": "Unknown if ever smoked"},
+            },
+            "unmapped",
+            "smoking status code not in",
+        ),
+        (
+            condition(ICD10CM, "N18.9", "CKD", verification="entered-in-error"),
+            "skipped",
+            "entered-in-error",
+        ),
+        (condition(ICD10CM, "R25.3", "Fasciculation"), "mapped", "the presenting complaint"),
+        (condition(ICD10CM, "I10", "Essential hypertension"), "unmapped", "no code in"),
+        (medication("Furosemide", status="stopped"), "skipped", "status stopped"),
+        ({"resourceType": "MedicationStatement", "status": "active"}, "unmapped", "no medication"),
+        (
+            {"resourceType": "QuestionnaireResponse", "questionnaire": "http://example.org/q"},
+            "unmapped",
+            "answers another Questionnaire",
+        ),
+        ({"resourceType": "Encounter"}, "skipped", "resource type not used"),
+        ({"resourceType": "Claim"}, "skipped", "billing resource"),
+        ({"resourceType": "Patient", "gender": "male"}, "notes", "second Patient"),
+    ],
+)
+def test_each_decision_is_reported_with_its_reason(resource, where, words):
+    """Whatever is not mapped is listed (unmapped, skipped or a note) with the reason."""
+    resource = resource.get("resource", resource)
+    _, report = _one(entry(resource))
+    listed = getattr(report, where)
+    texts = [item if isinstance(item, str) else item.reason for item in listed]
+    assert any(words in text for text in texts), texts
+
+
+def test_lab_comparator_and_latest_smoking_status():
+    """'<2.5' is read as its bound (and said so); the most recent smoking status wins."""
+    low = lab("2823-3", "Potassium", 2.5, "mmol/L")
+    low["resource"]["valueQuantity"]["comparator"] = "<"
+
+    def smoking(code: str, when: str) -> dict:
+        return entry(
+            {
+                "resourceType": "Observation",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "72166-2"}]},
+                "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": code}]},
+                "effectiveDateTime": when,
+            }
+        )
+
+    data = bundle(
+        patient(), low, smoking("449868002", "2026-01-01"), smoking("8517006", "2026-06-01")
+    )
+    reading = read_bundle(data)
+    assert TriState.ABSENT == reading.presentation.exposures.nicotine
+    assert any("read as the bound" in e.reason for e in reading.report.mapped)
+
+
+def test_contained_medication_and_patient_edge_cases():
+    """A contained Medication is read; deceasedBoolean is noted; no dates leaves age unset."""
+    use = {
+        "resourceType": "MedicationRequest",
+        "status": "active",
+        "medicationReference": {"reference": "#m"},
+        "contained": [
+            {"resourceType": "Medication", "id": "m", "code": {"text": "Prednisolone 5 MG"}}
+        ],
+    }
+    reading = read_bundle(bundle(patient(deceasedBoolean=True), entry(use)))
+    assert [MedicationClass.CORTICOSTEROID] == [
+        m.drug_class for m in reading.presentation.medications
+    ]
+    assert reading.presentation.patient.age is None
+    assert any("age not computed" in note for note in reading.report.notes)
+    assert any("deceased (date unknown)" in note for note in reading.report.notes)
+
+
+def test_a_birth_date_after_the_reference_date_is_an_error():
+    """A patient born after as_of is a data error, named with its path."""
+    with pytest.raises(InvalidBundle) as caught:
+        read_bundle(bundle(patient(birth="2030-01-01")), as_of=dt.date(2026, 1, 1))
+    assert ["entry.0.resource.birthDate"] == [p.path for p in caught.value.problems]

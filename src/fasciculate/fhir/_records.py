@@ -204,27 +204,23 @@ def questionnaire_response(
         return
     answers, problems = answers_from_response(response, path)
     reader.out.problems.extend(problems)
+    out = reader.out
     for field, value in answers.items():
-        section, key = field.split(".", 1)
-        if section == "findings" or isinstance(value, TriState):
-            reader.out.answer(field, TriState(value), ref)
-        elif field == "twitching.regions":
-            reader.out.regions.extend(value)
-            reader.out.cite(field, ref)
-        elif field == "medications":
+        if field in {"medications", "labs"}:
+            records = out.medications if field == "medications" else out.labs
             for item in value:
-                reader.out.cite(f"medications.{len(reader.out.medications)}", ref)
-                reader.out.medications.append(item)
-        elif field == "labs":
-            for item in value:
-                reader.out.cite(f"labs.{len(reader.out.labs)}", ref)
-                reader.out.labs.append(item)
+                out.cite(f"{field}.{len(records)}", ref)
+                records.append(item)
         elif field == "assessed_on":
-            reader.out.notes.append(
-                f"questionnaire date {value} noted; the reference date is as_of"
-            )
+            out.notes.append(f"questionnaire date {value} noted; the reference date is as_of")
+        elif isinstance(value, TriState):
+            out.answer(field, value, ref)
+        elif field == "twitching.regions":
+            out.regions.extend(value)
+            out.cite(field, ref)
         else:
-            reader.out.data.setdefault(section, {})
-            reader.out.set_once(section, key, value, ref)
+            section, key = field.split(".", 1)
+            out.data.setdefault(section, {})
+            out.set_once(section, key, value, ref)
     reason = f"{len(answers)} answered items"
     reader.out.mapped.append(reader.entry(response, ref, reason=reason))
