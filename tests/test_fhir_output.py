@@ -16,7 +16,14 @@ import fasciculate
 from _builders import negative
 from conftest import EXAMPLES
 from fasciculate import Urgency
-from fasciculate.fhir import assessment_to_cards, assessment_to_fhir, read_bundle
+from fasciculate.fhir import (
+    assessment_to_cards,
+    assessment_to_fhir,
+    questionnaire,
+    questionnaire_response,
+    read_bundle,
+)
+from fasciculate.fhir._codes import ICD10CM
 
 CARD_SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()
@@ -155,3 +162,26 @@ def test_the_schema_rejects_what_the_specification_forbids():
         },
     ]
     assert all(not VALIDATOR.is_valid(card) for card in bad)
+
+
+def _systems(value: object) -> set[str]:
+    if isinstance(value, dict):
+        found = {value["system"]} if isinstance(value.get("system"), str) else set()
+        return found.union(*(_systems(item) for item in value.values()))
+    if isinstance(value, list):
+        return set().union(*(_systems(item) for item in value))
+    return set()
+
+
+def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
+    """No SNOMED CT (displays unverified, CLINICAL.md) or other outside code reaches an output."""
+    outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
+    for reading in _readings():
+        assessment = fasciculate.assess(reading.presentation)
+        outputs.append(
+            assessment_to_fhir(assessment, subject=reading.subject, evidence=reading.evidence)
+        )
+        outputs.append(assessment_to_cards(assessment))
+    ours = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
+    foreign = {s for out in outputs for s in _systems(out) if not s.startswith(ours)}
+    assert {ICD10CM} == foreign

@@ -452,3 +452,9 @@ def test_a_birth_date_after_the_reference_date_is_an_error():
     with pytest.raises(InvalidBundle) as caught:
         read_bundle(bundle(patient(birth="2030-01-01")), as_of=dt.date(2026, 1, 1))
     assert ["entry.0.resource.birthDate"] == [p.path for p in caught.value.problems]
+
+
+def test_a_deceased_patients_age_is_taken_at_death():
+    """With a reference date after death, the age is the age at death."""
+    reading = read_bundle(_sample("Michele").read_bytes(), as_of=dt.date(2030, 1, 1))
+    assert 74 == reading.presentation.patient.age

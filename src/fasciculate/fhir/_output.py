@@ -49,7 +49,11 @@ def _urgency(urgency: Urgency) -> dict[str, Any]:
 
 
 def predictions(assessment: Assessment) -> list[dict[str, Any]]:
-    """``RiskAssessment.prediction``: the urgency first; further predictions append here."""
+    """``RiskAssessment.prediction``: the urgency first, then any further predictions.
+
+    The differential (ranked categories with probabilities) belongs here as one prediction per
+    category: ``{"outcome": {...category...}, "probabilityDecimal": p, "rationale": ...}``.
+    """
     return [{"outcome": _urgency(assessment.urgency), "rationale": assessment.summary}]
 
 
