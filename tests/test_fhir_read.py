@@ -352,6 +352,18 @@ def test_plain_coded_observations_read_their_value():
     ].findings
 
 
+def test_examination_signs_recorded_as_coded_observations():
+    """A clinician's Babinski sign observation (SNOMED CT, the fact table's code) fills the exam."""
+    babinski = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": SNOMED, "code": "246586009"}]},
+        "valueBoolean": True,
+    }
+    presentation, _ = _one(entry(babinski))
+    assert (TriState.PRESENT, {}) == (presentation.examination.babinski, presentation.findings)
+
+
 @pytest.mark.parametrize(
     ("resource", "where", "words"),
     [

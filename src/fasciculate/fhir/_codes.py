@@ -39,6 +39,15 @@ def clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).strip()
 
 
+#: Examination facts recorded as yes/no Observations, and the presentation field each fills.
+_EXAMINATION = {
+    "babinski": "examination.babinski",
+    "exam_wasting": "examination.wasting",
+    "exam_sensory_loss": "examination.sensory_loss",
+    "anal_sphincter_laxity": "examination.anal_sphincter_laxity",
+}
+
+
 @attrs.frozen
 class ConditionMap:
     """Condition codes that mean one finding is present."""
@@ -70,6 +79,7 @@ class CodeMaps:
     icd10cm: Mapping[str, str]
     condition_snomed: Mapping[str, str]
     symptom_snomed: Mapping[str, str]
+    coded_fields: Mapping[str, str]
     loinc: Mapping[str, Analyte]
     rxnorm: Mapping[str, MedicationClass]
     atc: tuple[tuple[str, MedicationClass], ...]
@@ -180,6 +190,11 @@ def code_maps() -> CodeMaps:
         reverse=True,
     )
     smoking = data["smoking"]
+    symptoms = {
+        fact.snomed: key
+        for key, fact in kb.facts.items()
+        if fact.kind == "finding" and fact.snomed is not None
+    }
     return CodeMaps(
         version=data["version"],
         conditions=conditions,
@@ -190,10 +205,14 @@ def code_maps() -> CodeMaps:
         condition_snomed=_unique_keys(
             "SNOMED CT code", [(code, c.finding) for c in conditions for code in c.snomed]
         ),
-        symptom_snomed={
-            fact.snomed: key
-            for key, fact in kb.facts.items()
-            if fact.kind == "finding" and fact.snomed is not None
+        symptom_snomed=symptoms,
+        coded_fields={
+            **{
+                fact.snomed: field
+                for key, field in _EXAMINATION.items()
+                if (fact := kb.facts[key]).snomed is not None and fact.snomed not in symptoms
+            },
+            **{code: f"findings.{finding}" for code, finding in symptoms.items()},
         },
         loinc=_unique_keys(
             "LOINC code", [(code, lab.analyte) for lab in kb.labs.values() for code in lab.loinc]

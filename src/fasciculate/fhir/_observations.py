@@ -2,8 +2,9 @@
 
 An Observation is routed by its code: LOINC 75325-1 "Symptom" (the finding present, in
 ``valueCodeableConcept``), LOINC 111551-8 "Symptom absent" (a pertinent negative), a LOINC lab code
-of the knowledge base (``valueQuantity`` in UCUM), the smoking-status code, or a SNOMED CT finding
-code used directly as the Observation's code. Anything else is reported as not understood.
+of the knowledge base (``valueQuantity`` in UCUM), the smoking-status code, or the SNOMED CT code of
+a finding or a yes/no examination sign (Babinski, wasting) used directly as the Observation's code.
+Anything else is reported as not understood.
 """
 
 from __future__ import annotations
@@ -81,26 +82,19 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         _lab(reader, obs, ref, path, analyte_codes[0])
     elif maps.smoking_loinc in loinc:
         _smoking(reader, obs, ref, path)
-    elif finding := next(
+    elif field := next(
         (
-            maps.symptom_snomed[code]
+            maps.coded_fields[code]
             for system, code in codes
-            if system == SNOMED and code in maps.symptom_snomed
+            if system == SNOMED and code in maps.coded_fields
         ),
         None,
     ):
         answer = _coded_answer(obs)
-        reader.out.answer(f"findings.{finding}", answer, ref)
+        reader.out.answer(field, answer, ref)
         reason = f"coded finding, value read as {answer}"
         reader.out.mapped.append(
-            entry(
-                obs,
-                ref,
-                code=code_text,
-                display=display,
-                field=f"findings.{finding}",
-                reason=reason,
-            )
+            entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
         )
     else:
         reason = "code not used by fasciculate"
