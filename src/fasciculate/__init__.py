@@ -8,12 +8,20 @@ still raise it.
 
 from fasciculate._assess import assess
 from fasciculate._assessment import (
+    Advice,
     Assessment,
+    CategoryResult,
+    Criterion,
+    CriterionStatus,
+    EvidenceItem,
     FactUsed,
     FiredRule,
     KnowledgeBaseStamp,
     OpenQuestion,
+    RestlessLegs,
+    RootLevel,
     SourceRef,
+    Trigger,
 )
 from fasciculate._errors import (
     FasciculateError,
@@ -36,6 +44,8 @@ from fasciculate._presentation import (
 from fasciculate._validation import parse_presentation
 from fasciculate._vocab import (
     Analyte,
+    BodyRegion,
+    Category,
     Course,
     Frequency,
     Level,
@@ -50,10 +60,17 @@ from fasciculate._vocab import (
 )
 
 __all__ = [
+    "Advice",
     "Analyte",
     "Assessment",
+    "BodyRegion",
+    "Category",
+    "CategoryResult",
     "Coding",
     "Course",
+    "Criterion",
+    "CriterionStatus",
+    "EvidenceItem",
     "Examination",
     "Exposures",
     "FactUsed",
@@ -75,11 +92,14 @@ __all__ = [
     "Problem",
     "Reflex",
     "Region",
+    "RestlessLegs",
+    "RootLevel",
     "Sex",
     "Side",
     "SourceRef",
     "Strength",
     "TriState",
+    "Trigger",
     "Twitching",
     "Urgency",
     "assess",

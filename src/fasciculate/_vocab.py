@@ -268,3 +268,18 @@ class Analyte(enum.StrEnum):
     FERRITIN = "ferritin"
     #: Creatine kinase.
     CREATINE_KINASE = "creatine_kinase"
+
+
+class Category(enum.StrEnum):
+    """The five categories of the differential."""
+
+    #: Everyday triggers: caffeine, short sleep, stress, exercise, dehydration, low minerals, drugs.
+    EVERYDAY_TRIGGERS = "everyday_triggers"
+    #: Benign fasciculation syndrome.
+    BENIGN_FASCICULATION_SYNDROME = "benign_fasciculation_syndrome"
+    #: Restless legs syndrome.
+    RESTLESS_LEGS_SYNDROME = "restless_legs_syndrome"
+    #: Lumbar radiculopathy.
+    LUMBAR_RADICULOPATHY = "lumbar_radiculopathy"
+    #: Serious neurological disease: MND/ALS and mimics needing a neurologist, cauda equina.
+    SERIOUS_NEUROLOGICAL = "serious_neurological"
