@@ -59,4 +59,4 @@ def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Asse
     """
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
-    return engine.output.assessment(engine.referral(facts), engine.differential(facts))
+    return engine.output.assessment(engine.referral(facts), engine.differential(facts), facts)

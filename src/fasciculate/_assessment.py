@@ -11,7 +11,7 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fasciculate._vocab import Category, Urgency
+from fasciculate._vocab import Analyte, Category, LabFlag, Urgency
 
 
 class _Out(BaseModel):
@@ -150,6 +150,19 @@ class Advice(_Out):
     triggers: tuple[str, ...]
 
 
+class LabInterpretation(_Out):
+    """One laboratory result, converted to SI and classified against the knowledge base."""
+
+    analyte: Analyte
+    value: float = Field(description="The value in the canonical unit.")
+    unit: str = Field(description="The canonical (SI) unit.")
+    reported: str = Field(description="The value and unit as sent.")
+    flag: LabFlag
+    reference: str = Field(description="The limits applied, in the canonical unit.")
+    source: str
+    input: str = Field(description="The input field, e.g. labs.0.")
+
+
 class Assessment(_Out):
     """The result of assessing one presentation."""
 
@@ -163,6 +176,7 @@ class Assessment(_Out):
     differential: tuple[CategoryResult, ...] = Field(description="The five categories, ranked.")
     restless_legs: RestlessLegs
     root_level: RootLevel
+    labs: tuple[LabInterpretation, ...] = Field(description="Every lab result, classified.")
     triggers: tuple[Trigger, ...]
     advice: tuple[Advice, ...]
     safety_net: tuple[str, ...] = Field(

@@ -32,7 +32,7 @@ from fasciculate._vocab import (
 )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class LabFact:
     """One laboratory result in the analyte's canonical unit."""
 

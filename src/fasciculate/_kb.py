@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -18,7 +19,7 @@ import attrs
 
 from fasciculate._conditions import Any_, Atom, Condition, Quantity, atoms, parse
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._vocab import Analyte, Category, MedicationClass, Region, Urgency
+from fasciculate._vocab import Analyte, Category, LabFlag, MedicationClass, Region, Urgency
 
 _FILES = (
     "sources.toml",
@@ -74,6 +75,22 @@ class Lab:
     critical_high: float | None = None
     critical_source: str | None = None
     note: str | None = None
+
+    def classify(self, value: float) -> LabFlag:
+        """Classify *value* (in the canonical unit); critical limits are inclusive."""
+        checks = (
+            (self.critical_low, operator.le, LabFlag.CRITICAL_LOW),
+            (self.critical_high, operator.ge, LabFlag.CRITICAL_HIGH),
+            (self.deficient, operator.lt, LabFlag.DEFICIENT),
+            (self.lower, operator.lt, LabFlag.LOW),
+            (self.upper, operator.gt, LabFlag.HIGH),
+        )
+        for limit, beyond, flag in checks:
+            if limit is not None and beyond(value, limit):
+                return flag
+        if self.lower is None and self.upper is None:
+            return LabFlag.NOT_CLASSIFIED
+        return LabFlag.NORMAL
 
     def limits(self) -> dict[str, float]:
         """The limits that are set, by name (``lower``, ``critical_low``, ...)."""

@@ -24,6 +24,7 @@ from fasciculate._assessment import (
     FactUsed,
     FiredRule,
     KnowledgeBaseStamp,
+    LabInterpretation,
     OpenQuestion,
     RestlessLegs,
     RootLevel,
@@ -31,6 +32,7 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
+from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, Urgency
 
@@ -144,7 +146,9 @@ class Output:
         self.safety_net = _safety_net(kb)
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
 
-    def assessment(self, referral: ref.Referral, differential: diff.Differential) -> Assessment:
+    def assessment(
+        self, referral: ref.Referral, differential: diff.Differential, facts: Facts
+    ) -> Assessment:
         """The output model for one presentation."""
         triggers = tuple(self._trigger(contribution) for contribution in differential.triggers)
         advice = self._advice(tuple(trigger.id for trigger in triggers))
@@ -152,6 +156,7 @@ class Output:
         for category in differential.categories:
             cited.update(c.feature.source for c in (*category.supporting, *category.conflicting))
         cited.update(item.source for item in advice)
+        cited.update(self.kb.labs[lab.analyte].range_source for lab in facts.labs)
         criteria = tuple(self._criterion(result) for result in differential.rls_criteria)
         statuses = {criterion.status for criterion in criteria}
         all_met = (
@@ -185,6 +190,7 @@ class Output:
                 counts=dict(root.counts),
                 facts=self._facts(root.evidence),
             ),
+            labs=tuple(self._lab(lab) for lab in facts.labs),
             triggers=triggers,
             advice=advice,
             safety_net=self.safety_net,
@@ -264,6 +270,22 @@ class Output:
             text=result.criterion.text,
             status=_STATUS.get(result.level, CriterionStatus.UNKNOWN),
             facts=self._facts(result.evidence),
+        )
+
+    @_memo
+    def _lab(self, lab: LabFact) -> LabInterpretation:
+        info = self.kb.labs[lab.analyte]
+        limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
+        return _build(
+            LabInterpretation,
+            analyte=lab.analyte,
+            value=lab.value,
+            unit=lab.unit,
+            reported=lab.reported,
+            flag=info.classify(lab.value),
+            reference=f"{limits} {info.unit}" if limits else "no limits applied",
+            source=info.range_source,
+            input=lab.path,
         )
 
     @_memo

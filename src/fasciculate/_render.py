@@ -35,6 +35,13 @@ def assessment_text(assessment: Assessment) -> str:
         )
     if not assessment.rules_fired:
         lines.append("  No rule fired: every red-flag question is answered and none is present.")
+    if assessment.labs:
+        lines += ["", "Laboratory results"]
+        lines += [
+            f"  {lab.analyte:<18} {lab.reported:<14} -> {lab.value:.3g} {lab.unit:<7} "
+            f"{lab.flag.upper():<14} ({lab.reference})"
+            for lab in assessment.labs
+        ]
     lines += _differential_lines(assessment)
     if assessment.missing:
         lines += ["", "Open questions that could raise the urgency"]
