@@ -54,8 +54,10 @@ def test_symptom_codes_come_from_the_fact_table():
         assert (code, "finding") == (facts[finding].snomed, facts[finding].kind)
 
 
-def test_medication_names_are_unique_lower_case_words():
-    """A medication name belongs to one class and matches case-insensitively."""
+def test_medication_names_add_brands_to_the_knowledge_bases_names():
+    """Names here are only what kb/medications.toml lacks, lower case, one class each."""
     names = [name for med in code_maps().medications for name in med.names]
     assert len(names) == len(set(names))
+    assert set() == set(names) & set(knowledge_base().medication_names)
     assert all(name == name.lower().strip() for name in names)
+    assert set(knowledge_base().medication_names) <= set(code_maps().name_class)

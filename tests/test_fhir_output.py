@@ -87,6 +87,23 @@ def test_fired_rules_are_the_basis_and_the_notes_of_the_risk_assessment():
     assert "Source:" in risk["note"][0]["text"]
 
 
+def test_the_differential_follows_the_urgency_in_the_predictions():
+    """After the urgency, one prediction per category, ranked, probabilities summing to 1."""
+    assessment = fasciculate.assess(
+        (EXAMPLES / "presentations" / "restless-legs-low-ferritin.json").read_bytes()
+    )
+    risk = _resources(assessment_to_fhir(assessment))["RiskAssessment"]
+    categories = risk["prediction"][1:]
+    assert [str(c.category) for c in assessment.differential] == [
+        p["outcome"]["coding"][0]["code"] for p in categories
+    ]
+    assert 1.0 == pytest.approx(sum(p["probabilityDecimal"] for p in categories), abs=1e-3)
+    assert "restless_legs_syndrome" == categories[0]["outcome"]["coding"][0]["code"]
+    assert "(absent)" in categories[1]["rationale"]
+    detail = assessment_to_cards(assessment)[0]["detail"]
+    assert "1. Restless legs syndrome: 89%" in detail
+
+
 def test_the_same_assessment_always_gives_the_same_bundle():
     """Identifiers are derived from the assessment, so the output is deterministic."""
     assessment = fasciculate.assess(BY_URGENCY[Urgency.URGENT])

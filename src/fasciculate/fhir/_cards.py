@@ -37,6 +37,11 @@ def _detail(assessment: Assessment) -> str:
         lines += [f"  - {fact.label}: {fact.value} (from `{fact.input}`)" for fact in rule.facts]
     if not assessment.rules_fired:
         lines.append("No red flag found and every red-flag question is answered.")
+    if assessment.differential:
+        lines += ["", "#### Differential (relative probability, not calibrated)", ""]
+        for category in assessment.differential:
+            flag = " **must not miss**" if category.must_not_miss else ""
+            lines.append(f"{category.rank}. {category.label}: {category.probability:.0%}{flag}")
     if assessment.missing:
         lines += ["", "#### Still to ask (could raise the urgency)", ""]
         lines += [f"- {q.question} (could raise to {q.could_raise_to})" for q in assessment.missing]

@@ -178,7 +178,9 @@ def code_maps() -> CodeMaps:
         reverse=True,
     )
     name_class = _unique_keys(
-        "medication name", [(name, med.drug_class) for med in medications for name in med.names]
+        "medication name",
+        [*kb.medication_names.items()]
+        + [(name, med.drug_class) for med in medications for name in med.names],
     )
     regions = sorted(
         (

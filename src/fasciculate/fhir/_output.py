@@ -13,13 +13,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from fasciculate._assessment import Assessment
+from fasciculate._assessment import Assessment, EvidenceItem
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._codes import ICD10CM
 from fasciculate.fhir._questionnaire import BASE
 
 URGENCY_SYSTEM = f"{BASE}/CodeSystem/urgency"
 RULE_SYSTEM = f"{BASE}/CodeSystem/referral-rule"
+CATEGORY_SYSTEM = f"{BASE}/CodeSystem/category"
 HOME = "https://fasciculate.readthedocs.io"
 
 #: ServiceRequest.priority for each urgency (CLINICAL.md section 2); self-care refers nobody.
@@ -48,13 +49,41 @@ def _urgency(urgency: Urgency) -> dict[str, Any]:
     }
 
 
-def predictions(assessment: Assessment) -> list[dict[str, Any]]:
-    """``RiskAssessment.prediction``: the urgency first, then any further predictions.
+def _evidence(item: EvidenceItem) -> str:
+    return item.label if item.holds else f"{item.label} (absent)"
 
-    The differential (ranked categories with probabilities) belongs here as one prediction per
-    category: ``{"outcome": {...category...}, "probabilityDecimal": p, "rationale": ...}``.
+
+def predictions(assessment: Assessment) -> list[dict[str, Any]]:
+    """``RiskAssessment.prediction``: the urgency, then each differential category, ranked.
+
+    A category's probability is relative (the five sum to 1) and not calibrated; its rationale
+    names the supporting and conflicting evidence and whether it must not be missed.
     """
-    return [{"outcome": _urgency(assessment.urgency), "rationale": assessment.summary}]
+    found: list[dict[str, Any]] = [
+        {"outcome": _urgency(assessment.urgency), "rationale": assessment.summary}
+    ]
+    for category in assessment.differential:
+        supporting = ", ".join(map(_evidence, category.supporting)) or "none"
+        conflicting = ", ".join(map(_evidence, category.conflicting)) or "none"
+        flag = "Must not miss. " if category.must_not_miss else ""
+        found.append(
+            {
+                "outcome": {
+                    "coding": [
+                        {
+                            "system": CATEGORY_SYSTEM,
+                            "code": str(category.category),
+                            "display": category.label,
+                        }
+                    ],
+                    "text": category.label,
+                },
+                "probabilityDecimal": round(category.probability, 4),
+                "rationale": f"{flag}Rank {category.rank} (relative probability, not "
+                f"calibrated). Supporting: {supporting}. Conflicting: {conflicting}.",
+            }
+        )
+    return found
 
 
 def _rule_note(assessment: Assessment) -> list[dict[str, str]]:
