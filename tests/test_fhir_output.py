@@ -14,7 +14,7 @@ from fhir.resources.R4B.servicerequest import ServiceRequest
 
 import fasciculate
 from _builders import negative
-from conftest import EXAMPLES
+from conftest import EXAMPLES, SHARED
 from fasciculate import Urgency
 from fasciculate.fhir import (
     assessment_to_cards,
@@ -202,3 +202,19 @@ def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
     ours = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
     foreign = {s for out in outputs for s in _systems(out) if not s.startswith(ours)}
     assert {ICD10CM} == foreign
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((SHARED / "fhir-samples").glob("synthea_r4_*.json")),
+    ids=lambda path: path.name.split("_")[2],
+)
+def test_real_synthea_patients_give_valid_fhir_and_cards(path: Path):
+    """From a real EHR export to a valid R4 Bundle and schema-valid cards."""
+    reading = read_bundle(path.read_bytes())
+    assessment = fasciculate.assess(reading.presentation)
+    Bundle.model_validate(
+        assessment_to_fhir(assessment, subject=reading.subject, evidence=reading.evidence)
+    )
+    for card in assessment_to_cards(assessment, subject=reading.subject, evidence=reading.evidence):
+        VALIDATOR.validate(card)
