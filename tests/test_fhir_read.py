@@ -470,3 +470,18 @@ def test_a_deceased_patients_age_is_taken_at_death():
     """With a reference date after death, the age is the age at death."""
     reading = read_bundle(_sample("Michele").read_bytes(), as_of=dt.date(2030, 1, 1))
     assert 74 == reading.presentation.patient.age
+
+
+def test_an_invalid_intake_answer_names_the_resource_it_came_from():
+    """A lab in the intake with an unknown unit is reported with the QuestionnaireResponse's URL."""
+    answers = questionnaire_response(
+        {"labs": [{"analyte": "potassium", "value": 4, "unit": "mmol/L"}]}
+    )
+    labs = answers["item"][-1]["item"]
+    next(item for item in labs if item["linkId"] == "labs.unit")["answer"] = [{"valueString": "mg"}]
+    intake = entry(answers)
+    with pytest.raises(InvalidBundle) as caught:
+        read_bundle(bundle(patient(), intake))
+    (problem,) = caught.value.problems
+    assert f"presentation field labs.0.unit (from {intake['fullUrl']})" == problem.path
+    assert "unknown unit 'mg' for potassium" in problem.message

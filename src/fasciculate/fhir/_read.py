@@ -147,9 +147,11 @@ class Reader:
                     self.medications[f"Medication/{entry.resource.id}"] = entry.resource
 
     def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
+        """A report entry about *resource* (known in the bundle as *ref*)."""
         return ReportEntry(reference=ref, resource_type=resource.resourceType, **fields)
 
     def read(self) -> None:
+        """Read every entry, each by the reader of its resource type."""
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
@@ -174,6 +176,7 @@ class Reader:
                 self.other(resource, ref)
 
     def other(self, resource: OtherResource, ref: str) -> None:
+        """Skip a resource type fasciculate does not read, saying why."""
         reason = (
             "billing resource"
             if resource.resourceType in _BILLING
@@ -182,6 +185,7 @@ class Reader:
         self.out.skipped.append(self.entry(resource, ref, reason=reason))
 
     def date(self, text: str | None, path: str) -> dt.date | None:
+        """The date in *text*, or ``None``; a malformed date is a problem at *path*."""
         try:
             return parse_date(text)
         except ValueError:
@@ -189,6 +193,17 @@ class Reader:
                 Problem(path, "not a FHIR date; write YYYY, YYYY-MM or YYYY-MM-DD", repr(text))
             )
             return None
+
+
+def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
+    """*problem* (at a presentation path) naming the resources the field came from."""
+    parts = problem.path.split(".")
+    for end in range(len(parts), 0, -1):
+        sources = evidence.get(".".join(parts[:end]))
+        if sources:
+            where = f"presentation field {problem.path} (from {', '.join(sources)})"
+            return Problem(where, problem.message, problem.value)
+    return problem
 
 
 def read_bundle(
@@ -234,7 +249,8 @@ def read_bundle(
     try:
         presentation = Presentation.model_validate(data)
     except pydantic.ValidationError as error:
-        raise InvalidBundle(problems_from(error, Presentation)) from None
+        problems = [_traced(p, out.evidence) for p in problems_from(error, Presentation)]
+        raise InvalidBundle(problems) from None
     report = MappingReport(
         as_of=as_of,
         mapped=tuple(out.mapped),
