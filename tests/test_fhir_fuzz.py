@@ -9,11 +9,62 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _fhir import LOINC, SNOMED, bundle, entry, patient
 from conftest import EXAMPLES
 from fasciculate import InvalidBundle
-from fasciculate.fhir import read_bundle
+from fasciculate.fhir import questionnaire_response, read_bundle
 
-BUNDLES = [json.loads(path.read_bytes()) for path in sorted((EXAMPLES / "fhir").glob("*.json"))]
+# Every shape the reader handles, in one bundle, so that corruption can reach each of them.
+EVERYTHING = bundle(
+    patient(deceasedDateTime="2026-12-01"),
+    entry({"resourceType": "Medication", "id": "m1", "code": {"text": "Omeprazole"}}),
+    entry(
+        {
+            "resourceType": "MedicationStatement",
+            "status": "active",
+            "medicationReference": {"reference": "Medication/m1"},
+        }
+    ),
+    entry(
+        {
+            "resourceType": "MedicationRequest",
+            "status": "active",
+            "medicationReference": {"reference": "#c"},
+            "contained": [{"resourceType": "Medication", "id": "c", "code": {"text": "Lithium"}}],
+        }
+    ),
+    entry(
+        {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": SNOMED, "code": "246586009"}]},
+            "valueBoolean": True,
+        }
+    ),
+    entry(
+        {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": LOINC, "code": "72166-2"}]},
+            "valueCodeableConcept": {"coding": [{"system": SNOMED, "code": "8517006"}]},
+            "effectiveDateTime": "2026-01-01",
+        }
+    ),
+    entry(
+        questionnaire_response(
+            {
+                "assessed_on": "2026-11-20",
+                "twitching": {"regions": ["calf"], "onset_date": "2026-11-01"},
+                "medications": [{"name": "x", "code": {"system": "s", "code": "c"}}],
+                "labs": [{"analyte": "ferritin", "value": 20, "unit": "ng/mL"}],
+            }
+        )
+    ),
+)
+BUNDLES = [
+    EVERYTHING,
+    *(json.loads(path.read_bytes()) for path in sorted((EXAMPLES / "fhir").glob("*.json"))),
+]
 
 json_values = st.recursive(
     st.none()

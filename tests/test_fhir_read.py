@@ -281,6 +281,22 @@ BAD = {
         "entry.0.resource.id",
         "valid string",
     ),
+    "unreadable contained medication": (
+        json.dumps(
+            bundle(
+                entry(
+                    {
+                        "resourceType": "MedicationRequest",
+                        "status": "active",
+                        "medicationReference": {"reference": "#m"},
+                        "contained": [{"resourceType": "Medication", "id": "m", "code": "x"}],
+                    }
+                )
+            )
+        ).encode(),
+        "entry.0.resource.contained.0.code",
+        "valid dictionary",
+    ),
     "code of wrong type": (
         json.dumps(bundle({"resource": {"resourceType": "Observation", "code": "K"}})).encode(),
         "entry.0.resource.code",

@@ -166,7 +166,7 @@ class Reader:
             elif isinstance(resource, Condition):
                 _records.condition(self, resource, ref)
             elif isinstance(resource, MedicationUse):
-                _records.medication(self, resource, ref)
+                _records.medication(self, resource, ref, path)
             elif isinstance(resource, QuestionnaireResponse):
                 _records.questionnaire_response(self, resource, ref, path)
             elif isinstance(resource, Medication):

@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+import pydantic
+
 from fasciculate._errors import Problem
+from fasciculate._validation import problems_from
 from fasciculate._vocab import Sex, TriState
 from fasciculate.fhir._codes import clean, code_maps
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
@@ -132,21 +135,29 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
     )
 
 
-def _medication_concept(reader: Reader, use: MedicationUse) -> CodeableConcept | None:
+def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> CodeableConcept | None:
     concept = use.medicationCodeableConcept
     if concept is None and use.medicationReference and use.medicationReference.reference:
         target = use.medicationReference.reference
         if target.startswith("#"):
-            contained = [r for r in use.contained if r.get("id") == target[1:]]
-            if contained:
-                concept = Medication.model_validate(contained[0]).code
+            for index, contained in enumerate(use.contained):
+                if contained.get("id") != target[1:]:
+                    continue
+                try:
+                    return Medication.model_validate(contained).code
+                except pydantic.ValidationError as error:
+                    where = f"{path}.contained.{index}"
+                    reader.out.problems.extend(
+                        Problem(f"{where}.{p.path}" if p.path else where, p.message, p.value)
+                        for p in problems_from(error, Medication)
+                    )
         elif target in reader.medications:
             concept = reader.medications[target].code
     return concept
 
 
-def medication(reader: Reader, use: MedicationUse, ref: str) -> None:
-    concept = _medication_concept(reader, use)
+def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
+    concept = _medication_concept(reader, use, path)
     codes = concept.codes() if concept else []
     name = clean(concept.label() or "") if concept else ""
     code_text = "|".join(codes[0]) if codes else None

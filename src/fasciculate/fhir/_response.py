@@ -201,6 +201,8 @@ def questionnaire_response(
 ) -> dict[str, Any]:
     """A completed QuestionnaireResponse to :func:`questionnaire` holding *presentation*.
 
+    Its ``authored`` date is the presentation's ``assessed_on``, when given.
+
     Args:
         presentation: The presentation (or a mapping that validates into one).
         subject: A reference to the Patient (``Patient/123``), when known.
@@ -217,6 +219,8 @@ def questionnaire_response(
         "status": "completed",
         "item": _fill(_tree(), answers),
     }
+    if presentation.assessed_on is not None:
+        response["authored"] = presentation.assessed_on.isoformat()
     if subject is not None:
         response["subject"] = {"reference": subject}
     return response
