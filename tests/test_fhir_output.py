@@ -24,6 +24,7 @@ from fasciculate.fhir import (
     read_bundle,
 )
 from fasciculate.fhir._codes import ICD10CM
+from fasciculate.fhir._output import reference_type
 
 CARD_SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()
@@ -218,3 +219,28 @@ def test_real_synthea_patients_give_valid_fhir_and_cards(path: Path):
     )
     for card in assessment_to_cards(assessment, subject=reading.subject, evidence=reading.evidence):
         VALIDATOR.validate(card)
+
+
+@pytest.mark.parametrize(
+    ("reference", "kind"),
+    [
+        ("Observation/1", "Observation"),
+        ("https://ehr.example/fhir/Condition/a-1", "Condition"),
+        ("https://ehr.example/fhir/Observation/1/_history/2", "Observation"),
+        ("urn:uuid:00000000-0000-4000-8000-000000000001", None),
+        ("#contained", None),
+    ],
+)
+def test_reference_types_are_read_from_literal_references(reference, kind):
+    """Typed references become reasons; opaque ones (urn:uuid) only supporting information."""
+    assert kind == reference_type(reference)
+
+
+def test_server_references_become_typed_reasons():
+    """Evidence with server URLs is cited as typed reasonReference and supportingInfo."""
+    assessment = fasciculate.assess({"findings": {"slurred_speech": "present"}})
+    evidence = {"findings.slurred_speech": ["https://ehr.example/fhir/Observation/9"]}
+    request = _resources(assessment_to_fhir(assessment, evidence=evidence))["ServiceRequest"]
+    ServiceRequest.model_validate(request)
+    assert [{"reference": evidence["findings.slurred_speech"][0]}] == request["reasonReference"]
+    assert "Observation" == request["supportingInfo"][1]["type"]

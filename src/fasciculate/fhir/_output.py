@@ -32,7 +32,27 @@ REFERRAL = {
 }
 #: ICD-10-CM R25.3 "Fasciculation" (includes twitching NOS), checked with simple-icd-10-cm.
 REASON = {"system": ICD10CM, "code": "R25.3", "display": "Fasciculation"}
-_REFERENCE_TYPES = ("Observation", "Condition")
+#: The evidence types ServiceRequest.reasonReference allows (R4) that a bundle reading cites.
+_REASON_TYPES = {"Observation", "Condition"}
+
+
+def reference_type(reference: str) -> str | None:
+    """The resource type a literal reference names, or ``None`` for an opaque one (``urn:uuid:``).
+
+    ``Observation/1``, ``https://ehr.example/fhir/Observation/1`` and ``.../_history/2`` all name
+    Observation.
+    """
+    parts = reference.split("/")
+    if "_history" in parts:
+        parts = parts[: parts.index("_history")]
+    if len(parts) < 2 or not parts[-2][:1].isupper() or not parts[-2].isalpha():
+        return None
+    return parts[-2]
+
+
+def _typed(reference: str) -> dict[str, str]:
+    kind = reference_type(reference)
+    return {"reference": reference, "type": kind} if kind else {"reference": reference}
 
 
 def _id(assessment: Assessment, kind: str) -> str:
@@ -158,8 +178,8 @@ def service_request(
     if assessment.urgency is Urgency.SELF_CARE:
         return None
     references = evidence_references(assessment, evidence)
-    reasons = [ref for ref in references if ref.split("/")[0] in _REFERENCE_TYPES]
-    supporting = [{"reference": ref} for ref in references]
+    reasons = [{"reference": r} for r in references if reference_type(r) in _REASON_TYPES]
+    supporting = [_typed(ref) for ref in references]
     if risk_assessment_reference:
         supporting.insert(0, {"reference": risk_assessment_reference, "type": "RiskAssessment"})
     resource: dict[str, Any] = {
@@ -179,7 +199,7 @@ def service_request(
         ],
     }
     if reasons:
-        resource["reasonReference"] = [{"reference": ref} for ref in reasons]
+        resource["reasonReference"] = reasons
     if supporting:
         resource["supportingInfo"] = supporting
     return resource
