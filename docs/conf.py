@@ -51,7 +51,7 @@ autodoc_typehints = "signature"
 autodoc_class_signature = "separated"
 autodoc_default_options = {
     "members": True,
-    "exclude-members": "model_config, model_fields, model_computed_fields",
+    "exclude-members": "model_config, model_fields, model_computed_fields, __new__",
 }
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
@@ -63,7 +63,8 @@ doctest_test_doctest_blocks = "default"
 
 html_theme = "furo"
 html_title = f"fasciculate {release}"
-html_static_path: list[str] = []
+html_static_path = ["_static"]
+html_css_files = ["fasciculate.css"]
 html_theme_options = {"navigation_with_keys": True}
 
 

@@ -4,7 +4,8 @@
   thresholds, laboratory ranges, facts and sources, each entry a cross-reference target
   (roles ``kbrule``, ``kbfact``, ``kbquantity``, ``kbthreshold``, ``kblab``, ``kbsource``).
 * ``cli-help`` and ``cli-run`` run the command line and show what it prints.
-* A consistency check fails the build if a name of ``fasciculate.__all__`` has no API entry.
+* The API reference gets each pydantic model's fields and each finding's question, and fails the
+  build if a name of ``fasciculate.__all__`` has no entry.
 
 Nothing here restates the data: the pages change when the tables change.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fasciculate_docs import _api, _cli, _kb
+from fasciculate_docs import _api, _cli, _kb, _models
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -24,4 +25,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _kb.setup(app)
     _cli.setup(app)
     _api.setup(app)
+    _models.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
