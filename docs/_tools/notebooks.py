@@ -21,15 +21,19 @@ import nbformat
 _RUN_METADATA = ("execution",)
 
 
+def _read(path: Path) -> Any:  # noqa: ANN401 - a notebook node
+    return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+
+
 def normalise(path: Path) -> None:
     """Drop run-specific metadata (timestamps, the exact Python version) from *path*, in place."""
-    notebook = nbformat.read(path, as_version=4)
+    notebook = _read(path)
     notebook.metadata.get("language_info", {}).pop("version", None)
     for cell in notebook.cells:
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
     nbformat.validate(notebook)
-    nbformat.write(notebook, path)
+    nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
 
 
 def _outputs(cell: Any) -> list[str]:  # noqa: ANN401 - a notebook cell
@@ -50,8 +54,8 @@ def check(stored_dir: Path, fresh_dir: Path) -> int:
     """Compare each notebook of *stored_dir* with its fresh run in *fresh_dir*; 1 if any differs."""
     stale = 0
     for stored_path in sorted(stored_dir.glob("*.ipynb")):
-        stored = nbformat.read(stored_path, as_version=4)
-        fresh = nbformat.read(fresh_dir / stored_path.name, as_version=4)
+        stored = _read(stored_path)
+        fresh = _read(fresh_dir / stored_path.name)
         for old, new in zip(stored.cells, fresh.cells, strict=True):
             if old.cell_type != "code" or _outputs(old) == _outputs(new):
                 continue

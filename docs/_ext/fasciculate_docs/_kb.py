@@ -19,7 +19,21 @@ from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from fasciculate._conditions import CompareAtom, FactAtom, atoms
 from fasciculate._kb import KnowledgeBase, Rule, knowledge_base
-from fasciculate_docs._nodes import Cell, code, joined, link, para, strong, table, text, xref
+from fasciculate_docs._nodes import (
+    Blocks,
+    Inline,
+    Para,
+    Row,
+    blocks,
+    code,
+    joined,
+    link,
+    para,
+    strong,
+    table,
+    text,
+    xref,
+)
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -79,22 +93,22 @@ def _named_value(kb: KnowledgeBase, ref: str) -> tuple[str, str, str]:
     return "kbthreshold", ref, f"{threshold.value:g} {threshold.unit}"
 
 
-def _condition(rule: Rule, kb: KnowledgeBase) -> list[list[Cell]]:
-    blocks: list[list[Cell]] = [[code(rule.when)]]
+def _condition(rule: Rule, kb: KnowledgeBase) -> Blocks:
+    paragraphs: list[Para] = [code(rule.when)]
     for atom in atoms(rule.condition):
         if isinstance(atom, CompareAtom) and atom.ref is not None:
             kind, target, value = _named_value(kb, atom.ref)
-            blocks.append([xref(kind, target, f"@{atom.ref}"), text(f" = {value}")])
-    return blocks
+            paragraphs.append([xref(kind, target, f"@{atom.ref}"), text(f" = {value}")])
+    return blocks(*paragraphs)
 
 
 def rules(kb: KnowledgeBase) -> list[nodes.Node]:
     """The referral rule table, in the order of ``rules.toml``, then ``SCREEN-INCOMPLETE``."""
-    rows = [
+    rows: list[Row] = [
         (
             f"rule-{rule.id}",
             [
-                [[strong(rule.id)], [rule.title]],
+                blocks(strong(rule.id), rule.title),
                 [code(str(rule.urgency))],
                 _condition(rule, kb),
                 rule.rationale,
@@ -115,13 +129,13 @@ def rules(kb: KnowledgeBase) -> list[nodes.Node]:
 def thresholds(kb: KnowledgeBase) -> list[nodes.Node]:
     """Every named threshold with its value, unit, source and the rules that use it."""
     used = _used_by(kb)
-    rows = [
+    rows: list[Row] = [
         (
             f"threshold-{item.id}",
             [
                 [strong(item.id)],
                 f"{item.value:g} {item.unit}",
-                [[item.label], [item.note]] if item.note else item.label,
+                blocks(item.label, item.note) if item.note else item.label,
                 [xref("kbsource", item.source)],
                 _rule_links(used.get(item.id, [])),
             ],
@@ -140,8 +154,8 @@ def thresholds(kb: KnowledgeBase) -> list[nodes.Node]:
 def labs(kb: KnowledgeBase) -> list[nodes.Node]:
     """Reference ranges and critical limits; then codes, accepted units and plausible bounds."""
     used = _used_by(kb)
-    ranges = []
-    codes = []
+    ranges: list[Row] = []
+    codes: list[Row] = []
     for lab in kb.labs.values():
         name = str(lab.analyte)
         limit_rules = sorted(
@@ -152,7 +166,7 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
             (
                 f"lab-{name}",
                 [
-                    [[strong(name)], [lab.label]],
+                    blocks(strong(name), lab.label),
                     lab.unit,
                     f"{_fmt(lab.lower)}-{_fmt(lab.upper)}" if lab.upper else _fmt(lab.lower),
                     _fmt(lab.deficient),
@@ -174,7 +188,7 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
                 [
                     [xref("kblab", name)],
                     joined(code(loinc) for loinc in lab.loinc),
-                    [[unit] for unit in units],
+                    blocks(*units),
                     f"{lab.plausible[0]:g}-{lab.plausible[1]:g} {lab.unit}",
                     lab.note or "",
                 ],
@@ -210,12 +224,12 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
 def facts(kb: KnowledgeBase) -> list[nodes.Node]:
     """Every yes/no fact with its question, then every quantity the rules compare."""
     used = _used_by(kb)
-    fact_rows = [
+    fact_rows: list[Row] = [
         (
             f"fact-{fact.id}",
             [
-                [[strong(fact.id)], [fact.label]],
-                [[code(fact.kind)], [fact.group]],
+                blocks(strong(fact.id), fact.label),
+                blocks(code(fact.kind), fact.group),
                 fact.question,
                 [code(fact.snomed)] if fact.snomed else "",
                 _rule_links(used.get(fact.id, [])),
@@ -223,11 +237,11 @@ def facts(kb: KnowledgeBase) -> list[nodes.Node]:
         )
         for fact in kb.facts.values()
     ]
-    quantity_rows = [
+    quantity_rows: list[Row] = [
         (
             f"quantity-{quantity.id}",
             [
-                [[strong(quantity.id)], [quantity.label]],
+                blocks(strong(quantity.id), quantity.label),
                 quantity.unit,
                 f"{quantity.worse}; if missing: {quantity.when_missing.replace('_', ' ')}",
                 quantity.question,
@@ -258,9 +272,9 @@ def facts(kb: KnowledgeBase) -> list[nodes.Node]:
 def sources(kb: KnowledgeBase) -> list[nodes.Node]:
     """The bibliography, each source with every entry that cites it."""
     cited = _citations(kb)
-    rows = []
+    rows: list[Row] = []
     for source in kb.sources.values():
-        citation: list[Cell] = [text(f"{source.title}. {source.publisher}, {source.year}.")]
+        citation: list[Inline] = [text(f"{source.title}. {source.publisher}, {source.year}.")]
         if source.url:
             citation += [text(" "), link(source.url)]
         if source.expert_estimate:

@@ -7,7 +7,27 @@ from collections.abc import Iterable, Sequence
 from docutils import nodes
 from sphinx import addnodes
 
-Cell = nodes.Node | str | Sequence[nodes.Node | str]
+#: Inline content: a node, or a string to show as text.
+Inline = nodes.Node | str
+#: One paragraph: inline content, or a sequence of it.
+Para = Inline | Sequence[Inline]
+
+
+class Blocks(tuple[Para, ...]):
+    """A table cell of several paragraphs."""
+
+    __slots__ = ()
+
+
+#: A table cell: one paragraph, or several.
+Cell = Para | Blocks
+#: A table row: the id that makes it a cross-reference target (or ``None``), and its cells.
+Row = tuple[str | None, Sequence[Cell]]
+
+
+def blocks(*paragraphs: Para) -> Blocks:
+    """A cell of several paragraphs."""
+    return Blocks(paragraphs)
 
 
 def text(value: str) -> nodes.Text:
@@ -51,9 +71,9 @@ def joined(items: Iterable[nodes.Node], separator: str = ", ") -> list[nodes.Nod
     return out
 
 
-def para(cell: Cell) -> nodes.paragraph:
-    """A paragraph holding *cell* (a node, a string, or a sequence of them)."""
-    parts = [cell] if isinstance(cell, nodes.Node | str) else list(cell)
+def para(content: Para) -> nodes.paragraph:
+    """A paragraph holding *content* (a node, a string, or a sequence of them)."""
+    parts = [content] if isinstance(content, nodes.Node | str) else list(content)
     paragraph = nodes.paragraph()
     for part in parts:
         paragraph += text(part) if isinstance(part, str) else part
@@ -62,15 +82,12 @@ def para(cell: Cell) -> nodes.paragraph:
 
 def table(
     headers: Sequence[str],
-    rows: Iterable[tuple[str | None, Sequence[Cell]]],
+    rows: Iterable[Row],
     *,
     widths: Sequence[int] | None = None,
     classes: Sequence[str] = (),
 ) -> nodes.table:
-    """A table; each row is ``(target id or None, cells)``, a cell holding one or more paragraphs.
-
-    A cell that is a list of lists renders one paragraph per inner list.
-    """
+    """A table of *rows*, each cell one paragraph or several (:class:`Blocks`)."""
     tgroup = nodes.tgroup(cols=len(headers))
     for width in widths or [1] * len(headers):
         tgroup += nodes.colspec(colwidth=width)
@@ -85,11 +102,8 @@ def table(
             row["ids"].append(row_id)
         for cell in cells:
             entry = nodes.entry()
-            if isinstance(cell, list) and cell and all(isinstance(c, list) for c in cell):
-                for block in cell:
-                    entry += para(block)
-            else:
-                entry += para(cell)
+            for paragraph in cell if isinstance(cell, Blocks) else (cell,):
+                entry += para(paragraph)
             row += entry
         body += row
     tgroup += body
