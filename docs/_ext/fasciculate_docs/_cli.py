@@ -67,6 +67,7 @@ class CliHelp(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """Run the help and show it."""
         self.env.note_dependency(cli.__file__)
+        self.env.note_dependency(__file__)
         argv = [*self.arguments, "--help"]
         status, output = run_cli(argv)
         return [_block(shlex.join(["fasciculate", *argv]), status, output)]
@@ -82,6 +83,7 @@ class CliRun(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         """Run the command and show its output."""
         self.env.note_dependency(cli.__file__)
+        self.env.note_dependency(__file__)
         argv = shlex.split(self.arguments[0])
         stdin = "\n".join(self.content)
         command = shlex.join(["fasciculate", *argv])

@@ -50,7 +50,8 @@ KINDS = {
 
 
 def _fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:g}"
+    """A number as written in the tables: no exponent, no trailing zeros."""
+    return "" if value is None else f"{value:f}".rstrip("0").rstrip(".")
 
 
 def _used_by(kb: KnowledgeBase) -> dict[str, list[str]]:
@@ -161,16 +162,17 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
         limit_rules = sorted(
             {rule for key, ids in used.items() if key.startswith(f"{name}.") for rule in ids}
         )
-        critical = " / ".join(filter(None, (_fmt(lab.critical_low), _fmt(lab.critical_high))))
         ranges.append(
             (
                 f"lab-{name}",
                 [
                     blocks(strong(name), lab.label),
                     lab.unit,
-                    f"{_fmt(lab.lower)}-{_fmt(lab.upper)}" if lab.upper else _fmt(lab.lower),
+                    _fmt(lab.lower),
+                    _fmt(lab.upper),
                     _fmt(lab.deficient),
-                    critical,
+                    _fmt(lab.critical_low),
+                    _fmt(lab.critical_high),
                     joined(
                         xref("kbsource", source)
                         for source in dict.fromkeys(
@@ -189,7 +191,7 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
                     [xref("kblab", name)],
                     joined(code(loinc) for loinc in lab.loinc),
                     blocks(*units),
-                    f"{lab.plausible[0]:g}-{lab.plausible[1]:g} {lab.unit}",
+                    f"{_fmt(lab.plausible[0])}-{_fmt(lab.plausible[1])} {lab.unit}",
                     lab.note or "",
                 ],
             )
@@ -199,14 +201,16 @@ def labs(kb: KnowledgeBase) -> list[nodes.Node]:
             [
                 "Analyte",
                 "Unit",
-                "Lower-upper",
+                "Lower limit",
+                "Upper limit",
                 "Deficient below",
-                "Critical low / high",
+                "Critical low (<=)",
+                "Critical high (>=)",
                 "Sources",
                 "Used by",
             ],
             ranges,
-            widths=[20, 8, 10, 10, 12, 20, 20],
+            widths=[18, 7, 7, 7, 8, 8, 8, 17, 20],
         ),
         para(
             "Codes and units. A result in an accepted unit is multiplied by the factor to give the"
@@ -320,8 +324,9 @@ TABLES: dict[str, Callable[[KnowledgeBase], list[nodes.Node]]] = {
 
 
 def _kb_files() -> list[Path]:
+    """The files a generated table depends on: the tables, and this extension's own code."""
     folder = resources.files("fasciculate").joinpath("kb")
-    return sorted(Path(str(folder)).glob("*.toml"))
+    return [*sorted(Path(str(folder)).glob("*.toml")), *sorted(Path(__file__).parent.glob("*.py"))]
 
 
 class KnowledgeBaseTable(SphinxDirective):
