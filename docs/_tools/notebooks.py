@@ -25,6 +25,23 @@ def _read(path: Path) -> Any:  # noqa: ANN401 - a notebook node
     return nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
 
 
+def _merged_streams(outputs: list[Any]) -> list[Any]:
+    """Join consecutive stream outputs of the same name: how the kernel chunks them varies."""
+    merged: list[Any] = []
+    for output in outputs:
+        previous = merged[-1] if merged else None
+        if (
+            output["output_type"] == "stream"
+            and previous is not None
+            and previous["output_type"] == "stream"
+            and previous["name"] == output["name"]
+        ):
+            previous["text"] = "".join(previous["text"]) + "".join(output["text"])
+        else:
+            merged.append(output)
+    return merged
+
+
 def normalise(path: Path) -> None:
     """Drop run-specific metadata (timestamps, the exact Python version) from *path*, in place."""
     notebook = _read(path)
@@ -32,13 +49,15 @@ def normalise(path: Path) -> None:
     for cell in notebook.cells:
         for key in _RUN_METADATA:
             cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = _merged_streams(cell.outputs)
     nbformat.validate(notebook)
     nbformat.write(notebook, path)  # type: ignore[no-untyped-call]
 
 
 def _outputs(cell: Any) -> list[str]:  # noqa: ANN401 - a notebook cell
     shown = [f"[{cell.get('execution_count')}]"]
-    for output in cell.get("outputs", []):
+    for output in _merged_streams(cell.get("outputs", [])):
         kind = output["output_type"]
         if kind == "stream":
             shown.append(f"{output['name']}: {output['text']}")
