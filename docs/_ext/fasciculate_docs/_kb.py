@@ -4,8 +4,9 @@ Each table is one directive (``kb-rules``, ``kb-differential``, ...) listed in :
 each row is a cross-reference target for the roles in :data:`KINDS` (``{kbrule}`CES-SADDLE```).
 The ``kbvalue`` role prints a threshold or a laboratory limit with its unit, so prose never copies
 a number. To document a new table: write a function ``KnowledgeBase -> list[Node]``, add it to
-:data:`TABLES`, give its rows ids ``<prefix>-<name>`` with a prefix from :data:`KINDS`, and count
-its sources in ``_kbcommon.cited_by``.
+:data:`TABLES` and :data:`COVERS` (the build fails while a table is undocumented), give its rows
+ids ``<prefix>-<name>`` with a prefix from :data:`KINDS`, and count its sources in
+``_kbcommon.cited_by``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import attrs
 from docutils import nodes
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
 
 from fasciculate._kb import KnowledgeBase, knowledge_base
@@ -23,6 +26,9 @@ from fasciculate_docs._nodes import xref
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
 
 #: Cross-reference roles (std domain), one per kind of entry, and their row-id prefixes.
 KINDS = {
@@ -52,6 +58,22 @@ TABLES: dict[str, Callable[[KnowledgeBase], list[nodes.Node]]] = {
     "kb-root-levels": _kb_differential.root_levels,
     "kb-advice": _kb_differential.advice,
     "kb-medications": _kb_differential.medications,
+}
+
+#: Which fields of ``KnowledgeBase`` each directive renders. The build fails if a field is in no
+#: directive, so a new table cannot go undocumented.
+COVERS = {
+    "kb-stamp": ("version", "sha256"),
+    "kb-rules": ("rules", "screen_incomplete"),
+    "kb-thresholds": ("thresholds",),
+    "kb-labs": ("labs",),
+    "kb-facts": ("facts", "quantities"),
+    "kb-sources": ("sources",),
+    "kb-differential": ("categories", "features"),
+    "kb-restless-legs": ("rls_criteria",),
+    "kb-root-levels": ("root_levels",),
+    "kb-advice": ("advice",),
+    "kb-medications": ("medication_names",),
 }
 
 
@@ -99,6 +121,14 @@ class KnowledgeBaseValue(SphinxRole):
         return [xref(kind, target, value, literal=False)], []
 
 
+def check_coverage(app: Sphinx, env: BuildEnvironment) -> None:  # noqa: ARG001 - event signature
+    """Warn (an error under ``-W``) for a knowledge-base table that no directive renders."""
+    covered = {name for names in COVERS.values() for name in names}
+    for field in attrs.fields(KnowledgeBase):
+        if field.name not in covered:
+            logger.warning("KnowledgeBase.%s is rendered by no kb-* directive", field.name)
+
+
 def setup(app: Sphinx) -> None:
     """Register the ``kb-*`` directives, the roles that link to their entries and ``kbvalue``."""
     for kind in KINDS:
@@ -106,3 +136,4 @@ def setup(app: Sphinx) -> None:
     for name in TABLES:
         app.add_directive(name, KnowledgeBaseTable)
     app.add_role("kbvalue", KnowledgeBaseValue())
+    app.connect("env-check-consistency", check_coverage)
