@@ -286,3 +286,11 @@ def test_advice_always_has_general_measures_and_safety_net():
     assert {"stretching", "warm_compresses"} <= {a.id for a in result.advice}
     assert any("14 days" in line for line in result.safety_net)
     assert any("muscle weakness" in line for line in result.safety_net)
+
+
+def test_general_measures_are_not_offered_with_an_urgent_referral():
+    """Stretching and warm compresses are left out when the referral is urgent or an emergency."""
+    result = fasciculate.assess(negative(findings={"slurred_speech": "present"}))
+    assert "urgent" == result.urgency
+    assert set() == {a.id for a in result.advice} & {"stretching", "warm_compresses"}
+    assert result.safety_net

@@ -151,7 +151,10 @@ class Output:
     ) -> Assessment:
         """The output model for one presentation."""
         triggers = tuple(self._trigger(contribution) for contribution in differential.triggers)
-        advice = self._advice(tuple(trigger.id for trigger in triggers))
+        # General comfort measures suit self-care and routine review; with an urgent or emergency
+        # referral only the advice tied to a trigger found is given.
+        general = referral.urgency <= Urgency.ROUTINE
+        advice = self._advice((tuple(trigger.id for trigger in triggers), general))
         cited = {fired.rule.source for fired in referral.fired}
         for category in differential.categories:
             cited.update(c.feature.source for c in (*category.supporting, *category.conflicting))
@@ -301,13 +304,15 @@ class Output:
         )
 
     @_memo
-    def _advice(self, trigger_ids: tuple[str, ...]) -> tuple[Advice, ...]:
+    def _advice(self, key: tuple[tuple[str, ...], bool]) -> tuple[Advice, ...]:
+        trigger_ids, general = key
         tied: dict[str, list[str]] = {}
         features = {feature.id: feature for feature in self.kb.features}
         for trigger in trigger_ids:
             for advice_id in features[trigger].advice:
                 tied.setdefault(advice_id, []).append(trigger)
-        chosen = [*tied, *(item.id for item in self.general_advice if item.id not in tied)]
+        extra = self.general_advice if general else ()
+        chosen = [*tied, *(item.id for item in extra if item.id not in tied)]
         return tuple(
             _build(
                 Advice,

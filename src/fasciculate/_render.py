@@ -94,8 +94,12 @@ def _advice_lines(assessment: Assessment) -> list[str]:
                 for fact in trigger.facts
             )
             lines.append(_wrap(f"- {trigger.label}: {facts}", "  "))
-    lines += ["", "Self-care advice"]
-    lines += [_wrap(f"- {item.text}", "  ") for item in assessment.advice]
+    if assessment.advice:
+        heading = "Self-care advice"
+        if assessment.urgency != "self_care":
+            heading += " (alongside the referral, not instead of it)"
+        lines += ["", heading]
+        lines += [_wrap(f"- {item.text}", "  ") for item in assessment.advice]
     lines += ["", "Safety net: come back if any of these appear"]
     lines += [_wrap(f"- {item}", "  ") for item in assessment.safety_net]
     return lines
