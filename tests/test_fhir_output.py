@@ -167,7 +167,7 @@ def test_a_long_summary_is_shortened_below_the_limit():
 
 
 def test_the_schema_rejects_what_the_specification_forbids():
-    """The card schema itself catches a long summary, a bad indicator and a missing source label."""
+    """The card schema catches what the specification forbids, and accepts its own example."""
     bad = [
         {"summary": "x" * 140, "indicator": "info", "source": {"label": "a"}},
         {"summary": "x", "indicator": "hard-stop", "source": {"label": "a"}},
@@ -178,8 +178,31 @@ def test_the_schema_rejects_what_the_specification_forbids():
             "source": {"label": "a"},
             "suggestions": [{"label": "s"}],
         },
+        {
+            "summary": "x",
+            "indicator": "info",
+            "source": {"label": "a"},
+            "overrideReasons": [{"code": "c"}],
+        },
+        {
+            "summary": "x",
+            "indicator": "info",
+            "source": {"label": "a"},
+            "suggestions": [{"label": "s", "actions": [{"type": "create", "description": "d"}]}],
+            "selectionBehavior": "any",
+        },
     ]
-    assert all(not VALIDATOR.is_valid(card) for card in bad)
+    assert [] == [card for card in bad if VALIDATOR.is_valid(card)]
+    # The specification's example card (CDS Hooks 2.0, "Example response"), abridged.
+    example = {
+        "uuid": "4e0a3a1e-3283-4575-ab82-028d55fe2719",
+        "summary": "Example Card",
+        "indicator": "info",
+        "detail": "This is an example card.",
+        "source": {"label": "Static CDS Service Example", "url": "https://example.com"},
+        "links": [{"label": "Google", "url": "https://google.com", "type": "absolute"}],
+    }
+    VALIDATOR.validate(example)
 
 
 def _systems(value: object) -> set[str]:
