@@ -261,6 +261,11 @@ BAD = {
         "entry.0.resource.birthDate",
         "not a FHIR date",
     ),
+    "bad symptom onset": (
+        json.dumps(bundle(patient(), symptom(*TWITCH, start="last spring"))).encode(),
+        "entry.1.resource.effectivePeriod.start",
+        "not a FHIR date",
+    ),
     "unknown unit": (
         json.dumps(bundle(patient(), lab("2823-3", "Potassium", 4.0, "mg"))).encode(),
         "entry.1.resource.valueQuantity",

@@ -77,7 +77,7 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     maps = code_maps()
     if loinc & {SYMPTOM, SYMPTOM_ABSENT}:
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
-        _symptom(reader, obs, ref, answer)
+        _symptom(reader, obs, ref, path, answer)
     elif analyte_codes := [code for code in loinc if code in maps.loinc]:
         _lab(reader, obs, ref, path, analyte_codes[0])
     elif maps.smoking_loinc in loinc:
@@ -110,13 +110,13 @@ def _coded_answer(obs: Observation) -> TriState:
     return TriState.PRESENT
 
 
-def _symptom(reader: Reader, obs: Observation, ref: str, answer: TriState) -> None:
+def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
     maps = code_maps()
     values = _codes(obs.valueCodeableConcept)
     display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
     value_text = "|".join(values[0]) if values else None
     if any(pair in maps.twitching for pair in values):
-        _twitching(reader, obs, ref, answer)
+        _twitching(reader, obs, ref, path, answer)
         reader.out.mapped.append(
             reader.entry(
                 obs,
@@ -150,7 +150,7 @@ def _symptom(reader: Reader, obs: Observation, ref: str, answer: TriState) -> No
     )
 
 
-def _twitching(reader: Reader, obs: Observation, ref: str, answer: TriState) -> None:
+def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
     if answer is TriState.ABSENT:
         reader.out.notes.append(
             f"{ref} records twitching as absent; the presentation is about twitching"
@@ -178,7 +178,7 @@ def _twitching(reader: Reader, obs: Observation, ref: str, answer: TriState) -> 
         if _FREQUENCY in codes and (often := _first(_OFTEN, text)) is not None:
             reader.out.set_once("twitching", "frequency", str(often), ref)
     if obs.effectivePeriod is not None and obs.effectivePeriod.start:
-        onset = reader.date(obs.effectivePeriod.start, "effectivePeriod.start")
+        onset = reader.date(obs.effectivePeriod.start, f"{path}.effectivePeriod.start")
         if onset is not None:
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
 
@@ -193,7 +193,8 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         reason = f"{analyte} result without a valueQuantity value"
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
-    when = reader.date(obs.when, f"{path}.effectiveDateTime")
+    text, field = obs.when_field
+    when = reader.date(text, f"{path}.{field}")
     window, as_of = reader.window, reader.as_of
     if when and as_of and window is not None and (as_of - when).days > window:
         reason = f"{analyte} from {when}, older than {window} days before {as_of}"
@@ -257,7 +258,8 @@ def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
             )
         )
         return
-    when = reader.date(obs.when, f"{path}.effectiveDateTime")
+    text, field = obs.when_field
+    when = reader.date(text, f"{path}.{field}")
     answer = TriState.PRESENT if smokes else TriState.ABSENT
     reader.out.set_latest("exposures.nicotine", str(answer), when, ref)
     reason = f"smoking status {display!r} on {when}: nicotine {answer} (the latest record wins)"

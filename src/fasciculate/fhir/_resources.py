@@ -110,8 +110,17 @@ class Observation(_Resource):
     @property
     def when(self) -> str | None:
         """The clinically relevant time: effective time, else issued."""
+        return self.when_field[0]
+
+    @property
+    def when_field(self) -> tuple[str | None, str]:
+        """The clinically relevant time and the element it comes from."""
         period = self.effectivePeriod
-        return self.effectiveDateTime or (period.start if period else None) or self.issued
+        if self.effectiveDateTime:
+            return self.effectiveDateTime, "effectiveDateTime"
+        if period is not None and period.start:
+            return period.start, "effectivePeriod.start"
+        return self.issued, "issued"
 
 
 class Condition(_Resource):
