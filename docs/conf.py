@@ -45,6 +45,8 @@ myst_heading_anchors = 3
 # that what is stored is what they produce.
 nb_execution_mode = "off"
 nb_merge_streams = True
+# Notebooks display tables as text/markdown outputs; commonmark (the default) has no tables.
+nb_render_markdown_format = "gfm"
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"

@@ -294,3 +294,9 @@ def test_general_measures_are_not_offered_with_an_urgent_referral():
     assert "urgent" == result.urgency
     assert set() == {a.id for a in result.advice} & {"stretching", "warm_compresses"}
     assert result.safety_net
+
+
+def test_undecided_criteria_cite_no_facts():
+    """A criterion that is unknown cites nothing, since nothing in the input decides it."""
+    result = fasciculate.assess({})
+    assert [("unknown", ())] * 5 == [(c.status, c.facts) for c in result.restless_legs.criteria]

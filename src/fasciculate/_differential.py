@@ -169,7 +169,11 @@ class DifferentialEvaluator:
         for offset, criterion in enumerate(self.kb.rls_criteria):
             position = self._features + offset
             level = results[position]
-            evidence = self._atoms.evidence(self._positions[position], values, level, facts)
+            evidence = (
+                ()
+                if level == UNKNOWN  # nothing in the input decides it: nothing to cite
+                else self._atoms.evidence(self._positions[position], values, level, facts)
+            )
             if criterion.inverted:
                 level = TRUE - level
             found.append(CriterionResult(criterion, level, evidence))
