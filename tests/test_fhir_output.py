@@ -11,6 +11,7 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.riskassessment import RiskAssessment
 from fhir.resources.R4B.servicerequest import ServiceRequest
+from hypothesis import given
 
 import fasciculate
 from _builders import negative
@@ -25,6 +26,7 @@ from fasciculate.fhir import (
 )
 from fasciculate.fhir._codes import ICD10CM
 from fasciculate.fhir._output import reference_type
+from strategies import presentations
 
 CARD_SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()
@@ -267,3 +269,15 @@ def test_server_references_become_typed_reasons():
     ServiceRequest.model_validate(request)
     assert [{"reference": evidence["findings.slurred_speech"][0]}] == request["reasonReference"]
     assert "Observation" == request["supportingInfo"][1]["type"]
+
+
+@given(presentations())
+def test_any_assessment_gives_valid_fhir_and_cards(presentation):
+    """Whatever the presentation, the FHIR Bundle is valid R4 and every card fits the schema."""
+    assessment = fasciculate.assess(presentation)
+    bundle = assessment_to_fhir(assessment, subject="Patient/1")
+    Bundle.model_validate(bundle)
+    assert (assessment.urgency is Urgency.SELF_CARE) == (len(bundle["entry"]) == 1)
+    (card,) = assessment_to_cards(assessment, subject="Patient/1")
+    VALIDATOR.validate(card)
+    assert INDICATOR[assessment.urgency] == card["indicator"]
