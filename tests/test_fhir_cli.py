@@ -99,3 +99,11 @@ def test_file_and_fhir_are_mutually_exclusive():
     with pytest.raises(SystemExit) as caught:
         main(["assess", "x.json", "--fhir", "y.json"])
     assert 2 == caught.value.code
+
+
+def test_as_of_without_fhir_is_refused(capsys):
+    """--as-of only means something for a bundle; with a presentation it is an error, exit 2."""
+    path = EXAMPLES / "presentations" / "bulbar-features.json"
+    code, out, err = run(capsys, "assess", str(path), "--as-of", "2026-01-01")
+    assert (2, "") == (code, out)
+    assert "--as-of applies to --fhir input" in err

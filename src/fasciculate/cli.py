@@ -96,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _assess(args: argparse.Namespace) -> int:
     name = args.fhir or args.file
+    if args.as_of is not None and not args.fhir:
+        return _fail("--as-of applies to --fhir input; a presentation gives assessed_on instead")
     try:
         data = _read(name)
     except OSError as error:
