@@ -257,7 +257,7 @@ def test_real_synthea_patients_give_valid_fhir_and_cards(path: Path):
     ],
 )
 def test_reference_types_are_read_from_literal_references(reference, kind):
-    """Typed references become reasons; opaque ones (urn:uuid) only supporting information."""
+    """The type is read from literal references; opaque ones (urn:uuid) need reference_types."""
     assert kind == reference_type(reference)
 
 
@@ -267,8 +267,25 @@ def test_server_references_become_typed_reasons():
     evidence = {"findings.slurred_speech": ["https://ehr.example/fhir/Observation/9"]}
     request = _resources(assessment_to_fhir(assessment, evidence=evidence))["ServiceRequest"]
     ServiceRequest.model_validate(request)
-    assert [{"reference": evidence["findings.slurred_speech"][0]}] == request["reasonReference"]
+    assert [{"reference": evidence["findings.slurred_speech"][0], "type": "Observation"}] == (
+        request["reasonReference"]
+    )
     assert "Observation" == request["supportingInfo"][1]["type"]
+
+
+def test_urn_uuid_references_are_typed_from_the_reading():
+    """With the reading's reference_types, urn:uuid evidence becomes typed reasonReference."""
+    reference = "urn:uuid:00000000-0000-4000-8000-000000000009"
+    assessment = fasciculate.assess({"findings": {"slurred_speech": "present"}})
+    evidence = {"findings.slurred_speech": [reference]}
+    bundle = assessment_to_fhir(
+        assessment, evidence=evidence, reference_types={reference: "Observation"}
+    )
+    request = _resources(bundle)["ServiceRequest"]
+    ServiceRequest.model_validate(request)
+    assert [{"reference": reference, "type": "Observation"}] == request["reasonReference"]
+    untyped = _resources(assessment_to_fhir(assessment, evidence=evidence))["ServiceRequest"]
+    assert "reasonReference" not in untyped
 
 
 @given(presentations())

@@ -506,3 +506,38 @@ def test_an_invalid_intake_answer_names_the_resource_it_came_from():
     (problem,) = caught.value.problems
     assert f"presentation field labs.0.unit (from {intake['fullUrl']})" == problem.path
     assert "unknown unit 'mg' for potassium" in problem.message
+
+
+def test_the_same_lab_recorded_twice_is_read_once():
+    """Two resources with the same analyte, value, unit and time become one lab, citing both."""
+
+    def observation(identifier: str) -> dict[str, object]:
+        return {
+            "fullUrl": f"urn:uuid:{identifier}",
+            "resource": {
+                "resourceType": "Observation",
+                "id": identifier,
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "6298-4"}]},
+                "effectiveDateTime": "2026-11-01T10:00:00Z",
+                "valueQuantity": {
+                    "value": 3.1,
+                    "unit": "mmol/L",
+                    "system": "http://unitsofmeasure.org",
+                    "code": "mmol/L",
+                },
+            },
+        }
+
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            observation("11111111-1111-4111-8111-111111111111"),
+            observation("22222222-2222-4222-8222-222222222222"),
+        ],
+    }
+    reading = read_bundle(bundle, as_of=dt.date(2026, 11, 2))
+    assert 1 == len(reading.presentation.labs)
+    assert 2 == len(reading.evidence["labs.0"])
+    assert {"Observation"} == set(reading.reference_types.values())

@@ -131,10 +131,15 @@ def _render(assessment: Assessment, reading: BundleReading | None, form: str) ->
 
     subject = reading.subject if reading else None
     evidence = reading.evidence if reading else None
+    types = reading.reference_types if reading else None
     if form == "fhir":
-        bundle = assessment_to_fhir(assessment, subject=subject, evidence=evidence)
+        bundle = assessment_to_fhir(
+            assessment, subject=subject, evidence=evidence, reference_types=types
+        )
         return json.dumps(bundle, indent=2, ensure_ascii=False)
-    cards = assessment_to_cards(assessment, subject=subject, evidence=evidence)
+    cards = assessment_to_cards(
+        assessment, subject=subject, evidence=evidence, reference_types=types
+    )
     return json.dumps({"cards": cards}, indent=2, ensure_ascii=False)
 
 

@@ -7,7 +7,12 @@ Reading::
 
 Writing::
 
-    fasciculate.fhir.assessment_to_fhir(result, subject=reading.subject, evidence=reading.evidence)
+    fasciculate.fhir.assessment_to_fhir(
+        result,
+        subject=reading.subject,
+        evidence=reading.evidence,
+        reference_types=reading.reference_types,
+    )
     fasciculate.fhir.assessment_to_cards(result)             # CDS Hooks 2.0 cards
 
 This module works on plain JSON (dicts) and imports no FHIR library; it reads only the elements it

@@ -41,7 +41,9 @@ def _detail(assessment: Assessment) -> str:
         lines += ["", "#### Differential (relative probability, not calibrated)", ""]
         for category in assessment.differential:
             flag = " **must not miss**" if category.must_not_miss else ""
-            lines.append(f"{category.rank}. {category.label}: {category.probability:.0%}{flag}")
+            lines.append(
+                f"{category.rank}. {category.label}: {_percent(category.probability)}{flag}"
+            )
     if assessment.missing:
         lines += ["", "#### Still to ask (could raise the urgency)", ""]
         lines += [f"- {q.question} (could raise to {q.could_raise_to})" for q in assessment.missing]
@@ -55,11 +57,17 @@ def _detail(assessment: Assessment) -> str:
     return "\n".join(lines)
 
 
+def _percent(probability: float) -> str:
+    # "0%" would read as ruled out: a small but non-zero probability is shown as "<1%".
+    return f"{probability:.0%}" if probability >= 0.005 else "<1%"
+
+
 def assessment_to_cards(
     assessment: Assessment,
     *,
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
+    reference_types: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """The assessment as CDS Hooks 2.0 cards (the ``cards`` of a CDS service response).
 
@@ -71,6 +79,7 @@ def assessment_to_cards(
         assessment: The result of :func:`fasciculate.assess`.
         subject: A reference to the Patient for the ServiceRequest (``Patient/123``).
         evidence: ``BundleReading.evidence``, cited by the ServiceRequest.
+        reference_types: ``BundleReading.reference_types``, to type ``urn:uuid:`` references.
     """
     card: dict[str, Any] = {
         "uuid": _id(assessment, "card"),
@@ -82,7 +91,9 @@ def assessment_to_cards(
             "url": HOME,
         },
     }
-    request = service_request(assessment, subject=subject, evidence=evidence)
+    request = service_request(
+        assessment, subject=subject, evidence=evidence, reference_types=reference_types
+    )
     if request is not None:
         card["suggestions"] = [
             {

@@ -222,8 +222,21 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
             Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
         )
         return
+    result = {"analyte": str(analyte), "unit": unit, "value": quantity.value}
+    key = (str(analyte), unit, quantity.value, when)
+    if key in reader.lab_keys:
+        # EHRs often record one result twice (one per encounter): the same value at the same time
+        # is one result, cited from both resources.
+        field = reader.lab_keys[key]
+        reader.out.cite(field, ref)
+        reason = f"same {analyte} result as {field} (recorded twice)"
+        reader.out.mapped.append(
+            entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
+        )
+        return
     field = f"labs.{len(reader.out.labs)}"
-    reader.out.labs.append({"analyte": str(analyte), "unit": unit, "value": quantity.value})
+    reader.lab_keys[key] = field
+    reader.out.labs.append(result)
     reader.out.cite(field, ref)
     reason = f"{analyte} {quantity.value:g} {unit} on {when or 'an unknown date'}"
     if quantity.comparator:

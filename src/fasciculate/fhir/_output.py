@@ -50,8 +50,8 @@ def reference_type(reference: str) -> str | None:
     return parts[-2]
 
 
-def _typed(reference: str) -> dict[str, str]:
-    kind = reference_type(reference)
+def _typed(reference: str, types: Mapping[str, str]) -> dict[str, str]:
+    kind = types.get(reference) or reference_type(reference)
     return {"reference": reference, "type": kind} if kind else {"reference": reference}
 
 
@@ -173,13 +173,23 @@ def service_request(
     subject: str | None = None,
     risk_assessment_reference: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
+    reference_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any] | None:
-    """The proposed referral, or ``None`` when the urgency is self-care."""
+    """The proposed referral, or ``None`` when the urgency is self-care.
+
+    *reference_types* (``BundleReading.reference_types``) gives the resource type of references
+    that do not show it, such as ``urn:uuid:`` ones inside a transaction bundle.
+    """
     if assessment.urgency is Urgency.SELF_CARE:
         return None
+    types = reference_types or {}
     references = evidence_references(assessment, evidence)
-    reasons = [{"reference": r} for r in references if reference_type(r) in _REASON_TYPES]
-    supporting = [_typed(ref) for ref in references]
+    reasons = [
+        {"reference": r, "type": kind}
+        for r in references
+        if (kind := types.get(r) or reference_type(r)) in _REASON_TYPES
+    ]
+    supporting = [_typed(ref, types) for ref in references]
     if risk_assessment_reference:
         supporting.insert(0, {"reference": risk_assessment_reference, "type": "RiskAssessment"})
     resource: dict[str, Any] = {
@@ -210,6 +220,7 @@ def assessment_to_fhir(
     *,
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
+    reference_types: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The assessment as a FHIR R4 Bundle (type collection).
 
@@ -219,6 +230,8 @@ def assessment_to_fhir(
             name "the assessed patient".
         evidence: ``BundleReading.evidence``: the patient resources each presentation field came
             from, cited as the ServiceRequest's reason and supporting information.
+        reference_types: ``BundleReading.reference_types``: the resource type behind each
+            reference, so that ``urn:uuid:`` references can be typed and cited as reasons.
 
     Returns:
         A Bundle holding a RiskAssessment and, unless the urgency is self-care, a ServiceRequest
@@ -229,7 +242,11 @@ def assessment_to_fhir(
     risk_url = f"urn:uuid:{risk['id']}"
     entries = [{"fullUrl": risk_url, "resource": risk}]
     request = service_request(
-        assessment, subject=subject, risk_assessment_reference=risk_url, evidence=evidence
+        assessment,
+        subject=subject,
+        risk_assessment_reference=risk_url,
+        evidence=evidence,
+        reference_types=reference_types,
     )
     if request is not None:
         entries.append({"fullUrl": f"urn:uuid:{request['id']}", "resource": request})

@@ -138,6 +138,8 @@ class Reader:
         self.as_of = as_of
         self.window = lab_window_days
         self.subject: str | None = None
+        self.types: dict[str, str] = {}
+        self.lab_keys: dict[tuple[object, ...], str] = {}
         self.medications: dict[str, Medication] = {}
         for index, entry in enumerate(bundle.entry):
             if isinstance(entry.resource, Medication):
@@ -158,6 +160,7 @@ class Reader:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
             ref = _reference(entry.fullUrl, resource, index)
+            self.types[ref] = resource.resourceType
             path = f"entry.{index}.resource"
             if isinstance(resource, Patient):
                 _records.patient(self, resource, ref, path)
@@ -264,6 +267,11 @@ def read_bundle(
         report=report,
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
+        reference_types={
+            ref: kind
+            for ref, kind in reader.types.items()
+            if any(ref in refs for refs in out.evidence.values())
+        },
     )
 
 

@@ -87,3 +87,8 @@ class BundleReading(_Out):
         description="For each presentation field filled from the bundle, the resources it came "
         "from (pass to assessment_to_fhir to cite them as supporting information)."
     )
+    reference_types: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="The resource type behind each reference of the bundle (urn:uuid: "
+        "references do not show it); pass to assessment_to_fhir with the evidence.",
+    )
