@@ -107,6 +107,7 @@ class DifferentialEvaluator:
         self._features = len(kb.features)
         self._contributions: dict[tuple[int, int, tuple[Evidence, ...]], Contribution] = {}
         self._criteria = len(kb.rls_criteria)
+        self._category_order = {key: order for order, key in enumerate(kb.categories)}
 
     def __call__(self, facts: Facts) -> Differential:
         """Score every category and report criteria, root level and triggers for *facts*."""
@@ -124,11 +125,14 @@ class DifferentialEvaluator:
             weight = feature.present if level == TRUE else feature.absent
             if weight == 0.0:
                 continue
-            contribution = Contribution(
-                feature,
-                weight,
-                self._atoms.evidence(self._positions[position], values, level, facts),
-            )
+            evidence = self._atoms.evidence(self._positions[position], values, level, facts)
+            key = (position, level, evidence)
+            contribution = self._contributions.get(key)
+            if contribution is None:
+                # Equal contributions are shared, so later caches find them by identity.
+                contribution = Contribution(feature, weight, evidence)
+                if len(self._contributions) < _CACHE_LIMIT:
+                    self._contributions[key] = contribution
             scores[feature.category] += weight
             (supporting if weight > 0 else conflicting)[feature.category].append(contribution)
             by_id[feature.id] = contribution
@@ -140,7 +144,7 @@ class DifferentialEvaluator:
         total = sum(exp.values())
         ranked = sorted(
             self.kb.categories.values(),
-            key=lambda info: (-scores[info.id], list(self.kb.categories).index(info.id)),
+            key=lambda info: (-scores[info.id], self._category_order[info.id]),
         )
         categories = tuple(
             CategoryScore(

@@ -6,6 +6,7 @@ fact), so conversions are cached: batch runs share the parts instead of rebuildi
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any, TypeVar
@@ -107,7 +108,7 @@ def _memo(method: Callable[[Output, _Key], _Value]) -> Callable[[Output, _Key], 
     name = method.__name__
 
     def cached(self: Output, key: _Key) -> _Value:
-        memo = self.memos.setdefault(name, {})
+        memo = self.memos[name]
         found: Any = memo.get(key, _MISSING)
         if found is _MISSING:
             found = method(self, key)
@@ -141,7 +142,7 @@ class Output:
             )
             for key, source in kb.sources.items()
         }
-        self.memos: dict[str, dict[Any, Any]] = {}
+        self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
         self.version = _version()
         self.safety_net = _safety_net(kb)
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
@@ -253,6 +254,7 @@ class Output:
         )
 
     def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
+        items = self.memos["_item"]
         return _build(
             CategoryResult,
             category=score.category.id,
@@ -261,8 +263,8 @@ class Output:
             probability=score.probability,
             score=score.score,
             must_not_miss=score.must_not_miss,
-            supporting=tuple(self._item(c) for c in score.supporting),
-            conflicting=tuple(self._item(c) for c in score.conflicting),
+            supporting=tuple([items.get(c) or self._item(c) for c in score.supporting]),
+            conflicting=tuple([items.get(c) or self._item(c) for c in score.conflicting]),
         )
 
     @_memo
