@@ -1,14 +1,19 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make demo   create .venv, install, assess a bundled example
 #   make test   create .venv, install, run every check (lint, types, tests, docs, notebooks)
+# Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
+# and store their outputs, to commit).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-dev
 EXAMPLE ?= examples/presentations/progressive-weakness-wasting.json
+NOTEBOOKS := $(wildcard examples/*.ipynb)
+NBRUN     := build/notebooks
+SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest bench mutation clean
+.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest bench mutation clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fasciculate needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -30,7 +35,27 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest -n 2 --dist worksteal --cov --cov-report=term:skip-covered
 
-test: lint typecheck pytest
+# The site, with every reference checked (-n) and every warning an error (-W).
+docs: $(STAMP)
+	$(SPHINX) -b html docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
+
+# The examples in the docs pages and in the docstrings they render (shares the doctree cache).
+doctest: $(STAMP)
+	$(SPHINX) -b doctest docs docs/_build/doctest
+
+# Re-run the notebooks in place and store their outputs (the docs render them): commit the result.
+notebooks: $(STAMP)
+	$(BIN)/pytest -q -p no:cacheprovider --nbmake --overwrite $(NOTEBOOKS)
+	$(BIN)/python docs/_tools/notebooks.py normalise $(NOTEBOOKS)
+
+# Execute every notebook (on copies) and fail if the outputs stored in examples/ are stale.
+nbtest: $(STAMP)
+	rm -rf $(NBRUN) && mkdir -p $(NBRUN) && cp -r $(NOTEBOOKS) examples/presentations $(NBRUN)/
+	$(BIN)/pytest -p no:cacheprovider --nbmake --overwrite $(NBRUN)
+	$(BIN)/python docs/_tools/notebooks.py check examples $(NBRUN)
+
+test: lint typecheck docs doctest nbtest pytest
 
 # Mutation testing of the evaluator code with mutmut (slow; not part of `make test`).
 mutation: $(STAMP)
@@ -39,6 +64,7 @@ mutation: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python benchmarks/bench_fhir.py
 
 clean:
-	rm -rf $(VENV) build dist mutants .mypy_cache .pytest_cache .ruff_cache .hypothesis docs/_build
+	rm -rf $(VENV) build dist mutants .mypy_cache .pytest_cache .ruff_cache .hypothesis docs/_build docs/notebooks

@@ -30,11 +30,10 @@ def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hoo
     this, the compiled evaluator and its caches would be the parent's. (The knowledge base stays
     cached: test modules hold it from import time.)
     """
-    from fasciculate._assess import _Engine, _engine  # noqa: PLC0415
+    from fasciculate._assess import _engine  # noqa: PLC0415
     from fasciculate._referral import ReferralEvaluator  # noqa: PLC0415
 
-    for cached in (_engine, _Engine._fired, _Engine._question):
-        cached.cache_clear()
+    _engine.cache_clear()  # a new engine brings new per-engine caches
     ReferralEvaluator._open_questions.cache_clear()
 
 

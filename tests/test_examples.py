@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import tomllib
+from collections import Counter
 
 import pytest
 
 import fasciculate
 from conftest import EXAMPLES
-from fasciculate import Urgency
+from fasciculate import Category, Urgency
 
 PRESENTATIONS = EXAMPLES / "presentations"
 EXPECTED = tomllib.loads((PRESENTATIONS / "expected.toml").read_text())
@@ -27,3 +28,17 @@ def test_example_gives_its_intended_urgency(name: str):
     """The example's assessment has the urgency recorded for it."""
     result = fasciculate.assess((PRESENTATIONS / f"{name}.json").read_bytes())
     assert Urgency(EXPECTED[name]["urgency"]) == result.urgency
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_example_ranks_its_intended_category_first(name: str):
+    """The example's differential puts the category recorded for it first."""
+    result = fasciculate.assess((PRESENTATIONS / f"{name}.json").read_bytes())
+    assert Category(EXPECTED[name]["category"]) == result.differential[0].category
+
+
+def test_each_category_leads_in_at_least_two_examples():
+    """Every differential category is the intended leader of two examples or more."""
+    counts = Counter(Category(entry["category"]) for entry in EXPECTED.values())
+    assert set(Category) == set(counts)
+    assert min(counts.values()) >= 2

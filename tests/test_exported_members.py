@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import fasciculate
+import fasciculate.fhir
 
 
 def test_all_is_exactly_the_public_surface():
@@ -26,6 +27,31 @@ def test_import_pulls_in_no_http_or_fhir_library():
     """`import fasciculate` imports no HTTP or FHIR libraries (checked in a fresh interpreter)."""
     code = (
         "import sys, fasciculate; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in "
+        "{'http', 'httpx', 'requests', 'urllib3', 'aiohttp', 'fhir', 'fhir_core', 'fhirclient'}]; "
+        "print(','.join(bad))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == ""
+
+
+def test_fhir_all_is_exactly_its_public_surface():
+    """fasciculate.fhir.__all__ lists every public name of the subpackage, sorted."""
+    public = {
+        name
+        for name, value in vars(fasciculate.fhir).items()
+        if not name.startswith("_") and not isinstance(value, type(fasciculate))
+    }
+    isort_style = sorted(public, key=lambda n: (not n.isupper(), not n[0].isupper(), n))
+    assert isort_style == fasciculate.fhir.__all__
+
+
+def test_fasciculate_fhir_imports_no_fhir_or_http_library():
+    """`import fasciculate.fhir` (and the CLI) work on plain JSON: no fhir.resources, no HTTP."""
+    code = (
+        "import sys, fasciculate.fhir, fasciculate.cli; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
         "{'http', 'httpx', 'requests', 'urllib3', 'aiohttp', 'fhir', 'fhir_core', 'fhirclient'}]; "
         "print(','.join(bad))"

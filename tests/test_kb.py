@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+import fasciculate
 from _builders import SCREEN
 from fasciculate import Analyte, KnowledgeBaseError, LabResult, Urgency
 from fasciculate._conditions import CompareAtom, FactAtom, Quantity, atoms, parse
@@ -147,3 +148,30 @@ def test_parser_reads_precedence_and_thresholds():
         thresholds={"t": 14.0},
     )
     assert "weakness | pain & duration_days >= 14 (t)" == condition.render()
+
+
+@pytest.mark.parametrize(
+    ("analyte", "value", "unit", "flag"),
+    [
+        (Analyte.POTASSIUM, 2.5, "mmol/L", "critical_low"),
+        (Analyte.POTASSIUM, 2.51, "mmol/L", "low"),
+        (Analyte.POTASSIUM, 3.5, "mmol/L", "normal"),
+        (Analyte.POTASSIUM, 5.4, "mmol/L", "high"),
+        (Analyte.POTASSIUM, 6.5, "mmol/L", "critical_high"),
+        (Analyte.MAGNESIUM, 1.0, "mg/dL", "low"),
+        (Analyte.MAGNESIUM, 0.97, "mg/dL", "critical_low"),
+        (Analyte.CALCIUM_ADJUSTED, 7.2, "mg/dL", "critical_low"),
+        (Analyte.VITAMIN_D, 11.0, "ng/mL", "deficient"),
+        (Analyte.VITAMIN_D, 16.0, "ng/mL", "low"),
+        (Analyte.VITAMIN_D, 30.0, "ng/mL", "normal"),
+        (Analyte.VITAMIN_B12, 150.0, "pg/mL", "deficient"),
+        (Analyte.FERRITIN, 75.0, "ng/mL", "normal"),
+        (Analyte.FERRITIN, 74.0, "ng/mL", "low"),
+        (Analyte.CREATINE_KINASE, 900.0, "U/L", "not_classified"),
+    ],
+)
+def test_lab_results_are_classified_after_conversion(analyte, value, unit, flag):
+    """Each result is converted to SI, then flagged against the limits (critical inclusive)."""
+    result = fasciculate.assess({"labs": [{"analyte": analyte, "value": value, "unit": unit}]})
+    (lab,) = result.labs
+    assert (flag, "labs.0") == (lab.flag, lab.input)

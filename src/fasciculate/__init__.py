@@ -8,12 +8,21 @@ still raise it.
 
 from fasciculate._assess import assess
 from fasciculate._assessment import (
+    Advice,
     Assessment,
+    CategoryResult,
+    Criterion,
+    CriterionStatus,
+    EvidenceItem,
     FactUsed,
     FiredRule,
     KnowledgeBaseStamp,
+    LabInterpretation,
     OpenQuestion,
+    RestlessLegs,
+    RootLevel,
     SourceRef,
+    Trigger,
 )
 from fasciculate._errors import (
     FasciculateError,
@@ -36,8 +45,11 @@ from fasciculate._presentation import (
 from fasciculate._validation import parse_presentation
 from fasciculate._vocab import (
     Analyte,
+    BodyRegion,
+    Category,
     Course,
     Frequency,
+    LabFlag,
     Level,
     MedicationClass,
     Reflex,
@@ -50,10 +62,17 @@ from fasciculate._vocab import (
 )
 
 __all__ = [
+    "Advice",
     "Analyte",
     "Assessment",
+    "BodyRegion",
+    "Category",
+    "CategoryResult",
     "Coding",
     "Course",
+    "Criterion",
+    "CriterionStatus",
+    "EvidenceItem",
     "Examination",
     "Exposures",
     "FactUsed",
@@ -65,6 +84,8 @@ __all__ = [
     "InvalidPresentation",
     "KnowledgeBaseError",
     "KnowledgeBaseStamp",
+    "LabFlag",
+    "LabInterpretation",
     "LabResult",
     "Level",
     "Medication",
@@ -75,11 +96,14 @@ __all__ = [
     "Problem",
     "Reflex",
     "Region",
+    "RestlessLegs",
+    "RootLevel",
     "Sex",
     "Side",
     "SourceRef",
     "Strength",
     "TriState",
+    "Trigger",
     "Twitching",
     "Urgency",
     "assess",

@@ -7,9 +7,11 @@ open questions, the cited sources and the fingerprint of the knowledge base.
 
 from __future__ import annotations
 
+import enum
+
 from pydantic import BaseModel, ConfigDict, Field
 
-from fasciculate._vocab import Urgency
+from fasciculate._vocab import Analyte, Category, LabFlag, Urgency
 
 
 class _Out(BaseModel):
@@ -65,6 +67,102 @@ class KnowledgeBaseStamp(_Out):
     sha256: str
 
 
+class EvidenceItem(_Out):
+    """A feature of the differential that was decided, with its weight and the facts behind it."""
+
+    feature: str = Field(description="Feature id in the differential table.")
+    label: str
+    holds: bool = Field(description="True when the feature is present, False when known absent.")
+    weight: float = Field(description="What it added to (or took from) the category's score.")
+    source: str
+    facts: tuple[FactUsed, ...]
+
+
+class CategoryResult(_Out):
+    """One category of the differential."""
+
+    category: Category
+    label: str
+    rank: int = Field(description="1 for the most likely category.")
+    probability: float = Field(
+        description="Relative probability (the five sum to 1); not calibrated."
+    )
+    score: float = Field(description="ln(prior) plus the weights of the decided features.")
+    must_not_miss: bool = Field(
+        description="A serious category with supporting evidence: consider it whatever its rank."
+    )
+    supporting: tuple[EvidenceItem, ...]
+    conflicting: tuple[EvidenceItem, ...]
+
+
+class CriterionStatus(enum.StrEnum):
+    """Whether a diagnostic criterion is met."""
+
+    #: The criterion is met.
+    MET = "met"
+    #: The criterion is not met.
+    NOT_MET = "not_met"
+    #: Not enough is known to say.
+    UNKNOWN = "unknown"
+
+
+class Criterion(_Out):
+    """One IRLSSG restless legs criterion."""
+
+    number: int
+    text: str
+    status: CriterionStatus
+    facts: tuple[FactUsed, ...]
+
+
+class RestlessLegs(_Out):
+    """The IRLSSG 2012 criteria one by one, and the secondary causes found."""
+
+    criteria: tuple[Criterion, ...]
+    all_met: CriterionStatus = Field(description="Whether all five criteria are met.")
+    secondary_causes: tuple[EvidenceItem, ...]
+
+
+class RootLevel(_Out):
+    """The likely lumbar root level of a radiculopathy, when the pattern allows."""
+
+    level: str | None = Field(description="L3/L4, L5 or S1; null when the pattern does not allow.")
+    counts: dict[str, int] = Field(description="Features present for each level.")
+    facts: tuple[FactUsed, ...]
+
+
+class Trigger(_Out):
+    """An everyday contributor found, with the fact and threshold behind it."""
+
+    id: str
+    label: str
+    source: str
+    facts: tuple[FactUsed, ...]
+    advice: tuple[str, ...] = Field(description="Ids of the advice tied to it.")
+
+
+class Advice(_Out):
+    """A self-care measure, tied to the triggers it answers (none for general measures)."""
+
+    id: str
+    text: str
+    source: str
+    triggers: tuple[str, ...]
+
+
+class LabInterpretation(_Out):
+    """One laboratory result, converted to SI and classified against the knowledge base."""
+
+    analyte: Analyte
+    value: float = Field(description="The value in the canonical unit.")
+    unit: str = Field(description="The canonical (SI) unit.")
+    reported: str = Field(description="The value and unit as sent.")
+    flag: LabFlag
+    reference: str = Field(description="The limits applied, in the canonical unit.")
+    source: str
+    input: str = Field(description="The input field, e.g. labs.0.")
+
+
 class Assessment(_Out):
     """The result of assessing one presentation."""
 
@@ -72,6 +170,17 @@ class Assessment(_Out):
     summary: str = Field(description="One line for a list view.")
     rules_fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
-    sources: tuple[SourceRef, ...] = Field(description="Every source the fired rules cite.")
+    sources: tuple[SourceRef, ...] = Field(
+        description="Every source cited by the fired rules, the differential, triggers and advice."
+    )
+    differential: tuple[CategoryResult, ...] = Field(description="The five categories, ranked.")
+    restless_legs: RestlessLegs
+    root_level: RootLevel
+    labs: tuple[LabInterpretation, ...] = Field(description="Every lab result, classified.")
+    triggers: tuple[Trigger, ...]
+    advice: tuple[Advice, ...]
+    safety_net: tuple[str, ...] = Field(
+        description="Red flags that should bring the patient back, always given with advice."
+    )
     knowledge_base: KnowledgeBaseStamp
     fasciculate_version: str

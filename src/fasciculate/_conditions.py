@@ -175,14 +175,19 @@ def parse(
     facts: frozenset[str],
     quantities: Mapping[str, Quantity],
     thresholds: Mapping[str, float],
+    monotone: bool = True,
 ) -> Condition:
     """Parse *text* into a condition, checking every name against the knowledge base.
+
+    With *monotone* (the default, and always for referral rules) a quantity may only be compared
+    in its clinically worse direction. The differential's features are parsed without it, since a
+    short duration, say, legitimately supports a benign category.
 
     Raises:
         KnowledgeBaseError: On a syntax error, an unknown fact, quantity or threshold, or a
             comparison against the quantity's worse direction (which would break monotonicity).
     """
-    return _Parser(text, facts, quantities, thresholds).parse()
+    return _Parser(text, facts, quantities, thresholds, monotone=monotone).parse()
 
 
 class _Parser:
@@ -192,7 +197,10 @@ class _Parser:
         facts: frozenset[str],
         quantities: Mapping[str, Quantity],
         thresholds: Mapping[str, float],
+        *,
+        monotone: bool,
     ) -> None:
+        self.monotone = monotone
         self.text = text
         self.facts = facts
         self.quantities = quantities
@@ -276,7 +284,7 @@ class _Parser:
         else:
             raise self._fail(f"expected a number or @threshold after {op!r}")
         upward = op in {">=", ">"}
-        if upward != (quantity.worse == "higher"):
+        if self.monotone and upward != (quantity.worse == "higher"):
             raise self._fail(
                 f"{name} is worse when {quantity.worse}; comparing it with {op!r} would let a "
                 "worse value lower urgency"

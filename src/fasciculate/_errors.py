@@ -47,16 +47,21 @@ class InvalidPresentation(FasciculateError, ValueError):
     Every problem found is reported at once, in :attr:`problems`, each naming its field path.
     """
 
+    #: What the input was, for the message.
+    what = "the presentation"
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         """Collect *problems*; the message lists each on its own line."""
         self.problems: tuple[Problem, ...] = tuple(problems)
         count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in the presentation"
+        head = f"{count} problem{'s' if count != 1 else ''} in {self.what}"
         super().__init__("\n".join([head, *(f"  {problem}" for problem in self.problems)]))
 
 
 class InvalidBundle(InvalidPresentation):
     """A FHIR resource could not be read into a presentation."""
+
+    what = "the FHIR input"
 
 
 class KnowledgeBaseError(FasciculateError, RuntimeError):

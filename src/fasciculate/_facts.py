@@ -6,12 +6,14 @@ the input field it came from, so each cited fact can be traced back to what the 
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Mapping
 
 import attrs
 
 from fasciculate._kb import KnowledgeBase, knowledge_base
-from fasciculate._presentation import Examination, Exposures, Presentation, Twitching
+from fasciculate._presentation import Examination, Exposures, Finding, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
@@ -30,7 +32,7 @@ from fasciculate._vocab import (
 )
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class LabFact:
     """One laboratory result in the analyte's canonical unit."""
 
@@ -81,6 +83,20 @@ _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, Reflex.REDUCED: FALSE
 
 _TRI = {TriState.ABSENT: FALSE, TriState.UNKNOWN: UNKNOWN, TriState.PRESENT: TRUE}
 _tri = _TRI.__getitem__
+
+
+_FINDING_PATH = {finding: f"findings.{finding}" for finding in Finding}
+_REGION_ORIGIN = {f"region_{region}": "twitching.regions" for region in Region}
+
+
+@functools.lru_cache(maxsize=1024)
+def _region_levels(regions: frozenset[Region]) -> dict[str, int]:
+    return {f"region_{region}": TRUE if region in regions else FALSE for region in Region}
+
+
+@functools.lru_cache(maxsize=1024)
+def _medication_levels(classes: frozenset[MedicationClass | None]) -> dict[str, int]:
+    return {f"med_{c}": TRUE if c in classes else FALSE for c in MedicationClass}
 
 
 class _Levels:
@@ -136,6 +152,32 @@ class _Levels:
             "examination.anal_sphincter_laxity",
         )
 
+    def structure(
+        self, presentation: Presentation, medications: tuple[MedicationFact, ...]
+    ) -> None:
+        """Facts generated from the structured parts: regions, side, stress, medication classes."""
+        regions = presentation.twitching.regions
+        if regions:
+            # Region facts have no other source, so they are set directly (a hot path in batch).
+            self.levels.update(_region_levels(frozenset(regions)))
+            self.origin.update(_REGION_ORIGIN)
+        side = presentation.twitching.side
+        if side is not None:
+            self.put("side_both", TRUE if side is Side.BOTH else FALSE, "twitching.side")
+            self.put("side_one", FALSE if side is Side.BOTH else TRUE, "twitching.side")
+        stress = presentation.exposures.stress
+        if stress is not None:
+            self.put("stress_high", TRUE if stress is Level.HIGH else FALSE, "exposures.stress")
+        if medications:
+            taken = {m.drug_class: m.path for m in medications if m.drug_class is not None}
+            self.levels.update(_medication_levels(frozenset(taken)))
+            for drug_class in MedicationClass:
+                self.origin[f"med_{drug_class}"] = taken.get(drug_class, "medications")
+        for finding in ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"):
+            # Weakness of a named movement is objective weakness, whatever else was answered.
+            if self.levels[finding] == TRUE:
+                self.put("exam_weakness", TRUE, self.origin[finding])
+
     def exposures(self, exposures: Exposures) -> None:
         self.put(
             "strenuous_exercise",
@@ -156,6 +198,18 @@ def _quantities(
         quantities["duration_days"] = duration
         given = twitching.onset_date is None
         origin["duration_days"] = "twitching.duration_days" if given else "twitching.onset_date"
+    for key, value, path in (
+        ("age", presentation.patient.age, "patient.age"),
+        (
+            "caffeine_mg_per_day",
+            presentation.exposures.caffeine_mg_per_day,
+            "exposures.caffeine_mg_per_day",
+        ),
+        ("sleep_hours", presentation.exposures.sleep_hours, "exposures.sleep_hours"),
+    ):
+        if value is not None:
+            quantities[key] = float(value)
+            origin[key] = path
     if twitching.regions:
         quantities["region_count"] = float(len({BODY_REGION[r] for r in twitching.regions}))
         origin["region_count"] = "twitching.regions"
@@ -169,12 +223,44 @@ def _quantities(
     return quantities
 
 
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _class_from_name(name: str | None, kb: KnowledgeBase) -> MedicationClass | None:
+    """The class of a medication given only by name, from the knowledge base's name table."""
+    if name is None:
+        return None
+    words = _WORD.findall(name.lower())
+    for size in (2, 1):  # two-word names ("lithium carbonate") before single words
+        for start in range(len(words) - size + 1):
+            found = kb.medication_names.get(" ".join(words[start : start + size]))
+            if found is not None:
+                return found
+    return None
+
+
+# Numbness over a dermatome is numbness, a seed red flag (CLINICAL.md sections 3 and 5). Only
+# presence carries over, so an unanswered follow-up question never holds the screen open. (Found by
+# the safety suite: medial-leg numbness with "numbness" answered absent was self-care.)
+_IMPLIES = {
+    "numbness_medial_leg": "numbness",
+    "numbness_lateral_leg": "numbness",
+}
+
+
 def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> Facts:
     """Read *presentation* into :class:`Facts` (the only place the input models are read)."""
     kb = kb or knowledge_base()
     collected = _Levels(kb)
+    levels, origin = collected.levels, collected.origin
     for finding, answer in presentation.findings.items():
-        collected.put(str(finding), _tri(answer), f"findings.{finding}")
+        level = _TRI[answer]
+        if level != UNKNOWN:  # every fact starts unknown; findings are read first
+            levels[finding] = level
+            origin[finding] = _FINDING_PATH[finding]
+    for specific, general in _IMPLIES.items():
+        if levels.get(specific) == TRUE:
+            collected.put(general, TRUE, origin[specific])
     collected.twitching(presentation.twitching)
     collected.examination(presentation.examination)
     collected.exposures(presentation.exposures)
@@ -189,17 +275,17 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         )
         for index, result in enumerate(presentation.labs)
     )
-    origin = collected.origin
-    quantities = _quantities(presentation, labs, kb, origin)
     medications = tuple(
         MedicationFact(
             name=medication.name,
-            drug_class=medication.drug_class,
+            drug_class=medication.drug_class or _class_from_name(medication.name, kb),
             code=None if medication.code is None else medication.code.code,
             path=f"medications.{index}",
         )
         for index, medication in enumerate(presentation.medications)
     )
+    collected.structure(presentation, medications)
+    quantities = _quantities(presentation, labs, kb, origin)
     twitching, exposures = presentation.twitching, presentation.exposures
     return Facts(
         levels=collected.levels,

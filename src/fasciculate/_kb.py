@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import operator
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -18,9 +19,18 @@ import attrs
 
 from fasciculate._conditions import Any_, Atom, Condition, Quantity, atoms, parse
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._vocab import Analyte, Urgency
+from fasciculate._vocab import Analyte, Category, LabFlag, MedicationClass, Region, Urgency
 
-_FILES = ("sources.toml", "thresholds.toml", "labs.toml", "facts.toml", "rules.toml")
+_FILES = (
+    "sources.toml",
+    "thresholds.toml",
+    "labs.toml",
+    "facts.toml",
+    "rules.toml",
+    "differential.toml",
+    "advice.toml",
+    "medications.toml",
+)
 
 
 @attrs.frozen
@@ -66,6 +76,22 @@ class Lab:
     critical_source: str | None = None
     note: str | None = None
 
+    def classify(self, value: float) -> LabFlag:
+        """Classify *value* (in the canonical unit); critical limits are inclusive."""
+        checks = (
+            (self.critical_low, operator.le, LabFlag.CRITICAL_LOW),
+            (self.critical_high, operator.ge, LabFlag.CRITICAL_HIGH),
+            (self.deficient, operator.lt, LabFlag.DEFICIENT),
+            (self.lower, operator.lt, LabFlag.LOW),
+            (self.upper, operator.gt, LabFlag.HIGH),
+        )
+        for limit, beyond, flag in checks:
+            if limit is not None and beyond(value, limit):
+                return flag
+        if self.lower is None and self.upper is None:
+            return LabFlag.NOT_CLASSIFIED
+        return LabFlag.NORMAL
+
     def limits(self) -> dict[str, float]:
         """The limits that are set, by name (``lower``, ``critical_low``, ...)."""
         names = ("lower", "upper", "deficient", "critical_low", "critical_high")
@@ -97,7 +123,7 @@ class QuantityInfo:
     analyte: Analyte | None = None
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Rule:
     """One row of the referral rule table."""
 
@@ -108,6 +134,68 @@ class Rule:
     title: str
     rationale: str
     source: str
+
+
+@attrs.frozen(cache_hash=True)
+class CategoryInfo:
+    """A category of the differential with its prior probability."""
+
+    id: Category
+    label: str
+    prior: float
+    must_not_miss: bool
+
+
+@attrs.frozen(cache_hash=True)
+class Feature:
+    """A weighted piece of evidence for or against one category of the differential.
+
+    Attributes:
+        present: Weight added to the category's score when the condition holds.
+        absent: Weight added when the condition is known not to hold.
+        advice: Advice ids; a feature with advice is a trigger, reported when it holds.
+    """
+
+    id: str
+    category: Category
+    label: str
+    when: str
+    condition: Condition
+    present: float
+    absent: float
+    source: str
+    advice: tuple[str, ...] = ()
+    context: bool = False
+
+
+@attrs.frozen
+class RootLevelInfo:
+    """A lumbar root level and the conditions that point to it."""
+
+    level: str
+    conditions: tuple[Condition, ...]
+    source: str
+
+
+@attrs.frozen(cache_hash=True)
+class RlsCriterionInfo:
+    """One of the IRLSSG diagnostic criteria for restless legs syndrome."""
+
+    number: int
+    text: str
+    when: str
+    condition: Condition
+    inverted: bool = False
+
+
+@attrs.frozen
+class AdviceInfo:
+    """A self-care measure."""
+
+    id: str
+    text: str
+    source: str
+    general: bool = False
 
 
 @attrs.frozen
@@ -123,6 +211,12 @@ class KnowledgeBase:
     quantities: Mapping[str, QuantityInfo]
     rules: tuple[Rule, ...]
     screen_incomplete: Rule
+    categories: Mapping[Category, CategoryInfo]
+    features: tuple[Feature, ...]
+    root_levels: tuple[RootLevelInfo, ...]
+    rls_criteria: tuple[RlsCriterionInfo, ...]
+    advice: Mapping[str, AdviceInfo]
+    medication_names: Mapping[str, MedicationClass]
 
     def atoms(self) -> tuple[Atom, ...]:
         """Every distinct atom the rule table uses, in a stable order."""
@@ -197,6 +291,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     facts_data = data["facts.toml"]
     _unique("fact", [row["id"] for row in facts_data["fact"]])
     facts = {row["id"]: FactInfo(**row) for row in facts_data["fact"]}
+    facts.update({fact.id: fact for fact in _generated_facts()})
     quantities = {row["id"]: QuantityInfo(**row) for row in facts_data["quantity"]}
     for lab in labs.values():
         for end, worse in (("lowest", "lower"), ("highest", "higher")):
@@ -235,6 +330,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     )
 
     _check_citations(sources, thresholds, labs, rules)
+    differential = _differential(data, frozenset(facts), grammar, named, sources)
     open_row = rules_data["screen_incomplete"]
     screen_incomplete = Rule(
         id=open_row["id"],
@@ -258,6 +354,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         quantities=quantities,
         rules=rules,
         screen_incomplete=screen_incomplete,
+        **differential,
     )
 
 
@@ -280,3 +377,120 @@ def _check_citations(
         _cited(f"rule {rule.id}", rule.source, sources)
         if rule.urgency is Urgency.SELF_CARE:
             raise KnowledgeBaseError(f"rule {rule.id}: a rule must raise urgency above self_care")
+
+
+def _generated_facts() -> list[FactInfo]:
+    """Facts derived from the structured parts of a presentation, one per vocabulary member."""
+    generated = [
+        FactInfo(
+            id=f"region_{region}",
+            kind="derived",
+            group="twitching",
+            label=f"Twitching in the {region.replace('_', ' ')}",
+            question="Where is the twitching (which body regions)?",
+        )
+        for region in Region
+    ]
+    generated += [
+        FactInfo("side_both", "derived", "twitching", "Both sides", "Which side is affected?"),
+        FactInfo("side_one", "derived", "twitching", "One side only", "Which side is affected?"),
+        FactInfo("stress_high", "derived", "exposures", "High stress", "How high is stress?"),
+    ]
+    generated += [
+        FactInfo(
+            id=f"med_{drug_class}",
+            kind="derived",
+            group="medications",
+            label=f"Medication of class {drug_class}",
+            question="Which medications does the patient take?",
+        )
+        for drug_class in MedicationClass
+    ]
+    return generated
+
+
+def _differential(
+    data: dict[str, dict[str, Any]],
+    facts: frozenset[str],
+    grammar: Mapping[str, Quantity],
+    named: Mapping[str, float],
+    sources: Mapping[str, Source],
+) -> dict[str, Any]:
+    table = data["differential.toml"]
+    categories = {
+        Category(row["id"]): CategoryInfo(
+            id=Category(row["id"]),
+            label=row["label"],
+            prior=row["prior"],
+            must_not_miss=row["must_not_miss"],
+        )
+        for row in table["category"]
+    }
+    if set(categories) != set(Category):
+        raise KnowledgeBaseError("differential.toml must define every category once")
+    _cited("differential priors", table["priors_source"], sources)
+
+    def condition(text: str) -> Condition:
+        return parse(text, facts=facts, quantities=grammar, thresholds=named, monotone=False)
+
+    _unique("feature", [row["id"] for row in table["feature"]])
+    features = tuple(
+        Feature(
+            id=row["id"],
+            category=Category(row["category"]),
+            label=row["label"],
+            when=row["when"],
+            condition=condition(row["when"]),
+            present=float(row.get("present", 0.0)),
+            absent=float(row.get("absent", 0.0)),
+            source=row["source"],
+            advice=tuple(row.get("advice", ())),
+            context=row.get("context", False),
+        )
+        for row in table["feature"]
+    )
+    root_levels = tuple(
+        RootLevelInfo(
+            level=row["level"],
+            conditions=tuple(condition(text) for text in row["when"]),
+            source=row["source"],
+        )
+        for row in table["root_level"]
+    )
+    rls_criteria = tuple(
+        RlsCriterionInfo(
+            number=row["number"],
+            text=row["text"],
+            when=row["when"],
+            condition=condition(row["when"]),
+            inverted=row.get("inverted", False),
+        )
+        for row in table["rls_criterion"]
+    )
+    advice = {row["id"]: AdviceInfo(**row) for row in data["advice.toml"]["advice"]}
+    medication_names = {
+        name: MedicationClass(drug_class)
+        for drug_class, names in data["medications.toml"]["classes"].items()
+        for name in names
+    }
+    for feature in features:
+        _cited(f"feature {feature.id}", feature.source, sources)
+        if feature.present * feature.absent > 0:
+            raise KnowledgeBaseError(
+                f"feature {feature.id}: present and absent weights must not share a sign"
+            )
+        unknown = set(feature.advice) - set(advice)
+        if unknown:
+            raise KnowledgeBaseError(f"feature {feature.id} names unknown advice {sorted(unknown)}")
+    for item in advice.values():
+        _cited(f"advice {item.id}", item.source, sources)
+    for level in root_levels:
+        _cited(f"root level {level.level}", level.source, sources)
+    return {
+        "categories": categories,
+        "features": features,
+        "root_levels": root_levels,
+        "rls_criteria": rls_criteria,
+        "advice": advice,
+        "medication_names": medication_names,
+    }

@@ -16,37 +16,18 @@ import attrs
 
 from fasciculate._conditions import (
     Atom,
-    CompareAtom,
     FactAtom,
     atoms,
     compile_condition,
     compile_table,
 )
+from fasciculate._evidence import AtomTable, Evidence
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase, Rule
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN, Urgency
 
 
-@attrs.frozen
-class Evidence:
-    """A fact a fired rule relied on.
-
-    Attributes:
-        fact: The fact or quantity id.
-        label: Its human label.
-        value: ``"present"``, or the quantity with its unit (``"2.3 mmol/L"``).
-        input: The input field it came from (``findings.weakness``, ``labs.0``).
-        condition: For a quantity, the comparison that held (``potassium_lowest <= 2.5``).
-    """
-
-    fact: str
-    label: str
-    value: str
-    input: str
-    condition: str | None = None
-
-
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class FiredRule:
     """A rule that fired, with the facts it used."""
 
@@ -54,7 +35,7 @@ class FiredRule:
     evidence: tuple[Evidence, ...]
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class OpenQuestion:
     """An unanswered fact that could raise the urgency if it were present (or worse)."""
 
@@ -71,6 +52,9 @@ class Referral:
     urgency: Urgency
     fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
+
+
+_CACHE_LIMIT = 65536
 
 
 def _fact_of(atom: Atom) -> str:
@@ -97,32 +81,14 @@ class ReferralEvaluator:
         )
         self._table = compile_table(tuple(rule.condition for rule in kb.rules), index)
         self._ranks = tuple(rule.urgency.rank for rule in kb.rules)
-        self._fact_atoms = tuple(
-            (position, atom.name)
-            for position, atom in enumerate(self.atoms)
-            if isinstance(atom, FactAtom)
-        )
-        self._compare_atoms = tuple(
-            (position, atom, kb.quantities[atom.quantity].when_missing == "ask")
-            for position, atom in enumerate(self.atoms)
-            if isinstance(atom, CompareAtom)
-        )
+        self._atoms = AtomTable(kb, self.atoms, ask_all=False)
+        self._shared: dict[tuple[int, tuple[Evidence, ...]], FiredRule] = {}
+        self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
 
     def levels(self, facts: Facts) -> list[int]:
         """The Kleene level of every atom of the rule table for *facts*."""
-        values = [FALSE] * len(self.atoms)
-        fact_levels = facts.levels
-        for position, name in self._fact_atoms:
-            values[position] = fact_levels[name]
-        quantities = facts.quantities
-        for position, atom, ask in self._compare_atoms:
-            value = quantities[atom.quantity]
-            if value is None:
-                values[position] = UNKNOWN if ask else FALSE
-            else:
-                values[position] = TRUE if atom.holds(value) else FALSE
-        return values
+        return self._atoms.levels(facts)
 
     def rule_levels(self, values: list[int]) -> tuple[int, ...]:
         """The Kleene level of every rule, given the atom *values*."""
@@ -141,15 +107,14 @@ class ReferralEvaluator:
             if level == UNKNOWN and ranks[position] > base
         ]
         fired = [
-            FiredRule(self._compiled[position][0], self._evidence(position, values, facts))
-            for position in fired_at
+            self._fired(position, self._evidence(position, values, facts)) for position in fired_at
         ]
         urgency = Urgency.from_rank(base)
         missing: tuple[OpenQuestion, ...] = ()
         if open_at:
             screen = self.kb.screen_incomplete
             urgency = max(urgency, screen.urgency)
-            fired.append(FiredRule(screen, ()))
+            fired.append(self._screen_open)
             missing = self._open_questions(tuple(open_at), tuple(values))
         fired.sort(key=lambda item: -item.rule.urgency.rank)
         return Referral(urgency=urgency, fired=tuple(fired), missing=missing)
@@ -189,35 +154,18 @@ class ReferralEvaluator:
             rules=tuple(rule.id for rule in rules),
         )
 
+    def _fired(self, position: int, evidence: tuple[Evidence, ...]) -> FiredRule:
+        """The fired rule at *position* with *evidence*; equal ones are shared (cheap to cache)."""
+        key = (position, evidence)
+        fired = self._shared.get(key)
+        if fired is None:
+            fired = FiredRule(self._compiled[position][0], evidence)
+            if len(self._shared) < _CACHE_LIMIT:
+                self._shared[key] = fired
+        return fired
+
     def _evidence(
         self, rule_position: int, values: list[int], facts: Facts
     ) -> tuple[Evidence, ...]:
         """The facts that made the rule at *rule_position* hold."""
-        positions = self._compiled[rule_position][2]
-        found = []
-        for position in positions:
-            if values[position] != TRUE:
-                continue
-            atom = self.atoms[position]
-            if isinstance(atom, FactAtom):
-                found.append(
-                    Evidence(
-                        fact=atom.name,
-                        label=self.kb.facts[atom.name].label,
-                        value="present",
-                        input=facts.origin.get(atom.name, ""),
-                    )
-                )
-            else:
-                quantity = self.kb.quantities[atom.quantity]
-                value = facts.quantities[atom.quantity]
-                found.append(
-                    Evidence(
-                        fact=atom.quantity,
-                        label=quantity.label,
-                        value=f"{value:g} {quantity.unit}",
-                        input=facts.origin.get(atom.quantity, ""),
-                        condition=atom.render(),
-                    )
-                )
-        return tuple(found)
+        return self._atoms.evidence(self._compiled[rule_position][2], values, TRUE, facts)

@@ -35,12 +35,21 @@ def assessment_text(assessment: Assessment) -> str:
         )
     if not assessment.rules_fired:
         lines.append("  No rule fired: every red-flag question is answered and none is present.")
+    if assessment.labs:
+        lines += ["", "Laboratory results"]
+        lines += [
+            f"  {lab.analyte:<18} {lab.reported:<14} -> {lab.value:.3g} {lab.unit:<7} "
+            f"{lab.flag.upper():<14} ({lab.reference})"
+            for lab in assessment.labs
+        ]
+    lines += _differential_lines(assessment)
     if assessment.missing:
         lines += ["", "Open questions that could raise the urgency"]
         for question in assessment.missing:
             lines.append(
                 _wrap(f"- [{question.could_raise_to}] {question.question} ({question.fact})", "  ")
             )
+    lines += _advice_lines(assessment)
     kb = assessment.knowledge_base
     lines += [
         "",
@@ -51,6 +60,49 @@ def assessment_text(assessment: Assessment) -> str:
         _DISCLAIMER,
     ]
     return "\n".join(lines)
+
+
+def _differential_lines(assessment: Assessment) -> list[str]:
+    lines = ["", "Differential (relative probabilities, not calibrated)"]
+    for result in assessment.differential:
+        flag = "  MUST NOT MISS" if result.must_not_miss else ""
+        lines.append(f"  {result.rank}. {result.label:<62} {result.probability:6.1%}{flag}")
+        for label, items in (("for", result.supporting), ("against", result.conflicting)):
+            if items:
+                shown = ", ".join(
+                    f"{'' if item.holds else 'no: '}{item.label} ({item.weight:+.1f})"
+                    for item in items[:4]
+                )
+                more = f", +{len(items) - 4} more" if len(items) > 4 else ""
+                lines.append(_wrap(f"{label}: {shown}{more}", "       "))
+    rls = assessment.restless_legs
+    if any(criterion.status != "unknown" for criterion in rls.criteria):
+        marks = " ".join(f"{c.number}:{c.status}" for c in rls.criteria)
+        lines.append(f"  Restless legs criteria (IRLSSG): {marks} -> all met: {rls.all_met}")
+    if assessment.root_level.level:
+        lines.append(f"  Likely root level: {assessment.root_level.level}")
+    return lines
+
+
+def _advice_lines(assessment: Assessment) -> list[str]:
+    lines = []
+    if assessment.triggers:
+        lines += ["", "Triggers found"]
+        for trigger in assessment.triggers:
+            facts = "; ".join(
+                f"{fact.label} {fact.value}" if fact.condition else fact.label
+                for fact in trigger.facts
+            )
+            lines.append(_wrap(f"- {trigger.label}: {facts}", "  "))
+    if assessment.advice:
+        heading = "Self-care advice"
+        if assessment.urgency != "self_care":
+            heading += " (alongside the referral, not instead of it)"
+        lines += ["", heading]
+        lines += [_wrap(f"- {item.text}", "  ") for item in assessment.advice]
+    lines += ["", "Safety net: come back if any of these appear"]
+    lines += [_wrap(f"- {item}", "  ") for item in assessment.safety_net]
+    return lines
 
 
 def rules_text(kb: KnowledgeBase) -> str:

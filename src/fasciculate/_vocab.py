@@ -268,3 +268,37 @@ class Analyte(enum.StrEnum):
     FERRITIN = "ferritin"
     #: Creatine kinase.
     CREATINE_KINASE = "creatine_kinase"
+
+
+class Category(enum.StrEnum):
+    """The five categories of the differential."""
+
+    #: Everyday triggers: caffeine, short sleep, stress, exercise, dehydration, low minerals, drugs.
+    EVERYDAY_TRIGGERS = "everyday_triggers"
+    #: Benign fasciculation syndrome.
+    BENIGN_FASCICULATION_SYNDROME = "benign_fasciculation_syndrome"
+    #: Restless legs syndrome.
+    RESTLESS_LEGS_SYNDROME = "restless_legs_syndrome"
+    #: Lumbar radiculopathy.
+    LUMBAR_RADICULOPATHY = "lumbar_radiculopathy"
+    #: Serious neurological disease: MND/ALS and mimics needing a neurologist, cauda equina.
+    SERIOUS_NEUROLOGICAL = "serious_neurological"
+
+
+class LabFlag(enum.StrEnum):
+    """How a laboratory result compares with the knowledge base's limits (after unit conversion)."""
+
+    #: At or below the critical (phoning) limit.
+    CRITICAL_LOW = "critical_low"
+    #: Below the deficiency threshold (vitamins).
+    DEFICIENT = "deficient"
+    #: Below the lower reference limit.
+    LOW = "low"
+    #: Within the reference range.
+    NORMAL = "normal"
+    #: Above the upper reference limit.
+    HIGH = "high"
+    #: At or above the critical (phoning) limit.
+    CRITICAL_HIGH = "critical_high"
+    #: No limits are applied to this analyte (context only).
+    NOT_CLASSIFIED = "not_classified"

@@ -1,22 +1,31 @@
 """The ``fasciculate`` command line.
 
 ``fasciculate assess FILE|-`` reads a presentation (JSON) and prints the assessment;
-``fasciculate schema`` prints the input's JSON Schema; ``fasciculate rules`` prints the rule table.
+``fasciculate assess --fhir BUNDLE.json`` reads a FHIR R4 Bundle instead, and ``--format fhir`` or
+``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate questionnaire``
+prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
+``fasciculate rules`` prints the rule table.
 Bad input exits with status 2 and a message naming each field and its fix; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fasciculate._assess import _engine, assess
-from fasciculate._errors import FasciculateError, InvalidPresentation
+from fasciculate._assessment import Assessment
+from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
 from fasciculate._render import assessment_text, rules_json, rules_text
+
+if TYPE_CHECKING:
+    from fasciculate.fhir import BundleReading
 
 EXIT_OK = 0
 EXIT_BAD_INPUT = 2
@@ -32,8 +41,18 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     assess_cmd = commands.add_parser("assess", help="assess a presentation (JSON file or -)")
-    assess_cmd.add_argument("file", metavar="FILE", help="presentation JSON file, or - for stdin")
-    assess_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    source = assess_cmd.add_mutually_exclusive_group(required=True)
+    source.add_argument("file", metavar="FILE", nargs="?", help="presentation JSON file, or -")
+    source.add_argument("--fhir", metavar="BUNDLE", help="FHIR R4 Bundle JSON file, or -")
+    assess_cmd.add_argument("--format", choices=("text", "json", "fhir", "cards"), default="text")
+    assess_cmd.add_argument(
+        "--as-of",
+        metavar="YYYY-MM-DD",
+        type=dt.date.fromisoformat,
+        help="with --fhir: reference date for age and labs (default: latest date in the bundle)",
+    )
+
+    commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
 
     commands.add_parser("schema", help="print the JSON Schema of a presentation")
 
@@ -67,21 +86,61 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(rules_text(kb))
         return EXIT_OK
 
+    if args.command == "questionnaire":
+        from fasciculate.fhir import questionnaire  # noqa: PLC0415 - only this command needs it
+
+        sys.stdout.write(json.dumps(questionnaire(), indent=2) + "\n")
+        return EXIT_OK
+    return _assess(args)
+
+
+def _assess(args: argparse.Namespace) -> int:
+    name = args.fhir or args.file
+    if args.as_of is not None and not args.fhir:
+        return _fail("--as-of applies to --fhir input; a presentation gives assessed_on instead")
     try:
-        data = _read(args.file)
+        data = _read(name)
     except OSError as error:
-        return _fail(f"cannot read {args.file}: {error.strerror or error}")
+        return _fail(f"cannot read {name}: {error.strerror or error}")
+    reading = None
     try:
-        assessment = assess(data)
+        if args.fhir:
+            from fasciculate.fhir import read_bundle  # noqa: PLC0415 - keeps FHIR out of the core
+
+            reading = read_bundle(data, as_of=args.as_of)
+            assessment = assess(reading.presentation)
+        else:
+            assessment = assess(data)
+    except InvalidBundle as error:
+        return _fail(f"invalid FHIR Bundle in {name}\n{error}")
     except InvalidPresentation as error:
-        return _fail(f"invalid presentation in {args.file}\n{error}")
+        return _fail(f"invalid presentation in {name}\n{error}")
     except FasciculateError as error:  # pragma: no cover - a knowledge-base bug, not bad input
         return _fail(str(error))
-    if args.format == "json":
-        sys.stdout.write(assessment.model_dump_json(indent=2) + "\n")
-    else:
-        sys.stdout.write(assessment_text(assessment) + "\n")
+    sys.stdout.write(_render(assessment, reading, args.format) + "\n")
     return EXIT_OK
+
+
+def _render(assessment: Assessment, reading: BundleReading | None, form: str) -> str:
+    if form == "json":
+        return assessment.model_dump_json(indent=2)
+    if form == "text":
+        report = f"\n\n{reading.report.summary()}" if reading else ""
+        return assessment_text(assessment) + report
+    from fasciculate.fhir import assessment_to_cards, assessment_to_fhir  # noqa: PLC0415
+
+    subject = reading.subject if reading else None
+    evidence = reading.evidence if reading else None
+    types = reading.reference_types if reading else None
+    if form == "fhir":
+        bundle = assessment_to_fhir(
+            assessment, subject=subject, evidence=evidence, reference_types=types
+        )
+        return json.dumps(bundle, indent=2, ensure_ascii=False)
+    cards = assessment_to_cards(
+        assessment, subject=subject, evidence=evidence, reference_types=types
+    )
+    return json.dumps({"cards": cards}, indent=2, ensure_ascii=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -413,6 +413,15 @@ _LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calci
 _LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase")
 
 
+_FORM_OF = {
+    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), CLINICAL.md sections 4-5
+    "foot_drop": "exam_weakness",  # ankle dorsiflexion (L5)
+    "weak_plantar_flexion": "exam_weakness",  # S1
+    "numbness_medial_leg": "numbness",  # L3/L4 dermatome
+    "numbness_lateral_leg": "numbness",  # L5 dermatome
+}
+
+
 def screen_of(presentation: Presentation) -> Screen:
     """Read a presentation the way a clinician would read the form (not via fasciculate._facts)."""
     # The vocabularies are string enums, so every answer compares equal to its JSON spelling.
@@ -439,6 +448,10 @@ def screen_of(presentation: Presentation) -> Screen:
         ("anal_sphincter_laxity", exam.anal_sphincter_laxity),
     ):
         levels[name] = _TRI[answer]
+    # Weakness of a named movement is objective weakness; numbness over a dermatome is numbness.
+    for specific, general in _FORM_OF.items():
+        if levels.get(specific) == PRESENT:
+            levels[general] = PRESENT
 
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,

@@ -31,6 +31,17 @@ FOUND: list[tuple[str, dict[str, Any], Urgency]] = [
     ("falls", negative(findings={"falls": "present"}), Urgency.ROUTINE),
     # Loss of dexterity is weakness noticed in use (seed red flag): was self-care.
     ("loss of dexterity", negative(findings={"loss_of_dexterity": "present"}), Urgency.ROUTINE),
+    # Found after merging the differential's radicular findings: numbness over a dermatome was
+    # self-care with "numbness" answered absent.
+    *(
+        (name, negative(findings={name: "present"}), Urgency.ROUTINE)
+        for name in ("numbness_medial_leg", "numbness_lateral_leg")
+    ),
+    # Weakness of a named movement already counted as objective weakness; kept as a guard.
+    *(
+        (name, negative(findings={name: "present"}), Urgency.ROUTINE)
+        for name in ("foot_drop", "weak_knee_extension", "weak_plantar_flexion")
+    ),
 ]
 
 
@@ -47,3 +58,18 @@ def test_unanswered_orthopnoea_keeps_the_screen_open():
     result = fasciculate.assess(data)
     assert Urgency.ROUTINE == result.urgency
     assert ["breathless_lying_flat"] == [question.fact for question in result.missing]
+
+
+def test_unanswered_follow_up_questions_do_not_hold_the_screen_open():
+    """Dermatome and myotome follow-ups are evidence when present, never demanded."""
+    assert "foot_drop" not in negative()["findings"]
+    assert Urgency.SELF_CARE == fasciculate.assess(negative()).urgency
+
+
+def test_dermatome_numbness_is_cited_as_numbness_from_its_own_field():
+    """The numbness rule cites the dermatome answer the clinician gave."""
+    result = fasciculate.assess(negative(findings={"numbness_lateral_leg": "present"}))
+    rule = next(rule for rule in result.rules_fired if rule.id == "SEED-NUMBNESS")
+    assert [("numbness", "findings.numbness_lateral_leg")] == [
+        (f.fact, f.input) for f in rule.facts
+    ]

@@ -1,0 +1,45 @@
+"""EHR interoperability: FHIR R4 in, FHIR and CDS Hooks cards out, an SDC intake questionnaire.
+
+Reading::
+
+    reading = fasciculate.fhir.read_bundle(bundle_json)     # presentation + mapping report
+    result = fasciculate.assess(reading.presentation)
+
+Writing::
+
+    fasciculate.fhir.assessment_to_fhir(
+        result,
+        subject=reading.subject,
+        evidence=reading.evidence,
+        reference_types=reading.reference_types,
+    )
+    fasciculate.fhir.assessment_to_cards(result)             # CDS Hooks 2.0 cards
+
+This module works on plain JSON (dicts) and imports no FHIR library; it reads only the elements it
+needs, and reports everything else.
+"""
+
+from fasciculate.fhir._cards import assessment_to_cards
+from fasciculate.fhir._output import assessment_to_fhir
+from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, questionnaire
+from fasciculate.fhir._read import presentation_from_bundle, read_bundle
+from fasciculate.fhir._report import BundleReading, Conflict, MappingReport, ReportEntry
+from fasciculate.fhir._response import (
+    presentation_from_questionnaire_response,
+    questionnaire_response,
+)
+
+__all__ = [
+    "QUESTIONNAIRE_URL",
+    "BundleReading",
+    "Conflict",
+    "MappingReport",
+    "ReportEntry",
+    "assessment_to_cards",
+    "assessment_to_fhir",
+    "presentation_from_bundle",
+    "presentation_from_questionnaire_response",
+    "questionnaire",
+    "questionnaire_response",
+    "read_bundle",
+]

@@ -1,0 +1,114 @@
+"""An assessment as CDS Hooks 2.0 cards, for the EHR to show in the clinician's workflow."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from fasciculate._assessment import Assessment
+from fasciculate._vocab import Urgency
+from fasciculate.fhir._output import HOME, _id, service_request
+
+#: Card indicator for each urgency (CLINICAL.md section 2).
+INDICATOR = {
+    Urgency.SELF_CARE: "info",
+    Urgency.ROUTINE: "info",
+    Urgency.URGENT: "warning",
+    Urgency.EMERGENCY: "critical",
+}
+SUMMARY_LIMIT = 140
+_DISCLAIMER = "*Decision support for a healthcare professional; not a diagnosis.*"
+
+
+def _summary(assessment: Assessment) -> str:
+    text = assessment.summary
+    if len(text) < SUMMARY_LIMIT:
+        return text
+    return text[: SUMMARY_LIMIT - 2].rstrip() + "…"
+
+
+def _detail(assessment: Assessment) -> str:
+    sources = {source.id: source for source in assessment.sources}
+    lines = [f"**Urgency: {assessment.urgency.replace('_', ' ')}**", ""]
+    if assessment.rules_fired:
+        lines += ["#### Why", ""]
+    for rule in assessment.rules_fired:
+        lines.append(f"- **{rule.title}** (`{rule.id}`, {rule.urgency}): {rule.rationale}")
+        lines += [f"  - {fact.label}: {fact.value} (from `{fact.input}`)" for fact in rule.facts]
+    if not assessment.rules_fired:
+        lines.append("No red flag found and every red-flag question is answered.")
+    if assessment.differential:
+        lines += ["", "#### Differential (relative probability, not calibrated)", ""]
+        for category in assessment.differential:
+            flag = " **must not miss**" if category.must_not_miss else ""
+            lines.append(
+                f"{category.rank}. {category.label}: {_percent(category.probability)}{flag}"
+            )
+    if assessment.missing:
+        lines += ["", "#### Still to ask (could raise the urgency)", ""]
+        lines += [f"- {q.question} (could raise to {q.could_raise_to})" for q in assessment.missing]
+    if sources:
+        lines += ["", "#### Sources", ""]
+        for source in sources.values():
+            title = f"[{source.title}]({source.url})" if source.url else source.title
+            lines.append(f"- {title}, {source.publisher}, {source.year}")
+    kb = assessment.knowledge_base
+    lines += ["", f"Knowledge base {kb.version} (sha256 `{kb.sha256[:12]}`).", "", _DISCLAIMER]
+    return "\n".join(lines)
+
+
+def _percent(probability: float) -> str:
+    # "0%" would read as ruled out: a small but non-zero probability is shown as "<1%".
+    return f"{probability:.0%}" if probability >= 0.005 else "<1%"
+
+
+def assessment_to_cards(
+    assessment: Assessment,
+    *,
+    subject: str | None = None,
+    evidence: Mapping[str, Sequence[str]] | None = None,
+    reference_types: Mapping[str, str] | None = None,
+) -> list[dict[str, Any]]:
+    """The assessment as CDS Hooks 2.0 cards (the ``cards`` of a CDS service response).
+
+    One card: the summary (under 140 characters), the indicator from the urgency (info, warning,
+    critical), the source, a markdown detail with every reason, open question and source, and,
+    when a referral is advised, a suggestion whose action creates the proposed ServiceRequest.
+
+    Args:
+        assessment: The result of :func:`fasciculate.assess`.
+        subject: A reference to the Patient for the ServiceRequest (``Patient/123``).
+        evidence: ``BundleReading.evidence``, cited by the ServiceRequest.
+        reference_types: ``BundleReading.reference_types``, to type ``urn:uuid:`` references.
+    """
+    card: dict[str, Any] = {
+        "uuid": _id(assessment, "card"),
+        "summary": _summary(assessment),
+        "indicator": INDICATOR[assessment.urgency],
+        "detail": _detail(assessment),
+        "source": {
+            "label": f"fasciculate {assessment.fasciculate_version}",
+            "url": HOME,
+        },
+    }
+    request = service_request(
+        assessment, subject=subject, evidence=evidence, reference_types=reference_types
+    )
+    if request is not None:
+        card["suggestions"] = [
+            {
+                "label": f"Propose referral: {request['code']['text']}",
+                "uuid": _id(assessment, "suggestion"),
+                "isRecommended": True,
+                "actions": [
+                    {
+                        "type": "create",
+                        "description": f"Create a {request['priority']} referral proposal "
+                        "(ServiceRequest, intent proposal)",
+                        "resource": request,
+                    }
+                ],
+            }
+        ]
+        card["selectionBehavior"] = "at-most-one"
+    return [card]

@@ -1,0 +1,238 @@
+"""The FHIR code maps (``fhir/codes.toml``), loaded once into frozen lookup tables.
+
+Symptom SNOMED CT codes come from the knowledge base's fact table and lab LOINC codes from its lab
+table, so each code is written once; this module adds what only FHIR reading needs: conditions,
+medications, body-site words and smoking status.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+import unicodedata
+from collections.abc import Mapping
+from importlib import resources
+from typing import Any
+
+import attrs
+
+from fasciculate._errors import KnowledgeBaseError
+from fasciculate._kb import knowledge_base
+from fasciculate._vocab import Analyte, MedicationClass, Region
+
+SNOMED = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ATC = "http://www.whocc.no/atc"
+UCUM = "http://unitsofmeasure.org"
+
+#: Characters that EHR exports leave in text and codes and that must never change a match.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+
+
+def clean(text: str) -> str:
+    """*text* without invisible characters, NFKC-normalised and stripped."""
+    if text.isascii():
+        return text.strip()
+    return unicodedata.normalize("NFKC", text.translate(_INVISIBLE)).strip()
+
+
+#: Examination facts recorded as yes/no Observations, and the presentation field each fills.
+_EXAMINATION = {
+    "babinski": "examination.babinski",
+    "exam_wasting": "examination.wasting",
+    "exam_sensory_loss": "examination.sensory_loss",
+    "anal_sphincter_laxity": "examination.anal_sphincter_laxity",
+}
+
+
+@attrs.frozen
+class ConditionMap:
+    """Condition codes that mean one finding is present."""
+
+    finding: str
+    icd10cm: tuple[str, ...]
+    snomed: tuple[str, ...]
+    source: str
+    verified: bool
+
+
+@attrs.frozen
+class MedicationMap:
+    """The codes and names of one medication class."""
+
+    drug_class: MedicationClass
+    atc: tuple[str, ...]
+    rxnorm: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+@attrs.frozen
+class CodeMaps:
+    """Every lookup table the FHIR reader uses."""
+
+    version: str
+    conditions: tuple[ConditionMap, ...]
+    medications: tuple[MedicationMap, ...]
+    icd10cm: Mapping[str, str]
+    condition_snomed: Mapping[str, str]
+    symptom_snomed: Mapping[str, str]
+    coded_fields: Mapping[str, str]
+    loinc: Mapping[str, Analyte]
+    rxnorm: Mapping[str, MedicationClass]
+    atc: tuple[tuple[str, MedicationClass], ...]
+    names: re.Pattern[str]
+    name_class: Mapping[str, MedicationClass]
+    regions: tuple[tuple[re.Pattern[str], Region], ...]
+    smoking_loinc: str
+    smoking: Mapping[str, bool]
+    twitching: frozenset[tuple[str, str]]
+
+    def condition_finding(self, system: str, code: str) -> str | None:
+        """The finding a condition code means, or ``None``."""
+        if system == ICD10CM:
+            code = code.upper().replace(" ", "")
+            if "." not in code and len(code) > 3:
+                code = f"{code[:3]}.{code[3:]}"
+            while code:
+                if code in self.icd10cm:
+                    return self.icd10cm[code]
+                code = code[:-1].rstrip(".")
+            return None
+        if system == SNOMED:
+            return self.condition_snomed.get(code) or self.symptom_snomed.get(code)
+        return None
+
+    def medication_class(self, system: str, code: str) -> MedicationClass | None:
+        """The class of a coded medication, or ``None``."""
+        if system == RXNORM:
+            return self.rxnorm.get(code)
+        if system == ATC:
+            code = code.upper()
+            return next((cls for prefix, cls in self.atc if code.startswith(prefix)), None)
+        return None
+
+    def medication_class_by_name(self, name: str) -> MedicationClass | None:
+        """The class of a medication named *name* (ingredient or brand), or ``None``."""
+        match = self.names.search(clean(name).lower())
+        return None if match is None else self.name_class[match.group(0)]
+
+    def region(self, text: str) -> Region | None:
+        """The twitching region a body-site text names, or ``None``."""
+        lowered = clean(text).lower()
+        return next((region for pattern, region in self.regions if pattern.search(lowered)), None)
+
+
+def _words(phrases: list[str]) -> re.Pattern[str]:
+    ordered = sorted(phrases, key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(re.escape(phrase) for phrase in ordered) + r")\b")
+
+
+def _unique_keys(kind: str, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    table: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in table and table[key] != value:
+            raise KnowledgeBaseError(f"fhir/codes.toml: {kind} {key!r} maps to two values")
+        table[key] = value
+    return table
+
+
+@functools.cache
+def code_maps() -> CodeMaps:
+    """The packaged code maps, loaded and checked once per process.
+
+    Raises:
+        KnowledgeBaseError: If a map names an unknown finding or gives one code two meanings.
+    """
+    raw = resources.files("fasciculate.fhir").joinpath("codes.toml").read_text("utf-8")
+    data = tomllib.loads(raw)
+    kb = knowledge_base()
+    findings = {key for key, fact in kb.facts.items() if fact.kind == "finding"}
+    conditions = tuple(
+        ConditionMap(
+            finding=row["finding"],
+            icd10cm=tuple(row.get("icd10cm", ())),
+            snomed=tuple(row.get("snomed", ())),
+            source=row["source"],
+            verified=row["verified"],
+        )
+        for row in data["condition"]
+    )
+    for condition in conditions:
+        if condition.finding not in findings:
+            raise KnowledgeBaseError(f"fhir/codes.toml: unknown finding {condition.finding!r}")
+    medications = tuple(
+        MedicationMap(
+            drug_class=MedicationClass(row["drug_class"]),
+            atc=tuple(row.get("atc", ())),
+            rxnorm=tuple(row.get("rxnorm", ())),
+            names=tuple(row.get("names", ())),
+        )
+        for row in data["medication"]
+    )
+    atc = sorted(
+        ((prefix, med.drug_class) for med in medications for prefix in med.atc),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+    name_class = _unique_keys(
+        "medication name",
+        [*kb.medication_names.items()]
+        + [(name, med.drug_class) for med in medications for name in med.names],
+    )
+    regions = sorted(
+        (
+            (phrase, Region(region))
+            for region, phrases in data["regions"].items()
+            for phrase in phrases
+        ),
+        key=lambda pair: len(pair[0]),
+        reverse=True,
+    )
+    smoking = data["smoking"]
+    symptoms = {
+        fact.snomed: key
+        for key, fact in kb.facts.items()
+        if fact.kind == "finding" and fact.snomed is not None
+    }
+    return CodeMaps(
+        version=data["version"],
+        conditions=conditions,
+        medications=medications,
+        icd10cm=_unique_keys(
+            "ICD-10-CM code", [(code, c.finding) for c in conditions for code in c.icd10cm]
+        ),
+        condition_snomed=_unique_keys(
+            "SNOMED CT code", [(code, c.finding) for c in conditions for code in c.snomed]
+        ),
+        symptom_snomed=symptoms,
+        coded_fields={
+            **{
+                fact.snomed: field
+                for key, field in _EXAMINATION.items()
+                if (fact := kb.facts[key]).snomed is not None and fact.snomed not in symptoms
+            },
+            **{code: f"findings.{finding}" for code, finding in symptoms.items()},
+        },
+        loinc=_unique_keys(
+            "LOINC code", [(code, lab.analyte) for lab in kb.labs.values() for code in lab.loinc]
+        ),
+        rxnorm=_unique_keys(
+            "RxNorm code", [(code, med.drug_class) for med in medications for code in med.rxnorm]
+        ),
+        atc=tuple(atc),
+        names=_words(list(name_class)),
+        name_class=name_class,
+        regions=tuple((_words([phrase]), region) for phrase, region in regions),
+        smoking_loinc=smoking["loinc"],
+        smoking={
+            **dict.fromkeys(smoking["present"], True),
+            **dict.fromkeys(smoking["absent"], False),
+        },
+        twitching=frozenset(
+            [(SNOMED, code) for code in data["twitching"]["snomed"]]
+            + [(ICD10CM, code) for code in data["twitching"]["icd10cm"]]
+        ),
+    )

@@ -1,0 +1,288 @@
+"""Observations: symptoms (HL7 Symptoms IG), plain coded findings, lab results, smoking status.
+
+An Observation is routed by its code: LOINC 75325-1 "Symptom" (the finding present, in
+``valueCodeableConcept``), LOINC 111551-8 "Symptom absent" (a pertinent negative), a LOINC lab code
+of the knowledge base (``valueQuantity`` in UCUM), the smoking-status code, or the SNOMED CT code of
+a finding or a yes/no examination sign (Babinski, wasting) used directly as the Observation's code.
+Anything else is reported as not understood.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pydantic
+
+from fasciculate._errors import Problem
+from fasciculate._kb import knowledge_base
+from fasciculate._presentation import LabResult
+from fasciculate._vocab import Analyte, Course, Frequency, Side, TriState
+from fasciculate.fhir._codes import LOINC, SNOMED, UCUM, clean, code_maps
+from fasciculate.fhir._resources import CodeableConcept, Observation
+
+if TYPE_CHECKING:
+    from fasciculate.fhir._read import Reader
+
+SYMPTOM = "75325-1"
+SYMPTOM_ABSENT = "111551-8"
+_TREND = {"89253-9", "89261-2"}
+_FREQUENCY = "104156-5"
+_SKIP_STATUS = {"entered-in-error", "cancelled"}
+_YES = {(LOINC, "LA33-6"), (SNOMED, "373066001")}
+_NO = {(LOINC, "LA32-8"), (SNOMED, "373067005")}
+_COURSE = (
+    (re.compile(r"\b(worse|worsening|increas|progress)"), Course.WORSENING),
+    (re.compile(r"\b(improv|better|decreas|resolv)"), Course.IMPROVING),
+    (re.compile(r"\b(stable|unchanged|same)"), Course.STABLE),
+)
+_OFTEN = (
+    (re.compile(r"\b(constant|continuous|all the time|most of the time)"), Frequency.CONSTANT),
+    (re.compile(r"\b(daily|every day|several times a day)"), Frequency.DAILY),
+    (re.compile(r"\b(occasional|sometimes|weekly|rarely|intermittent)"), Frequency.OCCASIONAL),
+)
+_SIDES = (
+    (re.compile(r"\b(both|bilateral)\b"), Side.BOTH),
+    (re.compile(r"\bleft\b"), Side.LEFT),
+    (re.compile(r"\bright\b"), Side.RIGHT),
+)
+
+
+def _words(concept: CodeableConcept | None) -> str:
+    if concept is None:
+        return ""
+    parts = [concept.text or "", *(coding.display or "" for coding in concept.coding)]
+    return clean(" ".join(parts)).lower()
+
+
+def _first(patterns: tuple[tuple[re.Pattern[str], object], ...], text: str) -> object | None:
+    return next((value for pattern, value in patterns if pattern.search(text)), None)
+
+
+def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
+    return [(system, clean(code)) for system, code in concept.codes()] if concept else []
+
+
+def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
+    """Route one Observation to the field it fills, or report it."""
+    codes = _codes(obs.code)
+    code_text = "|".join(codes[0]) if codes else None
+    display = obs.code.label() if obs.code else None
+    entry = reader.entry
+    if obs.status in _SKIP_STATUS:
+        reason = f"status {obs.status}"
+        reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+        return
+    loinc = {code for system, code in codes if system == LOINC}
+    maps = code_maps()
+    if loinc & {SYMPTOM, SYMPTOM_ABSENT}:
+        answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
+        _symptom(reader, obs, ref, path, answer)
+    elif analyte_codes := [code for code in loinc if code in maps.loinc]:
+        _lab(reader, obs, ref, path, analyte_codes[0])
+    elif maps.smoking_loinc in loinc:
+        _smoking(reader, obs, ref, path)
+    elif field := next(
+        (
+            maps.coded_fields[code]
+            for system, code in codes
+            if system == SNOMED and code in maps.coded_fields
+        ),
+        None,
+    ):
+        answer = _coded_answer(obs)
+        reader.out.answer(field, answer, ref)
+        reason = f"coded finding, value read as {answer}"
+        reader.out.mapped.append(
+            entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
+        )
+    else:
+        reason = "code not used by fasciculate"
+        reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+
+
+def _coded_answer(obs: Observation) -> TriState:
+    if obs.valueBoolean is not None:
+        return TriState.PRESENT if obs.valueBoolean else TriState.ABSENT
+    values = set(_codes(obs.valueCodeableConcept))
+    if values & _NO:
+        return TriState.ABSENT
+    return TriState.PRESENT
+
+
+def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
+    maps = code_maps()
+    values = _codes(obs.valueCodeableConcept)
+    display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
+    value_text = "|".join(values[0]) if values else None
+    if any(pair in maps.twitching for pair in values):
+        _twitching(reader, obs, ref, path, answer)
+        reader.out.mapped.append(
+            reader.entry(
+                obs,
+                ref,
+                code=value_text,
+                display=display,
+                field="twitching",
+                reason=f"twitching {answer}",
+            )
+        )
+        return
+    finding = next(
+        (
+            maps.symptom_snomed[code]
+            for system, code in values
+            if system == SNOMED and code in maps.symptom_snomed
+        ),
+        None,
+    )
+    if finding is None:
+        reason = f"symptom ({answer}) not in fasciculate's fact table"
+        reader.out.unmapped.append(
+            reader.entry(obs, ref, code=value_text, display=display, reason=reason)
+        )
+        return
+    field = f"findings.{finding}"
+    reader.out.answer(field, answer, ref)
+    reason = f"symptom {answer} (Symptoms IG)"
+    reader.out.mapped.append(
+        reader.entry(obs, ref, code=value_text, display=display, field=field, reason=reason)
+    )
+
+
+def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
+    if answer is TriState.ABSENT:
+        reader.out.notes.append(
+            f"{ref} records twitching as absent; the presentation is about twitching"
+        )
+        return
+    site = _words(obs.bodySite)
+    region = code_maps().region(site) if site else None
+    if region is not None:
+        reader.out.regions.append(str(region))
+        reader.out.cite("twitching.regions", ref)
+    elif site:
+        reader.out.notes.append(f"{ref}: body site {site!r} is not a known twitching region")
+    side = _first(_SIDES, site)
+    if side is not None:
+        known = reader.out.data["twitching"].get("side")
+        # Twitching on the left in one place and on the right in another is on both sides.
+        both = known is not None and known != str(side)
+        reader.out.data["twitching"]["side"] = str(Side.BOTH if both else side)
+        reader.out.cite("twitching.side", ref)
+    for component in obs.component:
+        codes = {code for _, code in _codes(component.code)}
+        text = _words(component.valueCodeableConcept) + " " + (component.valueString or "").lower()
+        if codes & _TREND and (course := _first(_COURSE, text)) is not None:
+            reader.out.set_once("twitching", "course", str(course), ref)
+        if _FREQUENCY in codes and (often := _first(_OFTEN, text)) is not None:
+            reader.out.set_once("twitching", "frequency", str(often), ref)
+    if obs.effectivePeriod is not None and obs.effectivePeriod.start:
+        onset = reader.date(obs.effectivePeriod.start, f"{path}.effectivePeriod.start")
+        if onset is not None:
+            reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
+
+
+def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
+    analyte = code_maps().loinc[loinc]
+    entry = reader.entry
+    code_text = f"{LOINC}|{loinc}"
+    display = obs.code.label() if obs.code else None
+    quantity = obs.valueQuantity
+    if quantity is None or quantity.value is None:
+        reason = f"{analyte} result without a valueQuantity value"
+        reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+        return
+    text, field = obs.when_field
+    when = reader.date(text, f"{path}.{field}")
+    window, as_of = reader.window, reader.as_of
+    if when and as_of and window is not None and (as_of - when).days > window:
+        reason = f"{analyte} from {when}, older than {window} days before {as_of}"
+        reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+        return
+    units = [
+        u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
+    ]
+    accepted = reader_units(analyte)
+    unit = next((clean(u) for u in units if clean(u) in accepted), None)
+    if unit is None:
+        reader.out.problems.append(
+            Problem(
+                f"{path}.valueQuantity",
+                f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
+                f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
+            )
+        )
+        return
+    try:
+        LabResult(analyte=analyte, unit=unit, value=quantity.value)
+    except pydantic.ValidationError as error:
+        message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+        reader.out.problems.append(
+            Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
+        )
+        return
+    result = {"analyte": str(analyte), "unit": unit, "value": quantity.value}
+    key = (str(analyte), unit, quantity.value, when)
+    if key in reader.lab_keys:
+        # EHRs often record one result twice (one per encounter): the same value at the same time
+        # is one result, cited from both resources.
+        field = reader.lab_keys[key]
+        reader.out.cite(field, ref)
+        reason = f"same {analyte} result as {field} (recorded twice)"
+        reader.out.mapped.append(
+            entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
+        )
+        return
+    field = f"labs.{len(reader.out.labs)}"
+    reader.lab_keys[key] = field
+    reader.out.labs.append(result)
+    reader.out.cite(field, ref)
+    reason = f"{analyte} {quantity.value:g} {unit} on {when or 'an unknown date'}"
+    if quantity.comparator:
+        reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
+    reader.out.mapped.append(
+        entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
+    )
+
+
+def reader_units(analyte: Analyte) -> tuple[str, ...]:
+    """The units the knowledge base accepts for *analyte*."""
+    return tuple(knowledge_base().labs[analyte].units)
+
+
+def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
+    maps = code_maps()
+    values = _codes(obs.valueCodeableConcept)
+    smokes = next(
+        (
+            maps.smoking[code]
+            for system, code in values
+            if system == SNOMED and code in maps.smoking
+        ),
+        None,
+    )
+    display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
+    if smokes is None:
+        reason = "smoking status code not in fasciculate's map"
+        reader.out.unmapped.append(
+            reader.entry(
+                obs, ref, code=f"{LOINC}|{maps.smoking_loinc}", display=display, reason=reason
+            )
+        )
+        return
+    text, field = obs.when_field
+    when = reader.date(text, f"{path}.{field}")
+    answer = TriState.PRESENT if smokes else TriState.ABSENT
+    reader.out.set_latest("exposures.nicotine", str(answer), when, ref)
+    reason = f"smoking status {display!r} on {when}: nicotine {answer} (the latest record wins)"
+    reader.out.mapped.append(
+        reader.entry(
+            obs,
+            ref,
+            code=f"{LOINC}|{maps.smoking_loinc}",
+            display=display,
+            field="exposures.nicotine",
+            reason=reason,
+        )
+    )

@@ -1,0 +1,247 @@
+"""Boundary models of the few FHIR R4 elements fasciculate reads.
+
+They check the JSON types of exactly the elements used and ignore the rest, which is what makes
+reading a bundle an order of magnitude faster than a full FHIR parse (``benchmarks/bench_fhir.py``).
+A resource of any other type parses as :class:`OtherResource` and is reported, never rejected.
+Dates stay strings: FHIR allows partial dates (``1980``, ``1980-10``) that the reader handles.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class _Element(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Coding(_Element):
+    """A code in a code system."""
+
+    system: str | None = None
+    code: str | None = None
+    display: str | None = None
+
+
+class CodeableConcept(_Element):
+    """Codings and a text."""
+
+    coding: list[Coding] = Field(default_factory=list)
+    text: str | None = None
+
+    def codes(self) -> list[tuple[str, str]]:
+        """Every ``(system, code)`` pair with both parts given."""
+        return [(c.system, c.code) for c in self.coding if c.system and c.code]
+
+    def label(self) -> str | None:
+        """The text, or the first display, or the first code."""
+        if self.text:
+            return self.text
+        for coding in self.coding:
+            if coding.display or coding.code:
+                return coding.display or coding.code
+        return None
+
+
+class Quantity(_Element):
+    """A measured amount."""
+
+    value: float | None = None
+    comparator: str | None = None
+    unit: str | None = None
+    system: str | None = None
+    code: str | None = None
+
+
+class Reference(_Element):
+    """A reference to another resource."""
+
+    reference: str | None = None
+    display: str | None = None
+
+
+class Period(_Element):
+    """A time range."""
+
+    start: str | None = None
+    end: str | None = None
+
+
+class Component(_Element):
+    """An Observation component."""
+
+    code: CodeableConcept | None = None
+    valueCodeableConcept: CodeableConcept | None = None  # noqa: N815 - FHIR's spelling
+    valueString: str | None = None  # noqa: N815
+
+
+class _Resource(_Element):
+    id: str | None = None
+
+
+class Patient(_Resource):
+    """The patient."""
+
+    resourceType: Literal["Patient"]  # noqa: N815
+    gender: str | None = None
+    birthDate: str | None = None  # noqa: N815
+    deceasedBoolean: bool | None = None  # noqa: N815
+    deceasedDateTime: str | None = None  # noqa: N815
+
+
+class Observation(_Resource):
+    """A symptom, a finding, a lab result, or something fasciculate does not use."""
+
+    resourceType: Literal["Observation"]  # noqa: N815
+    status: str | None = None
+    code: CodeableConcept | None = None
+    valueCodeableConcept: CodeableConcept | None = None  # noqa: N815
+    valueQuantity: Quantity | None = None  # noqa: N815
+    valueBoolean: bool | None = None  # noqa: N815
+    valueString: str | None = None  # noqa: N815
+    effectiveDateTime: str | None = None  # noqa: N815
+    effectivePeriod: Period | None = None  # noqa: N815
+    issued: str | None = None
+    bodySite: CodeableConcept | None = None  # noqa: N815
+    component: list[Component] = Field(default_factory=list)
+
+    @property
+    def when(self) -> str | None:
+        """The clinically relevant time: effective time, else issued."""
+        return self.when_field[0]
+
+    @property
+    def when_field(self) -> tuple[str | None, str]:
+        """The clinically relevant time and the element it comes from."""
+        period = self.effectivePeriod
+        if self.effectiveDateTime:
+            return self.effectiveDateTime, "effectiveDateTime"
+        if period is not None and period.start:
+            return period.start, "effectivePeriod.start"
+        return self.issued, "issued"
+
+
+class Condition(_Resource):
+    """A problem-list entry or diagnosis."""
+
+    resourceType: Literal["Condition"]  # noqa: N815
+    clinicalStatus: CodeableConcept | None = None  # noqa: N815
+    verificationStatus: CodeableConcept | None = None  # noqa: N815
+    code: CodeableConcept | None = None
+    onsetDateTime: str | None = None  # noqa: N815
+    recordedDate: str | None = None  # noqa: N815
+
+
+class MedicationUse(_Resource):
+    """A MedicationRequest or a MedicationStatement."""
+
+    resourceType: Literal["MedicationRequest", "MedicationStatement"]  # noqa: N815
+    status: str | None = None
+    medicationCodeableConcept: CodeableConcept | None = None  # noqa: N815
+    medicationReference: Reference | None = None  # noqa: N815
+    authoredOn: str | None = None  # noqa: N815
+    effectiveDateTime: str | None = None  # noqa: N815
+    effectivePeriod: Period | None = None  # noqa: N815
+    dateAsserted: str | None = None  # noqa: N815
+    contained: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Medication(_Resource):
+    """A Medication resource referenced by a MedicationRequest or MedicationStatement."""
+
+    resourceType: Literal["Medication"]  # noqa: N815
+    code: CodeableConcept | None = None
+
+
+class Answer(_Element):
+    """One answer in a QuestionnaireResponse."""
+
+    valueBoolean: bool | None = None  # noqa: N815
+    valueDecimal: float | None = None  # noqa: N815
+    valueInteger: int | None = None  # noqa: N815
+    valueDate: str | None = None  # noqa: N815
+    valueString: str | None = None  # noqa: N815
+    valueCoding: Coding | None = None  # noqa: N815
+
+
+class Item(_Element):
+    """One item of a QuestionnaireResponse, possibly a group."""
+
+    linkId: str  # noqa: N815
+    answer: list[Answer] = Field(default_factory=list)
+    item: list[Item] = Field(default_factory=list)
+
+
+class QuestionnaireResponse(_Resource):
+    """Answers to a Questionnaire."""
+
+    resourceType: Literal["QuestionnaireResponse"]  # noqa: N815
+    questionnaire: str | None = None
+    status: str | None = None
+    authored: str | None = None
+    item: list[Item] = Field(default_factory=list)
+
+
+#: The resource types fasciculate reads, each with its own model below.
+READ_TYPES = frozenset(
+    {
+        "Patient",
+        "Observation",
+        "Condition",
+        "MedicationRequest",
+        "MedicationStatement",
+        "Medication",
+        "QuestionnaireResponse",
+    }
+)
+
+
+class OtherResource(_Resource):
+    """Any resource type fasciculate does not read (Claim, Encounter, ...)."""
+
+    resourceType: str  # noqa: N815
+
+    @field_validator("resourceType")
+    @classmethod
+    def _not_read(cls, value: str) -> str:
+        # A malformed Observation must fail, not pass as "some other resource".
+        if value in READ_TYPES:
+            raise ValueError("read by its own model")
+        return value
+
+
+# Tried in order, first match wins: a resource type fasciculate reads fails every other model at
+# its ``resourceType`` literal; anything else ends as OtherResource. (A callable discriminator
+# would make pydantic turn every resource, Claims included, into Python objects first.)
+#: The union's members, by the name pydantic puts in error locations.
+MEMBERS = frozenset(
+    {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
+    | {"QuestionnaireResponse", "OtherResource"}
+)
+Resource = Annotated[
+    Patient
+    | Observation
+    | Condition
+    | MedicationUse
+    | Medication
+    | QuestionnaireResponse
+    | OtherResource,
+    Field(union_mode="left_to_right"),
+]
+
+
+class Entry(_Element):
+    """One bundle entry."""
+
+    fullUrl: str | None = None  # noqa: N815
+    resource: Resource | None = None
+
+
+class Bundle(_Element):
+    """A FHIR Bundle (any type)."""
+
+    resourceType: Literal["Bundle"]  # noqa: N815
+    type: str | None = None
+    entry: list[Entry] = Field(default_factory=list)

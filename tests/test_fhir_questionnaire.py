@@ -1,0 +1,118 @@
+"""The SDC intake Questionnaire and the exact presentation <-> QuestionnaireResponse round trip."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B.questionnaire import Questionnaire
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
+from hypothesis import given
+
+from _builders import negative
+from fasciculate import Finding, InvalidBundle, Presentation
+from fasciculate._kb import knowledge_base
+from fasciculate.fhir import (
+    QUESTIONNAIRE_URL,
+    presentation_from_questionnaire_response,
+    questionnaire,
+    questionnaire_response,
+)
+from fasciculate.fhir._questionnaire import walk
+from strategies import presentations
+
+
+def test_the_questionnaire_is_valid_fhir_r4():
+    """fhir.resources (R4B) accepts the generated Questionnaire."""
+    Questionnaire.model_validate(questionnaire())
+
+
+def test_every_finding_is_asked_with_its_fact_table_question_and_three_answers():
+    """One item per finding, the KB's wording, answers present / absent / unknown."""
+    items = {item["linkId"]: item for item in walk(questionnaire()["item"])}
+    facts = knowledge_base().facts
+    for finding in Finding:
+        item = items[f"findings.{finding}"]
+        assert facts[str(finding)].question == item["text"]
+        codes = [option["valueCoding"]["code"] for option in item["answerOption"]]
+        assert ["present", "absent", "unknown"] == codes
+
+
+def test_every_presentation_field_has_an_item():
+    """Each field of each presentation section is one answerable item."""
+    link_ids = {item["linkId"] for item in walk(questionnaire()["item"])}
+    for section in ("patient", "twitching", "examination", "exposures"):
+        fields = getattr(Presentation.model_fields[section].annotation, "model_fields", {})
+        assert {f"{section}.{name}" for name in fields} <= link_ids
+
+
+def test_enable_when_only_hides_questions_no_rule_uses():
+    """enableWhen points at existing items and never hides a question the referral rules read."""
+    items = list(walk(questionnaire()["item"]))
+    link_ids = {item["linkId"] for item in items}
+    used = {str(atom) for rule in knowledge_base().rules for atom in _atoms(rule.when)}
+    conditional = [item for item in items if "enableWhen" in item]
+    assert len(conditional) >= 5
+    for item in conditional:
+        assert {c["question"] for c in item["enableWhen"]} <= link_ids
+        assert item["linkId"].split(".")[-1] not in used
+
+
+def _atoms(when: str) -> set[str]:
+    return {
+        word for word in when.replace("(", " ").replace(")", " ").split() if word.isidentifier()
+    }
+
+
+@given(presentations())
+def test_any_presentation_survives_the_questionnaire_response_round_trip(presentation):
+    """presentation -> QuestionnaireResponse (as JSON) -> presentation: the same presentation."""
+    response = json.loads(json.dumps(questionnaire_response(presentation)))
+    assert presentation == presentation_from_questionnaire_response(response)
+
+
+def test_the_questionnaire_response_is_valid_fhir_r4():
+    """fhir.resources (R4B) accepts a full QuestionnaireResponse with medications and labs."""
+    data = negative(
+        medications=[{"name": "sertraline", "drug_class": "ssri"}],
+        labs=[{"analyte": "ferritin", "value": 20, "unit": "ng/mL"}],
+        assessed_on="2026-11-20",
+    )
+    response = questionnaire_response(data, subject="Patient/1")
+    QuestionnaireResponse.model_validate(response)
+    assert QUESTIONNAIRE_URL == response["questionnaire"]
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "words"),
+    [
+        ({"questionnaire": "http://example.org/q"}, "questionnaire", "expected"),
+        (
+            {"item": [{"linkId": "findings.nope", "answer": [{"valueString": "x"}]}]},
+            "item.0.linkId",
+            "unknown linkId",
+        ),
+        (
+            {"item": [{"linkId": "patient.age", "answer": [{"valueString": "40"}]}]},
+            "item.0.answer.0",
+            "valueInteger",
+        ),
+        (
+            {"item": [{"linkId": "findings.pain", "answer": [{"valueString": "maybe"}]}]},
+            "item.0.answer.0",
+            "present, absent or unknown",
+        ),
+    ],
+)
+def test_a_bad_response_names_the_item_and_the_fix(change, path, words):
+    """Wrong questionnaire, unknown linkIds and wrong answer types are reported with their path."""
+    response = {
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": QUESTIONNAIRE_URL,
+        "status": "completed",
+        **change,
+    }
+    with pytest.raises(InvalidBundle) as caught:
+        presentation_from_questionnaire_response(json.dumps(response))
+    assert path in [problem.path for problem in caught.value.problems]
+    assert words in str(caught.value)
