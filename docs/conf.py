@@ -34,7 +34,10 @@ exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "**.ipynb_checkpoints"]
 nitpicky = True
 # Intersphinx is off (the build needs no network), so names from other libraries cannot resolve.
 nitpick_ignore_regex = [
-    ("py:.*", r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs)(\..*)?"),
+    (
+        "py:.*",
+        r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis)(\..*)?",
+    ),
     ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse)\..*"),
 ]
 
