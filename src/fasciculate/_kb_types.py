@@ -1,0 +1,206 @@
+"""The typed tables of the knowledge base: frozen value objects, built by `fasciculate._kb`."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping
+from typing import Literal
+
+import attrs
+
+from fasciculate._conditions import Atom, Condition, atoms
+from fasciculate._vocab import Analyte, Category, LabFlag, MedicationClass, Urgency
+
+
+@attrs.frozen
+class Source:
+    """A citable source."""
+
+    id: str
+    title: str
+    publisher: str
+    year: int
+    url: str | None = None
+    expert_estimate: bool = False
+
+
+@attrs.frozen
+class Threshold:
+    """A named numeric threshold with its source."""
+
+    id: str
+    value: float
+    unit: str
+    label: str
+    source: str
+    note: str | None = None
+
+
+@attrs.frozen
+class Lab:
+    """Reference range, critical limits and accepted units of one analyte (canonical unit)."""
+
+    analyte: Analyte
+    label: str
+    unit: str
+    units: Mapping[str, float]
+    plausible: tuple[float, float]
+    range_source: str
+    loinc: tuple[str, ...]
+    lower: float | None = None
+    upper: float | None = None
+    deficient: float | None = None
+    critical_low: float | None = None
+    critical_high: float | None = None
+    critical_source: str | None = None
+    note: str | None = None
+
+    def classify(self, value: float) -> LabFlag:
+        """Classify *value* (in the canonical unit); critical limits are inclusive."""
+        checks = (
+            (self.critical_low, operator.le, LabFlag.CRITICAL_LOW),
+            (self.critical_high, operator.ge, LabFlag.CRITICAL_HIGH),
+            (self.deficient, operator.lt, LabFlag.DEFICIENT),
+            (self.lower, operator.lt, LabFlag.LOW),
+            (self.upper, operator.gt, LabFlag.HIGH),
+        )
+        for limit, beyond, flag in checks:
+            if limit is not None and beyond(value, limit):
+                return flag
+        if self.lower is None and self.upper is None:
+            return LabFlag.NOT_CLASSIFIED
+        return LabFlag.NORMAL
+
+    def limits(self) -> dict[str, float]:
+        """The limits that are set, by name (``lower``, ``critical_low``, ...)."""
+        names = ("lower", "upper", "deficient", "critical_low", "critical_high")
+        return {name: value for name in names if (value := getattr(self, name)) is not None}
+
+
+@attrs.frozen
+class FactInfo:
+    """A yes/no fact the rules and the differential can use."""
+
+    id: str
+    kind: Literal["finding", "examination", "derived"]
+    group: str
+    label: str
+    question: str
+    snomed: str | None = None
+
+
+@attrs.frozen
+class QuantityInfo:
+    """A number the rules compare against thresholds."""
+
+    id: str
+    label: str
+    unit: str
+    worse: Literal["higher", "lower"]
+    when_missing: Literal["ask", "not_measured"]
+    question: str
+    analyte: Analyte | None = None
+
+
+@attrs.frozen(cache_hash=True)
+class Rule:
+    """One row of the referral rule table."""
+
+    id: str
+    urgency: Urgency
+    when: str
+    condition: Condition
+    title: str
+    rationale: str
+    source: str
+
+
+@attrs.frozen(cache_hash=True)
+class CategoryInfo:
+    """A category of the differential with its prior probability."""
+
+    id: Category
+    label: str
+    prior: float
+    must_not_miss: bool
+
+
+@attrs.frozen(cache_hash=True)
+class Feature:
+    """A weighted piece of evidence for or against one category of the differential.
+
+    Attributes:
+        present: Weight added to the category's score when the condition holds.
+        absent: Weight added when the condition is known not to hold.
+        advice: Advice ids; a feature with advice is a trigger, reported when it holds.
+    """
+
+    id: str
+    category: Category
+    label: str
+    when: str
+    condition: Condition
+    present: float
+    absent: float
+    source: str
+    advice: tuple[str, ...] = ()
+    context: bool = False
+
+
+@attrs.frozen
+class RootLevelInfo:
+    """A lumbar root level and the conditions that point to it."""
+
+    level: str
+    conditions: tuple[Condition, ...]
+    source: str
+
+
+@attrs.frozen(cache_hash=True)
+class RlsCriterionInfo:
+    """One of the IRLSSG diagnostic criteria for restless legs syndrome."""
+
+    number: int
+    text: str
+    when: str
+    condition: Condition
+    inverted: bool = False
+
+
+@attrs.frozen
+class AdviceInfo:
+    """A self-care measure."""
+
+    id: str
+    text: str
+    source: str
+    general: bool = False
+
+
+@attrs.frozen
+class KnowledgeBase:
+    """Every table of the knowledge base, validated."""
+
+    version: str
+    sha256: str
+    sources: Mapping[str, Source]
+    thresholds: Mapping[str, Threshold]
+    labs: Mapping[Analyte, Lab]
+    facts: Mapping[str, FactInfo]
+    quantities: Mapping[str, QuantityInfo]
+    rules: tuple[Rule, ...]
+    screen_incomplete: Rule
+    categories: Mapping[Category, CategoryInfo]
+    features: tuple[Feature, ...]
+    root_levels: tuple[RootLevelInfo, ...]
+    rls_criteria: tuple[RlsCriterionInfo, ...]
+    advice: Mapping[str, AdviceInfo]
+    medication_names: Mapping[str, MedicationClass]
+
+    def atoms(self) -> tuple[Atom, ...]:
+        """Every distinct atom the rule table uses, in a stable order."""
+        seen: dict[Atom, None] = {}
+        for rule in self.rules:
+            for atom in atoms(rule.condition):
+                seen.setdefault(atom, None)
+        return tuple(seen)
