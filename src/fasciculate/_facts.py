@@ -17,6 +17,7 @@ from fasciculate._presentation import Examination, Exposures, Finding, Presentat
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
+    TRI_LEVEL,
     TRUE,
     UNKNOWN,
     Analyte,
@@ -28,7 +29,6 @@ from fasciculate._vocab import (
     Sex,
     Side,
     Strength,
-    TriState,
 )
 
 
@@ -81,8 +81,7 @@ class Facts:
 _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, Reflex.REDUCED: FALSE}
 
 
-_TRI = {TriState.ABSENT: FALSE, TriState.UNKNOWN: UNKNOWN, TriState.PRESENT: TRUE}
-_tri = _TRI.__getitem__
+_tri = TRI_LEVEL.__getitem__
 
 
 _FINDING_PATH = {finding: f"findings.{finding}" for finding in Finding}
@@ -254,7 +253,7 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
     collected = _Levels(kb)
     levels, origin = collected.levels, collected.origin
     for finding, answer in presentation.findings.items():
-        level = _TRI[answer]
+        level = TRI_LEVEL[answer]
         if level != UNKNOWN:  # every fact starts unknown; findings are read first
             levels[finding] = level
             origin[finding] = _FINDING_PATH[finding]

@@ -68,7 +68,8 @@ class ReferralEvaluator:
         """Compile every rule of *kb*."""
         self.kb = kb
         self.atoms: tuple[Atom, ...] = kb.atoms()
-        index = {atom: position for position, atom in enumerate(self.atoms)}
+        self._atoms = AtomTable(kb, self.atoms, ask_all=False)
+        index = self._atoms.index
         self._compiled: tuple[tuple[Rule, Callable[[list[int]], int], tuple[int, ...]], ...] = (
             tuple(
                 (
@@ -81,7 +82,6 @@ class ReferralEvaluator:
         )
         self._table = compile_table(tuple(rule.condition for rule in kb.rules), index)
         self._ranks = tuple(rule.urgency.rank for rule in kb.rules)
-        self._atoms = AtomTable(kb, self.atoms, ask_all=False)
         self._shared: dict[tuple[int, tuple[Evidence, ...]], FiredRule] = {}
         self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}

@@ -74,13 +74,13 @@ class TriState(enum.StrEnum):
     @property
     def level(self) -> int:
         """Kleene truth level: absent 0 < unknown 1 < present 2."""
-        return _TRI_LEVEL[self]
+        return TRI_LEVEL[self]
 
-
-_TRI_LEVEL = {TriState.ABSENT: 0, TriState.UNKNOWN: 1, TriState.PRESENT: 2}
 
 #: Kleene truth levels, named for readability where they are compared.
 FALSE, UNKNOWN, TRUE = 0, 1, 2
+#: The Kleene level of each answer (the table behind :attr:`TriState.level`, for hot loops).
+TRI_LEVEL = {TriState.ABSENT: FALSE, TriState.UNKNOWN: UNKNOWN, TriState.PRESENT: TRUE}
 
 
 class Sex(enum.StrEnum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import TYPE_CHECKING, Any
 
 import pydantic
@@ -102,32 +103,17 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
         if finding is None:
             continue
         field = f"findings.{finding}"
+        entry = functools.partial(
+            reader.entry, condition, ref, code=f"{system}|{code}", display=display, field=field
+        )
         if status is not None and status not in _ACTIVE_CONDITION:
             reason = f"clinicalStatus {status}: only active conditions count"
-            reader.out.skipped.append(
-                reader.entry(
-                    condition,
-                    ref,
-                    code=f"{system}|{code}",
-                    display=display,
-                    field=field,
-                    reason=reason,
-                )
-            )
+            reader.out.skipped.append(entry(reason=reason))
             return
         answer = TriState.ABSENT if verification == "refuted" else TriState.PRESENT
         reader.out.answer(field, answer, ref)
         reason = f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
-        reader.out.mapped.append(
-            reader.entry(
-                condition,
-                ref,
-                code=f"{system}|{code}",
-                display=display,
-                field=field,
-                reason=reason,
-            )
-        )
+        reader.out.mapped.append(entry(reason=reason))
         return
     reason = "no code in fasciculate's condition map (fhir/codes.toml)"
     reader.out.unmapped.append(
