@@ -6,7 +6,7 @@ cited rule table, every fired rule with the facts behind it, and the open questi
 still raise it.
 """
 
-from fasciculate._assess import assess
+from fasciculate._assess import assess, assess_json
 from fasciculate._assessment import (
     Advice,
     Assessment,
@@ -107,5 +107,6 @@ __all__ = [
     "Twitching",
     "Urgency",
     "assess",
+    "assess_json",
     "parse_presentation",
 ]

@@ -11,6 +11,7 @@ from fasciculate._differential import DifferentialEvaluator
 from fasciculate._facts import facts_from
 from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._output import Output
+from fasciculate._output_json import JsonOutput
 from fasciculate._presentation import Presentation
 from fasciculate._referral import ReferralEvaluator
 from fasciculate._validation import parse_presentation
@@ -24,6 +25,7 @@ class _Engine:
         self.referral = ReferralEvaluator(kb)
         self.differential = DifferentialEvaluator(kb)
         self.output = Output(kb)
+        self.json = JsonOutput(self.output)
         self.version = self.output.version
 
 
@@ -60,3 +62,34 @@ def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Asse
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
     return engine.output.assessment(engine.referral(facts), engine.differential(facts), facts)
+
+
+def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) -> bytes:
+    """Assess a presentation and return the assessment as JSON bytes.
+
+    The same bytes as ``assess(presentation).model_dump_json().encode()``, made faster for batch
+    work and services: the output models are not built, and each part of the JSON (a fired rule,
+    a piece of evidence, a source) is serialised once and reused for every presentation that
+    shares it.
+
+    Args:
+        presentation: A :class:`Presentation`, or a mapping or JSON text that validates into one.
+
+    Returns:
+        The :class:`Assessment` as compact UTF-8 JSON.
+
+    Raises:
+        InvalidPresentation: If the input is not a valid presentation (every problem is listed).
+
+    Example:
+        >>> import json, fasciculate
+        >>> document = b'{"findings": {"saddle_sensory_loss": "present"}}'
+        >>> json.loads(fasciculate.assess_json(document))["urgency"]
+        'emergency'
+        >>> typed = fasciculate.assess(document).model_dump_json().encode()
+        >>> fasciculate.assess_json(document) == typed
+        True
+    """
+    engine = _engine()
+    facts = facts_from(parse_presentation(presentation), engine.kb)
+    return engine.json(engine.referral(facts), engine.differential(facts), facts)

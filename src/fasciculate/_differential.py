@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
 from fasciculate._conditions import Atom, Condition, atoms, compile_table
-from fasciculate._evidence import AtomTable, Evidence
+from fasciculate._evidence import AtomGroup, AtomTable, Evidence
 from fasciculate._facts import Facts
 from fasciculate._kb import CategoryInfo, Feature, KnowledgeBase, RlsCriterionInfo
 from fasciculate._vocab import TRUE, UNKNOWN
@@ -70,6 +71,7 @@ class Differential:
     """Everything the differential evaluator found for one presentation."""
 
     categories: tuple[CategoryScore, ...]
+    contributions: tuple[Contribution, ...]
     rls_criteria: tuple[CriterionResult, ...]
     rls_secondary: tuple[Contribution, ...]
     root_level: RootLevelResult
@@ -77,6 +79,9 @@ class Differential:
 
 
 _CACHE_LIMIT = 65536
+_Row = tuple[
+    tuple[float, float, float], int, AtomGroup, dict[object, Contribution], Feature, bool, bool
+]
 _RLS_SECONDARY = ("RLS-IRON", "RLS-SECONDARY", "RLS-MEDICATION")
 
 
@@ -103,65 +108,102 @@ class DifferentialEvaluator:
             tuple(dict.fromkeys(index[atom] for atom in atoms(condition)))
             for condition in conditions
         )
-        self._log_priors = {key: math.log(info.prior) for key, info in kb.categories.items()}
+        self._groups = tuple(AtomGroup(self._atoms, positions) for positions in self._positions)
+        self._order = tuple(kb.categories)
+        self._infos = tuple(kb.categories.values())
+        self._log_priors = [math.log(kb.categories[key].prior) for key in self._order]
+        slot = {key: number for number, key in enumerate(self._order)}
+        # One row per feature: everything the scoring loop needs, looked up once here. The
+        # weights are indexed by level (absent 0, unknown 1, present 2).
+        self._plan: tuple[_Row, ...] = tuple(
+            (
+                (feature.absent, 0.0, feature.present),
+                slot[feature.category],
+                self._groups[position],
+                {},
+                feature,
+                feature.id in _RLS_SECONDARY or bool(feature.advice),
+                not feature.context,
+            )
+            for position, feature in enumerate(kb.features)
+        )
         self._features = len(kb.features)
-        self._contributions: dict[tuple[int, int, tuple[Evidence, ...]], Contribution] = {}
         self._criteria = len(kb.rls_criteria)
-        self._category_order = {key: order for order, key in enumerate(kb.categories)}
+        self._secondary = frozenset(_RLS_SECONDARY)
+        spans, first = [], 0
+        for level in kb.root_levels:
+            spans.append((level.level, range(first, first + len(level.conditions))))
+            first += len(level.conditions)
+        #: Each root level with the offsets of its conditions after the criteria.
+        self._root_spans: tuple[tuple[str, range], ...] = tuple(spans)
+        self._root_conditions = first
+        #: Criterion and root-level results, shared between presentations that give equal ones.
+        self._shared: dict[object, Any] = {}
 
     def __call__(self, facts: Facts) -> Differential:
         """Score every category and report criteria, root level and triggers for *facts*."""
         values = self._atoms.levels(facts)
         results = self._table(values)
-        scores = dict(self._log_priors)
-        supporting: dict[str, list[Contribution]] = {key: [] for key in scores}
-        conflicting: dict[str, list[Contribution]] = {key: [] for key in scores}
+        scores = list(self._log_priors)
+        supporting: list[list[Contribution]] = [[] for _ in scores]
+        conflicting: list[list[Contribution]] = [[] for _ in scores]
         triggers: list[Contribution] = []
-        by_id: dict[str, Contribution] = {}
-        for position, feature in enumerate(self.kb.features):
-            level = results[position]
-            if level == UNKNOWN:
+        secondary: dict[str, Contribution] = {}
+        decided: list[Contribution] = []
+        serious = [False for _ in scores]  # a supporting feature that is not mere context
+        origin, quantities = facts.origin, facts.quantities
+        for level, (weights, slot, group, cache, feature, special, telling) in zip(
+            results, self._plan, strict=False
+        ):
+            weight = weights[level]
+            if not weight:  # unknown, or decided with no weight
                 continue
-            weight = feature.present if level == TRUE else feature.absent
-            if weight == 0.0:
-                continue
-            evidence = self._atoms.evidence(self._positions[position], values, level, facts)
-            key = (position, level, evidence)
-            contribution = self._contributions.get(key)
+            key = (
+                level,
+                group.values(values),
+                group.origins(origin),
+                group.amounts(quantities),
+            )
+            contribution = cache.get(key)
             if contribution is None:
-                # Equal contributions are shared, so later caches find them by identity.
+                evidence = self._atoms.evidence(group.positions, values, level, facts)
                 contribution = Contribution(feature, weight, evidence)
-                if len(self._contributions) < _CACHE_LIMIT:
-                    self._contributions[key] = contribution
-            scores[feature.category] += weight
-            (supporting if weight > 0 else conflicting)[feature.category].append(contribution)
-            by_id[feature.id] = contribution
-            if level == TRUE and feature.advice:
-                triggers.append(contribution)
+                if len(cache) < _CACHE_LIMIT:
+                    cache[key] = contribution
+            scores[slot] += weight
+            decided.append(contribution)
+            if weight > 0:
+                supporting[slot].append(contribution)
+                serious[slot] = serious[slot] or telling
+            else:
+                conflicting[slot].append(contribution)
+            if special:
+                if feature.id in self._secondary:
+                    secondary[feature.id] = contribution
+                if level == TRUE and feature.advice:
+                    triggers.append(contribution)
 
-        top = max(scores.values())
-        exp = {key: math.exp(score - top) for key, score in scores.items()}
-        total = sum(exp.values())
-        ranked = sorted(
-            self.kb.categories.values(),
-            key=lambda info: (-scores[info.id], self._category_order[info.id]),
-        )
+        top = max(scores)
+        exp = [math.exp(score - top) for score in scores]
+        total = sum(exp)
+        infos = self._infos
+        lower = [-score for score in scores]
         categories = tuple(
             CategoryScore(
-                category=info,
-                score=scores[info.id],
-                probability=exp[info.id] / total,
-                supporting=tuple(supporting[info.id]),
-                conflicting=tuple(conflicting[info.id]),
-                must_not_miss=info.must_not_miss
-                and any(not item.feature.context for item in supporting[info.id]),
+                category=infos[slot],
+                score=scores[slot],
+                probability=exp[slot] / total,
+                supporting=tuple(supporting[slot]),
+                conflicting=tuple(conflicting[slot]),
+                must_not_miss=infos[slot].must_not_miss and serious[slot],
             )
-            for info in ranked
+            for slot in sorted(range(len(scores)), key=lower.__getitem__)  # stable: ties in order
         )
         return Differential(
             categories=categories,
+            contributions=tuple(decided),
             rls_criteria=self._criteria_results(results, values, facts),
-            rls_secondary=tuple(by_id[key] for key in _RLS_SECONDARY if key in by_id),
+            rls_secondary=tuple(secondary[key] for key in _RLS_SECONDARY if key in secondary),
             root_level=self._root_level(results, values, facts),
             triggers=tuple(triggers),
         )
@@ -173,37 +215,48 @@ class DifferentialEvaluator:
         for offset, criterion in enumerate(self.kb.rls_criteria):
             position = self._features + offset
             level = results[position]
-            evidence = (
-                ()
-                if level == UNKNOWN  # nothing in the input decides it: nothing to cite
-                else self._atoms.evidence(self._positions[position], values, level, facts)
-            )
-            if criterion.inverted:
-                level = TRUE - level
-            found.append(CriterionResult(criterion, level, evidence))
+            group = self._groups[position]
+            # Nothing in the input decides an unknown criterion: nothing to cite.
+            key = (offset, level) if level == UNKNOWN else (offset, level, group.key(values, facts))
+            result = self._shared.get(key)
+            if result is None:
+                evidence = (
+                    ()
+                    if level == UNKNOWN
+                    else self._atoms.evidence(group.positions, values, level, facts)
+                )
+                shown = TRUE - level if criterion.inverted else level
+                result = CriterionResult(criterion, shown, evidence)
+                if len(self._shared) < _CACHE_LIMIT:
+                    self._shared[key] = result
+            found.append(result)
         return tuple(found)
 
     def _root_level(
         self, results: tuple[int, ...], values: list[int], facts: Facts
     ) -> RootLevelResult:
-        position = self._features + self._criteria
-        counts: list[tuple[str, int]] = []
-        evidence: dict[str, tuple[Evidence, ...]] = {}
-        for level in self.kb.root_levels:
-            span = range(position, position + len(level.conditions))
-            held = [spot for spot in span if results[spot] == TRUE]
-            counts.append((level.level, len(held)))
-            evidence[level.level] = tuple(
-                item
-                for spot in held
-                for item in self._atoms.evidence(self._positions[spot], values, TRUE, facts)
-            )
-            position += len(level.conditions)
+        start = self._features + self._criteria
+        held = results[start : start + self._root_conditions]
+        counts = tuple(
+            (name, sum(1 for spot in span if held[spot] == TRUE)) for name, span in self._root_spans
+        )
         ordered = sorted(counts, key=lambda pair: -pair[1])
         best, runner_up = ordered[0], ordered[1] if len(ordered) > 1 else ("", 0)
         likely = best[0] if best[1] >= 2 and best[1] > runner_up[1] else None
-        return RootLevelResult(
-            level=likely,
-            counts=tuple(counts),
-            evidence=evidence[likely] if likely else (),
+        spots = (
+            [start + spot for spot in dict(self._root_spans)[likely] if held[spot] == TRUE]
+            if likely
+            else []
         )
+        key = (held, tuple(self._groups[spot].key(values, facts) for spot in spots))
+        result = self._shared.get(key)
+        if result is None:
+            evidence = tuple(
+                item
+                for spot in spots
+                for item in self._atoms.evidence(self._positions[spot], values, TRUE, facts)
+            )
+            result = RootLevelResult(level=likely, counts=counts, evidence=evidence)
+            if len(self._shared) < _CACHE_LIMIT:
+                self._shared[key] = result
+        return result

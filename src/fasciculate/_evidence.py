@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import attrs
 
@@ -37,6 +38,42 @@ class Evidence:
 
 
 _CACHE_LIMIT = 65536
+
+
+def _getter(keys: tuple[Any, ...]) -> Callable[[Any], object]:
+    """``operator.itemgetter`` over *keys*; with no keys, a function returning ``()``."""
+    if not keys:
+        return lambda _: ()
+    return operator.itemgetter(*keys)
+
+
+class AtomGroup:
+    """The atoms of one condition, with a cheap key for the evidence they give.
+
+    The evidence of a condition at a level depends only on the levels of its atoms, the input
+    paths of its facts and quantities, and the quantities' values: the key is those three,
+    read with ``itemgetter`` (one C call each), so a repeated pattern costs one dict lookup.
+    """
+
+    __slots__ = ("amounts", "origins", "positions", "values")
+
+    def __init__(self, table: AtomTable, positions: tuple[int, ...]) -> None:
+        self.positions = positions
+        names = [table.atoms[p] for p in positions]
+        quantities = tuple(a.quantity for a in names if isinstance(a, CompareAtom))
+        facts = tuple(a.name for a in names if isinstance(a, FactAtom))
+        #: Read the group's atom levels, input paths and quantity values (each one C call).
+        self.values = _getter(positions)
+        self.origins = _getter(facts + quantities)
+        self.amounts = _getter(quantities)
+
+    def key(self, values: list[int], facts: Facts) -> tuple[object, object, object]:
+        """What the evidence of this group depends on, for *values* and *facts*."""
+        return (
+            self.values(values),
+            self.origins(facts.origin),
+            self.amounts(facts.quantities),
+        )
 
 
 class AtomTable:

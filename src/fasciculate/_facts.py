@@ -60,7 +60,7 @@ class Facts:
     Attributes:
         levels: Kleene level of every yes/no fact of the knowledge base.
         quantities: Value of every quantity (``None`` when not given or not measured).
-        origin: For each fact or quantity that was given, the input path it came from.
+        origin: For every fact and quantity, the input path it came from (``""`` when not given).
     """
 
     levels: Mapping[str, int]
@@ -98,19 +98,33 @@ def _medication_levels(classes: frozenset[MedicationClass | None]) -> dict[str, 
     return {f"med_{c}": TRUE if c in classes else FALSE for c in MedicationClass}
 
 
+_UNSET: dict[int, tuple[object, object, dict[str, str]]] = {}
+
+
+def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
+    """Every fact and quantity of *kb* mapped to ``""``: copied for each presentation."""
+    entry = _UNSET.get(id(kb.facts))
+    if entry is None or entry[0] is not kb.facts or entry[1] is not kb.quantities:
+        entry = (kb.facts, kb.quantities, dict.fromkeys([*kb.facts, *kb.quantities], ""))
+        _UNSET[id(kb.facts)] = entry
+    return entry[2]
+
+
 class _Levels:
     """Kleene levels being collected, each with the input path it came from."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
         self.levels = dict.fromkeys(kb.facts, UNKNOWN)
-        self.origin: dict[str, str] = {}
+        # Complete from the start ("" = not given), so evaluators can read it with itemgetter.
+        self.origin: dict[str, str] = _unset_origins(kb).copy()
 
     def put(self, fact: str, level: int, path: str) -> None:
         # Two sources for one fact combine towards safety: the more present answer wins.
         # Every fact starts unknown, so an unknown answer for a fact not yet given changes nothing.
-        if level == UNKNOWN and fact not in self.origin:
+        given = self.origin[fact]
+        if level == UNKNOWN and not given:
             return
-        if fact not in self.origin or level > self.levels[fact]:
+        if not given or level > self.levels[fact]:
             self.levels[fact] = level
             self.origin[fact] = path
 

@@ -6,6 +6,7 @@ fact), so conversions are cached: batch runs share the parts instead of rebuildi
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Callable
 from importlib import metadata
@@ -43,6 +44,7 @@ _HEADLINE = {
     Urgency.URGENT: "Urgent specialist referral",
     Urgency.EMERGENCY: "Emergency: same-day assessment",
 }
+_GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
 _STATUS = {TRUE: CriterionStatus.MET, FALSE: CriterionStatus.NOT_MET}
 
 
@@ -71,7 +73,7 @@ def _version() -> str:
         return "0+unknown"
 
 
-def _summary(referral: ref.Referral) -> str:
+def summary(referral: ref.Referral) -> str:
     headline = _HEADLINE[referral.urgency]
     top = [fired.rule.title for fired in referral.fired if fired.rule.urgency == referral.urgency]
     if not top:
@@ -96,6 +98,14 @@ def _safety_net(kb: KnowledgeBase) -> tuple[str, ...]:
     )
 
 
+def all_met(differential: diff.Differential) -> CriterionStatus:
+    """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
+    levels = {result.level for result in differential.rls_criteria}
+    if FALSE in levels:
+        return CriterionStatus.NOT_MET
+    return CriterionStatus.UNKNOWN if levels - {TRUE} else CriterionStatus.MET
+
+
 _Key = TypeVar("_Key")
 _Value = TypeVar("_Value")
 
@@ -116,8 +126,7 @@ def _memo(method: Callable[[Output, _Key], _Value]) -> Callable[[Output, _Key], 
                 memo[key] = found
         return found  # type: ignore[no-any-return]
 
-    cached.__doc__ = method.__doc__
-    return cached
+    return functools.wraps(method)(cached)
 
 
 _MISSING = object()
@@ -151,33 +160,18 @@ class Output:
         self, referral: ref.Referral, differential: diff.Differential, facts: Facts
     ) -> Assessment:
         """The output model for one presentation."""
-        triggers = tuple(self._trigger(contribution) for contribution in differential.triggers)
-        # General comfort measures suit self-care and routine review; with an urgent or emergency
-        # referral only the advice tied to a trigger found is given.
-        general = referral.urgency <= Urgency.ROUTINE
-        advice = self._advice((tuple(trigger.id for trigger in triggers), general))
-        cited = {fired.rule.source for fired in referral.fired}
-        for category in differential.categories:
-            cited.update(c.feature.source for c in (*category.supporting, *category.conflicting))
-        cited.update(item.source for item in advice)
-        cited.update(self.kb.labs[lab.analyte].range_source for lab in facts.labs)
-        criteria = tuple(self._criterion(result) for result in differential.rls_criteria)
-        statuses = {criterion.status for criterion in criteria}
-        all_met = (
-            CriterionStatus.NOT_MET
-            if CriterionStatus.NOT_MET in statuses
-            else CriterionStatus.UNKNOWN
-            if CriterionStatus.UNKNOWN in statuses
-            else CriterionStatus.MET
-        )
+        advice_key = self.advice_key(referral, differential)
+        criteria = tuple(self.criterion(result) for result in differential.rls_criteria)
         root = differential.root_level
         return _build(
             Assessment,
             urgency=referral.urgency,
-            summary=_summary(referral),
-            rules_fired=tuple(self._fired(fired) for fired in referral.fired),
-            missing=tuple(self._question(question) for question in referral.missing),
-            sources=tuple(self.sources[key] for key in sorted(cited)),
+            summary=summary(referral),
+            rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
+            missing=tuple(self.open_question(question) for question in referral.missing),
+            sources=tuple(
+                self.sources[key] for key in self.cited(referral, differential, facts, advice_key)
+            ),
             differential=tuple(
                 self._category(rank, score)
                 for rank, score in enumerate(differential.categories, start=1)
@@ -185,25 +179,51 @@ class Output:
             restless_legs=_build(
                 RestlessLegs,
                 criteria=criteria,
-                all_met=all_met,
-                secondary_causes=tuple(self._item(c) for c in differential.rls_secondary),
+                all_met=all_met(differential),
+                secondary_causes=tuple(self.evidence_item(c) for c in differential.rls_secondary),
             ),
-            root_level=_build(
-                RootLevel,
-                level=root.level,
-                counts=dict(root.counts),
-                facts=self._facts(root.evidence),
-            ),
-            labs=tuple(self._lab(lab) for lab in facts.labs),
-            triggers=triggers,
-            advice=advice,
+            root_level=self.root_level(root),
+            labs=tuple(self.lab(lab) for lab in facts.labs),
+            triggers=tuple(self.trigger(contribution) for contribution in differential.triggers),
+            advice=self.advice(advice_key),
             safety_net=self.safety_net,
             knowledge_base=self.stamp,
             fasciculate_version=self.version,
         )
 
+    def advice_key(
+        self, referral: ref.Referral, differential: diff.Differential
+    ) -> tuple[tuple[str, ...], bool]:
+        # General comfort measures suit self-care and routine review; with an urgent or emergency
+        # referral only the advice tied to a trigger found is given.
+        general = referral.urgency in _GENERAL_ADVICE
+        return tuple([c.feature.id for c in differential.triggers]), general
+
+    def cited(
+        self,
+        referral: ref.Referral,
+        differential: diff.Differential,
+        facts: Facts,
+        advice_key: tuple[tuple[str, ...], bool],
+    ) -> tuple[str, ...]:
+        """The ids of every source the assessment cites, sorted."""
+        cited = {c.feature.source for c in differential.contributions}
+        cited.update([fired.rule.source for fired in referral.fired])
+        cited.update(self.advice_sources(advice_key))
+        cited.update([self.kb.labs[lab.analyte].range_source for lab in facts.labs])
+        return tuple(sorted(cited))
+
     @_memo
-    def _facts(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:
+    def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> frozenset[str]:
+        return frozenset(item.source for item in self.advice(key))
+
+    @_memo
+    def root_level(self, root: diff.RootLevelResult) -> RootLevel:
+        facts = self.facts_used(root.evidence)
+        return _build(RootLevel, level=root.level, counts=dict(root.counts), facts=facts)
+
+    @_memo
+    def facts_used(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:
         return tuple(
             _build(
                 FactUsed,
@@ -217,7 +237,7 @@ class Output:
         )
 
     @_memo
-    def _fired(self, fired: ref.FiredRule) -> FiredRule:
+    def fired_rule(self, fired: ref.FiredRule) -> FiredRule:
         rule = fired.rule
         return _build(
             FiredRule,
@@ -227,11 +247,11 @@ class Output:
             condition=rule.when,
             rationale=rule.rationale,
             source=rule.source,
-            facts=self._facts(fired.evidence),
+            facts=self.facts_used(fired.evidence),
         )
 
     @_memo
-    def _question(self, question: ref.OpenQuestion) -> OpenQuestion:
+    def open_question(self, question: ref.OpenQuestion) -> OpenQuestion:
         return _build(
             OpenQuestion,
             fact=question.fact,
@@ -241,7 +261,7 @@ class Output:
         )
 
     @_memo
-    def _item(self, contribution: diff.Contribution) -> EvidenceItem:
+    def evidence_item(self, contribution: diff.Contribution) -> EvidenceItem:
         feature = contribution.feature
         return _build(
             EvidenceItem,
@@ -250,11 +270,11 @@ class Output:
             holds=contribution.holds,
             weight=contribution.weight,
             source=feature.source,
-            facts=self._facts(contribution.evidence),
+            facts=self.facts_used(contribution.evidence),
         )
 
     def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
-        items = self.memos["_item"]
+        items = self.memos["evidence_item"]
         return _build(
             CategoryResult,
             category=score.category.id,
@@ -263,22 +283,22 @@ class Output:
             probability=score.probability,
             score=score.score,
             must_not_miss=score.must_not_miss,
-            supporting=tuple([items.get(c) or self._item(c) for c in score.supporting]),
-            conflicting=tuple([items.get(c) or self._item(c) for c in score.conflicting]),
+            supporting=tuple([items.get(c) or self.evidence_item(c) for c in score.supporting]),
+            conflicting=tuple([items.get(c) or self.evidence_item(c) for c in score.conflicting]),
         )
 
     @_memo
-    def _criterion(self, result: diff.CriterionResult) -> Criterion:
+    def criterion(self, result: diff.CriterionResult) -> Criterion:
         return _build(
             Criterion,
             number=result.criterion.number,
             text=result.criterion.text,
             status=_STATUS.get(result.level, CriterionStatus.UNKNOWN),
-            facts=self._facts(result.evidence),
+            facts=self.facts_used(result.evidence),
         )
 
     @_memo
-    def _lab(self, lab: LabFact) -> LabInterpretation:
+    def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
         limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
         return _build(
@@ -294,19 +314,19 @@ class Output:
         )
 
     @_memo
-    def _trigger(self, contribution: diff.Contribution) -> Trigger:
+    def trigger(self, contribution: diff.Contribution) -> Trigger:
         feature = contribution.feature
         return _build(
             Trigger,
             id=feature.id,
             label=feature.label,
             source=feature.source,
-            facts=self._facts(contribution.evidence),
+            facts=self.facts_used(contribution.evidence),
             advice=feature.advice,
         )
 
     @_memo
-    def _advice(self, key: tuple[tuple[str, ...], bool]) -> tuple[Advice, ...]:
+    def advice(self, key: tuple[tuple[str, ...], bool]) -> tuple[Advice, ...]:
         trigger_ids, general = key
         tied: dict[str, list[str]] = {}
         features = {feature.id: feature for feature in self.kb.features}

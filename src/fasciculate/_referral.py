@@ -10,7 +10,7 @@ ever returned when nothing unanswered could raise it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import attrs
 
@@ -21,7 +21,7 @@ from fasciculate._conditions import (
     compile_condition,
     compile_table,
 )
-from fasciculate._evidence import AtomTable, Evidence
+from fasciculate._evidence import AtomGroup, AtomTable, Evidence
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase, Rule
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN, Urgency
@@ -81,9 +81,21 @@ class ReferralEvaluator:
             )
         )
         self._table = compile_table(tuple(rule.condition for rule in kb.rules), index)
-        self._ranks = tuple(rule.urgency.rank for rule in kb.rules)
-        self._shared: dict[tuple[int, tuple[Evidence, ...]], FiredRule] = {}
+        # The hot path evaluates the rules most urgent first (stable), so fired rules come out
+        # in report order and the rules that could still raise the urgency are a prefix.
+        self._by_urgency = tuple(
+            sorted(range(len(kb.rules)), key=lambda position: -kb.rules[position].urgency.rank)
+        )
+        self._sorted_table = compile_table(
+            tuple(kb.rules[position].condition for position in self._by_urgency), index
+        )
+        self._sorted_ranks = tuple(kb.rules[p].urgency.rank for p in self._by_urgency)
+        self._groups = tuple(
+            AtomGroup(self._atoms, self._compiled[position][2]) for position in self._by_urgency
+        )
+        self._shared: tuple[dict[object, FiredRule], ...] = tuple({} for _ in kb.rules)
         self._screen_open = FiredRule(kb.screen_incomplete, ())
+        self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
 
     def levels(self, facts: Facts) -> list[int]:
@@ -97,27 +109,50 @@ class ReferralEvaluator:
     def __call__(self, facts: Facts) -> Referral:
         """Decide the referral for *facts*."""
         values = self.levels(facts)
-        results = self._table(values)
-        ranks = self._ranks
-        fired_at = [position for position, level in enumerate(results) if level == TRUE]
-        base = max((ranks[position] for position in fired_at), default=0)
-        open_at = [
-            position
-            for position, level in enumerate(results)
-            if level == UNKNOWN and ranks[position] > base
-        ]
-        fired = [
-            self._fired(position, self._evidence(position, values, facts)) for position in fired_at
-        ]
+        results = self._sorted_table(values)
+        ranks = self._sorted_ranks
+        fired: list[FiredRule] = []
+        base = 0
+        if TRUE in results:
+            origin, quantities = facts.origin, facts.quantities
+            for spot, level in enumerate(results):
+                if level == TRUE:
+                    fired.append(self._fired(spot, values, origin, quantities, facts))
+            base = ranks[results.index(TRUE)]
+        # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
+        limit = next((spot for spot, rank in enumerate(ranks) if rank <= base), len(ranks))
         urgency = Urgency.from_rank(base)
         missing: tuple[OpenQuestion, ...] = ()
-        if open_at:
-            screen = self.kb.screen_incomplete
-            urgency = max(urgency, screen.urgency)
-            fired.append(self._screen_open)
-            missing = self._open_questions(tuple(open_at), tuple(values))
-        fired.sort(key=lambda item: -item.rule.urgency.rank)
+        if UNKNOWN in results[:limit]:
+            open_at = tuple(
+                self._by_urgency[spot] for spot in range(limit) if results[spot] == UNKNOWN
+            )
+            urgency = max(urgency, self.kb.screen_incomplete.urgency)
+            # Reported after the rules of its own urgency and above, before the lower ones.
+            place = sum(1 for item in fired if item.rule.urgency.rank >= self._screen_rank)
+            fired.insert(place, self._screen_open)
+            missing = self._open_questions(tuple(sorted(open_at)), tuple(values))
         return Referral(urgency=urgency, fired=tuple(fired), missing=missing)
+
+    def _fired(
+        self,
+        spot: int,
+        values: list[int],
+        origin: Mapping[str, str],
+        quantities: Mapping[str, float | None],
+        facts: Facts,
+    ) -> FiredRule:
+        """The fired rule at *spot* (in urgency order); equal ones are shared."""
+        group = self._groups[spot]
+        key = (group.values(values), group.origins(origin), group.amounts(quantities))
+        shared = self._shared[spot]
+        fired = shared.get(key)
+        if fired is None:
+            rule = self._compiled[self._by_urgency[spot]][0]
+            fired = FiredRule(rule, self._atoms.evidence(group.positions, values, TRUE, facts))
+            if len(shared) < _CACHE_LIMIT:
+                shared[key] = fired
+        return fired
 
     @functools.lru_cache(maxsize=4096)  # noqa: B019 - evaluators live as long as their table
     def _open_questions(
@@ -153,19 +188,3 @@ class ReferralEvaluator:
             could_raise_to=max(rule.urgency for rule in rules),
             rules=tuple(rule.id for rule in rules),
         )
-
-    def _fired(self, position: int, evidence: tuple[Evidence, ...]) -> FiredRule:
-        """The fired rule at *position* with *evidence*; equal ones are shared (cheap to cache)."""
-        key = (position, evidence)
-        fired = self._shared.get(key)
-        if fired is None:
-            fired = FiredRule(self._compiled[position][0], evidence)
-            if len(self._shared) < _CACHE_LIMIT:
-                self._shared[key] = fired
-        return fired
-
-    def _evidence(
-        self, rule_position: int, values: list[int], facts: Facts
-    ) -> tuple[Evidence, ...]:
-        """The facts that made the rule at *rule_position* hold."""
-        return self._atoms.evidence(self._compiled[rule_position][2], values, TRUE, facts)

@@ -1,0 +1,175 @@
+"""The assessment as JSON bytes, composed without building the output models.
+
+:class:`JsonOutput` writes exactly what ``Output.assessment(...).model_dump_json()`` writes, but
+each part that repeats across presentations (a fired rule with its facts, a piece of evidence, a
+criterion, a lab, the cited sources, the advice) is serialised once, by pydantic, from the model
+:class:`~fasciculate._output.Output` builds for it, and cached with that part. Only the few values
+that change with every presentation (urgency, summary, ranks, probabilities and scores) are
+serialised per call. A test compares the two paths byte for byte.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from typing import TYPE_CHECKING, Any
+
+from pydantic_core import to_json
+
+from fasciculate import _differential as diff
+from fasciculate import _referral as ref
+from fasciculate._facts import Facts
+from fasciculate._output import Output, all_met, summary
+from fasciculate._vocab import Urgency
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+_LIMIT = 65536
+
+
+class _Parts:
+    """Serialised parts, cached by the key their model is built from (bounded)."""
+
+    __slots__ = ("build", "get", "memo")
+
+    def __init__(self, build: Callable[[Any], BaseModel]) -> None:
+        self.build = build
+        self.memo: dict[Hashable, bytes] = {}
+        #: The cached JSON of a key, or None: ``parts.get(key) or parts.new(key)``.
+        self.get = self.memo.get
+
+    def new(self, key: Hashable) -> bytes:
+        model = self.build(key)
+        found = model.__pydantic_serializer__.to_json(model)
+        if len(self.memo) < _LIMIT:
+            self.memo[key] = found
+        return found
+
+    def one(self, key: Hashable) -> bytes:
+        """The JSON of the part for *key*."""
+        return self.get(key) or self.new(key)
+
+    def join(self, keys: tuple[Hashable, ...]) -> bytes:
+        """The JSON array of the parts for *keys*."""
+        if not keys:
+            return b"[]"
+        get = self.get
+        return b"[" + b",".join([get(key) or self.new(key) for key in keys]) + b"]"
+
+
+def _literal(text: bytes) -> bytes:
+    """*text* made safe as the constant part of a ``bytes % values`` format."""
+    return text.replace(b"%", b"%%")
+
+
+class JsonOutput:
+    """Composes the JSON of assessments for one :class:`Output` (and its knowledge base)."""
+
+    def __init__(self, output: Output) -> None:
+        """Serialise what every assessment shares, and prepare a cache for each kind of part."""
+        self.output = output
+        self._fired = _Parts(output.fired_rule)
+        self._items = _Parts(output.evidence_item)
+        self._criteria = _Parts(output.criterion)
+        self._roots = _Parts(output.root_level)
+        self._labs = _Parts(output.lab)
+        self._triggers = _Parts(output.trigger)
+        self._questions: dict[tuple[ref.OpenQuestion, ...], bytes] = {}
+        self._sources: dict[tuple[str, ...], bytes] = {}
+        self._advice: dict[tuple[tuple[str, ...], bool], bytes] = {}
+        self._head = {
+            urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
+        }
+        self._category = {
+            key: _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
+            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":%s,'
+            b'"conflicting":%s}'
+            for key, info in output.kb.categories.items()
+        }
+        self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
+            to_json(output.safety_net),
+            to_json(output.stamp),
+            to_json(output.version),
+        )
+
+    def __call__(
+        self, referral: ref.Referral, differential: diff.Differential, facts: Facts
+    ) -> bytes:
+        """The JSON of the assessment of *referral*, *differential* and *facts*."""
+        output = self.output
+        advice_key = output.advice_key(referral, differential)
+        return b"".join(
+            (
+                self._head[referral.urgency],
+                to_json(summary(referral)),
+                b',"rules_fired":',
+                self._fired.join(referral.fired),
+                b',"missing":',
+                self._missing(referral.missing),
+                b',"sources":',
+                self._cited(output.cited(referral, differential, facts, advice_key)),
+                b',"differential":',
+                self._ranked(differential.categories),
+                b',"restless_legs":{"criteria":',
+                self._criteria.join(differential.rls_criteria),
+                b',"all_met":',
+                to_json(all_met(differential)),
+                b',"secondary_causes":',
+                self._items.join(differential.rls_secondary),
+                b'},"root_level":',
+                self._roots.one(differential.root_level),
+                b',"labs":',
+                self._labs.join(facts.labs),
+                b',"triggers":',
+                self._triggers.join(differential.triggers),
+                b',"advice":',
+                self._advice.get(advice_key) or self._new_advice(advice_key),
+                self._tail,
+            )
+        )
+
+    def _ranked(self, categories: tuple[diff.CategoryScore, ...]) -> bytes:
+        # One call serialises every probability and score; numbers never contain a comma.
+        numbers = to_json([x for c in categories for x in (c.probability, c.score)])[1:-1]
+        numbers_of = numbers.split(b",")
+        join = self._items.join
+        return (
+            b"["
+            + b",".join(
+                [
+                    self._category[score.category.id]
+                    % (
+                        rank,
+                        numbers_of[2 * rank - 2],
+                        numbers_of[2 * rank - 1],
+                        b"true" if score.must_not_miss else b"false",
+                        join(score.supporting),
+                        join(score.conflicting),
+                    )
+                    for rank, score in enumerate(categories, start=1)
+                ]
+            )
+            + b"]"
+        )
+
+    def _missing(self, questions: tuple[ref.OpenQuestion, ...]) -> bytes:
+        found = self._questions.get(questions)
+        if found is None:
+            found = to_json([self.output.open_question(question) for question in questions])
+            if len(self._questions) < _LIMIT:
+                self._questions[questions] = found
+        return found
+
+    def _cited(self, cited: tuple[str, ...]) -> bytes:
+        found = self._sources.get(cited)
+        if found is None:
+            found = to_json([self.output.sources[key] for key in cited])
+            if len(self._sources) < _LIMIT:
+                self._sources[cited] = found
+        return found
+
+    def _new_advice(self, key: tuple[tuple[str, ...], bool]) -> bytes:
+        found = to_json(self.output.advice(key))
+        if len(self._advice) < _LIMIT:
+            self._advice[key] = found
+        return found

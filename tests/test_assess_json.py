@@ -1,0 +1,77 @@
+"""``assess_json`` writes exactly the bytes of the typed assessment's ``model_dump_json``."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import fasciculate
+from conftest import EXAMPLES
+from fasciculate import InvalidPresentation, Presentation
+from fasciculate import _output_json as output_json
+from fasciculate._assess import _engine
+from fasciculate._facts import facts_from
+from fasciculate._output import Output
+from fasciculate.testing import presentations
+
+PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
+
+
+def _typed(document: bytes | Presentation) -> bytes:
+    return fasciculate.assess(document).model_dump_json().encode()
+
+
+@pytest.mark.parametrize("path", PRESENTATIONS, ids=lambda path: path.stem)
+def test_every_example_gives_the_typed_bytes(path):
+    """For each bundled example, both paths give the same bytes, on first and repeated calls."""
+    document = path.read_bytes()
+    expected = _typed(document)
+    assert expected == fasciculate.assess_json(document)
+    assert expected == fasciculate.assess_json(document)  # now from the cached parts
+
+
+@given(presentations(complete=False) | presentations(complete=True))
+def test_generated_presentations_give_the_typed_bytes(presentation):
+    """For any valid presentation, the JSON path and the typed path agree byte for byte."""
+    assert _typed(presentation) == fasciculate.assess_json(presentation)
+
+
+@given(st.lists(presentations(), min_size=2, max_size=4))
+def test_a_batch_gives_each_presentation_its_own_bytes(batch):
+    """Parts cached for one presentation never leak into the JSON of the next."""
+    expected = [_typed(item) for item in batch]
+    assert expected == [fasciculate.assess_json(item) for item in batch]
+    assert expected == [fasciculate.assess_json(item) for item in reversed(batch)][::-1]
+
+
+@given(presentations())
+def test_the_uncached_path_gives_the_same_bytes(monkeypatch_limit, presentation):
+    """With every cache full from the start (nothing kept), the bytes are still the same."""
+    engine = _engine()
+    composer = output_json.JsonOutput(Output(engine.kb))
+    facts = facts_from(presentation, engine.kb)
+    result = composer(engine.referral(facts), engine.differential(facts), facts)
+    assert _typed(presentation) == result
+    assert all(not parts for parts in (composer._questions, composer._sources, composer._advice))
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_limit():
+    """Set the composer's cache limit to zero for the tests of this module that ask for it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(output_json, "_LIMIT", 0)
+        yield
+
+
+@pytest.mark.parametrize(
+    "document",
+    [b"{", b'{"findings": {"weakness": "maybe"}}', b"[]", b'{"patient": {"age": -1}}'],
+)
+def test_invalid_input_raises_the_same_error(document):
+    """Bad input fails the same way on both paths, naming the same problems."""
+    with pytest.raises(InvalidPresentation) as typed:
+        fasciculate.assess(document)
+    with pytest.raises(InvalidPresentation) as raw:
+        fasciculate.assess_json(document)
+    assert str(typed.value) == str(raw.value)
