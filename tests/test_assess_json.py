@@ -45,8 +45,9 @@ def test_a_batch_gives_each_presentation_its_own_bytes(batch):
     assert expected == [fasciculate.assess_json(item) for item in reversed(batch)][::-1]
 
 
+@pytest.mark.usefixtures("no_caching")
 @given(presentations())
-def test_the_uncached_path_gives_the_same_bytes(monkeypatch_limit, presentation):
+def test_the_uncached_path_gives_the_same_bytes(presentation):
     """With every cache full from the start (nothing kept), the bytes are still the same."""
     engine = _engine()
     composer = output_json.JsonOutput(Output(engine.kb))
@@ -57,7 +58,7 @@ def test_the_uncached_path_gives_the_same_bytes(monkeypatch_limit, presentation)
 
 
 @pytest.fixture(scope="module")
-def monkeypatch_limit():
+def no_caching():
     """Set the composer's cache limit to zero for the tests of this module that ask for it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(output_json, "_LIMIT", 0)

@@ -82,6 +82,7 @@ _CACHE_LIMIT = 65536
 _Row = tuple[
     tuple[float, float, float], int, AtomGroup, dict[object, Contribution], Feature, bool, bool
 ]
+_RootShape = tuple[tuple[tuple[str, int], ...], str | None, tuple[int, ...]]
 _RLS_SECONDARY = ("RLS-IRON", "RLS-SECONDARY", "RLS-MEDICATION")
 
 
@@ -137,6 +138,7 @@ class DifferentialEvaluator:
         #: Each root level with the offsets of its conditions after the criteria.
         self._root_spans: tuple[tuple[str, range], ...] = tuple(spans)
         self._root_conditions = first
+        self._root_shapes: dict[tuple[int, ...], _RootShape] = {}
         #: Criterion and root-level results, shared between presentations that give equal ones.
         self._shared: dict[object, Any] = {}
 
@@ -237,18 +239,11 @@ class DifferentialEvaluator:
     ) -> RootLevelResult:
         start = self._features + self._criteria
         held = results[start : start + self._root_conditions]
-        counts = tuple(
-            (name, sum(1 for spot in span if held[spot] == TRUE)) for name, span in self._root_spans
-        )
-        ordered = sorted(counts, key=lambda pair: -pair[1])
-        best, runner_up = ordered[0], ordered[1] if len(ordered) > 1 else ("", 0)
-        likely = best[0] if best[1] >= 2 and best[1] > runner_up[1] else None
-        spots = (
-            [start + spot for spot in dict(self._root_spans)[likely] if held[spot] == TRUE]
-            if likely
-            else []
-        )
-        key = (held, tuple(self._groups[spot].key(values, facts) for spot in spots))
+        shape = self._root_shapes.get(held)
+        if shape is None:
+            shape = self._root_shape(held, start)
+        counts, likely, spots = shape
+        key = (held, tuple([self._groups[spot].key(values, facts) for spot in spots]))
         result = self._shared.get(key)
         if result is None:
             evidence = tuple(
@@ -260,3 +255,21 @@ class DifferentialEvaluator:
             if len(self._shared) < _CACHE_LIMIT:
                 self._shared[key] = result
         return result
+
+    def _root_shape(self, held: tuple[int, ...], start: int) -> _RootShape:
+        """The counts per level, the likely level and its held conditions, for *held*."""
+        counts = tuple(
+            (name, sum(1 for spot in span if held[spot] == TRUE)) for name, span in self._root_spans
+        )
+        ordered = sorted(counts, key=lambda pair: -pair[1])
+        best, runner_up = ordered[0], ordered[1] if len(ordered) > 1 else ("", 0)
+        likely = best[0] if best[1] >= 2 and best[1] > runner_up[1] else None
+        spots = (
+            tuple(start + spot for spot in dict(self._root_spans)[likely] if held[spot] == TRUE)
+            if likely
+            else ()
+        )
+        shape = (counts, likely, spots)
+        if len(self._root_shapes) < _CACHE_LIMIT:  # at most 3 ** (conditions): a small table
+            self._root_shapes[held] = shape
+        return shape

@@ -13,6 +13,7 @@ from typing import Any
 import attrs
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
+from fasciculate._errors import KnowledgeBaseError
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN
@@ -38,6 +39,24 @@ class Evidence:
 
 
 _CACHE_LIMIT = 65536
+
+
+def _compile_compares(
+    compares: tuple[CompareAtom, ...], asks: list[bool]
+) -> Callable[[Mapping[str, float | None]], list[int]]:
+    """One function giving the level of every comparison from the quantities, in order.
+
+    A missing quantity is unknown when it should be asked for, else false.
+    """
+    parts = [
+        f"({UNKNOWN if ask else FALSE} if (x := q[{atom.quantity!r}]) is None "
+        f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE})"
+        for atom, ask in zip(compares, asks, strict=True)
+    ]
+    function: Callable[[Mapping[str, float | None]], list[int]] = eval(  # noqa: S307
+        f"lambda q: [{', '.join(parts)}]"
+    )
+    return function
 
 
 def _getter(keys: tuple[Any, ...]) -> Callable[[Any], object]:
@@ -77,51 +96,34 @@ class AtomGroup:
 
 
 class AtomTable:
-    """A fixed list of atoms, with fast level computation and evidence lookup."""
+    """The atoms an evaluator reads, with fast level computation and evidence lookup.
+
+    The first atoms are every fact of the knowledge base, in its order, so their levels are
+    ``facts.levels`` copied as they are; the quantity comparisons used follow.
+    """
 
     def __init__(self, kb: KnowledgeBase, atoms: tuple[Atom, ...], *, ask_all: bool) -> None:
-        """Index *atoms*.
+        """Index the facts of *kb* and the comparisons among *atoms*.
 
         With *ask_all*, every missing quantity is unknown; otherwise only quantities marked
         ``when_missing = "ask"`` are, and unmeasured ones are false.
         """
         self.kb = kb
-        self.atoms = atoms
-        self.index = {atom: position for position, atom in enumerate(atoms)}
-        self._facts = tuple(
-            (position, atom.name)
-            for position, atom in enumerate(atoms)
-            if isinstance(atom, FactAtom)
-        )
+        compares = tuple(dict.fromkeys(a for a in atoms if isinstance(a, CompareAtom)))
+        self.atoms: tuple[Atom, ...] = (*(FactAtom(name) for name in kb.facts), *compares)
+        self.index = {atom: position for position, atom in enumerate(self.atoms)}
         self._cache: dict[tuple[object, ...], Evidence] = {}
-        self._fact_positions = tuple(position for position, _ in self._facts)
-        names = [name for _, name in self._facts] or ["unused"]
-        getter = operator.itemgetter(*names)
-        # itemgetter of one name returns the item itself, of several a tuple: always a tuple here.
-        self._fact_getter: Callable[[Mapping[str, int]], tuple[int, ...]] = (
-            getter if len(names) > 1 else (lambda levels: (getter(levels),))
-        )
-        self._compares = tuple(
-            (position, atom, ask_all or kb.quantities[atom.quantity].when_missing == "ask")
-            for position, atom in enumerate(atoms)
-            if isinstance(atom, CompareAtom)
-        )
+        self._fact_count = len(kb.facts)
+        asks = [ask_all or kb.quantities[a.quantity].when_missing == "ask" for a in compares]
+        self._compare = _compile_compares(compares, asks)
 
     def levels(self, facts: Facts) -> list[int]:
         """The Kleene level of every atom for *facts*."""
-        values = [FALSE] * len(self.atoms)
-        if self._facts:
-            for position, level in zip(
-                self._fact_positions, self._fact_getter(facts.levels), strict=True
-            ):
-                values[position] = level
-        quantities = facts.quantities
-        for position, atom, ask in self._compares:
-            value = quantities[atom.quantity]
-            if value is None:
-                values[position] = UNKNOWN if ask else FALSE
-            else:
-                values[position] = TRUE if atom.holds(value) else FALSE
+        values = list(facts.levels.values())
+        if len(values) != self._fact_count:  # pragma: no cover - facts of another knowledge base
+            msg = "facts were read with another knowledge base"
+            raise KnowledgeBaseError(msg)
+        values += self._compare(facts.quantities)
         return values
 
     def evidence(

@@ -7,13 +7,14 @@ the input field it came from, so each cited fact can be traced back to what the 
 from __future__ import annotations
 
 import functools
+import operator
 import re
 from collections.abc import Mapping
 
 import attrs
 
 from fasciculate._kb import KnowledgeBase, knowledge_base
-from fasciculate._presentation import Examination, Exposures, Finding, Presentation, Twitching
+from fasciculate._presentation import Examination, Finding, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
@@ -26,9 +27,9 @@ from fasciculate._vocab import (
     MedicationClass,
     Reflex,
     Region,
-    Sex,
     Side,
     Strength,
+    TriState,
 )
 
 
@@ -66,25 +67,23 @@ class Facts:
     levels: Mapping[str, int]
     quantities: Mapping[str, float | None]
     origin: Mapping[str, str]
-    age: int | None
-    sex: Sex | None
-    regions: frozenset[Region]
-    side: Side | None
-    course: Course | None
-    caffeine_mg_per_day: float | None
-    sleep_hours: float | None
-    stress: Level | None
     medications: tuple[MedicationFact, ...]
     labs: tuple[LabFact, ...]
 
 
-_REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, Reflex.REDUCED: FALSE}
+# Enum members read once: in Python 3.11 each ``Enum.MEMBER`` read is a descriptor call, and these
+# are read for every presentation.
+_TONGUE, _BOTH, _HIGH = Region.TONGUE, Side.BOTH, Level.HIGH
+_WORSENING, _IMPROVING = Course.WORSENING, Course.IMPROVING
+_WEAK, _REDUCED, _UNANSWERED = Strength.REDUCED, Reflex.REDUCED, TriState.UNKNOWN
+
+_REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, _REDUCED: FALSE}
 
 
 _tri = TRI_LEVEL.__getitem__
 
 
-_FINDING_PATH = {finding: f"findings.{finding}" for finding in Finding}
+_FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
 _REGION_ORIGIN = {f"region_{region}": "twitching.regions" for region in Region}
 
 
@@ -99,6 +98,15 @@ def _medication_levels(classes: frozenset[MedicationClass | None]) -> dict[str, 
 
 
 _UNSET: dict[int, tuple[object, object, dict[str, str]]] = {}
+_UNKNOWN: dict[int, tuple[object, dict[str, int]]] = {}
+
+
+def _unknown_levels(kb: KnowledgeBase) -> dict[str, int]:
+    """Every fact of *kb* at level unknown: copied for each presentation."""
+    entry = _UNKNOWN.get(id(kb.facts))
+    if entry is None or entry[0] is not kb.facts:
+        entry = _UNKNOWN[id(kb.facts)] = (kb.facts, dict.fromkeys(kb.facts, UNKNOWN))
+    return entry[1]
 
 
 def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
@@ -110,11 +118,28 @@ def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
     return entry[2]
 
 
+# Yes/no fields of the structured sections that are the only source of their fact: read directly.
+_SINGLE_SOURCE = tuple(
+    (operator.attrgetter(path), fact, path)
+    for fact, path in (
+        ("at_rest", "twitching.at_rest"),
+        ("after_exercise", "twitching.after_exercise"),
+        ("babinski", "examination.babinski"),
+        ("exam_wasting", "examination.wasting"),
+        ("exam_sensory_loss", "examination.sensory_loss"),
+        ("anal_sphincter_laxity", "examination.anal_sphincter_laxity"),
+        ("strenuous_exercise", "exposures.strenuous_exercise_48h"),
+        ("dehydration", "exposures.dehydration"),
+        ("nicotine", "exposures.nicotine"),
+    )
+)
+
+
 class _Levels:
     """Kleene levels being collected, each with the input path it came from."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.levels = dict.fromkeys(kb.facts, UNKNOWN)
+        self.levels = _unknown_levels(kb).copy()
         # Complete from the start ("" = not given), so evaluators can read it with itemgetter.
         self.origin: dict[str, str] = _unset_origins(kb).copy()
 
@@ -129,41 +154,29 @@ class _Levels:
             self.origin[fact] = path
 
     def twitching(self, twitching: Twitching) -> None:
-        if Region.TONGUE in twitching.regions:
+        if _TONGUE in twitching.regions:
             self.put("tongue_twitching", TRUE, "twitching.regions")
         if twitching.course is not None:
             worse, better = (
-                twitching.course is Course.WORSENING,
-                twitching.course is Course.IMPROVING,
+                twitching.course is _WORSENING,
+                twitching.course is _IMPROVING,
             )
             self.put("worsening", TRUE if worse else FALSE, "twitching.course")
             self.put("improving", TRUE if better else FALSE, "twitching.course")
-        self.put("at_rest", _tri(twitching.at_rest), "twitching.at_rest")
-        self.put("after_exercise", _tri(twitching.after_exercise), "twitching.after_exercise")
 
     def examination(self, exam: Examination) -> None:
         if exam.strength is not None:
-            weak = TRUE if exam.strength is Strength.REDUCED else FALSE
+            weak = TRUE if exam.strength is _WEAK else FALSE
             self.put("exam_weakness", weak, "examination.strength")
         reflexes = {"knee": exam.knee_reflex, "ankle": exam.ankle_reflex}
         for name, reflex in reflexes.items():
             if reflex is not None:
                 path = f"examination.{name}_reflex"
                 self.put("brisk_reflexes", _REFLEX_LEVEL[reflex], path)
-                self.put(
-                    f"reduced_{name}_reflex", TRUE if reflex is Reflex.REDUCED else FALSE, path
-                )
+                self.put(f"reduced_{name}_reflex", TRUE if reflex is _REDUCED else FALSE, path)
         if None in reflexes.values() and self.levels["brisk_reflexes"] == FALSE:
             # One reflex normal and the other not examined: brisk reflexes are still possible.
             self.levels["brisk_reflexes"] = UNKNOWN
-        self.put("babinski", _tri(exam.babinski), "examination.babinski")
-        self.put("exam_wasting", _tri(exam.wasting), "examination.wasting")
-        self.put("exam_sensory_loss", _tri(exam.sensory_loss), "examination.sensory_loss")
-        self.put(
-            "anal_sphincter_laxity",
-            _tri(exam.anal_sphincter_laxity),
-            "examination.anal_sphincter_laxity",
-        )
 
     def structure(
         self, presentation: Presentation, medications: tuple[MedicationFact, ...]
@@ -176,11 +189,11 @@ class _Levels:
             self.origin.update(_REGION_ORIGIN)
         side = presentation.twitching.side
         if side is not None:
-            self.put("side_both", TRUE if side is Side.BOTH else FALSE, "twitching.side")
-            self.put("side_one", FALSE if side is Side.BOTH else TRUE, "twitching.side")
+            self.put("side_both", TRUE if side is _BOTH else FALSE, "twitching.side")
+            self.put("side_one", FALSE if side is _BOTH else TRUE, "twitching.side")
         stress = presentation.exposures.stress
         if stress is not None:
-            self.put("stress_high", TRUE if stress is Level.HIGH else FALSE, "exposures.stress")
+            self.put("stress_high", TRUE if stress is _HIGH else FALSE, "exposures.stress")
         if medications:
             taken = {m.drug_class: m.path for m in medications if m.drug_class is not None}
             self.levels.update(_medication_levels(frozenset(taken)))
@@ -191,49 +204,71 @@ class _Levels:
             if self.levels[finding] == TRUE:
                 self.put("exam_weakness", TRUE, self.origin[finding])
 
-    def exposures(self, exposures: Exposures) -> None:
-        self.put(
-            "strenuous_exercise",
-            _tri(exposures.strenuous_exercise_48h),
-            "exposures.strenuous_exercise_48h",
-        )
-        self.put("dehydration", _tri(exposures.dehydration), "exposures.dehydration")
-        self.put("nicotine", _tri(exposures.nicotine), "exposures.nicotine")
+    def answers(self, presentation: Presentation) -> None:
+        """The yes/no answers of the structured sections, each the only source of its fact."""
+        levels, origin = self.levels, self.origin
+        for read, fact, path in _SINGLE_SOURCE:
+            level = TRI_LEVEL[read(presentation)]
+            if level != UNKNOWN:
+                levels[fact] = level
+                origin[fact] = path
+
+
+_MEASURES = tuple(
+    (operator.attrgetter(path), key, path)
+    for key, path in (
+        ("age", "patient.age"),
+        ("caffeine_mg_per_day", "exposures.caffeine_mg_per_day"),
+        ("sleep_hours", "exposures.sleep_hours"),
+    )
+)
+_ENDS = (("lowest", min), ("highest", max))
 
 
 def _quantities(
     presentation: Presentation, labs: tuple[LabFact, ...], kb: KnowledgeBase, origin: dict[str, str]
 ) -> dict[str, float | None]:
-    quantities: dict[str, float | None] = dict.fromkeys(kb.quantities)
+    quantities = _unmeasured(kb).copy()
     twitching = presentation.twitching
     duration = presentation.duration_days
     if duration is not None:
         quantities["duration_days"] = duration
         given = twitching.onset_date is None
         origin["duration_days"] = "twitching.duration_days" if given else "twitching.onset_date"
-    for key, value, path in (
-        ("age", presentation.patient.age, "patient.age"),
-        (
-            "caffeine_mg_per_day",
-            presentation.exposures.caffeine_mg_per_day,
-            "exposures.caffeine_mg_per_day",
-        ),
-        ("sleep_hours", presentation.exposures.sleep_hours, "exposures.sleep_hours"),
-    ):
+    for read, key, path in _MEASURES:
+        value = read(presentation)
         if value is not None:
             quantities[key] = float(value)
             origin[key] = path
     if twitching.regions:
-        quantities["region_count"] = float(len({BODY_REGION[r] for r in twitching.regions}))
+        quantities["region_count"] = _region_count(frozenset(twitching.regions))
         origin["region_count"] = "twitching.regions"
     for lab in labs:
-        for end, better in (("lowest", min), ("highest", max)):
+        for end, better in _ENDS:
             key = f"{lab.analyte}_{end}"
             current = quantities[key]
             if current is None or better(current, lab.value) != current:
                 quantities[key] = lab.value
                 origin[key] = lab.path
     return quantities
+
+
+@functools.lru_cache(maxsize=1024)
+def _region_count(regions: frozenset[Region]) -> float:
+    """How many body regions (bulbar, cervical, thoracic, lumbosacral) the twitching covers."""
+    return float(len({BODY_REGION[region] for region in regions}))
+
+
+_UNMEASURED: dict[int, tuple[object, dict[str, float | None]]] = {}
+
+
+def _unmeasured(kb: KnowledgeBase) -> dict[str, float | None]:
+    """Every quantity of *kb* not measured: copied for each presentation."""
+    entry = _UNMEASURED.get(id(kb.quantities))
+    if entry is None or entry[0] is not kb.quantities:
+        entry = (kb.quantities, dict.fromkeys(kb.quantities))
+        _UNMEASURED[id(kb.quantities)] = entry
+    return entry[1]
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -266,52 +301,50 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
     kb = kb or knowledge_base()
     collected = _Levels(kb)
     levels, origin = collected.levels, collected.origin
-    for finding, answer in presentation.findings.items():
-        level = TRI_LEVEL[answer]
-        if level != UNKNOWN:  # every fact starts unknown; findings are read first
-            levels[finding] = level
-            origin[finding] = _FINDING_PATH[finding]
+    # Every fact starts unknown and findings are read first: only the answered ones are put.
+    answered: dict[str, int] = {
+        finding: TRI_LEVEL[answer]
+        for finding, answer in presentation.findings.items()
+        if answer is not _UNANSWERED
+    }
+    levels.update(answered)
+    origin.update(zip(answered, map(_FINDING_PATH.__getitem__, answered), strict=True))
     for specific, general in _IMPLIES.items():
         if levels.get(specific) == TRUE:
             collected.put(general, TRUE, origin[specific])
     collected.twitching(presentation.twitching)
     collected.examination(presentation.examination)
-    collected.exposures(presentation.exposures)
+    collected.answers(presentation)
 
-    labs = tuple(
-        LabFact(
-            analyte=result.analyte,
-            value=result.si_value,
-            unit=kb.labs[result.analyte].unit,
-            reported=f"{result.value:g} {result.unit}",
-            path=f"labs.{index}",
+    labs: tuple[LabFact, ...] = ()
+    if presentation.labs:
+        labs = tuple(
+            LabFact(
+                analyte=result.analyte,
+                value=result.si_value,
+                unit=kb.labs[result.analyte].unit,
+                reported=f"{result.value:g} {result.unit}",
+                path=f"labs.{index}",
+            )
+            for index, result in enumerate(presentation.labs)
         )
-        for index, result in enumerate(presentation.labs)
-    )
-    medications = tuple(
-        MedicationFact(
-            name=medication.name,
-            drug_class=medication.drug_class or _class_from_name(medication.name, kb),
-            code=None if medication.code is None else medication.code.code,
-            path=f"medications.{index}",
+    medications: tuple[MedicationFact, ...] = ()
+    if presentation.medications:
+        medications = tuple(
+            MedicationFact(
+                name=medication.name,
+                drug_class=medication.drug_class or _class_from_name(medication.name, kb),
+                code=None if medication.code is None else medication.code.code,
+                path=f"medications.{index}",
+            )
+            for index, medication in enumerate(presentation.medications)
         )
-        for index, medication in enumerate(presentation.medications)
-    )
     collected.structure(presentation, medications)
     quantities = _quantities(presentation, labs, kb, origin)
-    twitching, exposures = presentation.twitching, presentation.exposures
     return Facts(
         levels=collected.levels,
         quantities=quantities,
         origin=origin,
-        age=presentation.patient.age,
-        sex=presentation.patient.sex,
-        regions=frozenset(twitching.regions),
-        side=twitching.side,
-        course=twitching.course,
-        caffeine_mg_per_day=exposures.caffeine_mg_per_day,
-        sleep_hours=exposures.sleep_hours,
-        stress=exposures.stress,
         medications=medications,
         labs=labs,
     )

@@ -45,7 +45,8 @@ _HEADLINE = {
     Urgency.EMERGENCY: "Emergency: same-day assessment",
 }
 _GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
-_STATUS = {TRUE: CriterionStatus.MET, FALSE: CriterionStatus.NOT_MET}
+_MET, _NOT_MET, _UNDECIDED = CriterionStatus.MET, CriterionStatus.NOT_MET, CriterionStatus.UNKNOWN
+_STATUS = {TRUE: _MET, FALSE: _NOT_MET}
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -102,8 +103,8 @@ def all_met(differential: diff.Differential) -> CriterionStatus:
     """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
     levels = {result.level for result in differential.rls_criteria}
     if FALSE in levels:
-        return CriterionStatus.NOT_MET
-    return CriterionStatus.UNKNOWN if levels - {TRUE} else CriterionStatus.MET
+        return _NOT_MET
+    return _UNDECIDED if levels - {TRUE} else _MET
 
 
 _Key = TypeVar("_Key")
@@ -293,7 +294,7 @@ class Output:
             Criterion,
             number=result.criterion.number,
             text=result.criterion.text,
-            status=_STATUS.get(result.level, CriterionStatus.UNKNOWN),
+            status=_STATUS.get(result.level, _UNDECIDED),
             facts=self.facts_used(result.evidence),
         )
 

@@ -17,6 +17,7 @@ from pydantic_core import to_json
 
 from fasciculate import _differential as diff
 from fasciculate import _referral as ref
+from fasciculate._assessment import CriterionStatus
 from fasciculate._facts import Facts
 from fasciculate._output import Output, all_met, summary
 from fasciculate._vocab import Urgency
@@ -49,12 +50,13 @@ class _Parts:
         """The JSON of the part for *key*."""
         return self.get(key) or self.new(key)
 
-    def join(self, keys: tuple[Hashable, ...]) -> bytes:
-        """The JSON array of the parts for *keys*."""
+    def extend(self, out: list[bytes], keys: tuple[Hashable, ...]) -> None:
+        """Append the JSON array of the parts for *keys* to *out*."""
         if not keys:
-            return b"[]"
+            out.append(b"[]")
+            return
         get = self.get
-        return b"[" + b",".join([get(key) or self.new(key) for key in keys]) + b"]"
+        out += (b"[", b",".join([get(key) or self.new(key) for key in keys]), b"]")
 
 
 def _literal(text: bytes) -> bytes:
@@ -81,11 +83,12 @@ class JsonOutput:
             urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
         }
         self._category = {
-            key: _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":%s,'
-            b'"conflicting":%s}'
+            key: b"%s"
+            + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
+            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":'
             for key, info in output.kb.categories.items()
         }
+        self._all_met = {status: to_json(status) for status in CriterionStatus}
         self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.safety_net),
             to_json(output.stamp),
@@ -98,59 +101,51 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         output = self.output
         advice_key = output.advice_key(referral, differential)
-        return b"".join(
-            (
-                self._head[referral.urgency],
-                to_json(summary(referral)),
-                b',"rules_fired":',
-                self._fired.join(referral.fired),
-                b',"missing":',
-                self._missing(referral.missing),
-                b',"sources":',
-                self._cited(output.cited(referral, differential, facts, advice_key)),
-                b',"differential":',
-                self._ranked(differential.categories),
-                b',"restless_legs":{"criteria":',
-                self._criteria.join(differential.rls_criteria),
-                b',"all_met":',
-                to_json(all_met(differential)),
-                b',"secondary_causes":',
-                self._items.join(differential.rls_secondary),
-                b'},"root_level":',
-                self._roots.one(differential.root_level),
-                b',"labs":',
-                self._labs.join(facts.labs),
-                b',"triggers":',
-                self._triggers.join(differential.triggers),
-                b',"advice":',
-                self._advice.get(advice_key) or self._new_advice(advice_key),
-                self._tail,
-            )
+        out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
+        self._fired.extend(out, referral.fired)
+        out += (
+            b',"missing":',
+            self._missing(referral.missing),
+            b',"sources":',
+            self._cited(output.cited(referral, differential, facts, advice_key)),
+            b',"differential":[',
         )
+        self._ranked(out, differential.categories)
+        out.append(b'],"restless_legs":{"criteria":')
+        self._criteria.extend(out, differential.rls_criteria)
+        out += (b',"all_met":', self._all_met[all_met(differential)], b',"secondary_causes":')
+        self._items.extend(out, differential.rls_secondary)
+        out += (b'},"root_level":', self._roots.one(differential.root_level), b',"labs":')
+        self._labs.extend(out, facts.labs)
+        out.append(b',"triggers":')
+        self._triggers.extend(out, differential.triggers)
+        out += (
+            b',"advice":',
+            self._advice.get(advice_key) or self._new_advice(advice_key),
+            self._tail,
+        )
+        return b"".join(out)
 
-    def _ranked(self, categories: tuple[diff.CategoryScore, ...]) -> bytes:
+    def _ranked(self, out: list[bytes], categories: tuple[diff.CategoryScore, ...]) -> None:
         # One call serialises every probability and score; numbers never contain a comma.
         numbers = to_json([x for c in categories for x in (c.probability, c.score)])[1:-1]
         numbers_of = numbers.split(b",")
-        join = self._items.join
-        return (
-            b"["
-            + b",".join(
-                [
-                    self._category[score.category.id]
-                    % (
-                        rank,
-                        numbers_of[2 * rank - 2],
-                        numbers_of[2 * rank - 1],
-                        b"true" if score.must_not_miss else b"false",
-                        join(score.supporting),
-                        join(score.conflicting),
-                    )
-                    for rank, score in enumerate(categories, start=1)
-                ]
+        extend = self._items.extend
+        for rank, score in enumerate(categories, start=1):
+            out.append(
+                self._category[score.category.id]
+                % (
+                    b"" if rank == 1 else b",",
+                    rank,
+                    numbers_of[2 * rank - 2],
+                    numbers_of[2 * rank - 1],
+                    b"true" if score.must_not_miss else b"false",
+                )
             )
-            + b"]"
-        )
+            extend(out, score.supporting)
+            out.append(b',"conflicting":')
+            extend(out, score.conflicting)
+            out.append(b"}")
 
     def _missing(self, questions: tuple[ref.OpenQuestion, ...]) -> bytes:
         found = self._questions.get(questions)

@@ -55,6 +55,7 @@ class Referral:
 
 
 _CACHE_LIMIT = 65536
+_BY_RANK = tuple(sorted(Urgency, key=lambda urgency: urgency.rank))
 
 
 def _fact_of(atom: Atom) -> str:
@@ -67,8 +68,9 @@ class ReferralEvaluator:
     def __init__(self, kb: KnowledgeBase) -> None:
         """Compile every rule of *kb*."""
         self.kb = kb
-        self.atoms: tuple[Atom, ...] = kb.atoms()
-        self._atoms = AtomTable(kb, self.atoms, ask_all=False)
+        self._atoms = AtomTable(kb, kb.atoms(), ask_all=False)
+        #: The atoms of the level vectors: every fact of the knowledge base, then comparisons.
+        self.atoms: tuple[Atom, ...] = self._atoms.atoms
         index = self._atoms.index
         self._compiled: tuple[tuple[Rule, Callable[[list[int]], int], tuple[int, ...]], ...] = (
             tuple(
@@ -121,13 +123,13 @@ class ReferralEvaluator:
             base = ranks[results.index(TRUE)]
         # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
         limit = next((spot for spot, rank in enumerate(ranks) if rank <= base), len(ranks))
-        urgency = Urgency.from_rank(base)
+        urgency = _BY_RANK[base]
         missing: tuple[OpenQuestion, ...] = ()
         if UNKNOWN in results[:limit]:
             open_at = tuple(
                 self._by_urgency[spot] for spot in range(limit) if results[spot] == UNKNOWN
             )
-            urgency = max(urgency, self.kb.screen_incomplete.urgency)
+            urgency = _BY_RANK[max(base, self._screen_rank)]
             # Reported after the rules of its own urgency and above, before the lower ones.
             place = sum(1 for item in fired if item.rule.urgency.rank >= self._screen_rank)
             fired.insert(place, self._screen_open)
