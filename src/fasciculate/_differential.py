@@ -10,7 +10,9 @@ triggers found (features that carry advice).
 from __future__ import annotations
 
 import math
+import operator
 from collections.abc import Callable
+from itertools import compress
 from typing import Any
 
 import attrs
@@ -128,6 +130,10 @@ class DifferentialEvaluator:
             )
             for position, feature in enumerate(kb.features)
         )
+        #: Per feature and level (absent, unknown, present): whether it adds a weight.
+        self._weighted = tuple(
+            (feature.absent != 0.0, False, feature.present != 0.0) for feature in kb.features
+        )
         self._features = len(kb.features)
         self._criteria = len(kb.rls_criteria)
         self._secondary = frozenset(_RLS_SECONDARY)
@@ -154,12 +160,12 @@ class DifferentialEvaluator:
         decided: list[Contribution] = []
         serious = [False for _ in scores]  # a supporting feature that is not mere context
         origin, quantities = facts.origin, facts.quantities
-        for level, (weights, slot, group, cache, feature, special, telling) in zip(
-            results, self._plan, strict=False
+        # Only the features decided with a weight are visited; the filtering runs in C.
+        weighted = map(operator.getitem, self._weighted, results)
+        for level, (weights, slot, group, cache, feature, special, telling) in compress(
+            zip(results, self._plan, strict=False), weighted
         ):
             weight = weights[level]
-            if not weight:  # unknown, or decided with no weight
-                continue
             key = (
                 level,
                 group.values(values),

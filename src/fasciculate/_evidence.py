@@ -14,7 +14,7 @@ import attrs
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._facts import Facts
+from fasciculate._facts import MULTI_SOURCE, Facts
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 
@@ -71,7 +71,9 @@ class AtomGroup:
 
     The evidence of a condition at a level depends only on the levels of its atoms, the input
     paths of its facts and quantities, and the quantities' values: the key is those three,
-    read with ``itemgetter`` (one C call each), so a repeated pattern costs one dict lookup.
+    read with ``itemgetter`` (one C call each), so a repeated pattern costs one dict lookup. A
+    fact with a single input field (not in :data:`~fasciculate._facts.MULTI_SOURCE`) is given
+    exactly when its level is decided, so its level already says its input path.
     """
 
     __slots__ = ("amounts", "origins", "positions", "values")
@@ -80,7 +82,7 @@ class AtomGroup:
         self.positions = positions
         names = [table.atoms[p] for p in positions]
         quantities = tuple(a.quantity for a in names if isinstance(a, CompareAtom))
-        facts = tuple(a.name for a in names if isinstance(a, FactAtom))
+        facts = tuple(a.name for a in names if isinstance(a, FactAtom) and a.name in MULTI_SOURCE)
         #: Read the group's atom levels, input paths and quantity values (each one C call).
         self.values = _getter(positions)
         self.origins = _getter(facts + quantities)

@@ -118,6 +118,19 @@ def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
     return entry[2]
 
 
+#: The facts that more than one input field can set (so their input path varies with the input).
+#: Every other fact has one input path, given exactly when the fact is present or absent; a test
+#: checks this over generated presentations.
+MULTI_SOURCE = frozenset(
+    {
+        "tongue_twitching",  # findings, twitching.regions
+        "numbness",  # findings, numbness_medial_leg / numbness_lateral_leg
+        "exam_weakness",  # examination.strength, weak_knee_extension / foot_drop / ...
+        "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
+        *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
+    }
+)
+
 # Yes/no fields of the structured sections that are the only source of their fact: read directly.
 _SINGLE_SOURCE = tuple(
     (operator.attrgetter(path), fact, path)

@@ -85,7 +85,7 @@ class JsonOutput:
         self._category = {
             key: b"%s"
             + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":'
+            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
             for key, info in output.kb.categories.items()
         }
         self._all_met = {status: to_json(status) for status in CriterionStatus}
@@ -130,9 +130,10 @@ class JsonOutput:
         # One call serialises every probability and score; numbers never contain a comma.
         numbers = to_json([x for c in categories for x in (c.probability, c.score)])[1:-1]
         numbers_of = numbers.split(b",")
-        extend = self._items.extend
+        get, new = self._items.get, self._items.new
         for rank, score in enumerate(categories, start=1):
-            out.append(
+            supporting, conflicting = score.supporting, score.conflicting
+            out += (
                 self._category[score.category.id]
                 % (
                     b"" if rank == 1 else b",",
@@ -140,12 +141,12 @@ class JsonOutput:
                     numbers_of[2 * rank - 2],
                     numbers_of[2 * rank - 1],
                     b"true" if score.must_not_miss else b"false",
-                )
+                ),
+                b",".join([get(c) or new(c) for c in supporting]) if supporting else b"",
+                b'],"conflicting":[',
+                b",".join([get(c) or new(c) for c in conflicting]) if conflicting else b"",
+                b"]}",
             )
-            extend(out, score.supporting)
-            out.append(b',"conflicting":')
-            extend(out, score.conflicting)
-            out.append(b"}")
 
     def _missing(self, questions: tuple[ref.OpenQuestion, ...]) -> bytes:
         found = self._questions.get(questions)

@@ -92,6 +92,12 @@ class ReferralEvaluator:
             tuple(kb.rules[position].condition for position in self._by_urgency), index
         )
         self._sorted_ranks = tuple(kb.rules[p].urgency.rank for p in self._by_urgency)
+        ranks = self._sorted_ranks
+        #: For each urgency rank, how many rules (most urgent first) rank above it.
+        self._limits = tuple(
+            next((spot for spot, rank in enumerate(ranks) if rank <= base), len(ranks))
+            for base in range(len(Urgency))
+        )
         self._groups = tuple(
             AtomGroup(self._atoms, self._compiled[position][2]) for position in self._by_urgency
         )
@@ -112,7 +118,6 @@ class ReferralEvaluator:
         """Decide the referral for *facts*."""
         values = self.levels(facts)
         results = self._sorted_table(values)
-        ranks = self._sorted_ranks
         fired: list[FiredRule] = []
         base = 0
         if TRUE in results:
@@ -120,9 +125,9 @@ class ReferralEvaluator:
             for spot, level in enumerate(results):
                 if level == TRUE:
                     fired.append(self._fired(spot, values, origin, quantities, facts))
-            base = ranks[results.index(TRUE)]
+            base = self._sorted_ranks[results.index(TRUE)]
         # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
-        limit = next((spot for spot, rank in enumerate(ranks) if rank <= base), len(ranks))
+        limit = self._limits[base]
         urgency = _BY_RANK[base]
         missing: tuple[OpenQuestion, ...] = ()
         if UNKNOWN in results[:limit]:
