@@ -74,6 +74,8 @@ class Differential:
 
     categories: tuple[CategoryScore, ...]
     contributions: tuple[Contribution, ...]
+    #: The sources of the decided features, as bits of ``KnowledgeBase.source_bits()``.
+    cited: int
     rls_criteria: tuple[CriterionResult, ...]
     rls_secondary: tuple[Contribution, ...]
     root_level: RootLevelResult
@@ -82,7 +84,14 @@ class Differential:
 
 _CACHE_LIMIT = 65536
 _Row = tuple[
-    tuple[float, float, float], int, AtomGroup, dict[object, Contribution], Feature, bool, bool
+    tuple[float, float, float],
+    int,
+    AtomGroup,
+    dict[object, Contribution],
+    Feature,
+    bool,
+    bool,
+    int,
 ]
 _RootShape = tuple[tuple[tuple[str, int], ...], str | None, tuple[int, ...]]
 _RLS_SECONDARY = ("RLS-IRON", "RLS-SECONDARY", "RLS-MEDICATION")
@@ -118,6 +127,7 @@ class DifferentialEvaluator:
         slot = {key: number for number, key in enumerate(self._order)}
         # One row per feature: everything the scoring loop needs, looked up once here. The
         # weights are indexed by level (absent 0, unknown 1, present 2).
+        bits = kb.source_bits()
         self._plan: tuple[_Row, ...] = tuple(
             (
                 (feature.absent, 0.0, feature.present),
@@ -127,6 +137,7 @@ class DifferentialEvaluator:
                 feature,
                 feature.id in _RLS_SECONDARY or bool(feature.advice),
                 not feature.context,
+                bits[feature.source],
             )
             for position, feature in enumerate(kb.features)
         )
@@ -159,19 +170,14 @@ class DifferentialEvaluator:
         secondary: dict[str, Contribution] = {}
         decided: list[Contribution] = []
         serious = [False for _ in scores]  # a supporting feature that is not mere context
-        origin, quantities = facts.origin, facts.quantities
         # Only the features decided with a weight are visited; the filtering runs in C.
         weighted = map(operator.getitem, self._weighted, results)
-        for level, (weights, slot, group, cache, feature, special, telling) in compress(
+        cited = 0
+        for level, (weights, slot, group, cache, feature, special, telling, bit) in compress(
             zip(results, self._plan, strict=False), weighted
         ):
             weight = weights[level]
-            key = (
-                level,
-                group.values(values),
-                group.origins(origin),
-                group.amounts(quantities),
-            )
+            key = (level, group.key(values))
             contribution = cache.get(key)
             if contribution is None:
                 evidence = self._atoms.evidence(group.positions, values, level, facts)
@@ -179,6 +185,7 @@ class DifferentialEvaluator:
                 if len(cache) < _CACHE_LIMIT:
                     cache[key] = contribution
             scores[slot] += weight
+            cited |= bit
             decided.append(contribution)
             if weight > 0:
                 supporting[slot].append(contribution)
@@ -197,19 +204,22 @@ class DifferentialEvaluator:
         infos = self._infos
         lower = [-score for score in scores]
         categories = tuple(
-            CategoryScore(
-                category=infos[slot],
-                score=scores[slot],
-                probability=exp[slot] / total,
-                supporting=tuple(supporting[slot]),
-                conflicting=tuple(conflicting[slot]),
-                must_not_miss=infos[slot].must_not_miss and serious[slot],
-            )
-            for slot in sorted(range(len(scores)), key=lower.__getitem__)  # stable: ties in order
+            [
+                CategoryScore(
+                    category=infos[slot],
+                    score=scores[slot],
+                    probability=exp[slot] / total,
+                    supporting=tuple(supporting[slot]),
+                    conflicting=tuple(conflicting[slot]),
+                    must_not_miss=infos[slot].must_not_miss and serious[slot],
+                )
+                for slot in sorted(range(len(scores)), key=lower.__getitem__)  # stable: in order
+            ]
         )
         return Differential(
             categories=categories,
             contributions=tuple(decided),
+            cited=cited,
             rls_criteria=self._criteria_results(results, values, facts),
             rls_secondary=tuple(secondary[key] for key in _RLS_SECONDARY if key in secondary),
             root_level=self._root_level(results, values, facts),
@@ -225,7 +235,7 @@ class DifferentialEvaluator:
             level = results[position]
             group = self._groups[position]
             # Nothing in the input decides an unknown criterion: nothing to cite.
-            key = (offset, level) if level == UNKNOWN else (offset, level, group.key(values, facts))
+            key = (offset, level) if level == UNKNOWN else (offset, level, group.key(values))
             result = self._shared.get(key)
             if result is None:
                 evidence = (
@@ -249,7 +259,7 @@ class DifferentialEvaluator:
         if shape is None:
             shape = self._root_shape(held, start)
         counts, likely, spots = shape
-        key = (held, tuple([self._groups[spot].key(values, facts) for spot in spots]))
+        key = (held, tuple([self._groups[spot].key(values) for spot in spots]))
         result = self._shared.get(key)
         if result is None:
             evidence = tuple(

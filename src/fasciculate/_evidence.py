@@ -59,41 +59,29 @@ def _compile_compares(
     return function
 
 
-def _getter(keys: tuple[Any, ...]) -> Callable[[Any], object]:
-    """``operator.itemgetter`` over *keys*; with no keys, a function returning ``()``."""
-    if not keys:
-        return lambda _: ()
-    return operator.itemgetter(*keys)
-
-
 class AtomGroup:
     """The atoms of one condition, with a cheap key for the evidence they give.
 
     The evidence of a condition at a level depends only on the levels of its atoms, the input
-    paths of its facts and quantities, and the quantities' values: the key is those three,
-    read with ``itemgetter`` (one C call each), so a repeated pattern costs one dict lookup. A
-    fact with a single input field (not in :data:`~fasciculate._facts.MULTI_SOURCE`) is given
-    exactly when its level is decided, so its level already says its input path.
+    paths of its facts and quantities, and the quantities' values. :meth:`AtomTable.levels`
+    lists all three for a presentation, so the key is one ``itemgetter`` call (in C) and a
+    repeated pattern costs one dict lookup. A fact with a single input field (not in
+    :data:`~fasciculate._facts.MULTI_SOURCE`) is given exactly when its level is decided, so its
+    level already says its input path and its path is left out of the key.
     """
 
-    __slots__ = ("amounts", "origins", "positions", "values")
+    __slots__ = ("key", "positions")
 
     def __init__(self, table: AtomTable, positions: tuple[int, ...]) -> None:
         self.positions = positions
-        names = [table.atoms[p] for p in positions]
-        quantities = tuple(a.quantity for a in names if isinstance(a, CompareAtom))
-        facts = tuple(a.name for a in names if isinstance(a, FactAtom) and a.name in MULTI_SOURCE)
-        #: Read the group's atom levels, input paths and quantity values (each one C call).
-        self.values = _getter(positions)
-        self.origins = _getter(facts + quantities)
-        self.amounts = _getter(quantities)
-
-    def key(self, values: list[int], facts: Facts) -> tuple[object, object, object]:
-        """What the evidence of this group depends on, for *values* and *facts*."""
-        return (
-            self.values(values),
-            self.origins(facts.origin),
-            self.amounts(facts.quantities),
+        atoms = [table.atoms[p] for p in positions]
+        quantities = [a.quantity for a in atoms if isinstance(a, CompareAtom)]
+        facts = [a.name for a in atoms if isinstance(a, FactAtom) and a.name in MULTI_SOURCE]
+        #: What the group's evidence depends on, read from :meth:`AtomTable.levels`.
+        self.key: Callable[[list[Any]], object] = operator.itemgetter(
+            *positions,
+            *(table.origin_at[name] for name in [*facts, *quantities]),
+            *(table.amount_at[name] for name in quantities),
         )
 
 
@@ -116,16 +104,28 @@ class AtomTable:
         self.index = {atom: position for position, atom in enumerate(self.atoms)}
         self._cache: dict[tuple[object, ...], Evidence] = {}
         self._fact_count = len(kb.facts)
+        size = len(self.atoms)
+        self.size = size
+        named = [*kb.facts, *kb.quantities]  # the order of Facts.origin
+        #: Where :meth:`levels` lists each fact's or quantity's input path, and each quantity.
+        self.origin_at = {name: size + offset for offset, name in enumerate(named)}
+        self.amount_at = {name: size + len(named) + n for n, name in enumerate(kb.quantities)}
+        self._tail = len(named) + len(kb.quantities)
         asks = [ask_all or kb.quantities[a.quantity].when_missing == "ask" for a in compares]
         self._compare = _compile_compares(compares, asks)
 
-    def levels(self, facts: Facts) -> list[int]:
-        """The Kleene level of every atom for *facts*."""
-        values = list(facts.levels.values())
-        if len(values) != self._fact_count:  # pragma: no cover - facts of another knowledge base
+    def levels(self, facts: Facts) -> list[Any]:
+        """The Kleene level of every atom for *facts*, then every input path and quantity.
+
+        The first :attr:`size` entries are the levels the compiled conditions read; the input
+        paths (in ``facts.origin`` order) and the quantities (in ``facts.quantities`` order)
+        follow, for :class:`AtomGroup` keys.
+        """
+        values: list[Any] = facts.ordered + self._compare(facts.quantities)
+        values += facts.trace
+        if len(values) != self.size + self._tail:  # pragma: no cover - facts of another kb
             msg = "facts were read with another knowledge base"
             raise KnowledgeBaseError(msg)
-        values += self._compare(facts.quantities)
         return values
 
     def evidence(

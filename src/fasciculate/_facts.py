@@ -62,11 +62,15 @@ class Facts:
         levels: Kleene level of every yes/no fact of the knowledge base.
         quantities: Value of every quantity (``None`` when not given or not measured).
         origin: For every fact and quantity, the input path it came from (``""`` when not given).
+        ordered: The values of ``levels``, in the knowledge base's fact order.
+        trace: The values of ``origin`` then of ``quantities``, in the knowledge base's order.
     """
 
     levels: Mapping[str, int]
     quantities: Mapping[str, float | None]
     origin: Mapping[str, str]
+    ordered: list[int]
+    trace: list[str | float | None]
     medications: tuple[MedicationFact, ...]
     labs: tuple[LabFact, ...]
 
@@ -77,6 +81,22 @@ _TONGUE, _BOTH, _HIGH = Region.TONGUE, Side.BOTH, Level.HIGH
 _WORSENING, _IMPROVING = Course.WORSENING, Course.IMPROVING
 _WEAK, _REDUCED, _UNANSWERED = Strength.REDUCED, Reflex.REDUCED, TriState.UNKNOWN
 
+_COURSE_LEVELS = {
+    course: {
+        "worsening": TRUE if course is _WORSENING else FALSE,
+        "improving": TRUE if course is _IMPROVING else FALSE,
+    }
+    for course in Course
+}
+_COURSE_ORIGIN = dict.fromkeys(("worsening", "improving"), "twitching.course")
+_SIDE_LEVELS = {
+    side: {
+        "side_both": TRUE if side is _BOTH else FALSE,
+        "side_one": FALSE if side is _BOTH else TRUE,
+    }
+    for side in Side
+}
+_SIDE_ORIGIN = dict.fromkeys(("side_both", "side_one"), "twitching.side")
 _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, _REDUCED: FALSE}
 
 
@@ -169,13 +189,9 @@ class _Levels:
     def twitching(self, twitching: Twitching) -> None:
         if _TONGUE in twitching.regions:
             self.put("tongue_twitching", TRUE, "twitching.regions")
-        if twitching.course is not None:
-            worse, better = (
-                twitching.course is _WORSENING,
-                twitching.course is _IMPROVING,
-            )
-            self.put("worsening", TRUE if worse else FALSE, "twitching.course")
-            self.put("improving", TRUE if better else FALSE, "twitching.course")
+        if twitching.course is not None:  # the only source of these facts: set directly
+            self.levels.update(_COURSE_LEVELS[twitching.course])
+            self.origin.update(_COURSE_ORIGIN)
 
     def examination(self, exam: Examination) -> None:
         if exam.strength is not None:
@@ -186,7 +202,9 @@ class _Levels:
             if reflex is not None:
                 path = f"examination.{name}_reflex"
                 self.put("brisk_reflexes", _REFLEX_LEVEL[reflex], path)
-                self.put(f"reduced_{name}_reflex", TRUE if reflex is _REDUCED else FALSE, path)
+                reduced = f"reduced_{name}_reflex"  # its only source: set directly
+                self.levels[reduced] = TRUE if reflex is _REDUCED else FALSE
+                self.origin[reduced] = path
         if None in reflexes.values() and self.levels["brisk_reflexes"] == FALSE:
             # One reflex normal and the other not examined: brisk reflexes are still possible.
             self.levels["brisk_reflexes"] = UNKNOWN
@@ -201,12 +219,13 @@ class _Levels:
             self.levels.update(_region_levels(frozenset(regions)))
             self.origin.update(_REGION_ORIGIN)
         side = presentation.twitching.side
-        if side is not None:
-            self.put("side_both", TRUE if side is _BOTH else FALSE, "twitching.side")
-            self.put("side_one", FALSE if side is _BOTH else TRUE, "twitching.side")
+        if side is not None:  # the only source of these facts: set directly
+            self.levels.update(_SIDE_LEVELS[side])
+            self.origin.update(_SIDE_ORIGIN)
         stress = presentation.exposures.stress
         if stress is not None:
-            self.put("stress_high", TRUE if stress is _HIGH else FALSE, "exposures.stress")
+            self.levels["stress_high"] = TRUE if stress is _HIGH else FALSE
+            self.origin["stress_high"] = "exposures.stress"
         if medications:
             taken = {m.drug_class: m.path for m in medications if m.drug_class is not None}
             self.levels.update(_medication_levels(frozenset(taken)))
@@ -355,9 +374,11 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
     collected.structure(presentation, medications)
     quantities = _quantities(presentation, labs, kb, origin)
     return Facts(
-        levels=collected.levels,
+        levels=levels,
         quantities=quantities,
         origin=origin,
+        ordered=list(levels.values()),
+        trace=[*origin.values(), *quantities.values()],
         medications=medications,
         labs=labs,
     )

@@ -197,6 +197,10 @@ class KnowledgeBase:
     advice: Mapping[str, AdviceInfo]
     medication_names: Mapping[str, MedicationClass]
 
+    def source_bits(self) -> dict[str, int]:
+        """A bit for each source, in sorted id order: a set of cited sources as one ``int``."""
+        return {key: 1 << number for number, key in enumerate(sorted(self.sources))}
+
     def atoms(self) -> tuple[Atom, ...]:
         """Every distinct atom the rule table uses, in a stable order."""
         seen: dict[Atom, None] = {}

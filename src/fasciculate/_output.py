@@ -155,6 +155,8 @@ class Output:
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
         self.version = _version()
         self.safety_net = _safety_net(kb)
+        self.source_bits = kb.source_bits()
+        self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
 
     def assessment(
@@ -171,7 +173,8 @@ class Output:
             rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
             missing=tuple(self.open_question(question) for question in referral.missing),
             sources=tuple(
-                self.sources[key] for key in self.cited(referral, differential, facts, advice_key)
+                self.sources[key]
+                for key in self.source_ids(self.cited(referral, differential, facts, advice_key))
             ),
             differential=tuple(
                 self._category(rank, score)
@@ -206,17 +209,28 @@ class Output:
         differential: diff.Differential,
         facts: Facts,
         advice_key: tuple[tuple[str, ...], bool],
-    ) -> tuple[str, ...]:
-        """The ids of every source the assessment cites, sorted."""
-        cited = {c.feature.source for c in differential.contributions}
-        cited.update([fired.rule.source for fired in referral.fired])
-        cited.update(self.advice_sources(advice_key))
-        cited.update([self.kb.labs[lab.analyte].range_source for lab in facts.labs])
-        return tuple(sorted(cited))
+    ) -> int:
+        """Every source the assessment cites, as bits of ``KnowledgeBase.source_bits()``."""
+        bits = self.source_bits
+        cited = differential.cited | self.advice_sources(advice_key)
+        for fired in referral.fired:
+            cited |= bits[fired.rule.source]
+        for lab in facts.labs:
+            cited |= self.lab_bits[lab.analyte]
+        return cited
 
     @_memo
-    def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> frozenset[str]:
-        return frozenset(item.source for item in self.advice(key))
+    def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:
+        """The sources of the advice for *key*, as bits."""
+        cited = 0
+        for item in self.advice(key):
+            cited |= self.source_bits[item.source]
+        return cited
+
+    @_memo
+    def source_ids(self, cited: int) -> tuple[str, ...]:
+        """The ids of the sources in the bit set *cited*, sorted."""
+        return tuple(key for key, bit in self.source_bits.items() if cited & bit)
 
     @_memo
     def root_level(self, root: diff.RootLevelResult) -> RootLevel:

@@ -77,8 +77,9 @@ class JsonOutput:
         self._labs = _Parts(output.lab)
         self._triggers = _Parts(output.trigger)
         self._questions: dict[tuple[ref.OpenQuestion, ...], bytes] = {}
-        self._sources: dict[tuple[str, ...], bytes] = {}
+        self._sources: dict[int, bytes] = {}
         self._advice: dict[tuple[tuple[str, ...], bool], bytes] = {}
+        self._summaries: dict[tuple[ref.FiredRule, ...], bytes] = {}
         self._head = {
             urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
         }
@@ -101,7 +102,10 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         output = self.output
         advice_key = output.advice_key(referral, differential)
-        out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
+        headline = self._summaries.get(referral.fired)
+        if headline is None:
+            headline = self._new_summary(referral)
+        out = [self._head[referral.urgency], headline, b',"rules_fired":']
         self._fired.extend(out, referral.fired)
         out += (
             b',"missing":',
@@ -156,12 +160,19 @@ class JsonOutput:
                 self._questions[questions] = found
         return found
 
-    def _cited(self, cited: tuple[str, ...]) -> bytes:
+    def _cited(self, cited: int) -> bytes:
         found = self._sources.get(cited)
         if found is None:
-            found = to_json([self.output.sources[key] for key in cited])
+            found = to_json([self.output.sources[key] for key in self.output.source_ids(cited)])
             if len(self._sources) < _LIMIT:
                 self._sources[cited] = found
+        return found
+
+    def _new_summary(self, referral: ref.Referral) -> bytes:
+        # The summary depends on the fired rules alone (the urgency follows from them).
+        found = to_json(summary(referral))
+        if len(self._summaries) < _LIMIT:
+            self._summaries[referral.fired] = found
         return found
 
     def _new_advice(self, key: tuple[tuple[str, ...], bool]) -> bytes:

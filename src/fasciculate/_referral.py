@@ -10,7 +10,9 @@ ever returned when nothing unanswered could raise it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from itertools import compress
+from typing import Any
 
 import attrs
 
@@ -55,6 +57,7 @@ class Referral:
 
 
 _CACHE_LIMIT = 65536
+_HOLDS = TRUE.__eq__
 _BY_RANK = tuple(sorted(Urgency, key=lambda urgency: urgency.rank))
 
 
@@ -94,6 +97,7 @@ class ReferralEvaluator:
         self._sorted_ranks = tuple(kb.rules[p].urgency.rank for p in self._by_urgency)
         ranks = self._sorted_ranks
         #: For each urgency rank, how many rules (most urgent first) rank above it.
+        self._spots = range(len(kb.rules))
         self._limits = tuple(
             next((spot for spot, rank in enumerate(ranks) if rank <= base), len(ranks))
             for base in range(len(Urgency))
@@ -121,10 +125,10 @@ class ReferralEvaluator:
         fired: list[FiredRule] = []
         base = 0
         if TRUE in results:
-            origin, quantities = facts.origin, facts.quantities
-            for spot, level in enumerate(results):
-                if level == TRUE:
-                    fired.append(self._fired(spot, values, origin, quantities, facts))
+            fired = [
+                self._fired(spot, values, facts)
+                for spot in compress(self._spots, map(_HOLDS, results))
+            ]
             base = self._sorted_ranks[results.index(TRUE)]
         # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
         limit = self._limits[base]
@@ -138,20 +142,15 @@ class ReferralEvaluator:
             # Reported after the rules of its own urgency and above, before the lower ones.
             place = sum(1 for item in fired if item.rule.urgency.rank >= self._screen_rank)
             fired.insert(place, self._screen_open)
-            missing = self._open_questions(tuple(sorted(open_at)), tuple(values))
+            missing = self._open_questions(
+                tuple(sorted(open_at)), tuple(values[: self._atoms.size])
+            )
         return Referral(urgency=urgency, fired=tuple(fired), missing=missing)
 
-    def _fired(
-        self,
-        spot: int,
-        values: list[int],
-        origin: Mapping[str, str],
-        quantities: Mapping[str, float | None],
-        facts: Facts,
-    ) -> FiredRule:
+    def _fired(self, spot: int, values: list[Any], facts: Facts) -> FiredRule:
         """The fired rule at *spot* (in urgency order); equal ones are shared."""
         group = self._groups[spot]
-        key = (group.values(values), group.origins(origin), group.amounts(quantities))
+        key = group.key(values)
         shared = self._shared[spot]
         fired = shared.get(key)
         if fired is None:
