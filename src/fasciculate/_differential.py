@@ -70,16 +70,41 @@ class RootLevelResult:
 
 @attrs.frozen
 class Differential:
-    """Everything the differential evaluator found for one presentation."""
+    """Everything the differential evaluator found for one presentation.
 
-    categories: tuple[CategoryScore, ...]
-    contributions: tuple[Contribution, ...]
+    The categories are held column by column, in the knowledge base's category order, with
+    ``ranking`` giving that order's positions from most to least likely; :attr:`categories`
+    assembles them into one :class:`CategoryScore` each.
+    """
+
+    ranking: tuple[int, ...]
+    infos: tuple[CategoryInfo, ...]
+    scores: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    supporting: tuple[tuple[Contribution, ...], ...]
+    conflicting: tuple[tuple[Contribution, ...], ...]
+    must_not_miss: tuple[bool, ...]
     #: The sources of the decided features, as bits of ``KnowledgeBase.source_bits()``.
     cited: int
     rls_criteria: tuple[CriterionResult, ...]
     rls_secondary: tuple[Contribution, ...]
     root_level: RootLevelResult
     triggers: tuple[Contribution, ...]
+
+    @property
+    def categories(self) -> tuple[CategoryScore, ...]:
+        """The categories, most likely first."""
+        return tuple(
+            CategoryScore(
+                category=self.infos[slot],
+                score=self.scores[slot],
+                probability=self.probabilities[slot],
+                supporting=self.supporting[slot],
+                conflicting=self.conflicting[slot],
+                must_not_miss=self.must_not_miss[slot],
+            )
+            for slot in self.ranking
+        )
 
 
 _CACHE_LIMIT = 65536
@@ -123,6 +148,8 @@ class DifferentialEvaluator:
         self._groups = tuple(AtomGroup(self._atoms, positions) for positions in self._positions)
         self._order = tuple(kb.categories)
         self._infos = tuple(kb.categories.values())
+        self._slots = range(len(self._infos))
+        self._serious_kind = tuple(info.must_not_miss for info in self._infos)
         self._log_priors = [math.log(kb.categories[key].prior) for key in self._order]
         slot = {key: number for number, key in enumerate(self._order)}
         # One row per feature: everything the scoring loop needs, looked up once here. The
@@ -168,7 +195,6 @@ class DifferentialEvaluator:
         conflicting: list[list[Contribution]] = [[] for _ in scores]
         triggers: list[Contribution] = []
         secondary: dict[str, Contribution] = {}
-        decided: list[Contribution] = []
         serious = [False for _ in scores]  # a supporting feature that is not mere context
         # Only the features decided with a weight are visited; the filtering runs in C.
         weighted = map(operator.getitem, self._weighted, results)
@@ -177,7 +203,7 @@ class DifferentialEvaluator:
             zip(results, self._plan, strict=False), weighted
         ):
             weight = weights[level]
-            key = (level, group.key(values))
+            key = group.key(values)  # the atoms' levels decide the feature's level too
             contribution = cache.get(key)
             if contribution is None:
                 evidence = self._atoms.evidence(group.positions, values, level, facts)
@@ -186,7 +212,6 @@ class DifferentialEvaluator:
                     cache[key] = contribution
             scores[slot] += weight
             cited |= bit
-            decided.append(contribution)
             if weight > 0:
                 supporting[slot].append(contribution)
                 serious[slot] = serious[slot] or telling
@@ -201,24 +226,15 @@ class DifferentialEvaluator:
         top = max(scores)
         exp = [math.exp(score - top) for score in scores]
         total = sum(exp)
-        infos = self._infos
         lower = [-score for score in scores]
-        categories = tuple(
-            [
-                CategoryScore(
-                    category=infos[slot],
-                    score=scores[slot],
-                    probability=exp[slot] / total,
-                    supporting=tuple(supporting[slot]),
-                    conflicting=tuple(conflicting[slot]),
-                    must_not_miss=infos[slot].must_not_miss and serious[slot],
-                )
-                for slot in sorted(range(len(scores)), key=lower.__getitem__)  # stable: in order
-            ]
-        )
         return Differential(
-            categories=categories,
-            contributions=tuple(decided),
+            ranking=tuple(sorted(self._slots, key=lower.__getitem__)),  # stable: ties in order
+            infos=self._infos,
+            scores=tuple(scores),
+            probabilities=tuple([value / total for value in exp]),
+            supporting=tuple(map(tuple, supporting)),
+            conflicting=tuple(map(tuple, conflicting)),
+            must_not_miss=tuple(map(operator.and_, self._serious_kind, serious)),
             cited=cited,
             rls_criteria=self._criteria_results(results, values, facts),
             rls_secondary=tuple(secondary[key] for key in _RLS_SECONDARY if key in secondary),
@@ -235,7 +251,7 @@ class DifferentialEvaluator:
             level = results[position]
             group = self._groups[position]
             # Nothing in the input decides an unknown criterion: nothing to cite.
-            key = (offset, level) if level == UNKNOWN else (offset, level, group.key(values))
+            key = (offset, None) if level == UNKNOWN else (offset, group.key(values))
             result = self._shared.get(key)
             if result is None:
                 evidence = (

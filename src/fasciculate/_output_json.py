@@ -89,6 +89,7 @@ class JsonOutput:
             + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
             for key, info in output.kb.categories.items()
         }
+        self._category_by_slot = tuple(self._category[key] for key in output.kb.categories)
         self._all_met = {status: to_json(status) for status in CriterionStatus}
         self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.safety_net),
@@ -114,7 +115,7 @@ class JsonOutput:
             self._cited(output.cited(referral, differential, facts, advice_key)),
             b',"differential":[',
         )
-        self._ranked(out, differential.categories)
+        self._ranked(out, differential)
         out.append(b'],"restless_legs":{"criteria":')
         self._criteria.extend(out, differential.rls_criteria)
         out += (b',"all_met":', self._all_met[all_met(differential)], b',"secondary_causes":')
@@ -130,25 +131,29 @@ class JsonOutput:
         )
         return b"".join(out)
 
-    def _ranked(self, out: list[bytes], categories: tuple[diff.CategoryScore, ...]) -> None:
+    def _ranked(self, out: list[bytes], differential: diff.Differential) -> None:
+        ranking = differential.ranking
+        probabilities, scores = differential.probabilities, differential.scores
         # One call serialises every probability and score; numbers never contain a comma.
-        numbers = to_json([x for c in categories for x in (c.probability, c.score)])[1:-1]
-        numbers_of = numbers.split(b",")
+        numbers = to_json([x for slot in ranking for x in (probabilities[slot], scores[slot])])
+        numbers_of = numbers[1:-1].split(b",")
         get, new = self._items.get, self._items.new
-        for rank, score in enumerate(categories, start=1):
-            supporting, conflicting = score.supporting, score.conflicting
+        supporting, conflicting = differential.supporting, differential.conflicting
+        headers, must_not_miss = self._category_by_slot, differential.must_not_miss
+        for rank, slot in enumerate(ranking, start=1):
+            for_it, against = supporting[slot], conflicting[slot]
             out += (
-                self._category[score.category.id]
+                headers[slot]
                 % (
                     b"" if rank == 1 else b",",
                     rank,
                     numbers_of[2 * rank - 2],
                     numbers_of[2 * rank - 1],
-                    b"true" if score.must_not_miss else b"false",
+                    b"true" if must_not_miss[slot] else b"false",
                 ),
-                b",".join([get(c) or new(c) for c in supporting]) if supporting else b"",
+                b",".join([get(c) or new(c) for c in for_it]) if for_it else b"",
                 b'],"conflicting":[',
-                b",".join([get(c) or new(c) for c in conflicting]) if conflicting else b"",
+                b",".join([get(c) or new(c) for c in against]) if against else b"",
                 b"]}",
             )
 

@@ -120,7 +120,7 @@ class ReferralEvaluator:
 
     def __call__(self, facts: Facts) -> Referral:
         """Decide the referral for *facts*."""
-        values = self.levels(facts)
+        values = self._atoms.levels(facts)
         results = self._sorted_table(values)
         fired: list[FiredRule] = []
         base = 0
