@@ -5,11 +5,23 @@ from __future__ import annotations
 import itertools
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fasciculate
 from _builders import negative
 from fasciculate import KnowledgeBaseError, Presentation, Urgency
-from fasciculate._conditions import All, Any_, CompareAtom, FactAtom, Quantity, parse
+from fasciculate._conditions import (
+    All,
+    Any_,
+    CompareAtom,
+    FactAtom,
+    Quantity,
+    atoms,
+    compile_decisions,
+    compile_table,
+    parse,
+)
 from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
@@ -70,6 +82,30 @@ def test_rule_levels_match_each_compiled_rule():
         levels = [values[i % 6] for i in range(len(evaluator.atoms))]
         expected = tuple(function(levels) for _, function, _ in evaluator._compiled)
         assert expected == evaluator.rule_levels(levels)
+
+
+@given(st.data())
+def test_decisions_list_exactly_the_wanted_levels_of_the_table(data):
+    """compile_decisions lists what filtering compile_table's levels by the wanted ones gives."""
+    kb = knowledge_base()
+    conditions = tuple(feature.condition for feature in kb.features)
+    seen = {atom: None for condition in conditions for atom in atoms(condition)}
+    index = {atom: position for position, atom in enumerate(seen)}
+    wanted = tuple(
+        data.draw(st.tuples(st.booleans(), st.just(value=False), st.booleans())) for _ in conditions
+    )
+    payloads = tuple(range(100, 100 + len(conditions)))
+    decided = compile_decisions(conditions, wanted, payloads, index)
+    table = compile_table(conditions, index)
+    levels = data.draw(
+        st.lists(st.sampled_from((0, 1, 2)), min_size=len(index), max_size=len(index))
+    )
+    expected = [
+        (level, payload)
+        for level, payload, keep in zip(table(levels), payloads, wanted, strict=True)
+        if keep[level]
+    ]
+    assert expected == decided(levels)
 
 
 @pytest.mark.parametrize(

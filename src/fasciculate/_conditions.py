@@ -18,11 +18,12 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
-from typing import Literal
+from typing import Literal, TypeVar
 
 import attrs
 
 from fasciculate._errors import KnowledgeBaseError
+from fasciculate._vocab import FALSE, TRUE
 
 Op = Literal[">=", ">", "<=", "<"]
 
@@ -136,6 +137,9 @@ def compile_condition(
     return function
 
 
+_Payload = TypeVar("_Payload")
+
+
 def compile_table(
     conditions: tuple[Condition, ...], index: Mapping[Atom, int]
 ) -> Callable[[list[int]], tuple[int, ...]]:
@@ -143,6 +147,35 @@ def compile_table(
     body = ", ".join(_python(condition, index) for condition in conditions)
     source = f"lambda v: ({body},)"
     function: Callable[[list[int]], tuple[int, ...]] = eval(source, {"min": min, "max": max})  # noqa: S307
+    return function
+
+
+def compile_decisions(
+    conditions: tuple[Condition, ...],
+    wanted: tuple[tuple[bool, bool, bool], ...],
+    payloads: tuple[_Payload, ...],
+    index: Mapping[Atom, int],
+) -> Callable[[list[int]], list[tuple[int, _Payload]]]:
+    """Compile conditions into one function listing those decided at a wanted level.
+
+    For each condition in order, the function computes its level and, when ``wanted[i][level]``
+    holds, lists ``(level, payloads[i])``; conditions at any other level cost one comparison and
+    build nothing. Equivalent to filtering the levels of :func:`compile_table`.
+    """
+    lines = ["def decided(v):", "    found = []", "    add = found.append"]
+    scope: dict[str, object] = {"min": min, "max": max}
+    for number, (condition, levels) in enumerate(zip(conditions, wanted, strict=True)):
+        tests = [level for level in (TRUE, FALSE) if levels[level]]
+        if not tests:
+            continue
+        scope[f"p{number}"] = payloads[number]
+        lines.append(f"    x = {_python(condition, index)}")
+        for keyword, level in zip(("if", "elif"), tests, strict=False):
+            lines.append(f"    {keyword} x == {level}:")
+            lines.append(f"        add(({level}, p{number}))")
+    lines.append("    return found")
+    exec("\n".join(lines), scope)  # noqa: S102 - generated from the parsed tables, never input
+    function: Callable[[list[int]], list[tuple[int, _Payload]]] = scope["decided"]  # type: ignore[assignment]
     return function
 
 

@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import math
 import operator
-from collections.abc import Callable
-from itertools import compress
 from typing import Any
 
 import attrs
 
-from fasciculate._conditions import Atom, Condition, atoms, compile_table
+from fasciculate._conditions import Atom, Condition, atoms, compile_decisions, compile_table
 from fasciculate._evidence import AtomGroup, AtomTable, Evidence
 from fasciculate._facts import Facts
 from fasciculate._kb import CategoryInfo, Feature, KnowledgeBase, RlsCriterionInfo
@@ -138,9 +136,6 @@ class DifferentialEvaluator:
                 seen.setdefault(atom, None)
         self._atoms = AtomTable(kb, tuple(seen), ask_all=True)
         index = self._atoms.index
-        self._table: Callable[[list[int]], tuple[int, ...]] = compile_table(
-            tuple(conditions), index
-        )
         self._positions = tuple(
             tuple(dict.fromkeys(index[atom] for atom in atoms(condition)))
             for condition in conditions
@@ -173,6 +168,11 @@ class DifferentialEvaluator:
             (feature.absent != 0.0, False, feature.present != 0.0) for feature in kb.features
         )
         self._features = len(kb.features)
+        self._decided = compile_decisions(
+            tuple(conditions[: self._features]), self._weighted, self._plan, index
+        )
+        #: The levels of the criteria and root-level conditions, which follow the features.
+        self._others = compile_table(tuple(conditions[self._features :]), index)
         self._criteria = len(kb.rls_criteria)
         self._secondary = frozenset(_RLS_SECONDARY)
         spans, first = [], 0
@@ -189,18 +189,17 @@ class DifferentialEvaluator:
     def __call__(self, facts: Facts) -> Differential:
         """Score every category and report criteria, root level and triggers for *facts*."""
         values = self._atoms.levels(facts)
-        results = self._table(values)
+        results = self._others(values)
         scores = list(self._log_priors)
         supporting: list[list[Contribution]] = [[] for _ in scores]
         conflicting: list[list[Contribution]] = [[] for _ in scores]
         triggers: list[Contribution] = []
         secondary: dict[str, Contribution] = {}
         serious = [False for _ in scores]  # a supporting feature that is not mere context
-        # Only the features decided with a weight are visited; the filtering runs in C.
-        weighted = map(operator.getitem, self._weighted, results)
         cited = 0
-        for level, (weights, slot, group, cache, feature, special, telling, bit) in compress(
-            zip(results, self._plan, strict=False), weighted
+        # Only the features decided at a level that carries a weight are visited.
+        for level, (weights, slot, group, cache, feature, special, telling, bit) in self._decided(
+            values
         ):
             weight = weights[level]
             key = group.key(values)  # the atoms' levels decide the feature's level too
@@ -227,29 +226,29 @@ class DifferentialEvaluator:
         exp = [math.exp(score - top) for score in scores]
         total = sum(exp)
         lower = [-score for score in scores]
-        return Differential(
-            ranking=tuple(sorted(self._slots, key=lower.__getitem__)),  # stable: ties in order
-            infos=self._infos,
-            scores=tuple(scores),
-            probabilities=tuple([value / total for value in exp]),
-            supporting=tuple(map(tuple, supporting)),
-            conflicting=tuple(map(tuple, conflicting)),
-            must_not_miss=tuple(map(operator.and_, self._serious_kind, serious)),
-            cited=cited,
-            rls_criteria=self._criteria_results(results, values, facts),
-            rls_secondary=tuple(secondary[key] for key in _RLS_SECONDARY if key in secondary),
-            root_level=self._root_level(results, values, facts),
-            triggers=tuple(triggers),
+        return Differential(  # positional: a frozen attrs class is quicker built that way
+            tuple(sorted(self._slots, key=lower.__getitem__)),  # ranking; stable: ties in order
+            self._infos,
+            tuple(scores),
+            tuple([value / total for value in exp]),  # probabilities
+            tuple(map(tuple, supporting)),
+            tuple(map(tuple, conflicting)),
+            tuple(map(operator.and_, self._serious_kind, serious)),  # must_not_miss
+            cited,
+            self._criteria_results(results, values, facts),
+            tuple([secondary[key] for key in _RLS_SECONDARY if key in secondary]),
+            self._root_level(results, values, facts),
+            tuple(triggers),
         )
 
     def _criteria_results(
         self, results: tuple[int, ...], values: list[int], facts: Facts
     ) -> tuple[CriterionResult, ...]:
+        """The criteria, from *results*: the levels of the conditions after the features."""
         found = []
         for offset, criterion in enumerate(self.kb.rls_criteria):
-            position = self._features + offset
-            level = results[position]
-            group = self._groups[position]
+            level = results[offset]  # the criteria come first among the other conditions
+            group = self._groups[self._features + offset]
             # Nothing in the input decides an unknown criterion: nothing to cite.
             key = (offset, None) if level == UNKNOWN else (offset, group.key(values))
             result = self._shared.get(key)
@@ -270,7 +269,7 @@ class DifferentialEvaluator:
         self, results: tuple[int, ...], values: list[int], facts: Facts
     ) -> RootLevelResult:
         start = self._features + self._criteria
-        held = results[start : start + self._root_conditions]
+        held = results[self._criteria : self._criteria + self._root_conditions]
         shape = self._root_shapes.get(held)
         if shape is None:
             shape = self._root_shape(held, start)

@@ -81,6 +81,7 @@ _TONGUE, _BOTH, _HIGH = Region.TONGUE, Side.BOTH, Level.HIGH
 _WORSENING, _IMPROVING = Course.WORSENING, Course.IMPROVING
 _WEAK, _REDUCED, _UNANSWERED = Strength.REDUCED, Reflex.REDUCED, TriState.UNKNOWN
 
+_MEDICATION_FACTS = tuple((drug_class, f"med_{drug_class}") for drug_class in MedicationClass)
 _COURSE_LEVELS = {
     course: {
         "worsening": TRUE if course is _WORSENING else FALSE,
@@ -229,8 +230,8 @@ class _Levels:
         if medications:
             taken = {m.drug_class: m.path for m in medications if m.drug_class is not None}
             self.levels.update(_medication_levels(frozenset(taken)))
-            for drug_class in MedicationClass:
-                self.origin[f"med_{drug_class}"] = taken.get(drug_class, "medications")
+            for drug_class, fact in _MEDICATION_FACTS:
+                self.origin[fact] = taken.get(drug_class, "medications")
         for finding in ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"):
             # Weakness of a named movement is objective weakness, whatever else was answered.
             if self.levels[finding] == TRUE:
@@ -340,7 +341,7 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         if answer is not _UNANSWERED
     }
     levels.update(answered)
-    origin.update(zip(answered, map(_FINDING_PATH.__getitem__, answered), strict=True))
+    origin.update({finding: _FINDING_PATH[finding] for finding in answered})
     for specific, general in _IMPLIES.items():
         if levels.get(specific) == TRUE:
             collected.put(general, TRUE, origin[specific])
