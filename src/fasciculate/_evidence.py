@@ -14,7 +14,7 @@ import attrs
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._facts import MULTI_SOURCE, Facts
+from fasciculate._facts import MULTI_SOURCE, Facts, traced
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 
@@ -106,7 +106,7 @@ class AtomTable:
         self._fact_count = len(kb.facts)
         size = len(self.atoms)
         self.size = size
-        named = [*kb.facts, *kb.quantities]  # the order of Facts.origin
+        named = traced(kb)  # the order of Facts.origin
         #: Where :meth:`levels` lists each fact's or quantity's input path, and each quantity.
         self.origin_at = {name: size + offset for offset, name in enumerate(named)}
         self.amount_at = {name: size + len(named) + n for n, name in enumerate(kb.quantities)}
@@ -139,12 +139,12 @@ class AtomTable:
                 continue
             atom = self.atoms[position]
             if isinstance(atom, FactAtom):
-                key: tuple[object, ...] = (position, wanted, origin.get(atom.name, ""))
+                key: tuple[object, ...] = (position, wanted, facts.path_of(atom.name))
             else:
                 value = quantities[atom.quantity]
                 if value is None:  # an unmeasured lab decided false: nothing in the input to cite
                     continue
-                key = (position, wanted, origin.get(atom.quantity, ""), value)
+                key = (position, wanted, origin[atom.quantity], value)
             item = cache.get(key)
             if item is None:
                 item = self._make(atom, wanted, facts)
@@ -159,7 +159,7 @@ class AtomTable:
                 fact=atom.name,
                 label=self.kb.facts[atom.name].label,
                 value="present" if wanted == TRUE else "absent",
-                input=facts.origin.get(atom.name, ""),
+                input=facts.path_of(atom.name),
             )
         quantity = self.kb.quantities[atom.quantity]
         held = "" if wanted == TRUE else "not "
@@ -167,6 +167,6 @@ class AtomTable:
             fact=atom.quantity,
             label=quantity.label,
             value=f"{facts.quantities[atom.quantity]:g} {quantity.unit}",
-            input=facts.origin.get(atom.quantity, ""),
+            input=facts.origin[atom.quantity],
             condition=f"{held}{atom.render()}",
         )

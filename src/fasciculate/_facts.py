@@ -61,9 +61,11 @@ class Facts:
     Attributes:
         levels: Kleene level of every yes/no fact of the knowledge base.
         quantities: Value of every quantity (``None`` when not given or not measured).
-        origin: For every fact and quantity, the input path it came from (``""`` when not given).
+        origin: For each fact several input fields can set (:data:`MULTI_SOURCE`) and each
+            quantity, the input path it came from (``""`` when not given). Every other fact has
+            one input path, :data:`SOURCE_PATH`; :meth:`path_of` answers for both.
         ordered: The values of ``levels``, in the knowledge base's fact order.
-        trace: The values of ``origin`` then of ``quantities``, in the knowledge base's order.
+        trace: The values of ``origin`` then of ``quantities``, in their (fixed) order.
     """
 
     levels: Mapping[str, int]
@@ -73,6 +75,14 @@ class Facts:
     trace: list[str | float | None]
     medications: tuple[MedicationFact, ...]
     labs: tuple[LabFact, ...]
+
+    def path_of(self, name: str) -> str:
+        """The input path of fact or quantity *name*, ``""`` when the input did not give it.
+
+        Only meaningful for a fact that is present or absent, or a quantity that was given: a
+        single-source fact's path is its field's, whatever the input.
+        """
+        return self.origin.get(name) or SOURCE_PATH.get(name, "")
 
 
 # Enum members read once: in Python 3.11 each ``Enum.MEMBER`` read is a descriptor call, and these
@@ -89,7 +99,6 @@ _COURSE_LEVELS = {
     }
     for course in Course
 }
-_COURSE_ORIGIN = dict.fromkeys(("worsening", "improving"), "twitching.course")
 _SIDE_LEVELS = {
     side: {
         "side_both": TRUE if side is _BOTH else FALSE,
@@ -97,7 +106,6 @@ _SIDE_LEVELS = {
     }
     for side in Side
 }
-_SIDE_ORIGIN = dict.fromkeys(("side_both", "side_one"), "twitching.side")
 _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, _REDUCED: FALSE}
 
 
@@ -105,7 +113,6 @@ _tri = TRI_LEVEL.__getitem__
 
 
 _FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
-_REGION_ORIGIN = {f"region_{region}": "twitching.regions" for region in Region}
 
 
 @functools.lru_cache(maxsize=1024)
@@ -130,11 +137,16 @@ def _unknown_levels(kb: KnowledgeBase) -> dict[str, int]:
     return entry[1]
 
 
+def traced(kb: KnowledgeBase) -> list[str]:
+    """The names ``Facts.origin`` lists for *kb*, in order: multi-source facts, then quantities."""
+    return [*(name for name in kb.facts if name in MULTI_SOURCE), *kb.quantities]
+
+
 def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
-    """Every fact and quantity of *kb* mapped to ``""``: copied for each presentation."""
+    """Every name of :func:`traced` mapped to ``""``: copied for each presentation."""
     entry = _UNSET.get(id(kb.facts))
     if entry is None or entry[0] is not kb.facts or entry[1] is not kb.quantities:
-        entry = (kb.facts, kb.quantities, dict.fromkeys([*kb.facts, *kb.quantities], ""))
+        entry = (kb.facts, kb.quantities, dict.fromkeys(traced(kb), ""))
         _UNSET[id(kb.facts)] = entry
     return entry[2]
 
@@ -153,20 +165,31 @@ MULTI_SOURCE = frozenset(
 )
 
 # Yes/no fields of the structured sections that are the only source of their fact: read directly.
-_SINGLE_SOURCE = tuple(
-    (operator.attrgetter(path), fact, path)
-    for fact, path in (
-        ("at_rest", "twitching.at_rest"),
-        ("after_exercise", "twitching.after_exercise"),
-        ("babinski", "examination.babinski"),
-        ("exam_wasting", "examination.wasting"),
-        ("exam_sensory_loss", "examination.sensory_loss"),
-        ("anal_sphincter_laxity", "examination.anal_sphincter_laxity"),
-        ("strenuous_exercise", "exposures.strenuous_exercise_48h"),
-        ("dehydration", "exposures.dehydration"),
-        ("nicotine", "exposures.nicotine"),
-    )
+_SINGLE_SOURCE_PATHS = (
+    ("at_rest", "twitching.at_rest"),
+    ("after_exercise", "twitching.after_exercise"),
+    ("babinski", "examination.babinski"),
+    ("exam_wasting", "examination.wasting"),
+    ("exam_sensory_loss", "examination.sensory_loss"),
+    ("anal_sphincter_laxity", "examination.anal_sphincter_laxity"),
+    ("strenuous_exercise", "exposures.strenuous_exercise_48h"),
+    ("dehydration", "exposures.dehydration"),
+    ("nicotine", "exposures.nicotine"),
 )
+_SINGLE_SOURCE = tuple((operator.attrgetter(path), fact) for fact, path in _SINGLE_SOURCE_PATHS)
+_MULTI_SOURCE_FINDINGS = tuple(finding for finding in Finding if finding in MULTI_SOURCE)
+
+#: The input path of every fact only one input field can set (see :data:`MULTI_SOURCE`).
+SOURCE_PATH: dict[str, str] = {
+    **{finding: path for finding, path in _FINDING_PATH.items() if finding not in MULTI_SOURCE},
+    **dict(_SINGLE_SOURCE_PATHS),
+    **dict.fromkeys(("worsening", "improving"), "twitching.course"),
+    **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
+    "stress_high": "exposures.stress",
+    "reduced_knee_reflex": "examination.knee_reflex",
+    "reduced_ankle_reflex": "examination.ankle_reflex",
+    **{f"region_{region}": "twitching.regions" for region in Region},
+}
 
 
 class _Levels:
@@ -192,7 +215,6 @@ class _Levels:
             self.put("tongue_twitching", TRUE, "twitching.regions")
         if twitching.course is not None:  # the only source of these facts: set directly
             self.levels.update(_COURSE_LEVELS[twitching.course])
-            self.origin.update(_COURSE_ORIGIN)
 
     def examination(self, exam: Examination) -> None:
         if exam.strength is not None:
@@ -205,7 +227,6 @@ class _Levels:
                 self.put("brisk_reflexes", _REFLEX_LEVEL[reflex], path)
                 reduced = f"reduced_{name}_reflex"  # its only source: set directly
                 self.levels[reduced] = TRUE if reflex is _REDUCED else FALSE
-                self.origin[reduced] = path
         if None in reflexes.values() and self.levels["brisk_reflexes"] == FALSE:
             # One reflex normal and the other not examined: brisk reflexes are still possible.
             self.levels["brisk_reflexes"] = UNKNOWN
@@ -218,15 +239,12 @@ class _Levels:
         if regions:
             # Region facts have no other source, so they are set directly (a hot path in batch).
             self.levels.update(_region_levels(frozenset(regions)))
-            self.origin.update(_REGION_ORIGIN)
         side = presentation.twitching.side
         if side is not None:  # the only source of these facts: set directly
             self.levels.update(_SIDE_LEVELS[side])
-            self.origin.update(_SIDE_ORIGIN)
         stress = presentation.exposures.stress
         if stress is not None:
             self.levels["stress_high"] = TRUE if stress is _HIGH else FALSE
-            self.origin["stress_high"] = "exposures.stress"
         if medications:
             taken = {m.drug_class: m.path for m in medications if m.drug_class is not None}
             self.levels.update(_medication_levels(frozenset(taken)))
@@ -235,16 +253,15 @@ class _Levels:
         for finding in ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"):
             # Weakness of a named movement is objective weakness, whatever else was answered.
             if self.levels[finding] == TRUE:
-                self.put("exam_weakness", TRUE, self.origin[finding])
+                self.put("exam_weakness", TRUE, _FINDING_PATH[finding])
 
     def answers(self, presentation: Presentation) -> None:
         """The yes/no answers of the structured sections, each the only source of its fact."""
-        levels, origin = self.levels, self.origin
-        for read, fact, path in _SINGLE_SOURCE:
+        levels = self.levels
+        for read, fact in _SINGLE_SOURCE:
             level = TRI_LEVEL[read(presentation)]
             if level != UNKNOWN:
                 levels[fact] = level
-                origin[fact] = path
 
 
 _MEASURES = tuple(
@@ -341,10 +358,12 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         if answer is not _UNANSWERED
     }
     levels.update(answered)
-    origin.update({finding: _FINDING_PATH[finding] for finding in answered})
+    for finding in _MULTI_SOURCE_FINDINGS:  # the findings other fields can also set
+        if finding in answered:
+            origin[finding] = _FINDING_PATH[finding]
     for specific, general in _IMPLIES.items():
         if levels.get(specific) == TRUE:
-            collected.put(general, TRUE, origin[specific])
+            collected.put(general, TRUE, _FINDING_PATH[specific])
     collected.twitching(presentation.twitching)
     collected.examination(presentation.examination)
     collected.answers(presentation)

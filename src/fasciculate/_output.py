@@ -99,9 +99,9 @@ def _safety_net(kb: KnowledgeBase) -> tuple[str, ...]:
     )
 
 
-def all_met(differential: diff.Differential) -> CriterionStatus:
+def all_met(criteria: tuple[diff.CriterionResult, ...]) -> CriterionStatus:
     """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
-    levels = {result.level for result in differential.rls_criteria}
+    levels = {result.level for result in criteria}
     if FALSE in levels:
         return _NOT_MET
     return _UNDECIDED if levels - {TRUE} else _MET
@@ -164,7 +164,6 @@ class Output:
     ) -> Assessment:
         """The output model for one presentation."""
         advice_key = self.advice_key(referral, differential)
-        criteria = tuple(self.criterion(result) for result in differential.rls_criteria)
         root = differential.root_level
         return _build(
             Assessment,
@@ -180,11 +179,8 @@ class Output:
                 self._category(rank, score)
                 for rank, score in enumerate(differential.categories, start=1)
             ),
-            restless_legs=_build(
-                RestlessLegs,
-                criteria=criteria,
-                all_met=all_met(differential),
-                secondary_causes=tuple(self.evidence_item(c) for c in differential.rls_secondary),
+            restless_legs=self.restless_legs(
+                (differential.rls_criteria, differential.rls_secondary)
             ),
             root_level=self.root_level(root),
             labs=tuple(self.lab(lab) for lab in facts.labs),
@@ -231,6 +227,18 @@ class Output:
     def source_ids(self, cited: int) -> tuple[str, ...]:
         """The ids of the sources in the bit set *cited*, sorted."""
         return tuple(key for key, bit in self.source_bits.items() if cited & bit)
+
+    @_memo
+    def restless_legs(
+        self, key: tuple[tuple[diff.CriterionResult, ...], tuple[diff.Contribution, ...]]
+    ) -> RestlessLegs:
+        criteria, secondary = key
+        return _build(
+            RestlessLegs,
+            criteria=tuple(self.criterion(result) for result in criteria),
+            all_met=all_met(criteria),
+            secondary_causes=tuple(self.evidence_item(c) for c in secondary),
+        )
 
     @_memo
     def root_level(self, root: diff.RootLevelResult) -> RootLevel:

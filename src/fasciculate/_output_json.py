@@ -17,9 +17,8 @@ from pydantic_core import to_json
 
 from fasciculate import _differential as diff
 from fasciculate import _referral as ref
-from fasciculate._assessment import CriterionStatus
 from fasciculate._facts import Facts
-from fasciculate._output import Output, all_met, summary
+from fasciculate._output import Output, summary
 from fasciculate._vocab import Urgency
 
 if TYPE_CHECKING:
@@ -72,7 +71,7 @@ class JsonOutput:
         self.output = output
         self._fired = _Parts(output.fired_rule)
         self._items = _Parts(output.evidence_item)
-        self._criteria = _Parts(output.criterion)
+        self._restless = _Parts(output.restless_legs)
         self._roots = _Parts(output.root_level)
         self._labs = _Parts(output.lab)
         self._triggers = _Parts(output.trigger)
@@ -90,7 +89,6 @@ class JsonOutput:
             for key, info in output.kb.categories.items()
         }
         self._category_by_slot = tuple(self._category[key] for key in output.kb.categories)
-        self._all_met = {status: to_json(status) for status in CriterionStatus}
         self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.safety_net),
             to_json(output.stamp),
@@ -116,11 +114,13 @@ class JsonOutput:
             b',"differential":[',
         )
         self._ranked(out, differential)
-        out.append(b'],"restless_legs":{"criteria":')
-        self._criteria.extend(out, differential.rls_criteria)
-        out += (b',"all_met":', self._all_met[all_met(differential)], b',"secondary_causes":')
-        self._items.extend(out, differential.rls_secondary)
-        out += (b'},"root_level":', self._roots.one(differential.root_level), b',"labs":')
+        out += (
+            b'],"restless_legs":',
+            self._restless.one((differential.rls_criteria, differential.rls_secondary)),
+            b',"root_level":',
+            self._roots.one(differential.root_level),
+            b',"labs":',
+        )
         self._labs.extend(out, facts.labs)
         out.append(b',"triggers":')
         self._triggers.extend(out, differential.triggers)
