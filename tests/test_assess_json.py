@@ -54,7 +54,12 @@ def test_the_uncached_path_gives_the_same_bytes(presentation):
     facts = facts_from(presentation, engine.kb)
     result = composer(engine.referral(facts), engine.differential(facts), facts)
     assert _typed(presentation) == result
-    assert all(not parts for parts in (composer._questions, composer._sources, composer._advice))
+    assert [{}, {}, {}, {}] == [
+        composer._questions,
+        composer._sources,
+        composer._advice,
+        composer._heads,
+    ]
 
 
 @pytest.fixture(scope="module")

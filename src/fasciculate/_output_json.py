@@ -78,7 +78,7 @@ class JsonOutput:
         self._questions: dict[tuple[ref.OpenQuestion, ...], bytes] = {}
         self._sources: dict[int, bytes] = {}
         self._advice: dict[tuple[tuple[str, ...], bool], bytes] = {}
-        self._summaries: dict[tuple[ref.FiredRule, ...], bytes] = {}
+        self._heads: dict[tuple[object, ...], bytes] = {}
         self._head = {
             urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
         }
@@ -101,18 +101,15 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         output = self.output
         advice_key = output.advice_key(referral, differential)
-        headline = self._summaries.get(referral.fired)
-        if headline is None:
-            headline = self._new_summary(referral)
-        out = [self._head[referral.urgency], headline, b',"rules_fired":']
-        self._fired.extend(out, referral.fired)
-        out += (
-            b',"missing":',
-            self._missing(referral.missing),
+        head = self._heads.get((referral.fired, referral.missing))
+        if head is None:
+            head = self._new_head(referral)
+        out = [
+            head,
             b',"sources":',
             self._cited(output.cited(referral, differential, facts, advice_key)),
             b',"differential":[',
-        )
+        ]
         self._ranked(out, differential)
         out += (
             b'],"restless_legs":',
@@ -173,11 +170,15 @@ class JsonOutput:
                 self._sources[cited] = found
         return found
 
-    def _new_summary(self, referral: ref.Referral) -> bytes:
-        # The summary depends on the fired rules alone (the urgency follows from them).
-        found = to_json(summary(referral))
-        if len(self._summaries) < _LIMIT:
-            self._summaries[referral.fired] = found
+    def _new_head(self, referral: ref.Referral) -> bytes:
+        # Urgency, summary, fired rules and open questions depend on the fired rules and the
+        # open questions alone (the urgency follows from the fired rules).
+        out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
+        self._fired.extend(out, referral.fired)
+        out += (b',"missing":', self._missing(referral.missing))
+        found = b"".join(out)
+        if len(self._heads) < _LIMIT:
+            self._heads[referral.fired, referral.missing] = found
         return found
 
     def _new_advice(self, key: tuple[tuple[str, ...], bool]) -> bytes:
