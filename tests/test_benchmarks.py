@@ -1,0 +1,36 @@
+"""The benchmark scripts run and report what the README quotes (speed itself is not asserted)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import EXAMPLES
+
+BENCHMARKS = EXAMPLES.parent / "benchmarks"
+
+
+def _run(script: str, *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, str(BENCHMARKS / script), *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert 0 == done.returncode, done.stderr
+    return done.stdout
+
+
+def test_the_assessment_benchmark_reports_both_paths_and_a_population():
+    """bench_assess.py prints the baseline, both paths, the ratio and the population figures."""
+    out = _run("bench_assess.py", "--repeat", "1", "--rounds", "1", "--population", "5")
+    for line in ("baseline", "assess_json", "typed path", "ratio:", "population: 5 distinct"):
+        assert line in out
+
+
+def test_the_fhir_benchmark_reports_its_ratio_and_agreement():
+    """bench_fhir.py prints the ratio and that both routes give the same presentation."""
+    out = _run("bench_fhir.py", "--repeat", "1", "--rounds", "1")
+    assert "ratio:" in out
+    assert "same presentation: True" in out
