@@ -17,6 +17,7 @@ Usage: ``python benchmarks/bench_assess.py [--repeat N] [--rounds N] [--populati
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -80,18 +81,27 @@ def population(size: int) -> list[bytes]:
     return list(found)
 
 
+def _peak_mb() -> float:
+    """The process's peak resident memory so far, in MB (Linux reports KB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
+
+
 def run_population(size: int) -> None:
     """Time a batch of distinct presentations: from empty caches, then again."""
     documents = population(size)
     _engine.cache_clear()  # empty caches: the first pass builds every part it meets
+    before = _peak_mb()
     cold = per_call(subject, documents, 1)
     warm = per_call(subject, documents, 1)
+    after = _peak_mb()
     base = min(per_call(baseline, documents, 1) for _ in range(3))
     print(f"population: {len(documents)} distinct generated presentations, one pass each")
     print(f"baseline:                                     {base * 1e6:8.1f} us/call")
     print(f"assess_json, empty caches:                    {cold * 1e6:8.1f} us/call")
     print(f"assess_json, second pass:                     {warm * 1e6:8.1f} us/call")
     print(f"ratios: {cold / base:.2f} (empty caches), {warm / base:.2f} (second pass)")
+    print(f"peak memory: {before:.0f} MB before the batch, {after:.0f} MB after (caches bounded)")
 
 
 def main() -> int:

@@ -20,7 +20,12 @@ from _safety_report import (  # noqa: F401 - pytest hooks, registered by being i
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-SHARED = ROOT.parent / "shared"
+# The workplace's shared folder beside the project; one level further up when the suite runs
+# from a copy inside the project (mutmut runs it from `mutants/`).
+SHARED = next(
+    (path for path in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if path.is_dir()),
+    ROOT.parent / "shared",
+)
 
 
 def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hook signature

@@ -10,7 +10,7 @@ import fasciculate
 from conftest import EXAMPLES
 from fasciculate import InvalidPresentation, Presentation
 from fasciculate import _output_json as output_json
-from fasciculate._assess import _engine
+from fasciculate._assess import _Engine, _engine
 from fasciculate._facts import facts_from
 from fasciculate._output import Output
 from fasciculate.testing import presentations
@@ -45,6 +45,17 @@ def test_a_batch_gives_each_presentation_its_own_bytes(batch):
     assert expected == [fasciculate.assess_json(item) for item in reversed(batch)][::-1]
 
 
+@given(st.lists(presentations(), min_size=1, max_size=4))
+def test_warm_caches_give_what_empty_ones_give(batch):
+    """An engine that has seen many presentations answers each as a new engine would."""
+    kb = _engine().kb
+    for presentation in batch:
+        fresh = _Engine(kb)
+        facts = facts_from(presentation, kb)
+        expected = fresh.json(fresh.referral(facts), fresh.differential(facts), facts)
+        assert expected == fasciculate.assess_json(presentation)
+
+
 @pytest.mark.usefixtures("no_caching")
 @given(presentations())
 def test_the_uncached_path_gives_the_same_bytes(presentation):
@@ -64,9 +75,10 @@ def test_the_uncached_path_gives_the_same_bytes(presentation):
 
 @pytest.fixture(scope="module")
 def no_caching():
-    """Set the composer's cache limit to zero for the tests of this module that ask for it."""
+    """Set the composer's cache limits to zero for the tests of this module that ask for it."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(output_json, "_LIMIT", 0)
+        patch.setattr(output_json, "_LARGE", 0)
         yield
 
 

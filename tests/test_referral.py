@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+from hypothesis import given
 
 import fasciculate
 from _builders import NORMAL_EXAM, SCREEN, SEED_RED_FLAGS, negative
@@ -14,6 +15,7 @@ from fasciculate._conditions import FactAtom, atoms, evaluate
 from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
+from fasciculate.testing import presentations
 
 
 def fired(data: dict[str, Any]) -> set[str]:
@@ -397,3 +399,22 @@ def test_facts_cover_every_fact_atom_the_rules_use():
     }
     assert used <= set(levels)
     assert set(SCREEN) <= set(levels)
+
+
+@given(presentations())
+def test_fired_rules_are_reported_most_urgent_first_in_table_order(presentation):
+    """rules_fired runs from the most urgent down, ties in rule-table order, SCREEN-INCOMPLETE last
+    among the rules of its own urgency and above."""
+    kb = knowledge_base()
+    order = {rule.id: number for number, rule in enumerate(kb.rules)}
+    order[kb.screen_incomplete.id] = len(kb.rules)  # after every rule of the same urgency
+    fired = fasciculate.assess(presentation).rules_fired
+    expected = sorted(fired, key=lambda rule: (-rule.urgency.rank, order[rule.id]))
+    assert [rule.id for rule in expected] == [rule.id for rule in fired]
+
+
+def test_an_open_screen_is_reported_after_the_routine_rules_that_fired():
+    """With a routine rule fired and the screen open, SCREEN-INCOMPLETE follows the rule."""
+    result = fasciculate.assess({"twitching": {"duration_days": 30}})
+    ids = [rule.id for rule in result.rules_fired]
+    assert ["SEED-PERSISTENT", "SCREEN-INCOMPLETE"] == ids

@@ -3,7 +3,8 @@
 Decision support for a healthcare professional, not a diagnosis. :func:`assess` takes a
 structured :class:`Presentation` and returns an :class:`Assessment`: a referral urgency from a
 cited rule table, every fired rule with the facts behind it, and the open questions that could
-still raise it.
+still raise it. :func:`assess_json` does the same from JSON to JSON bytes, for batch jobs and
+services.
 """
 
 from fasciculate._assess import assess, assess_json

@@ -133,11 +133,16 @@ def compile_condition(
     :func:`evaluate`; it exists because assessments run in tight batch loops.
     """
     source = f"lambda v: {_python(condition, index)}"
-    function: Callable[[list[int]], int] = eval(source, {"min": min, "max": max})  # noqa: S307
+    function: Callable[[list[int]], int] = eval(source, _scope())  # noqa: S307
     return function
 
 
 _Payload = TypeVar("_Payload")
+
+
+def _scope() -> dict[str, object]:
+    """The globals of generated code: Kleene and (``min``) and or (``max``), nothing else."""
+    return {"__builtins__": {"min": min, "max": max}}
 
 
 def compile_table(
@@ -146,7 +151,7 @@ def compile_table(
     """Compile several conditions into one function returning all their levels at once."""
     body = ", ".join(_python(condition, index) for condition in conditions)
     source = f"lambda v: ({body},)"
-    function: Callable[[list[int]], tuple[int, ...]] = eval(source, {"min": min, "max": max})  # noqa: S307
+    function: Callable[[list[int]], tuple[int, ...]] = eval(source, _scope())  # noqa: S307
     return function
 
 
@@ -163,7 +168,7 @@ def compile_decisions(
     build nothing. Equivalent to filtering the levels of :func:`compile_table`.
     """
     lines = ["def decided(v):", "    found = []", "    add = found.append"]
-    scope: dict[str, object] = {"min": min, "max": max}
+    scope = _scope()
     for number, (condition, levels) in enumerate(zip(conditions, wanted, strict=True)):
         tests = [level for level in (TRUE, FALSE) if levels[level]]
         if not tests:

@@ -106,6 +106,9 @@ class Differential:
 
 
 _CACHE_LIMIT = 65536
+#: Contributions kept per feature. A feature that reads a lab value sees a new key for every new
+#: value, so its cache fills; the bound keeps a long batch's memory flat.
+_FEATURE_CACHE_LIMIT = 1024
 _Row = tuple[
     tuple[float, float, float],
     int,
@@ -207,7 +210,7 @@ class DifferentialEvaluator:
             if contribution is None:
                 evidence = self._atoms.evidence(group.positions, values, level, facts)
                 contribution = Contribution(feature, weight, evidence)
-                if len(cache) < _CACHE_LIMIT:
+                if len(cache) < _FEATURE_CACHE_LIMIT:
                     cache[key] = contribution
             scores[slot] += weight
             cited |= bit

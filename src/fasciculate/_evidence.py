@@ -54,7 +54,7 @@ def _compile_compares(
         for atom, ask in zip(compares, asks, strict=True)
     ]
     function: Callable[[Mapping[str, float | None]], list[int]] = eval(  # noqa: S307
-        f"lambda q: [{', '.join(parts)}]"
+        f"lambda q: [{', '.join(parts)}]", {"__builtins__": {}}
     )
     return function
 

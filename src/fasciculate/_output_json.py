@@ -24,7 +24,10 @@ from fasciculate._vocab import Urgency
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-_LIMIT = 65536
+#: Serialised parts kept per kind (bounded, so a long batch's memory stays flat); the larger
+#: parts (the referral's part, the open questions) keep fewer.
+_LIMIT = 16384
+_LARGE = 4096
 
 
 class _Parts:
@@ -158,7 +161,7 @@ class JsonOutput:
         found = self._questions.get(questions)
         if found is None:
             found = to_json([self.output.open_question(question) for question in questions])
-            if len(self._questions) < _LIMIT:
+            if len(self._questions) < _LARGE:
                 self._questions[questions] = found
         return found
 
@@ -177,7 +180,7 @@ class JsonOutput:
         self._fired.extend(out, referral.fired)
         out += (b',"missing":', self._missing(referral.missing))
         found = b"".join(out)
-        if len(self._heads) < _LIMIT:
+        if len(self._heads) < _LARGE:
             self._heads[referral.fired, referral.missing] = found
         return found
 

@@ -56,7 +56,7 @@ class Referral:
     missing: tuple[OpenQuestion, ...]
 
 
-_CACHE_LIMIT = 65536
+_CACHE_LIMIT = 1024  # fired rules kept per rule: a bound that keeps a long batch's memory flat
 _HOLDS = TRUE.__eq__
 _BY_RANK = tuple(sorted(Urgency, key=lambda urgency: urgency.rank))
 
@@ -109,10 +109,6 @@ class ReferralEvaluator:
         self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
-
-    def levels(self, facts: Facts) -> list[int]:
-        """The Kleene level of every atom of the rule table for *facts*."""
-        return self._atoms.levels(facts)
 
     def rule_levels(self, values: list[int]) -> tuple[int, ...]:
         """The Kleene level of every rule, given the atom *values*."""
