@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 
 from fasciculate import Presentation, TriState
-from fasciculate._facts import MULTI_SOURCE, SOURCE_PATH, facts_from
+from fasciculate._fact_paths import MULTI_SOURCE, SOURCE_PATH
+from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import UNKNOWN
 from fasciculate.testing import presentations

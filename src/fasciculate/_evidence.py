@@ -14,7 +14,8 @@ import attrs
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._facts import MULTI_SOURCE, Facts, traced
+from fasciculate._fact_paths import MULTI_SOURCE, traced
+from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 

@@ -1,7 +1,8 @@
 """Frozen facts: a validated presentation, read once into the form the evaluators use.
 
-Yes/no facts are held as Kleene levels (absent 0, unknown 1, present 2) and every fact remembers
-the input field it came from, so each cited fact can be traced back to what the caller sent.
+Yes/no facts are held as Kleene levels (absent 0, unknown 1, present 2), and every fact can be
+traced to the input field it came from (:mod:`fasciculate._fact_paths`), so each cited fact leads
+back to what the caller sent.
 """
 
 from __future__ import annotations
@@ -13,8 +14,15 @@ from collections.abc import Mapping
 
 import attrs
 
+from fasciculate._fact_paths import (
+    FINDING_PATH,
+    MULTI_SOURCE_FINDINGS,
+    SINGLE_SOURCE_PATHS,
+    SOURCE_PATH,
+    traced,
+)
 from fasciculate._kb import KnowledgeBase, knowledge_base
-from fasciculate._presentation import Examination, Finding, Presentation, Twitching
+from fasciculate._presentation import Examination, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
@@ -109,12 +117,6 @@ _SIDE_LEVELS = {
 _REFLEX_LEVEL = {Reflex.BRISK: TRUE, Reflex.NORMAL: FALSE, _REDUCED: FALSE}
 
 
-_tri = TRI_LEVEL.__getitem__
-
-
-_FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
-
-
 @functools.lru_cache(maxsize=1024)
 def _region_levels(regions: frozenset[Region]) -> dict[str, int]:
     return {f"region_{region}": TRUE if region in regions else FALSE for region in Region}
@@ -137,11 +139,6 @@ def _unknown_levels(kb: KnowledgeBase) -> dict[str, int]:
     return entry[1]
 
 
-def traced(kb: KnowledgeBase) -> list[str]:
-    """The names ``Facts.origin`` lists for *kb*, in order: multi-source facts, then quantities."""
-    return [*(name for name in kb.facts if name in MULTI_SOURCE), *kb.quantities]
-
-
 def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
     """Every name of :func:`traced` mapped to ``""``: copied for each presentation."""
     entry = _UNSET.get(id(kb.facts))
@@ -151,45 +148,7 @@ def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
     return entry[2]
 
 
-#: The facts that more than one input field can set (so their input path varies with the input).
-#: Every other fact has one input path, given exactly when the fact is present or absent; a test
-#: checks this over generated presentations.
-MULTI_SOURCE = frozenset(
-    {
-        "tongue_twitching",  # findings, twitching.regions
-        "numbness",  # findings, numbness_medial_leg / numbness_lateral_leg
-        "exam_weakness",  # examination.strength, weak_knee_extension / foot_drop / ...
-        "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
-        *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
-    }
-)
-
-# Yes/no fields of the structured sections that are the only source of their fact: read directly.
-_SINGLE_SOURCE_PATHS = (
-    ("at_rest", "twitching.at_rest"),
-    ("after_exercise", "twitching.after_exercise"),
-    ("babinski", "examination.babinski"),
-    ("exam_wasting", "examination.wasting"),
-    ("exam_sensory_loss", "examination.sensory_loss"),
-    ("anal_sphincter_laxity", "examination.anal_sphincter_laxity"),
-    ("strenuous_exercise", "exposures.strenuous_exercise_48h"),
-    ("dehydration", "exposures.dehydration"),
-    ("nicotine", "exposures.nicotine"),
-)
-_SINGLE_SOURCE = tuple((operator.attrgetter(path), fact) for fact, path in _SINGLE_SOURCE_PATHS)
-_MULTI_SOURCE_FINDINGS = tuple(finding for finding in Finding if finding in MULTI_SOURCE)
-
-#: The input path of every fact only one input field can set (see :data:`MULTI_SOURCE`).
-SOURCE_PATH: dict[str, str] = {
-    **{finding: path for finding, path in _FINDING_PATH.items() if finding not in MULTI_SOURCE},
-    **dict(_SINGLE_SOURCE_PATHS),
-    **dict.fromkeys(("worsening", "improving"), "twitching.course"),
-    **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
-    "stress_high": "exposures.stress",
-    "reduced_knee_reflex": "examination.knee_reflex",
-    "reduced_ankle_reflex": "examination.ankle_reflex",
-    **{f"region_{region}": "twitching.regions" for region in Region},
-}
+_SINGLE_SOURCE = tuple((operator.attrgetter(path), fact) for fact, path in SINGLE_SOURCE_PATHS)
 
 
 class _Levels:
@@ -253,7 +212,7 @@ class _Levels:
         for finding in ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"):
             # Weakness of a named movement is objective weakness, whatever else was answered.
             if self.levels[finding] == TRUE:
-                self.put("exam_weakness", TRUE, _FINDING_PATH[finding])
+                self.put("exam_weakness", TRUE, FINDING_PATH[finding])
 
     def answers(self, presentation: Presentation) -> None:
         """The yes/no answers of the structured sections, each the only source of its fact."""
@@ -358,12 +317,12 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         if answer is not _UNANSWERED
     }
     levels.update(answered)
-    for finding in _MULTI_SOURCE_FINDINGS:  # the findings other fields can also set
+    for finding in MULTI_SOURCE_FINDINGS:  # the findings other fields can also set
         if finding in answered:
-            origin[finding] = _FINDING_PATH[finding]
+            origin[finding] = FINDING_PATH[finding]
     for specific, general in _IMPLIES.items():
         if levels.get(specific) == TRUE:
-            collected.put(general, TRUE, _FINDING_PATH[specific])
+            collected.put(general, TRUE, FINDING_PATH[specific])
     collected.twitching(presentation.twitching)
     collected.examination(presentation.examination)
     collected.answers(presentation)
