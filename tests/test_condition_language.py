@@ -18,6 +18,7 @@ from fasciculate._conditions import (
     FactAtom,
     Quantity,
     atoms,
+    compile_condition,
     compile_decisions,
     compile_table,
     parse,
@@ -121,3 +122,18 @@ def test_unanswered_duration_or_regions_keep_the_screen_open(drop: str, fact: st
     assert [fact] == [question.fact for question in result.missing]
     fresh = ReferralEvaluator(knowledge_base())(facts_from(Presentation.model_validate(data)))
     assert (Urgency.ROUTINE, (fact,)) == (fresh.urgency, tuple(q.fact for q in fresh.missing))
+
+
+def test_generated_code_sees_only_min_and_max():
+    """Compiled conditions run with min and max as their only built-ins, and no module globals."""
+    kb = knowledge_base()
+    condition = kb.rules[0].condition
+    index = {atom: position for position, atom in enumerate(atoms(condition))}
+    wanted = ((True, False, True),)
+    for function in (
+        compile_condition(condition, index),
+        compile_table((condition,), index),
+        compile_decisions((condition,), wanted, (None,), index),
+    ):
+        assert {"min": min, "max": max} == function.__globals__["__builtins__"]
+        assert not set(function.__globals__) - {"__builtins__", "decided", "p0"}

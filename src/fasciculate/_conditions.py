@@ -169,14 +169,14 @@ def compile_decisions(
     """
     lines = ["def decided(v):", "    found = []", "    add = found.append"]
     scope = _scope()
-    for number, (condition, levels) in enumerate(zip(conditions, wanted, strict=True)):
-        tests = [level for level in (TRUE, FALSE) if levels[level]]
+    for number, condition in enumerate(conditions):
+        tests = [level for level in (TRUE, FALSE) if wanted[number][level]]
         if not tests:
             continue
         scope[f"p{number}"] = payloads[number]
         lines.append(f"    x = {_python(condition, index)}")
-        for keyword, level in zip(("if", "elif"), tests, strict=False):
-            lines.append(f"    {keyword} x == {level}:")
+        for order, level in enumerate(tests):
+            lines.append(f"    {'elif' if order else 'if'} x == {level}:")
             lines.append(f"        add(({level}, p{number}))")
     lines.append("    return found")
     exec("\n".join(lines), scope)  # noqa: S102 - generated from the parsed tables, never input

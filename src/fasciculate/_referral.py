@@ -136,7 +136,7 @@ class ReferralEvaluator:
             )
             urgency = _BY_RANK[max(base, self._screen_rank)]
             # Reported after the rules of its own urgency and above, before the lower ones.
-            place = sum(1 for item in fired if item.rule.urgency.rank >= self._screen_rank)
+            place = len([item for item in fired if item.rule.urgency.rank >= self._screen_rank])
             fired.insert(place, self._screen_open)
             missing = self._open_questions(
                 tuple(sorted(open_at)), tuple(values[: self._atoms.size])
