@@ -63,7 +63,8 @@ mutation: $(STAMP)
 	$(BIN)/mutmut results
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_assess.py
+	$(BIN)/python benchmarks/bench_assess.py --population 1000
+	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_fhir.py
 
 clean:

@@ -34,3 +34,10 @@ def test_the_fhir_benchmark_reports_its_ratio_and_agreement():
     out = _run("bench_fhir.py", "--repeat", "1", "--rounds", "1")
     assert "ratio:" in out
     assert "same presentation: True" in out
+
+
+def test_the_memory_benchmark_reports_the_growth():
+    """bench_memory.py prints the peak memory at its checkpoints and the late growth."""
+    out = _run("bench_memory.py", "--calls", "200")
+    assert "after     200 presentations" in out
+    assert "growth over the second half" in out
