@@ -2,7 +2,9 @@
 
 ``fasciculate assess FILE|-`` reads a presentation (JSON) and prints the assessment;
 ``fasciculate assess --fhir BUNDLE.json`` reads a FHIR R4 Bundle instead, and ``--format fhir`` or
-``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate questionnaire``
+``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
+assesses one presentation per line (JSON lines) and answers one line per record, a rejected record
+with its problems in its place; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
 ``fasciculate rules`` prints the rule table.
 Bad input exits with status 2 and a message naming each field and its fix; never a traceback.
@@ -18,7 +20,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fasciculate._assess import _engine, assess
+from pydantic_core import to_json
+
+from fasciculate._assess import _engine, assess, assess_json
 from fasciculate._assessment import Assessment
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
@@ -51,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
         type=dt.date.fromisoformat,
         help="with --fhir: reference date for age and labs (default: latest date in the bundle)",
     )
+
+    screen_cmd = commands.add_parser(
+        "screen",
+        help="assess many presentations: JSON lines in, JSON lines out",
+        description="Assess one presentation per line (JSON lines; blank lines are skipped). "
+        'Each record gives one line, in order: {"line": N, "assessment": {...}}, or '
+        '{"line": N, "problems": [{"field": ..., "message": ..., "value": ...}]} for a record '
+        "that is not a valid presentation. A count goes to standard error; the status is 2 "
+        "when any record was rejected.",
+    )
+    screen_cmd.add_argument("file", metavar="FILE", help="JSON lines file, or -")
 
     commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
 
@@ -91,7 +106,41 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         sys.stdout.write(json.dumps(questionnaire(), indent=2) + "\n")
         return EXIT_OK
+    if args.command == "screen":
+        return _screen(args.file)
     return _assess(args)
+
+
+def _screen(name: str) -> int:
+    """Assess every line of *name*, writing one line per record; status 2 if any was rejected."""
+    try:
+        source = sys.stdin.buffer if name == "-" else Path(name).open("rb")  # noqa: SIM115
+    except OSError as error:
+        return _fail(f"cannot read {name}: {error.strerror or error}")
+    binary = getattr(sys.stdout, "buffer", None)  # absent when stdout is a text stream in memory
+    write = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
+    assessed, rejected = 0, []
+    with source:
+        for number, line in enumerate(source, start=1):
+            if not line.strip():
+                continue
+            try:
+                result = assess_json(line)
+            except InvalidPresentation as error:
+                rejected.append(number)
+                problems = [
+                    {"field": p.path, "message": p.message, "value": p.value}
+                    for p in error.problems
+                ]
+                write(b'{"line":%d,"problems":%s}\n' % (number, to_json(problems)))
+            else:
+                assessed += 1
+                write(b'{"line":%d,"assessment":%s}\n' % (number, result))
+    sys.stdout.flush()
+    shown = ", ".join(map(str, rejected[:10])) + (", ..." if len(rejected) > 10 else "")
+    summary = f"{assessed} assessed, {len(rejected)} rejected"
+    sys.stderr.write(f"fasciculate: {summary}{f' (lines {shown})' if rejected else ''}\n")
+    return EXIT_BAD_INPUT if rejected else EXIT_OK
 
 
 def _assess(args: argparse.Namespace) -> int:
