@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 # The safety suite's summary (numbers of the safety case) is printed at the end of the run.
@@ -40,6 +41,21 @@ def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hoo
 
     _engine.cache_clear()  # a new engine brings new per-engine caches
     ReferralEvaluator._open_questions.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_engine_under_mutmut() -> None:
+    """Under mutmut only, build the engine anew for every test.
+
+    mutmut runs, for each mutant, only the tests that called the mutated function while it
+    collected its statistics. The engine is built once and cached, so without this only the
+    first test to assess would count as calling the evaluators' constructors, and a mutant there
+    would be judged by that one test.
+    """
+    if os.environ.get("MUTANT_UNDER_TEST"):
+        from fasciculate._assess import _engine  # noqa: PLC0415
+
+        _engine.cache_clear()
 
 
 settings.register_profile("dev", max_examples=60, deadline=None)
