@@ -7,12 +7,13 @@ import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import fasciculate
 from _builders import negative
-from fasciculate import Category
+from conftest import EXAMPLES
+from fasciculate import Category, testing
 from fasciculate._conditions import FactAtom, atoms
 from fasciculate._kb import knowledge_base
 
@@ -300,3 +301,50 @@ def test_undecided_criteria_cite_no_facts():
     """A criterion that is unknown cites nothing, since nothing in the input decides it."""
     result = fasciculate.assess({})
     assert [("unknown", ())] * 5 == [(c.status, c.facts) for c in result.restless_legs.criteria]
+
+
+@pytest.mark.parametrize(
+    ("name", "facts"),
+    [
+        (
+            "l4-radiculopathy",
+            [
+                ("reduced_knee_reflex", "examination.knee_reflex"),
+                ("region_anterior_thigh", "twitching.regions"),
+                ("region_knee", "twitching.regions"),
+            ],
+        ),
+        (
+            "s1-radiculopathy",
+            [
+                ("weak_plantar_flexion", "findings.weak_plantar_flexion"),
+                ("reduced_ankle_reflex", "examination.ankle_reflex"),
+                ("region_calf", "twitching.regions"),
+            ],
+        ),
+    ],
+)
+def test_root_level_cites_the_facts_of_its_pattern(name, facts):
+    """The likely root level lists exactly the present facts that point to it, with their fields."""
+    document = (EXAMPLES / "presentations" / f"{name}.json").read_bytes()
+    root = fasciculate.assess(document).root_level
+    assert facts == [(item.fact, item.input) for item in root.facts]
+    assert all("present" == item.value for item in root.facts)
+
+
+@given(testing.presentations() | testing.presentations(complete=True))
+@example(fasciculate.Presentation())  # nothing decided: only the rules' own sources
+def test_sources_are_exactly_those_cited_by_the_parts(presentation):
+    """`sources` lists every source a part of the assessment cites, and no other."""
+    result = fasciculate.assess(presentation)
+    items = [
+        *(item for category in result.differential for item in category.supporting),
+        *(item for category in result.differential for item in category.conflicting),
+    ]
+    cited = {
+        *(rule.source for rule in result.rules_fired),
+        *(item.source for item in items),
+        *(advice.source for advice in result.advice),
+        *(lab.source for lab in result.labs),
+    }
+    assert sorted(cited) == [source.id for source in result.sources]

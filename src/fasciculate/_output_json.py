@@ -151,9 +151,9 @@ class JsonOutput:
                     numbers_of[2 * rank - 1],
                     b"true" if must_not_miss[slot] else b"false",
                 ),
-                b",".join([get(c) or new(c) for c in for_it]) if for_it else b"",
+                b",".join([get(c) or new(c) for c in for_it]),
                 b'],"conflicting":[',
-                b",".join([get(c) or new(c) for c in against]) if against else b"",
+                b",".join([get(c) or new(c) for c in against]),
                 b"]}",
             )
 
