@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -137,3 +138,19 @@ def test_generated_code_sees_only_min_and_max():
     ):
         assert {"min": min, "max": max} == function.__globals__["__builtins__"]
         assert not set(function.__globals__) - {"__builtins__", "decided", "p0"}
+
+
+def test_compiled_comparisons_see_no_built_ins():
+    """The compiled quantity comparisons run with no built-ins at all."""
+    table = ReferralEvaluator(knowledge_base())._atoms
+    assert {} == table._compare.__globals__["__builtins__"]
+    assert {"__builtins__"} == set(table._compare.__globals__)
+
+
+def test_facts_of_another_knowledge_base_are_refused():
+    """Facts whose vectors do not fit the evaluator's knowledge base raise, naming the cause."""
+    kb = knowledge_base()
+    facts = facts_from(Presentation(), kb)
+    shorter = attrs.evolve(facts, ordered=facts.ordered[:-1])
+    with pytest.raises(KnowledgeBaseError, match="facts were read with another knowledge base"):
+        ReferralEvaluator(kb)(shorter)

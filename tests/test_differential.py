@@ -348,3 +348,17 @@ def test_sources_are_exactly_those_cited_by_the_parts(presentation):
         *(lab.source for lab in result.labs),
     }
     assert sorted(cited) == [source.id for source in result.sources]
+
+
+def test_a_quantity_known_not_to_hold_is_cited_with_its_negated_comparison():
+    """Evidence against a feature shows the comparison that failed, prefixed with "not"."""
+    result = fasciculate.assess({"patient": {"age": 30}, "twitching": {"duration_days": 3}})
+    shown = {
+        (item.feature, item.holds, fact.condition)
+        for category in result.differential
+        for item in (*category.supporting, *category.conflicting)
+        for fact in item.facts
+        if fact.condition
+    }
+    assert ("BFS-PERSISTENT", False, "not duration_days >= 14 (persistent_days)") in shown
+    assert ("SER-YOUNG", True, "age < 40") in shown

@@ -50,9 +50,9 @@ def _compile_compares(
     A missing quantity is unknown when it should be asked for, else false.
     """
     parts = [
-        f"({UNKNOWN if ask else FALSE} if (x := q[{atom.quantity!r}]) is None "
+        f"({UNKNOWN if asks[number] else FALSE} if (x := q[{atom.quantity!r}]) is None "
         f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE})"
-        for atom, ask in zip(compares, asks, strict=True)
+        for number, atom in enumerate(compares)
     ]
     function: Callable[[Mapping[str, float | None]], list[int]] = eval(  # noqa: S307
         f"lambda q: [{', '.join(parts)}]", {"__builtins__": {}}
@@ -104,7 +104,6 @@ class AtomTable:
         self.atoms: tuple[Atom, ...] = (*(FactAtom(name) for name in kb.facts), *compares)
         self.index = {atom: position for position, atom in enumerate(self.atoms)}
         self._cache: dict[tuple[object, ...], Evidence] = {}
-        self._fact_count = len(kb.facts)
         size = len(self.atoms)
         self.size = size
         named = traced(kb)  # the order of Facts.origin
@@ -124,7 +123,7 @@ class AtomTable:
         """
         values: list[Any] = facts.ordered + self._compare(facts.quantities)
         values += facts.trace
-        if len(values) != self.size + self._tail:  # pragma: no cover - facts of another kb
+        if len(values) != self.size + self._tail:  # facts read with another knowledge base
             msg = "facts were read with another knowledge base"
             raise KnowledgeBaseError(msg)
         return values
