@@ -304,10 +304,11 @@ def test_undecided_criteria_cite_no_facts():
 
 
 @pytest.mark.parametrize(
-    ("name", "facts"),
+    ("name", "counts", "facts"),
     [
         (
             "l4-radiculopathy",
+            {"L3/L4": 2, "L5": 0, "S1": 0},
             [
                 ("reduced_knee_reflex", "examination.knee_reflex"),
                 ("region_anterior_thigh", "twitching.regions"),
@@ -316,6 +317,7 @@ def test_undecided_criteria_cite_no_facts():
         ),
         (
             "s1-radiculopathy",
+            {"L3/L4": 0, "L5": 0, "S1": 3},
             [
                 ("weak_plantar_flexion", "findings.weak_plantar_flexion"),
                 ("reduced_ankle_reflex", "examination.ankle_reflex"),
@@ -324,10 +326,11 @@ def test_undecided_criteria_cite_no_facts():
         ),
     ],
 )
-def test_root_level_cites_the_facts_of_its_pattern(name, facts):
+def test_root_level_cites_the_facts_of_its_pattern(name, counts, facts):
     """The likely root level lists exactly the present facts that point to it, with their fields."""
     document = (EXAMPLES / "presentations" / f"{name}.json").read_bytes()
     root = fasciculate.assess(document).root_level
+    assert counts == root.counts
     assert facts == [(item.fact, item.input) for item in root.facts]
     assert all("present" == item.value for item in root.facts)
 
@@ -362,3 +365,11 @@ def test_a_quantity_known_not_to_hold_is_cited_with_its_negated_comparison():
     }
     assert ("BFS-PERSISTENT", False, "not duration_days >= 14 (persistent_days)") in shown
     assert ("SER-YOUNG", True, "age < 40") in shown
+
+
+@given(testing.presentations() | testing.presentations(complete=True))
+def test_supporting_evidence_adds_and_conflicting_evidence_subtracts(presentation):
+    """Every supporting item has a positive weight, every conflicting one a negative weight."""
+    for category in fasciculate.assess(presentation).differential:
+        assert all(item.weight > 0 for item in category.supporting)
+        assert all(item.weight < 0 for item in category.conflicting)
