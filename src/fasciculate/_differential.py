@@ -139,11 +139,10 @@ class DifferentialEvaluator:
                 seen.setdefault(atom, None)
         self._atoms = AtomTable(kb, tuple(seen), ask_all=True)
         index = self._atoms.index
-        self._positions = tuple(
-            tuple(dict.fromkeys(index[atom] for atom in atoms(condition)))
+        self._groups = tuple(
+            AtomGroup(self._atoms, tuple(dict.fromkeys(index[atom] for atom in atoms(condition))))
             for condition in conditions
         )
-        self._groups = tuple(AtomGroup(self._atoms, positions) for positions in self._positions)
         self._order = tuple(kb.categories)
         self._infos = tuple(kb.categories.values())
         self._slots = range(len(self._infos))
@@ -177,7 +176,6 @@ class DifferentialEvaluator:
         #: The levels of the criteria and root-level conditions, which follow the features.
         self._others = compile_table(tuple(conditions[self._features :]), index)
         self._criteria = len(kb.rls_criteria)
-        self._secondary = frozenset(_RLS_SECONDARY)
         spans, first = [], 0
         for level in kb.root_levels:
             spans.append((level.level, range(first, first + len(level.conditions))))
@@ -220,7 +218,7 @@ class DifferentialEvaluator:
             else:
                 conflicting[slot].append(contribution)
             if special:
-                if feature.id in self._secondary:
+                if feature.id in _RLS_SECONDARY:
                     secondary[feature.id] = contribution
                 if level == TRUE and feature.advice:
                     triggers.append(contribution)
@@ -283,7 +281,7 @@ class DifferentialEvaluator:
             evidence = tuple(
                 item
                 for spot in spots
-                for item in self._atoms.evidence(self._positions[spot], values, TRUE, facts)
+                for item in self._atoms.evidence(self._groups[spot].positions, values, TRUE, facts)
             )
             result = RootLevelResult(level=likely, counts=counts, evidence=evidence)
             if len(self._shared) < _CACHE_LIMIT:

@@ -127,25 +127,29 @@ def _medication_levels(classes: frozenset[MedicationClass | None]) -> dict[str, 
     return {f"med_{c}": TRUE if c in classes else FALSE for c in MedicationClass}
 
 
-_UNSET: dict[int, tuple[object, object, dict[str, str]]] = {}
-_UNKNOWN: dict[int, tuple[object, dict[str, int]]] = {}
+@attrs.frozen
+class _Blanks:
+    """What every presentation starts from, for one knowledge base: copied, never changed."""
+
+    levels: dict[str, int]
+    origin: dict[str, str]
+    quantities: dict[str, float | None]
 
 
-def _unknown_levels(kb: KnowledgeBase) -> dict[str, int]:
-    """Every fact of *kb* at level unknown: copied for each presentation."""
-    entry = _UNKNOWN.get(id(kb.facts))
-    if entry is None or entry[0] is not kb.facts:
-        entry = _UNKNOWN[id(kb.facts)] = (kb.facts, dict.fromkeys(kb.facts, UNKNOWN))
+_BLANKS: dict[int, tuple[KnowledgeBase, _Blanks]] = {}
+
+
+def _blanks(kb: KnowledgeBase) -> _Blanks:
+    """Every fact unknown, every traced path unset, every quantity unmeasured, for *kb*."""
+    entry = _BLANKS.get(id(kb))
+    if entry is None or entry[0] is not kb:
+        blanks = _Blanks(
+            levels=dict.fromkeys(kb.facts, UNKNOWN),
+            origin=dict.fromkeys(traced(kb), ""),
+            quantities=dict.fromkeys(kb.quantities),
+        )
+        entry = _BLANKS[id(kb)] = (kb, blanks)
     return entry[1]
-
-
-def _unset_origins(kb: KnowledgeBase) -> dict[str, str]:
-    """Every name of :func:`traced` mapped to ``""``: copied for each presentation."""
-    entry = _UNSET.get(id(kb.facts))
-    if entry is None or entry[0] is not kb.facts or entry[1] is not kb.quantities:
-        entry = (kb.facts, kb.quantities, dict.fromkeys(traced(kb), ""))
-        _UNSET[id(kb.facts)] = entry
-    return entry[2]
 
 
 _SINGLE_SOURCE = tuple((operator.attrgetter(path), fact) for fact, path in SINGLE_SOURCE_PATHS)
@@ -155,9 +159,10 @@ class _Levels:
     """Kleene levels being collected, each with the input path it came from."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
-        self.levels = _unknown_levels(kb).copy()
+        blanks = _blanks(kb)
+        self.levels = blanks.levels.copy()
         # Complete from the start ("" = not given), so evaluators can read it with itemgetter.
-        self.origin: dict[str, str] = _unset_origins(kb).copy()
+        self.origin: dict[str, str] = blanks.origin.copy()
 
     def put(self, fact: str, level: int, path: str) -> None:
         # Two sources for one fact combine towards safety: the more present answer wins.
@@ -237,7 +242,7 @@ _ENDS = (("lowest", min), ("highest", max))
 def _quantities(
     presentation: Presentation, labs: tuple[LabFact, ...], kb: KnowledgeBase, origin: dict[str, str]
 ) -> dict[str, float | None]:
-    quantities = _unmeasured(kb).copy()
+    quantities = _blanks(kb).quantities.copy()
     twitching = presentation.twitching
     duration = presentation.duration_days
     if duration is not None:
@@ -266,18 +271,6 @@ def _quantities(
 def _region_count(regions: frozenset[Region]) -> float:
     """How many body regions (bulbar, cervical, thoracic, lumbosacral) the twitching covers."""
     return float(len({BODY_REGION[region] for region in regions}))
-
-
-_UNMEASURED: dict[int, tuple[object, dict[str, float | None]]] = {}
-
-
-def _unmeasured(kb: KnowledgeBase) -> dict[str, float | None]:
-    """Every quantity of *kb* not measured: copied for each presentation."""
-    entry = _UNMEASURED.get(id(kb.quantities))
-    if entry is None or entry[0] is not kb.quantities:
-        entry = (kb.quantities, dict.fromkeys(kb.quantities))
-        _UNMEASURED[id(kb.quantities)] = entry
-    return entry[1]
 
 
 _WORD = re.compile(r"[a-z0-9]+")

@@ -31,20 +31,20 @@ _LARGE = 4096
 
 
 class _Parts:
-    """Serialised parts, cached by the key their model is built from (bounded)."""
+    """Serialised parts, cached by the key they are written from (bounded)."""
 
-    __slots__ = ("build", "get", "memo")
+    __slots__ = ("get", "large", "memo", "write")
 
-    def __init__(self, build: Callable[[Any], BaseModel]) -> None:
-        self.build = build
+    def __init__(self, write: Callable[[Any], bytes], *, large: bool = False) -> None:
+        self.write = write
+        self.large = large
         self.memo: dict[Hashable, bytes] = {}
         #: The cached JSON of a key, or None: ``parts.get(key) or parts.new(key)``.
         self.get = self.memo.get
 
     def new(self, key: Hashable) -> bytes:
-        model = self.build(key)
-        found = model.__pydantic_serializer__.to_json(model)
-        if len(self.memo) < _LIMIT:
+        found = self.write(key)
+        if len(self.memo) < (_LARGE if self.large else _LIMIT):
             self.memo[key] = found
         return found
 
@@ -61,6 +61,16 @@ class _Parts:
         out += (b"[", b",".join([get(key) or self.new(key) for key in keys]), b"]")
 
 
+def _model(build: Callable[[Any], BaseModel]) -> Callable[[Any], bytes]:
+    """A writer of the JSON of the model ``build(key)``, serialised by pydantic."""
+
+    def write(key: Hashable) -> bytes:
+        model = build(key)
+        return model.__pydantic_serializer__.to_json(model)
+
+    return write
+
+
 def _literal(text: bytes) -> bytes:
     """*text* made safe as the constant part of a ``bytes % values`` format."""
     return text.replace(b"%", b"%%")
@@ -72,26 +82,32 @@ class JsonOutput:
     def __init__(self, output: Output) -> None:
         """Serialise what every assessment shares, and prepare a cache for each kind of part."""
         self.output = output
-        self._fired = _Parts(output.fired_rule)
-        self._items = _Parts(output.evidence_item)
-        self._restless = _Parts(output.restless_legs)
-        self._roots = _Parts(output.root_level)
-        self._labs = _Parts(output.lab)
-        self._triggers = _Parts(output.trigger)
-        self._questions: dict[tuple[ref.OpenQuestion, ...], bytes] = {}
-        self._sources: dict[int, bytes] = {}
-        self._advice: dict[tuple[tuple[str, ...], bool], bytes] = {}
-        self._heads: dict[tuple[object, ...], bytes] = {}
+        self._fired = _Parts(_model(output.fired_rule))
+        self._items = _Parts(_model(output.evidence_item))
+        self._restless = _Parts(_model(output.restless_legs))
+        self._roots = _Parts(_model(output.root_level))
+        self._labs = _Parts(_model(output.lab))
+        self._triggers = _Parts(_model(output.trigger))
+        self._questions = _Parts(
+            lambda questions: to_json([output.open_question(item) for item in questions]),
+            large=True,
+        )
+        self._sources = _Parts(
+            lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)])
+        )
+        self._advice = _Parts(lambda key: to_json(output.advice(key)))
+        # Urgency, summary, fired rules and open questions depend on the referral alone.
+        self._heads = _Parts(self._head_json, large=True)
         self._head = {
             urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
         }
-        self._category = {
-            key: b"%s"
+        #: The start of each category's object, in the knowledge base's category order.
+        self._category_by_slot = tuple(
+            b"%s"
             + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
             + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
             for key, info in output.kb.categories.items()
-        }
-        self._category_by_slot = tuple(self._category[key] for key in output.kb.categories)
+        )
         self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.safety_net),
             to_json(output.stamp),
@@ -104,13 +120,10 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         output = self.output
         advice_key = output.advice_key(referral, differential)
-        head = self._heads.get((referral.fired, referral.missing))
-        if head is None:
-            head = self._new_head(referral)
         out = [
-            head,
+            self._heads.one(referral),
             b',"sources":',
-            self._cited(output.cited(referral, differential, facts, advice_key)),
+            self._sources.one(output.cited(referral, differential, facts, advice_key)),
             b',"differential":[',
         ]
         self._ranked(out, differential)
@@ -126,7 +139,7 @@ class JsonOutput:
         self._triggers.extend(out, differential.triggers)
         out += (
             b',"advice":',
-            self._advice.get(advice_key) or self._new_advice(advice_key),
+            self._advice.one(advice_key),
             self._tail,
         )
         return b"".join(out)
@@ -157,35 +170,8 @@ class JsonOutput:
                 b"]}",
             )
 
-    def _missing(self, questions: tuple[ref.OpenQuestion, ...]) -> bytes:
-        found = self._questions.get(questions)
-        if found is None:
-            found = to_json([self.output.open_question(question) for question in questions])
-            if len(self._questions) < _LARGE:
-                self._questions[questions] = found
-        return found
-
-    def _cited(self, cited: int) -> bytes:
-        found = self._sources.get(cited)
-        if found is None:
-            found = to_json([self.output.sources[key] for key in self.output.source_ids(cited)])
-            if len(self._sources) < _LIMIT:
-                self._sources[cited] = found
-        return found
-
-    def _new_head(self, referral: ref.Referral) -> bytes:
-        # Urgency, summary, fired rules and open questions depend on the fired rules and the
-        # open questions alone (the urgency follows from the fired rules).
+    def _head_json(self, referral: ref.Referral) -> bytes:
         out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
         self._fired.extend(out, referral.fired)
-        out += (b',"missing":', self._missing(referral.missing))
-        found = b"".join(out)
-        if len(self._heads) < _LARGE:
-            self._heads[referral.fired, referral.missing] = found
-        return found
-
-    def _new_advice(self, key: tuple[tuple[str, ...], bool]) -> bytes:
-        found = to_json(self.output.advice(key))
-        if len(self._advice) < _LIMIT:
-            self._advice[key] = found
-        return found
+        out += (b',"missing":', self._questions.one(referral.missing))
+        return b"".join(out)

@@ -85,7 +85,6 @@ class ReferralEvaluator:
                 for rule in kb.rules
             )
         )
-        self._table = compile_table(tuple(rule.condition for rule in kb.rules), index)
         # The hot path evaluates the rules most urgent first (stable), so fired rules come out
         # in report order and the rules that could still raise the urgency are a prefix.
         self._by_urgency = tuple(
@@ -95,6 +94,8 @@ class ReferralEvaluator:
             tuple(kb.rules[position].condition for position in self._by_urgency), index
         )
         self._sorted_ranks = tuple(kb.rules[p].urgency.rank for p in self._by_urgency)
+        #: Where each rule of the table (in table order) stands in urgency order.
+        self._spot_of = tuple(self._by_urgency.index(p) for p in range(len(kb.rules)))
         ranks = self._sorted_ranks
         #: For each urgency rank, how many rules (most urgent first) rank above it.
         self._spots = range(len(kb.rules))
@@ -111,8 +112,9 @@ class ReferralEvaluator:
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
 
     def rule_levels(self, values: list[int]) -> tuple[int, ...]:
-        """The Kleene level of every rule, given the atom *values*."""
-        return self._table(values)
+        """The Kleene level of every rule, in table order, given the atom *values*."""
+        results = self._sorted_table(values)
+        return tuple(results[spot] for spot in self._spot_of)
 
     def __call__(self, facts: Facts) -> Referral:
         """Decide the referral for *facts*."""
