@@ -48,13 +48,16 @@ def test_every_rule_raises_urgency_and_has_rationale():
 
 # Critical limits and ranges as CLINICAL.md section 4 and 6 state them (mmol/L unless noted).
 CLINICAL_LIMITS = {
-    Analyte.POTASSIUM: {"lower": 3.5, "upper": 5.3, "critical_low": 2.5},
-    Analyte.MAGNESIUM: {"lower": 0.70, "upper": 1.00, "critical_low": 0.4},
+    Analyte.POTASSIUM: {"lower": 3.5, "upper": 5.3, "critical_low": 2.5, "critical_high": 6.5},
+    # Section 10: 5.0 mg/dL on US lists, 2.05 mmol/L so that 5.0 mg/dL (2.057) itself is critical.
+    Analyte.MAGNESIUM: {"lower": 0.70, "upper": 1.00, "critical_low": 0.4, "critical_high": 2.05},
+    # Section 10: 6.5 mg/dL, 1.622 mmol/L so that 6.5 mg/dL (1.6218) itself is critical.
+    Analyte.CALCIUM_TOTAL: {"lower": 2.20, "upper": 2.60, "critical_low": 1.622},
+    Analyte.CREATINE_KINASE: {"critical_high": 5000.0},
     Analyte.CALCIUM_ADJUSTED: {"lower": 2.20, "upper": 2.60, "critical_low": 1.8},
     Analyte.CALCIUM_IONISED: {"lower": 1.16, "upper": 1.32, "critical_low": 0.80},
     Analyte.VITAMIN_D: {"deficient": 30.0, "lower": 50.0},
     Analyte.VITAMIN_B12: {"deficient": 180.0, "lower": 350.0},
-    Analyte.FERRITIN: {"lower": 75.0},
 }
 
 
@@ -165,9 +168,14 @@ def test_parser_reads_precedence_and_thresholds():
         (Analyte.VITAMIN_D, 16.0, "ng/mL", "low"),
         (Analyte.VITAMIN_D, 30.0, "ng/mL", "normal"),
         (Analyte.VITAMIN_B12, 150.0, "pg/mL", "deficient"),
-        (Analyte.FERRITIN, 75.0, "ng/mL", "normal"),
-        (Analyte.FERRITIN, 74.0, "ng/mL", "low"),
+        (Analyte.FERRITIN, 74.0, "ng/mL", "not_classified"),
         (Analyte.CREATINE_KINASE, 900.0, "U/L", "not_classified"),
+        (Analyte.CREATINE_KINASE, 5000.0, "U/L", "critical_high"),
+        (Analyte.CALCIUM_TOTAL, 6.5, "mg/dL", "critical_low"),
+        (Analyte.CALCIUM_TOTAL, 6.6, "mg/dL", "low"),
+        (Analyte.MAGNESIUM, 5.0, "mg/dL", "critical_high"),
+        (Analyte.MAGNESIUM, 4.9, "mg/dL", "high"),
+        (Analyte.ALBUMIN, 3.5, "g/dL", "not_classified"),
     ],
 )
 def test_lab_results_are_classified_after_conversion(analyte, value, unit, flag):

@@ -11,7 +11,7 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fasciculate._vocab import Analyte, Category, LabFlag, Urgency
+from fasciculate._vocab import Analyte, Category, Interpretation, LabFlag, Urgency
 
 
 class _Out(BaseModel):
@@ -58,6 +58,9 @@ class SourceRef(_Out):
     year: int
     url: str | None = None
     expert_estimate: bool = False
+    unverified: bool = Field(
+        default=False, description="The primary text was not read in full: verify before relying on it."
+    )
 
 
 class KnowledgeBaseStamp(_Out):
@@ -154,13 +157,26 @@ class LabInterpretation(_Out):
     """One laboratory result, converted to SI and classified against the knowledge base."""
 
     analyte: Analyte
-    value: float = Field(description="The value in the canonical unit.")
+    value: float | None = Field(
+        description="The value in the canonical unit; null for a result given only in words."
+    )
     unit: str = Field(description="The canonical (SI) unit.")
-    reported: str = Field(description="The value and unit as sent.")
-    flag: LabFlag
+    reported: str = Field(description="The value and unit (and interpretation) as sent.")
+    interpretation: Interpretation | None = Field(
+        default=None, description="The laboratory's interpretation, when it gave one."
+    )
+    flag: LabFlag = Field(
+        description="From the value against the limits; from the interpretation when no value."
+    )
     reference: str = Field(description="The limits applied, in the canonical unit.")
+    formula: str | None = Field(
+        default=None,
+        description="For a computed value (albumin-adjusted calcium): the formula and its inputs.",
+    )
     source: str
-    input: str = Field(description="The input field, e.g. labs.0.")
+    input: str = Field(
+        description="The input field, e.g. labs.0; for a computed value its inputs, e.g. labs.0,labs.1."
+    )
 
 
 class Assessment(_Out):

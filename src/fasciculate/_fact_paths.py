@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from fasciculate._presentation import Finding
-from fasciculate._vocab import MedicationClass, Region
+from fasciculate._vocab import REPORTED_ENDS, Analyte, MedicationClass, Region
 
 if TYPE_CHECKING:
     from fasciculate._kb import KnowledgeBase
@@ -28,6 +28,7 @@ MULTI_SOURCE = frozenset(
         "exam_weakness",  # examination.strength, weak_knee_extension / foot_drop / ...
         "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
         *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
+        *(f"{analyte}_reported_{end}" for analyte in Analyte for end in REPORTED_ENDS),  # labs.<n>
     }
 )
 

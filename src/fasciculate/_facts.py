@@ -27,10 +27,12 @@ from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
     TRI_LEVEL,
+    INTERPRETATION_ENDS,
     TRUE,
     UNKNOWN,
     Analyte,
     Course,
+    Interpretation,
     Level,
     MedicationClass,
     Reflex,
@@ -43,13 +45,25 @@ from fasciculate._vocab import (
 
 @attrs.frozen(cache_hash=True)
 class LabFact:
-    """One laboratory result in the analyte's canonical unit."""
+    """One laboratory result in the analyte's canonical unit, given or computed.
+
+    Attributes:
+        value: The value in the canonical unit; ``None`` for a result given only in words.
+        reported: What was sent (value and unit, and the interpretation when given).
+        path: The input field (``labs.0``); for a computed value, its inputs' fields.
+        interpretation: The laboratory's interpretation, when given.
+        formula: For a computed value, how it was computed.
+        source: For a computed value, the source of its formula.
+    """
 
     analyte: Analyte
-    value: float
+    value: float | None
     unit: str
     reported: str
     path: str
+    interpretation: Interpretation | None = None
+    formula: str | None = None
+    source: str | None = None
 
 
 @attrs.frozen
@@ -144,7 +158,10 @@ def _blanks(kb: KnowledgeBase) -> _Blanks:
     entry = _BLANKS.get(id(kb))
     if entry is None or entry[0] is not kb:
         blanks = _Blanks(
-            levels=dict.fromkeys(kb.facts, UNKNOWN),
+            levels={
+                name: FALSE if fact.when_missing == "not_measured" else UNKNOWN
+                for name, fact in kb.facts.items()
+            },
             origin=dict.fromkeys(traced(kb), ""),
             quantities=dict.fromkeys(kb.quantities),
         )
@@ -258,6 +275,8 @@ def _quantities(
         quantities["region_count"] = _region_count(frozenset(twitching.regions))
         origin["region_count"] = "twitching.regions"
     for lab in labs:
+        if lab.value is None:
+            continue
         for end, better in _ENDS:
             key = f"{lab.analyte}_{end}"
             current = quantities[key]
@@ -287,6 +306,71 @@ def _class_from_name(name: str | None, kb: KnowledgeBase) -> MedicationClass | N
             if found is not None:
                 return found
     return None
+
+
+def _lab_facts(presentation: Presentation, kb: KnowledgeBase) -> tuple[LabFact, ...]:
+    """The laboratory results as given, then any albumin-adjusted calcium computed from them."""
+    given = []
+    for index, result in enumerate(presentation.labs):
+        words = result.interpretation
+        if result.value is None:
+            reported = f"reported {words}"
+        else:
+            reported = f"{result.value:g} {result.unit}" + (f" ({words})" if words else "")
+        given.append(
+            LabFact(
+                analyte=result.analyte,
+                value=result.si_value,
+                unit=kb.labs[result.analyte].unit,
+                reported=reported,
+                path=f"labs.{index}",
+                interpretation=words,
+            )
+        )
+    return (*given, *_adjusted_calcium(given, kb))
+
+
+def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, ...]:
+    """Total calcium adjusted for albumin (CKS: Ca + 0.02 x (40 - albumin g/L)), when both are given.
+
+    With several results the two extremes are computed (the lowest calcium with the highest
+    albumin, the highest calcium with the lowest albumin), so a worse result can only move the
+    adjusted value the worse way.
+    """
+    totals = [lab for lab in labs if lab.analyte is _TOTAL and lab.value is not None]
+    albumins = [lab for lab in labs if lab.analyte is _ALBUMIN and lab.value is not None]
+    if not totals or not albumins:
+        return ()
+    reference = kb.thresholds["albumin_reference"]
+    factor = kb.thresholds["albumin_factor"].value
+    value = operator.attrgetter("value")
+    pairs = {
+        (min(totals, key=value), max(albumins, key=value)),
+        (max(totals, key=value), min(albumins, key=value)),
+    }
+    computed = []
+    for total, albumin in sorted(pairs, key=lambda pair: (pair[0].path, pair[1].path)):
+        # Rounded: calcium is reported to two decimals, and float noise must not cross a limit.
+        adjusted = round(total.value + factor * (reference.value - albumin.value), 6)  # type: ignore[operator]
+        computed.append(
+            LabFact(
+                analyte=Analyte.CALCIUM_ADJUSTED,
+                value=adjusted,
+                unit=kb.labs[Analyte.CALCIUM_ADJUSTED].unit,
+                reported=f"computed from total calcium {total.reported} and albumin {albumin.reported}",
+                path=f"{total.path},{albumin.path}",
+                formula=(
+                    f"{total.value:g} + {factor:g} x ({reference.value:g} - {albumin.value:g}) "
+                    f"= {adjusted:.2f} mmol/L (total calcium + {factor:g} x "
+                    f"({reference.value:g} - albumin g/L))"
+                ),
+                source=reference.source,
+            )
+        )
+    return tuple(computed)
+
+
+_TOTAL, _ALBUMIN = Analyte.CALCIUM_TOTAL, Analyte.ALBUMIN
 
 
 # Numbness over a dermatome is numbness, a seed red flag (CLINICAL.md sections 3 and 5). Only
@@ -322,16 +406,11 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
 
     labs: tuple[LabFact, ...] = ()
     if presentation.labs:
-        labs = tuple(
-            LabFact(
-                analyte=result.analyte,
-                value=result.si_value,
-                unit=kb.labs[result.analyte].unit,
-                reported=f"{result.value:g} {result.unit}",
-                path=f"labs.{index}",
-            )
-            for index, result in enumerate(presentation.labs)
-        )
+        labs = _lab_facts(presentation, kb)
+        for lab in labs:
+            if lab.interpretation is not None:
+                for end in INTERPRETATION_ENDS[lab.interpretation]:
+                    collected.put(f"{lab.analyte}_reported_{end}", TRUE, lab.path)
     medications: tuple[MedicationFact, ...] = ()
     if presentation.medications:
         medications = tuple(

@@ -30,7 +30,14 @@ from fasciculate._kb_types import (
     Source,
     Threshold,
 )
-from fasciculate._vocab import Analyte, Category, MedicationClass, Region, Urgency
+from fasciculate._vocab import (
+    REPORTED_ENDS,
+    Analyte,
+    Category,
+    MedicationClass,
+    Region,
+    Urgency,
+)
 
 __all__ = [
     "AdviceInfo",
@@ -124,7 +131,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     facts_data = data["facts.toml"]
     _unique("fact", [row["id"] for row in facts_data["fact"]])
     facts = {row["id"]: FactInfo(**row) for row in facts_data["fact"]}
-    facts.update({fact.id: fact for fact in _generated_facts()})
+    facts.update({fact.id: fact for fact in _generated_facts(labs)})
     quantities = {row["id"]: QuantityInfo(**row) for row in facts_data["quantity"]}
     for lab in labs.values():
         for end, worse in (("lowest", "lower"), ("highest", "higher")):
@@ -202,6 +209,7 @@ def _check_citations(
     for lab in labs.values():
         _cited(f"lab {lab.analyte}", lab.range_source, sources)
         _cited(f"lab {lab.analyte}", lab.critical_source, sources)
+        _cited(f"lab {lab.analyte}", lab.critical_high_source, sources)
         if (lab.critical_low is not None or lab.critical_high is not None) and (
             lab.critical_source is None
         ):
@@ -212,7 +220,7 @@ def _check_citations(
             raise KnowledgeBaseError(f"rule {rule.id}: a rule must raise urgency above self_care")
 
 
-def _generated_facts() -> list[FactInfo]:
+def _generated_facts(labs: Mapping[Analyte, Lab]) -> list[FactInfo]:
     """Facts derived from the structured parts of a presentation, one per vocabulary member."""
     generated = [
         FactInfo(
@@ -238,6 +246,24 @@ def _generated_facts() -> list[FactInfo]:
             question="Which medications does the patient take?",
         )
         for drug_class in MedicationClass
+    ]
+    words = {
+        "low": "below its range",
+        "critically_low": "critically low",
+        "high": "above its range",
+        "critically_high": "critically high",
+    }
+    generated += [
+        FactInfo(
+            id=f"{lab.analyte}_reported_{end}",
+            kind="derived",
+            group="lab_report",
+            label=f"{lab.label} reported {words[end]} (interpretation, no value)",
+            question=f"{lab.label}: no interpretation reported",
+            when_missing="not_measured",
+        )
+        for lab in labs.values()
+        for end in REPORTED_ENDS
     ]
     return generated
 

@@ -22,6 +22,8 @@ class Source:
     year: int
     url: str | None = None
     expert_estimate: bool = False
+    #: The primary text was not read in full: the knowledge base marks it for verification.
+    unverified: bool = False
 
 
 @attrs.frozen
@@ -53,6 +55,8 @@ class Lab:
     critical_low: float | None = None
     critical_high: float | None = None
     critical_source: str | None = None
+    #: The source of the high critical limit, when it differs from ``critical_source``.
+    critical_high_source: str | None = None
     note: str | None = None
 
     def classify(self, value: float) -> LabFlag:
@@ -87,6 +91,9 @@ class FactInfo:
     label: str
     question: str
     snomed: str | None = None
+    #: ``ask``: unknown until answered (a question); ``not_measured``: absent unless the input
+    #: says so (a laboratory's words about a result are evidence when given, never demanded).
+    when_missing: Literal["ask", "not_measured"] = "ask"
 
 
 @attrs.frozen
@@ -175,6 +182,8 @@ class AdviceInfo:
     text: str
     source: str
     general: bool = False
+    #: A diet, fluid, exercise, sleep, stress or comfort measure: never beside an urgent result.
+    lifestyle: bool = False
 
 
 @attrs.frozen

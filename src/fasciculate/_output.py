@@ -36,7 +36,8 @@ from fasciculate._assessment import (
 from fasciculate._evidence import Evidence
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
-from fasciculate._vocab import FALSE, TRUE, Urgency
+from fasciculate._safety_net import SafetyNet
+from fasciculate._vocab import FALSE, TRUE, Interpretation, LabFlag, Urgency
 
 _HEADLINE = {
     Urgency.SELF_CARE: "Self-care with safety-net advice",
@@ -47,6 +48,16 @@ _HEADLINE = {
 _GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
 _MET, _NOT_MET, _UNDECIDED = CriterionStatus.MET, CriterionStatus.NOT_MET, CriterionStatus.UNKNOWN
 _STATUS = {TRUE: _MET, FALSE: _NOT_MET}
+#: The flag of a result given only in words.
+_WORDS_FLAG = {
+    Interpretation.LL: LabFlag.CRITICAL_LOW,
+    Interpretation.L: LabFlag.LOW,
+    Interpretation.N: LabFlag.NORMAL,
+    Interpretation.H: LabFlag.HIGH,
+    Interpretation.HH: LabFlag.CRITICAL_HIGH,
+    Interpretation.A: LabFlag.ABNORMAL,
+    Interpretation.AA: LabFlag.CRITICAL,
+}
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -81,22 +92,6 @@ def summary(referral: ref.Referral) -> str:
         return f"{headline}: no red flags found."
     more = f" (+{len(top) - 1} more)" if len(top) > 1 else ""
     return f"{headline}: {top[0]}{more}."
-
-
-def _safety_net(kb: KnowledgeBase) -> tuple[str, ...]:
-    """The red flags of the seed article, and the same-day ones, as lines for the patient."""
-    days = kb.thresholds["persistent_days"].value
-    seed = [f.label for f in kb.facts.values() if f.group == "seed_red_flag"]
-    same_day = [
-        f.label.lower()
-        for f in kb.facts.values()
-        if f.group in {"cauda_equina", "neurological_emergency"}
-    ]
-    return (
-        f"Twitching that lasts more than {days:g} days or keeps getting worse",
-        *(f"Twitching with {label[0].lower()}{label[1:]}" for label in seed),
-        "Same day, any of: " + "; ".join(same_day),
-    )
 
 
 def all_met(criteria: tuple[diff.CriterionResult, ...]) -> CriterionStatus:
@@ -149,14 +144,15 @@ class Output:
                 year=source.year,
                 url=source.url,
                 expert_estimate=source.expert_estimate,
+                unverified=source.unverified,
             )
             for key, source in kb.sources.items()
         }
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
         self.version = _version()
-        self.safety_net = _safety_net(kb)
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
+        self.safety_nets = SafetyNet(kb)
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
 
     def assessment(
@@ -186,7 +182,7 @@ class Output:
             labs=tuple(self.lab(lab) for lab in facts.labs),
             triggers=tuple(self.trigger(contribution) for contribution in differential.triggers),
             advice=self.advice(advice_key),
-            safety_net=self.safety_net,
+            safety_net=self.safety_nets(referral.urgency, facts),
             knowledge_base=self.stamp,
             fasciculate_version=self.version,
         )
@@ -195,7 +191,7 @@ class Output:
         self, referral: ref.Referral, differential: diff.Differential
     ) -> tuple[tuple[str, ...], bool]:
         # General comfort measures suit self-care and routine review; with an urgent or emergency
-        # referral only the advice tied to a trigger found is given.
+        # referral only the advice tied to a trigger found, and not a lifestyle measure, is given.
         general = referral.urgency in _GENERAL_ADVICE
         return tuple([c.feature.id for c in differential.triggers]), general
 
@@ -212,7 +208,7 @@ class Output:
         for fired in referral.fired:
             cited |= bits[fired.rule.source]
         for lab in facts.labs:
-            cited |= self.lab_bits[lab.analyte]
+            cited |= bits[lab.source] if lab.source else self.lab_bits[lab.analyte]
         return cited
 
     @_memo
@@ -324,15 +320,21 @@ class Output:
     def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
         limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
+        if lab.value is not None:
+            flag = info.classify(lab.value)
+        else:
+            flag = _WORDS_FLAG[lab.interpretation]  # type: ignore[index]
         return _build(
             LabInterpretation,
             analyte=lab.analyte,
             value=lab.value,
             unit=lab.unit,
             reported=lab.reported,
-            flag=info.classify(lab.value),
+            interpretation=lab.interpretation,
+            flag=flag,
             reference=f"{limits} {info.unit}" if limits else "no limits applied",
-            source=info.range_source,
+            formula=lab.formula,
+            source=lab.source or info.range_source,
             input=lab.path,
         )
 
@@ -358,6 +360,8 @@ class Output:
                 tied.setdefault(advice_id, []).append(trigger)
         extra = self.general_advice if general else ()
         chosen = [*tied, *(item.id for item in extra if item.id not in tied)]
+        if not general:  # urgent or emergency: no diet, fluid, exercise or comfort advice
+            chosen = [item for item in chosen if not self.kb.advice[item].lifestyle]
         return tuple(
             _build(
                 Advice,

@@ -108,8 +108,8 @@ class JsonOutput:
             + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
             for key, info in output.kb.categories.items()
         )
-        self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
-            to_json(output.safety_net),
+        self._nets = _Parts(to_json)
+        self._tail = b',"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.stamp),
             to_json(output.version),
         )
@@ -140,6 +140,8 @@ class JsonOutput:
         out += (
             b',"advice":',
             self._advice.one(advice_key),
+            b',"safety_net":',
+            self._nets.one(output.safety_nets(referral.urgency, facts)),
             self._tail,
         )
         return b"".join(out)

@@ -243,6 +243,8 @@ class MedicationClass(enum.StrEnum):
     SEDATING_ANTIHISTAMINE = "sedating_antihistamine"
     #: Dopamine antagonists (antipsychotics, metoclopramide; can provoke restless legs).
     DOPAMINE_ANTAGONIST = "dopamine_antagonist"
+    #: Statins (a cause of myopathy and, rarely, rhabdomyolysis: read with creatine kinase).
+    STATIN = "statin"
     #: Any other medication.
     OTHER = "other"
 
@@ -268,6 +270,8 @@ class Analyte(enum.StrEnum):
     FERRITIN = "ferritin"
     #: Creatine kinase.
     CREATINE_KINASE = "creatine_kinase"
+    #: Albumin, serum or plasma (used to adjust a total calcium).
+    ALBUMIN = "albumin"
 
 
 class Category(enum.StrEnum):
@@ -300,5 +304,47 @@ class LabFlag(enum.StrEnum):
     HIGH = "high"
     #: At or above the critical (phoning) limit.
     CRITICAL_HIGH = "critical_high"
+    #: Reported only in words as outside the reference range, direction not given (``A``).
+    ABNORMAL = "abnormal"
+    #: Reported only in words as critical, direction not given (``AA``).
+    CRITICAL = "critical"
     #: No limits are applied to this analyte (context only).
     NOT_CLASSIFIED = "not_classified"
+
+
+class Interpretation(enum.StrEnum):
+    """A laboratory's interpretation of a result (HL7 ObservationInterpretation codes).
+
+    Laboratories and EHRs often send the interpretation alone ("critically low"), without a value.
+    """
+
+    #: Critically low.
+    LL = "LL"
+    #: Low (below the reference range).
+    L = "L"
+    #: Normal (within the reference range).
+    N = "N"
+    #: High (above the reference range).
+    H = "H"
+    #: Critically high.
+    HH = "HH"
+    #: Abnormal, direction not given.
+    A = "A"
+    #: Critically abnormal, direction not given.
+    AA = "AA"
+
+
+#: The ``<analyte>_reported_<end>`` facts each interpretation sets: a critical interpretation is
+#: also out of range, and one without a direction counts at both ends (the worse reading).
+INTERPRETATION_ENDS: dict[Interpretation, tuple[str, ...]] = {
+    Interpretation.LL: ("low", "critically_low"),
+    Interpretation.L: ("low",),
+    Interpretation.N: (),
+    Interpretation.H: ("high",),
+    Interpretation.HH: ("high", "critically_high"),
+    Interpretation.A: ("low", "high"),
+    Interpretation.AA: ("low", "critically_low", "high", "critically_high"),
+}
+
+#: Every ``<analyte>_reported_<end>`` end, in order.
+REPORTED_ENDS = ("low", "critically_low", "high", "critically_high")

@@ -42,6 +42,7 @@ from fasciculate._vocab import (
     Analyte,
     Course,
     Frequency,
+    Interpretation,
     Level,
     MedicationClass,
     Reflex,
@@ -113,11 +114,16 @@ def _lab_result(draw: st.DrawFn, analytes: Sequence[Analyte]) -> LabResult:
     value = draw(st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False))
     # Round inwards by a hair so that unit conversion can never step outside the plausible range.
     value = min(max(value, low * (1 + 1e-9)), high * (1 - 1e-9))
-    return LabResult(analyte=analyte, unit=unit, value=value)
+    # Mostly a value; sometimes its interpretation too, or the interpretation alone (no value).
+    words = draw(st.sampled_from(("value", "value", "value", "both", "words")))
+    interpretation = None if words == "value" else draw(st.sampled_from(Interpretation))
+    if words == "words":
+        return LabResult(analyte=analyte, interpretation=interpretation)
+    return LabResult(analyte=analyte, unit=unit, value=value, interpretation=interpretation)
 
 
 def lab_results(*, analytes: Sequence[Analyte] | None = None) -> st.SearchStrategy[LabResult]:
-    """Laboratory results in a plausible range, in any accepted unit.
+    """Laboratory results in a plausible range, in any accepted unit, some given only in words.
 
     Args:
         analytes: Draw only these analytes (default: every analyte).

@@ -208,6 +208,8 @@ def sources(kb: KnowledgeBase) -> list[nodes.Node]:
             citation += [text(" "), link(source.url)]
         if source.expert_estimate:
             citation += [text(" "), strong("Expert estimate: no published source.")]
+        if source.unverified:
+            citation += [text(" "), strong("Unverified: the primary text was not read in full.")]
         rows.append(
             (
                 f"source-{source.id}",
