@@ -11,6 +11,7 @@ import functools
 import operator
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 
 import attrs
 
@@ -350,8 +351,11 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
     }
     computed = []
     for total, albumin in sorted(pairs, key=lambda pair: (pair[0].path, pair[1].path)):
-        # Rounded: calcium is reported to two decimals, and float noise must not cross a limit.
-        adjusted = round(total.value + factor * (reference.value - albumin.value), 6)  # type: ignore[operator]
+        # Computed exactly, then rounded once: float noise must never push a value over a limit.
+        exact = _exact(total.value) + _exact(factor) * (
+            _exact(reference.value) - _exact(albumin.value)
+        )
+        adjusted = float(exact)
         computed.append(
             LabFact(
                 analyte=Analyte.CALCIUM_ADJUSTED,
@@ -371,6 +375,11 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
 
 
 _TOTAL, _ALBUMIN = Analyte.CALCIUM_TOTAL, Analyte.ALBUMIN
+
+
+def _exact(value: float | None) -> Fraction:
+    """The decimal *value* as written (``0.02`` is 2/100, not the nearest binary fraction)."""
+    return Fraction(repr(value))
 
 
 # Numbness over a dermatome is numbness, a seed red flag (CLINICAL.md sections 3 and 5). Only

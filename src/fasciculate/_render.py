@@ -37,11 +37,14 @@ def assessment_text(assessment: Assessment) -> str:
         lines.append("  No rule fired: every red-flag question is answered and none is present.")
     if assessment.labs:
         lines += ["", "Laboratory results"]
-        lines += [
-            f"  {lab.analyte:<18} {lab.reported:<14} -> {lab.value:.3g} {lab.unit:<7} "
-            f"{lab.flag.upper():<14} ({lab.reference})"
-            for lab in assessment.labs
-        ]
+        for lab in assessment.labs:
+            shown = "-" if lab.value is None else f"{lab.value:.3g}"
+            lines.append(
+                f"  {lab.analyte:<18} {lab.reported:<14} -> {shown} {lab.unit:<7} "
+                f"{lab.flag.upper():<14} ({lab.reference})"
+            )
+            if lab.formula:
+                lines.append(_wrap(f"computed: {lab.formula} [{lab.source}]", "    "))
     lines += _differential_lines(assessment)
     if assessment.missing:
         lines += ["", "Open questions that could raise the urgency"]
@@ -95,13 +98,14 @@ def _advice_lines(assessment: Assessment) -> list[str]:
             )
             lines.append(_wrap(f"- {trigger.label}: {facts}", "  "))
     if assessment.advice:
-        heading = "Self-care advice"
+        heading = "Advice to give"
         if assessment.urgency != "self_care":
             heading += " (alongside the referral, not instead of it)"
         lines += ["", heading]
         lines += [_wrap(f"- {item.text}", "  ") for item in assessment.advice]
-    lines += ["", "Safety net: come back if any of these appear"]
-    lines += [_wrap(f"- {item}", "  ") for item in assessment.safety_net]
+    if assessment.safety_net:
+        lines += ["", "Safety net: what would raise the urgency from here"]
+        lines += [_wrap(f"- {item}", "  ") for item in assessment.safety_net]
     return lines
 
 

@@ -27,6 +27,8 @@ STEP = {
     "calcium_total": 0.01,
     "vitamin_d": 1.0,
     "vitamin_b12": 1.0,
+    "creatine_kinase": 1.0,
+    "albumin": 1.0,
 }
 _UNSAFE = {">=": 1, ">": 1, "<=": -1, "<": -1}
 _STRICT = {">=": ">", "<=": "<"}

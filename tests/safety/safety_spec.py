@@ -1,6 +1,6 @@
 """An independent specification of safe referral urgency, written from the clinical sources.
 
-Written from ``shared/CLINICAL.md`` sections 3 and 4 and the seed article, **not** from
+Written from ``shared/CLINICAL.md`` sections 3, 4, 6 and 10 and the seed article, **not** from
 ``kb/rules.toml``: the two are kept apart so that each checks the other. The specification names
 findings by the public vocabulary of the input (``Presentation.findings`` keys and the
 examination), and carries its own thresholds, copied from the clinical pack, never read from the
@@ -18,7 +18,9 @@ urgency of the clauses that certainly hold, and if some clause that would raise 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -31,13 +33,27 @@ ABSENT, UNKNOWN, PRESENT = 0, 1, 2
 # --- thresholds, copied from CLINICAL.md (sections 3, 4 and 6), in SI units ----------------------
 PERSISTENT_DAYS = 14.0  # section 3: "use 14 days" (expert estimate)
 SEVERAL_REGIONS = 2.0  # "spreading to several body areas": more than one region of the neuraxis
-POTASSIUM_LOW, POTASSIUM_CRITICAL_LOW, POTASSIUM_CRITICAL_HIGH = 3.5, 2.5, 6.5
-MAGNESIUM_LOW, MAGNESIUM_CRITICAL_LOW = 0.70, 0.4
-CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_CRITICAL_LOW, CALCIUM_ADJUSTED_CRITICAL_HIGH = 2.20, 1.8, 3.5
-CALCIUM_IONISED_LOW, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 0.80
-CALCIUM_TOTAL_LOW = 2.20
-VITAMIN_D_DEFICIENT = 30.0  # nmol/L, UK NOS 2013
-VITAMIN_B12_DEFICIENT = 180.0  # ng/L, NICE NG239
+POTASSIUM_LOW, POTASSIUM_HIGH, POTASSIUM_CRITICAL_LOW = 3.5, 5.3, 2.5
+# Section 10 (UKKA 2023): moderate hyperkalaemia 6.0-6.4 (urgent), severe >= 6.5 (emergency).
+POTASSIUM_MODERATE, POTASSIUM_SEVERE = 6.0, 6.5
+MAGNESIUM_LOW, MAGNESIUM_HIGH, MAGNESIUM_CRITICAL_LOW = 0.70, 1.00, 0.4
+# Section 10 (US laboratory lists, unverified): >= 5.0 mg/dL; 5.0 / 2.431 = 2.057 mmol/L, read as
+# 2.05 so that a result of exactly 5.0 mg/dL is critical.
+MAGNESIUM_CRITICAL_HIGH = 2.05
+CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_HIGH, CALCIUM_ADJUSTED_CRITICAL_LOW = 2.20, 2.60, 1.8
+# Section 10 (CKS hypercalcaemia): moderate 3.01-3.40 (urgent), severe > 3.40 (emergency), read
+# for an unadjusted total calcium too.
+HYPERCALCAEMIA_MODERATE_ABOVE, HYPERCALCAEMIA_SEVERE_ABOVE = 3.00, 3.40
+CALCIUM_IONISED_LOW, CALCIUM_IONISED_HIGH, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 1.32, 0.80
+# Section 10: total calcium <= 6.5 mg/dL is critical (unverified); 6.5 / 4.008 = 1.6218 mmol/L,
+# read as 1.622 so that a result of exactly 6.5 mg/dL is critical.
+CALCIUM_TOTAL_LOW, CALCIUM_TOTAL_HIGH, CALCIUM_TOTAL_CRITICAL_LOW = 2.20, 2.60, 1.622
+# Section 10: creatine kinase >= 5000 U/L is phoned (urgent; emergency in a rhabdomyolysis setting).
+CREATINE_KINASE_PHONED = 5000.0
+VITAMIN_D_LOW = 50.0  # nmol/L, UK NOS 2013 (30-50 may be inadequate; < 30 deficient)
+VITAMIN_B12_LOW = 350.0  # ng/L, NICE NG239 (180-350 indeterminate; < 180 deficient)
+# Section 10 (CKS hypercalcaemia): adjusted Ca = Ca + 0.02 x (40 - albumin g/L).
+ALBUMIN_FACTOR, ALBUMIN_REFERENCE = Fraction("0.02"), Fraction(40)
 
 #: Quantities that are screening questions: not given means unknown (asked for). Laboratory
 #: results are evidence when present and never demanded: not measured means absent.
@@ -58,6 +74,9 @@ class Algebra(Protocol[T]):
 
     def below(self, quantity: str, threshold: float) -> T:
         """``quantity < threshold``."""
+
+    def above(self, quantity: str, threshold: float) -> T:
+        """``quantity > threshold``."""
 
     def any_(self, *parts: T) -> T:
         """Holds when any part holds."""
@@ -93,6 +112,17 @@ def _any_weakness(a: Algebra[T]) -> T:
 def _wasting(a: Algebra[T]) -> T:
     return a.any_(a.item("visible_wasting"), a.item("exam_wasting"))
 
+
+def _ck_phoned(a: Algebra[T]) -> T:
+    return a.any_(
+        a.at_least("creatine_kinase_highest", CREATINE_KINASE_PHONED),
+        a.item("creatine_kinase_reported_critically_high"),
+    )
+
+
+# Every analyte a laboratory can report, in words or as a value (section 6 and 10).
+_LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
+_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "albumin")
 
 R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
 SEED, S4 = "seed-article, CLINICAL.md section 3", "CLINICAL.md section 4"
@@ -217,15 +247,40 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.critical",
         E,
-        S4 + " (RCPath 2017 phoning limits; SGH for ionised calcium)",
-        "critically abnormal electrolytes (limits inclusive)",
+        S4 + " and section 10 (RCPath 2017, SGH, UKKA 2023, CKS, US laboratory lists)",
+        "critically abnormal results at either end (limits inclusive), or reported critical",
         lambda a: a.any_(
             a.at_most("potassium_lowest", POTASSIUM_CRITICAL_LOW),
-            a.at_least("potassium_highest", POTASSIUM_CRITICAL_HIGH),
+            a.at_least("potassium_highest", POTASSIUM_SEVERE),
             a.at_most("calcium_adjusted_lowest", CALCIUM_ADJUSTED_CRITICAL_LOW),
-            a.at_least("calcium_adjusted_highest", CALCIUM_ADJUSTED_CRITICAL_HIGH),
+            a.above("calcium_adjusted_highest", HYPERCALCAEMIA_SEVERE_ABOVE),
+            a.at_most("calcium_total_lowest", CALCIUM_TOTAL_CRITICAL_LOW),
+            a.above("calcium_total_highest", HYPERCALCAEMIA_SEVERE_ABOVE),
             a.at_most("calcium_ionised_lowest", CALCIUM_IONISED_CRITICAL_LOW),
             a.at_most("magnesium_lowest", MAGNESIUM_CRITICAL_LOW),
+            a.at_least("magnesium_highest", MAGNESIUM_CRITICAL_HIGH),
+            *(a.item(f"{name}_reported_critically_low") for name in _LABS),
+            *(
+                a.item(f"{name}_reported_critically_high")
+                for name in _LABS
+                if name != "creatine_kinase"  # phoned at 5000 U/L: urgent (lab.phoned_ck)
+            ),
+        ),
+    ),
+    Clause(
+        "lab.rhabdomyolysis",
+        E,
+        "CLINICAL.md section 10 (creatine kinase phoning limit; mapping an expert estimate)",
+        "creatine kinase at the phoning limit with strenuous exercise, dehydration, dark urine "
+        "or a statin",
+        lambda a: a.all_(
+            _ck_phoned(a),
+            a.any_(
+                a.item("strenuous_exercise"),
+                a.item("dehydration"),
+                a.item("dark_urine"),
+                a.item("med_statin"),
+            ),
         ),
     ),
     # --- section 4, urgent: motor neurone disease and urgent neurology ---
@@ -300,28 +355,46 @@ CLAUSES: tuple[Clause, ...] = (
         "very rapidly progressive weakness of one limb",
         lambda a: a.item("rapid_single_limb_weakness"),
     ),
-    # --- abnormal, not critical, laboratory results: routine ---
+    # --- section 10: moderate bands, urgent ---
     Clause(
-        "lab.electrolyte_low",
-        R,
-        "CLINICAL.md sections 5-6 (Turner & Talbot: reassure only with normal electrolytes)",
-        "an electrolyte below its reference range",
+        "lab.moderate",
+        U,
+        "CLINICAL.md section 10 (UKKA 2023 moderate hyperkalaemia; CKS moderate hypercalcaemia)",
+        "moderate hyperkalaemia or hypercalcaemia",
         lambda a: a.any_(
-            a.below("potassium_lowest", POTASSIUM_LOW),
-            a.below("magnesium_lowest", MAGNESIUM_LOW),
-            a.below("calcium_adjusted_lowest", CALCIUM_ADJUSTED_LOW),
-            a.below("calcium_ionised_lowest", CALCIUM_IONISED_LOW),
-            a.below("calcium_total_lowest", CALCIUM_TOTAL_LOW),
+            a.at_least("potassium_highest", POTASSIUM_MODERATE),
+            a.above("calcium_adjusted_highest", HYPERCALCAEMIA_MODERATE_ABOVE),
+            a.above("calcium_total_highest", HYPERCALCAEMIA_MODERATE_ABOVE),
         ),
     ),
     Clause(
-        "lab.vitamin_deficient",
+        "lab.phoned_ck",
+        U,
+        "CLINICAL.md section 10 (creatine kinase >= 5000 U/L is phoned; mapping an expert estimate)",
+        "creatine kinase at or above the phoning limit, or reported critically high",
+        _ck_phoned,
+    ),
+    # --- abnormal, not critical, laboratory results: routine ---
+    Clause(
+        "lab.out_of_range",
         R,
-        "CLINICAL.md section 6 (UK NOS 2013; NICE NG239): deficiency needs treatment",
-        "vitamin D or B12 deficiency",
+        "CLINICAL.md sections 5-6 and 10 (Turner & Talbot: reassure only with normal results; "
+        "an abnormal result never reads as nothing wrong)",
+        "a result outside its reference range at either end, or reported outside it",
         lambda a: a.any_(
-            a.below("vitamin_d_lowest", VITAMIN_D_DEFICIENT),
-            a.below("vitamin_b12_lowest", VITAMIN_B12_DEFICIENT),
+            a.below("potassium_lowest", POTASSIUM_LOW),
+            a.above("potassium_highest", POTASSIUM_HIGH),
+            a.below("magnesium_lowest", MAGNESIUM_LOW),
+            a.above("magnesium_highest", MAGNESIUM_HIGH),
+            a.below("calcium_adjusted_lowest", CALCIUM_ADJUSTED_LOW),
+            a.above("calcium_adjusted_highest", CALCIUM_ADJUSTED_HIGH),
+            a.below("calcium_ionised_lowest", CALCIUM_IONISED_LOW),
+            a.above("calcium_ionised_highest", CALCIUM_IONISED_HIGH),
+            a.below("calcium_total_lowest", CALCIUM_TOTAL_LOW),
+            a.above("calcium_total_highest", CALCIUM_TOTAL_HIGH),
+            a.below("vitamin_d_lowest", VITAMIN_D_LOW),
+            a.below("vitamin_b12_lowest", VITAMIN_B12_LOW),
+            *(a.item(f"{name}_reported_{end}") for name in _LABS for end in ("low", "high")),
         ),
     ),
 )
@@ -375,6 +448,10 @@ class KleeneAlgebra(Generic[T]):
         value = self._value(quantity)
         return self._compare(quantity, None if value is None else value < threshold)
 
+    def above(self, quantity: str, threshold: float) -> int:
+        value = self._value(quantity)
+        return self._compare(quantity, None if value is None else value > threshold)
+
     def any_(self, *parts: int) -> int:
         return max(parts)
 
@@ -409,8 +486,6 @@ _NEURAXIS = {
     "tongue": "bulbar",
     "trunk": "thoracic",
 }
-_LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
-_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase")
 
 
 _FORM_OF = {
@@ -441,7 +516,10 @@ def screen_of(presentation: Presentation) -> Screen:
         levels["brisk_reflexes"] = PRESENT
     elif None not in reflexes:
         levels["brisk_reflexes"] = ABSENT
+    exposures = presentation.exposures
     for name, answer in (
+        ("strenuous_exercise", exposures.strenuous_exercise_48h),
+        ("dehydration", exposures.dehydration),
         ("babinski", exam.babinski),
         ("exam_wasting", exam.wasting),
         ("exam_sensory_loss", exam.sensory_loss),
@@ -457,11 +535,48 @@ def screen_of(presentation: Presentation) -> Screen:
         "duration_days": presentation.duration_days,
         "region_count": float(len({_NEURAXIS[r] for r in regions})) if regions else None,
     }
+    if presentation.medications:
+        statin = any(
+            medication.drug_class == "statin"
+            or (medication.drug_class is None and _STATIN.search((medication.name or "").lower()))
+            for medication in presentation.medications
+        )
+        levels["med_statin"] = PRESENT if statin else ABSENT
+    values = {
+        analyte: [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
+        for analyte in _LABS
+    }
+    values["calcium_adjusted"] += _adjusted(values["calcium_total"], values["albumin"])
     for analyte in _LABS:
-        values = [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
-        quantities[f"{analyte}_lowest"] = min(values) if values else None
-        quantities[f"{analyte}_highest"] = max(values) if values else None
+        given = [value for value in values[analyte] if value is not None]
+        quantities[f"{analyte}_lowest"] = min(given) if given else None
+        quantities[f"{analyte}_highest"] = max(given) if given else None
+        # A result in words: a laboratory's LL is critical and low, L low, AA both ends...
+        words = {str(lab.interpretation) for lab in presentation.labs if lab.analyte == analyte}
+        for end, said in _SAID.items():
+            levels[f"{analyte}_reported_{end}"] = PRESENT if words & said else ABSENT
     return Screen(levels=levels, quantities=quantities)
+
+
+# Which interpretations (HL7 codes) say a result is beyond each end (section 10: a critical word
+# counts as critical, L / H / A as out of range; A and AA give no direction, so both ends).
+_SAID = {
+    "low": {"L", "LL", "A", "AA"},
+    "critically_low": {"LL", "AA"},
+    "high": {"H", "HH", "A", "AA"},
+    "critically_high": {"HH", "AA"},
+}
+_STATIN = re.compile(r"(?<!ny)statin\b")  # every statin is an -statin; nystatin is not
+
+
+def _adjusted(totals: list[float | None], albumins: list[float | None]) -> list[float | None]:
+    """Total calcium adjusted for albumin by the CKS formula, for every pair of results."""
+    return [
+        float(Fraction(repr(total)) + ALBUMIN_FACTOR * (ALBUMIN_REFERENCE - Fraction(repr(albumin))))
+        for total in totals
+        for albumin in albumins
+        if total is not None and albumin is not None
+    ]
 
 
 def spec_of(presentation: Presentation) -> Urgency:

@@ -152,7 +152,7 @@ class RecordingAlgebra:
         self.quantities.add(quantity)
         return 0
 
-    at_least = at_most = below = _quantity
+    at_least = at_most = below = above = _quantity
 
     def any_(self, *_: int) -> int:
         return 0
@@ -204,8 +204,23 @@ class World:
         self.value = {name: z3.Real(f"{name}{tag}") for name in self.quantity_names}
 
     def domain(self, background: Background | None) -> list[Expr]:
-        """The constraints every assignment meets (and the background, when there is one)."""
+        """The constraints every assignment meets (and the background, when there is one).
+
+        What the input can express bounds the items: a laboratory's words about a result are
+        given or not (never unknown), and a critical word is also out of range (LL is low); with
+        a medication list given, a medication class is taken or not.
+        """
         facts = [z3.And(0 <= level, level <= PRESENT) for level in self.items.values()]
+        medications = background is not None and bool(background.presentation.get("medications"))
+        for name, level in self.items.items():
+            if "_reported_" in name:
+                facts.append(level != UNKNOWN)
+                if "_reported_critically_" in name:
+                    plain = self.items.get(name.replace("critically_", ""))
+                    if plain is not None:
+                        facts.append(z3.Implies(level == PRESENT, plain == PRESENT))
+            if name.startswith("med_") and medications:
+                facts.append(level != UNKNOWN)
         quantities = []
         for name in self.quantity_names:
             value, given = self.value[name], self.given[name]
@@ -250,6 +265,9 @@ class Z3Algebra:
 
     def below(self, quantity: str, threshold: float) -> Level:
         return self._compare(quantity, self.world.value[quantity] < threshold)
+
+    def above(self, quantity: str, threshold: float) -> Level:
+        return self._compare(quantity, self.world.value[quantity] > threshold)
 
     def any_(self, *parts: Level) -> Level:
         return kmax(*parts)
@@ -530,6 +548,8 @@ _EXAM = {
     "exam_sensory_loss": "sensory_loss",
     "anal_sphincter_laxity": "anal_sphincter_laxity",
 }
+_EXPOSURES = {"strenuous_exercise": "strenuous_exercise_48h", "dehydration": "dehydration"}
+_WORDS = {"low": "L", "critically_low": "LL", "high": "H", "critically_high": "HH"}
 # One twitching site in each region of the neuraxis, knee first.
 _SITES = ("knee", "arm", "trunk", "face")
 _FINDINGS = frozenset(str(finding) for finding in fasciculate.Finding)
@@ -551,6 +571,7 @@ def presentation_data(  # noqa: C901 - one branch per kind of item, read top to 
     findings = data.setdefault("findings", {})
     exam = data.setdefault("examination", {})
     twitching = data.setdefault("twitching", {})
+    words: list[str] = []
     for name, level in levels.items():
         if name in _FINDINGS:
             findings[name] = _TRI[level]
@@ -563,6 +584,18 @@ def presentation_data(  # noqa: C901 - one branch per kind of item, read top to 
             exam["ankle_reflex"] = {0: "normal", 1: None, 2: "normal"}[level]
         elif name == "worsening":
             twitching["course"] = {0: "stable", 1: None, 2: "worsening"}[level]
+        elif name in _EXPOSURES:
+            data.setdefault("exposures", {})[_EXPOSURES[name]] = _TRI[level]
+        elif name.startswith("med_"):
+            medications = [m for m in data.get("medications", []) if m.get("drug_class") != name[4:]]
+            if level == PRESENT:
+                medications.append({"drug_class": name[4:]})
+            elif level == 0 and not medications:
+                medications.append({"drug_class": "other"})
+            data["medications"] = medications
+        elif "_reported_" in name:
+            if level == PRESENT:
+                words.append(name)
         else:  # pragma: no cover - a new derived fact needs a line here
             raise KeyError(name)
     if "duration_days" in quantities:
@@ -579,7 +612,12 @@ def presentation_data(  # noqa: C901 - one branch per kind of item, read top to 
             {"analyte": str(lab.analyte), "value": value, "unit": lab.unit}
             for value in dict.fromkeys(v for v in (low, high) if v is not None)
         ]
-    if labs or any(name.endswith(("_lowest", "_highest")) for name in quantities):
+    for name in words:  # a result in words: the strongest word for each end said
+        analyte, _, end = name.partition("_reported_")
+        stronger = name.replace("_reported_", "_reported_critically_")
+        if end in _WORDS and stronger not in words:
+            labs.append({"analyte": analyte, "interpretation": _WORDS[end]})
+    if labs or words or any(name.endswith(("_lowest", "_highest")) for name in quantities):
         data["labs"] = labs
     return data
 
@@ -733,4 +771,8 @@ class _CutRecorder(RecordingAlgebra):
 
     def below(self, quantity: str, threshold: float) -> int:
         self.cuts[quantity].add(("<", threshold))
+        return 0
+
+    def above(self, quantity: str, threshold: float) -> int:
+        self.cuts[quantity].add((">", threshold))
         return 0

@@ -17,8 +17,8 @@ import pydantic
 from fasciculate._errors import Problem
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import LabResult
-from fasciculate._vocab import Analyte, Course, Frequency, Side, TriState
-from fasciculate.fhir._codes import LOINC, SNOMED, UCUM, clean, code_maps
+from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
+from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
 from fasciculate.fhir._resources import CodeableConcept, Observation
 
 if TYPE_CHECKING:
@@ -183,14 +183,38 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
 
 
+def _interpretation(obs: Observation) -> Interpretation | None:
+    """The worst HL7 interpretation code of *obs* that fasciculate reads (LL, L, N, H, HH, A, AA)."""
+    found = [
+        Interpretation(code)
+        for concept in obs.interpretation
+        for system, code in concept.codes()
+        if system == INTERPRETATION and code in Interpretation.__members__
+    ]
+    return max(found, key=_SEVERITY.__getitem__, default=None)
+
+
+#: The order of the interpretations, least to most abnormal, to keep the worst one given.
+_SEVERITY = {
+    Interpretation.N: 0,
+    Interpretation.L: 1,
+    Interpretation.H: 1,
+    Interpretation.A: 2,
+    Interpretation.LL: 3,
+    Interpretation.HH: 3,
+    Interpretation.AA: 4,
+}
+
+
 def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
     display = obs.code.label() if obs.code else None
     quantity = obs.valueQuantity
-    if quantity is None or quantity.value is None:
-        reason = f"{analyte} result without a valueQuantity value"
+    words = _interpretation(obs)
+    if (quantity is None or quantity.value is None) and words is None:
+        reason = f"{analyte} result without a valueQuantity value or an interpretation"
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
     text, field = obs.when_field
@@ -199,6 +223,9 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     if when and as_of and window is not None and (as_of - when).days > window:
         reason = f"{analyte} from {when}, older than {window} days before {as_of}"
         reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+        return
+    if quantity is None or quantity.value is None:
+        _words_only(reader, obs, ref, (analyte, words, when))  # type: ignore[arg-type]
         return
     units = [
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
@@ -222,7 +249,9 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
             Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
         )
         return
-    result = {"analyte": str(analyte), "unit": unit, "value": quantity.value}
+    result: dict[str, object] = {"analyte": str(analyte), "unit": unit, "value": quantity.value}
+    if words is not None:
+        result["interpretation"] = str(words)
     key = (str(analyte), unit, quantity.value, when)
     if key in reader.lab_keys:
         # EHRs often record one result twice (one per encounter): the same value at the same time
@@ -243,6 +272,32 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
     reader.out.mapped.append(
         entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
+    )
+
+
+def _words_only(
+    reader: Reader,
+    obs: Observation,
+    ref: str,
+    found: tuple[Analyte, Interpretation, object],
+) -> None:
+    """A result given only as an interpretation (no value): read as the words say."""
+    analyte, words, when = found
+    code_text = "|".join(_codes(obs.code)[0]) if _codes(obs.code) else None
+    display = obs.code.label() if obs.code else None
+    key = (str(analyte), None, str(words), when)
+    if key in reader.lab_keys:
+        field = reader.lab_keys[key]
+        reader.out.cite(field, ref)
+        reason = f"same {analyte} interpretation as {field} (recorded twice)"
+    else:
+        field = f"labs.{len(reader.out.labs)}"
+        reader.lab_keys[key] = field
+        reader.out.labs.append({"analyte": str(analyte), "interpretation": str(words)})
+        reader.out.cite(field, ref)
+        reason = f"{analyte} interpretation {words} without a value on {when or 'an unknown date'}"
+    reader.out.mapped.append(
+        reader.entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
     )
 
 

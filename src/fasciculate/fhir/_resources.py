@@ -105,6 +105,7 @@ class Observation(_Resource):
     effectivePeriod: Period | None = None  # noqa: N815
     issued: str | None = None
     bodySite: CodeableConcept | None = None  # noqa: N815
+    interpretation: list[CodeableConcept] = Field(default_factory=list)
     component: list[Component] = Field(default_factory=list)
 
     @property
