@@ -104,9 +104,7 @@ CASES = {
     "vitamin B12 LL": (labs(words("vitamin_b12", "LL")), "emergency"),
     "creatine kinase HH": (labs(words("creatine_kinase", "HH")), "urgent"),
     "creatine kinase HH after exercise": (
-        labs(
-            words("creatine_kinase", "HH"), exposures={"strenuous_exercise_48h": "present"}
-        ),
+        labs(words("creatine_kinase", "HH"), exposures={"strenuous_exercise_48h": "present"}),
         "emergency",
     ),
     "potassium N": (labs(words("potassium", "N")), "self_care"),

@@ -59,7 +59,8 @@ class SourceRef(_Out):
     url: str | None = None
     expert_estimate: bool = False
     unverified: bool = Field(
-        default=False, description="The primary text was not read in full: verify before relying on it."
+        default=False,
+        description="The primary text was not read in full: verify before relying on it.",
     )
 
 
@@ -175,7 +176,8 @@ class LabInterpretation(_Out):
     )
     source: str
     input: str = Field(
-        description="The input field, e.g. labs.0; for a computed value its inputs, e.g. labs.0,labs.1."
+        description="The input field, e.g. labs.0; for a computed value its inputs, "
+        "e.g. labs.0,labs.1."
     )
 
 

@@ -27,8 +27,8 @@ from fasciculate._presentation import Examination, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
-    TRI_LEVEL,
     INTERPRETATION_ENDS,
+    TRI_LEVEL,
     TRUE,
     UNKNOWN,
     Analyte,
@@ -332,7 +332,7 @@ def _lab_facts(presentation: Presentation, kb: KnowledgeBase) -> tuple[LabFact, 
 
 
 def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, ...]:
-    """Total calcium adjusted for albumin (CKS: Ca + 0.02 x (40 - albumin g/L)), when both are given.
+    """Total calcium adjusted for albumin (CKS: Ca + 0.02 x (40 - albumin g/L)), given both.
 
     With several results the two extremes are computed (the lowest calcium with the highest
     albumin, the highest calcium with the lowest albumin), so a worse result can only move the
@@ -361,7 +361,9 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
                 analyte=Analyte.CALCIUM_ADJUSTED,
                 value=adjusted,
                 unit=kb.labs[Analyte.CALCIUM_ADJUSTED].unit,
-                reported=f"computed from total calcium {total.reported} and albumin {albumin.reported}",
+                reported=(
+                    f"computed from total calcium {total.reported} and albumin {albumin.reported}"
+                ),
                 path=f"{total.path},{albumin.path}",
                 formula=(
                     f"{total.value:g} + {factor:g} x ({reference.value:g} - {albumin.value:g}) "

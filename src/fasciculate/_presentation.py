@@ -132,7 +132,7 @@ class Medication(_Model):
 
 
 class LabResult(_Model):
-    """One laboratory result: a value in the unit the laboratory reported, its interpretation, or both.
+    """One laboratory result: a value in the laboratory's unit, its interpretation, or both.
 
     The value is converted to the analyte's canonical SI unit (:attr:`si_value`). A unit the
     knowledge base does not list for the analyte is an error, never a guess. A result given only in

@@ -13,16 +13,16 @@ reach.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
 
 from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import TRUE, Urgency
 
-#: What a partly evaluated condition can be: settled (``True`` / ``False``) or what is left.
-_Left = bool | str | tuple[str, tuple[Any, ...]]
+#: What is left of a condition: a feature's words, or ``("all" | "any", parts)``.
+_Node: TypeAlias = "str | tuple[str, tuple[_Node, ...]]"
 
 _PREFIX = {
     Urgency.ROUTINE: "Clinical review (routine) if any of",
@@ -49,15 +49,13 @@ class SafetyNet:
         used = [atom for rule in kb.rules for atom in atoms(rule.condition)]
         self._facts = tuple(dict.fromkeys(a.name for a in used if isinstance(a, FactAtom)))
         self._compares = tuple(dict.fromkeys(a for a in used if isinstance(a, CompareAtom)))
-        self._levels: Callable[[Any], tuple[int, ...]] = (
-            operator.itemgetter(*self._facts) if len(self._facts) > 1 else self._one_level
+        # The rule table names many facts, so the getter returns a tuple.
+        self._levels: Callable[[Mapping[str, int]], tuple[int, ...]] = operator.itemgetter(
+            *self._facts
         )
         self._words = {name: self._fact_words(name) for name in self._facts}
         self._compare_words = {atom: self._compare_text(atom) for atom in self._compares}
         self._memo: dict[tuple[object, ...], tuple[str, ...]] = {}
-
-    def _one_level(self, levels: Any) -> tuple[int, ...]:  # pragma: no cover - a one-fact table
-        return (levels[self._facts[0]],)
 
     def _fact_words(self, name: str) -> str | None:
         info = self.kb.facts[name]
@@ -82,7 +80,9 @@ class SafetyNet:
         key = (urgency, self._levels(facts.levels), held)
         found = self._memo.get(key)
         if found is None:
-            present = {name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE}
+            present = {
+                name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE
+            }
             holding = {atom for atom, holds in zip(self._compares, held, strict=True) if holds}
             found = self._lines(urgency, present, holding)
             if len(self._memo) < _CACHE_LIMIT:
@@ -114,32 +114,32 @@ class SafetyNet:
             if by_tier[tier]
         )
 
-    def _left(self, condition: Condition, present: set[str], holding: set[CompareAtom]) -> _Left:
+    def _left(
+        self, condition: Condition, present: set[str], holding: set[CompareAtom]
+    ) -> bool | _Node:
         """*condition* with what is known filled in: settled, or the features still needed."""
         if isinstance(condition, FactAtom):
-            if condition.name in present:
-                return True
-            return self._words[condition.name] or False
+            return condition.name in present or self._words[condition.name] or False
         if isinstance(condition, CompareAtom):
-            if condition in holding:
-                return True
-            return self._compare_words[condition] or False
-        parts = [self._left(part, present, holding) for part in condition.parts]
+            return condition in holding or self._compare_words[condition] or False
         every = isinstance(condition, All)
-        if (False if every else True) in parts:
+        parts = [self._left(part, present, holding) for part in condition.parts]
+        settled = {part for part in parts if isinstance(part, bool)}
+        if (not every) in settled:  # a false part settles "all", a true part settles "any"
             return not every
-        rest = [part for part in parts if not isinstance(part, bool)]
-        if not rest:
-            return every
         kind = "all" if every else "any"
-        flat: list[Any] = []
-        for part in rest:  # (a | b) | c reads as a | b | c
+        flat: list[_Node] = []
+        for part in parts:  # (a | b) | c reads as a | b | c
+            if isinstance(part, bool):
+                continue
             same = isinstance(part, tuple) and part[0] == kind
-            flat.extend(part[1] if same else (part,))  # type: ignore[index]
+            flat.extend(part[1] if isinstance(part, tuple) and same else (part,))
+        if not flat:
+            return every
         return flat[0] if len(flat) == 1 else (kind, tuple(dict.fromkeys(flat)))
 
 
-def _render(left: Any, *, top: bool = False) -> str:
+def _render(left: _Node, *, top: bool = False) -> str:
     if isinstance(left, str):
         return left
     kind, parts = left
@@ -147,4 +147,3 @@ def _render(left: Any, *, top: bool = False) -> str:
         return " with ".join(_render(part) for part in parts)
     text = " or ".join(_render(part) for part in parts)
     return text if top else f"({text})"
-

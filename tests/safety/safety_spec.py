@@ -370,7 +370,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.phoned_ck",
         U,
-        "CLINICAL.md section 10 (creatine kinase >= 5000 U/L is phoned; mapping an expert estimate)",
+        "CLINICAL.md section 10 (creatine kinase >= 5000 U/L phoned; mapping an expert estimate)",
         "creatine kinase at or above the phoning limit, or reported critically high",
         _ck_phoned,
     ),
@@ -542,6 +542,14 @@ def screen_of(presentation: Presentation) -> Screen:
             for medication in presentation.medications
         )
         levels["med_statin"] = PRESENT if statin else ABSENT
+    _read_labs(presentation, levels, quantities)
+    return Screen(levels=levels, quantities=quantities)
+
+
+def _read_labs(
+    presentation: Presentation, levels: dict[str, int], quantities: dict[str, float | None]
+) -> None:
+    """The laboratory results: values (with calcium adjusted for albumin) and words."""
     values = {
         analyte: [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
         for analyte in _LABS
@@ -555,7 +563,6 @@ def screen_of(presentation: Presentation) -> Screen:
         words = {str(lab.interpretation) for lab in presentation.labs if lab.analyte == analyte}
         for end, said in _SAID.items():
             levels[f"{analyte}_reported_{end}"] = PRESENT if words & said else ABSENT
-    return Screen(levels=levels, quantities=quantities)
 
 
 # Which interpretations (HL7 codes) say a result is beyond each end (section 10: a critical word
@@ -572,7 +579,9 @@ _STATIN = re.compile(r"(?<!ny)statin\b")  # every statin is an -statin; nystatin
 def _adjusted(totals: list[float | None], albumins: list[float | None]) -> list[float | None]:
     """Total calcium adjusted for albumin by the CKS formula, for every pair of results."""
     return [
-        float(Fraction(repr(total)) + ALBUMIN_FACTOR * (ALBUMIN_REFERENCE - Fraction(repr(albumin))))
+        float(
+            Fraction(repr(total)) + ALBUMIN_FACTOR * (ALBUMIN_REFERENCE - Fraction(repr(albumin)))
+        )
         for total in totals
         for albumin in albumins
         if total is not None and albumin is not None

@@ -203,6 +203,18 @@ class World:
         self.given = {name: z3.Bool(f"{name}_given{tag}") for name in self.quantity_names}
         self.value = {name: z3.Real(f"{name}{tag}") for name in self.quantity_names}
 
+    def _expressible(self, name: str, level: Expr, *, medications: bool) -> list[Expr]:
+        """What the input can say about item *name* (see :meth:`domain`)."""
+        if name.startswith("med_"):
+            return [level != UNKNOWN] if medications else []
+        if "_reported_" not in name:
+            return []
+        found = [level != UNKNOWN]
+        plain = self.items.get(name.replace("critically_", ""))
+        if "_reported_critically_" in name and plain is not None:
+            found.append(z3.Implies(level == PRESENT, plain == PRESENT))
+        return found
+
     def domain(self, background: Background | None) -> list[Expr]:
         """The constraints every assignment meets (and the background, when there is one).
 
@@ -213,14 +225,7 @@ class World:
         facts = [z3.And(0 <= level, level <= PRESENT) for level in self.items.values()]
         medications = background is not None and bool(background.presentation.get("medications"))
         for name, level in self.items.items():
-            if "_reported_" in name:
-                facts.append(level != UNKNOWN)
-                if "_reported_critically_" in name:
-                    plain = self.items.get(name.replace("critically_", ""))
-                    if plain is not None:
-                        facts.append(z3.Implies(level == PRESENT, plain == PRESENT))
-            if name.startswith("med_") and medications:
-                facts.append(level != UNKNOWN)
+            facts += self._expressible(name, level, medications=medications)
         quantities = []
         for name in self.quantity_names:
             value, given = self.value[name], self.given[name]
@@ -555,7 +560,7 @@ _SITES = ("knee", "arm", "trunk", "face")
 _FINDINGS = frozenset(str(finding) for finding in fasciculate.Finding)
 
 
-def presentation_data(  # noqa: C901 - one branch per kind of item, read top to bottom
+def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, read top to bottom
     levels: Mapping[str, int],
     quantities: Mapping[str, float | None],
     base: Mapping[str, Any] | None = None,
@@ -587,7 +592,9 @@ def presentation_data(  # noqa: C901 - one branch per kind of item, read top to 
         elif name in _EXPOSURES:
             data.setdefault("exposures", {})[_EXPOSURES[name]] = _TRI[level]
         elif name.startswith("med_"):
-            medications = [m for m in data.get("medications", []) if m.get("drug_class") != name[4:]]
+            medications = [
+                m for m in data.get("medications", []) if m.get("drug_class") != name[4:]
+            ]
             if level == PRESENT:
                 medications.append({"drug_class": name[4:]})
             elif level == 0 and not medications:

@@ -124,7 +124,9 @@ def advice(kb: KnowledgeBase) -> list[nodes.Node]:
         (
             f"advice-{item.id}",
             [
-                strong(item.id),
+                blocks(strong(item.id), "lifestyle: not beside an urgent result")
+                if item.lifestyle
+                else strong(item.id),
                 item.text,
                 "general"
                 if item.general

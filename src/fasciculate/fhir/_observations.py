@@ -184,7 +184,7 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
 
 
 def _interpretation(obs: Observation) -> Interpretation | None:
-    """The worst HL7 interpretation code of *obs* that fasciculate reads (LL, L, N, H, HH, A, AA)."""
+    """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
     found = [
         Interpretation(code)
         for concept in obs.interpretation

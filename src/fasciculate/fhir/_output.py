@@ -131,8 +131,9 @@ def evidence_references(
     found: dict[str, None] = {}
     for rule in assessment.rules_fired:
         for fact in rule.facts:
-            for reference in evidence.get(fact.input, ()):
-                found.setdefault(reference, None)
+            for field in fact.input.split(","):  # a computed value names each of its inputs
+                for reference in evidence.get(field, ()):
+                    found.setdefault(reference, None)
     return list(found)
 
 
