@@ -283,3 +283,17 @@ def test_fhir_value_with_interpretation_keeps_both():
     (lab,) = presentation_from_bundle(document).labs
     assert (4.0, "HH") == (lab.value, lab.interpretation)
     assert Urgency.EMERGENCY == fasciculate.assess(presentation_from_bundle(document)).urgency
+
+
+def test_unverified_sources_are_marked_and_the_rules_citing_them_say_so():
+    """CLINICAL.md [verify] sources are flagged, and every rule citing one says 'unverified'."""
+    kb = fasciculate._kb.knowledge_base()
+    unverified = {key for key, source in kb.sources.items() if source.unverified}
+    assert {"us-critical-values", "us-critical-values-magnesium", "rcpath-2017-ck"} == unverified
+    for key in unverified:
+        assert "[verify" in kb.sources[key].title
+    citing = [rule for rule in kb.rules if rule.source in unverified]
+    assert len(citing) >= 4
+    assert [] == [rule.id for rule in citing if "nverified" not in rule.rationale]
+    shown = fasciculate.assess(labs(value("creatine_kinase", 6000, "U/L"))).sources
+    assert [True] == [source.unverified for source in shown if source.id == "rcpath-2017-ck"]
