@@ -367,7 +367,7 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
                 path=f"{total.path},{albumin.path}",
                 formula=(
                     f"{total.value:g} + {factor:g} x ({reference.value:g} - {albumin.value:g}) "
-                    f"= {adjusted:.2f} mmol/L (total calcium + {factor:g} x "
+                    f"= {adjusted:g} mmol/L (total calcium + {factor:g} x "
                     f"({reference.value:g} - albumin g/L))"
                 ),
                 source=reference.source,
