@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
 from fasciculate._assessment import Assessment
-from fasciculate._kb import KnowledgeBase
+from fasciculate._kb import KnowledgeBase, knowledge_base
+from fasciculate._version import VERSION
 
 _WIDTH = 100
 _DISCLAIMER = "Decision support for a healthcare professional; not a diagnosis."
@@ -23,8 +28,7 @@ def render_text(assessment: Assessment) -> str:
     The urgency and summary; each fired rule with the facts behind it (traced to the input field),
     its rationale and source; laboratory results; the differential; the open questions that could
     raise the urgency, each with the input field that answers it; triggers, advice, the safety
-    net and the knowledge base's version and fingerprint. Plain text, lines of at most 100
-    characters.
+    net and the knowledge base's version and fingerprint. Plain text, wrapped at 100 characters.
 
     >>> result = fasciculate.assess({"findings": {"saddle_sensory_loss": "present"}})
     >>> print(fasciculate.render_text(result).splitlines()[0])
@@ -149,3 +153,29 @@ def rules_json(kb: KnowledgeBase) -> list[dict[str, object]]:
         }
         for rule in (*kb.rules, kb.screen_incomplete)
     ]
+
+
+def version_text() -> str:
+    """The package version, then the knowledge base's version and full SHA-256 fingerprint."""
+    kb = knowledge_base()
+    return f"fasciculate {VERSION}\nknowledge base {kb.version} (sha256 {kb.sha256})\n"
+
+
+class PrintVersion(argparse.Action):
+    """The command line's ``--version``: prints :func:`version_text` unwrapped, then exits."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:  # noqa: ANN401
+        """An option that takes no value, like argparse's own ``version`` action."""
+        kwargs.setdefault("help", "show the versions and the knowledge base's SHA-256")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,  # noqa: ARG002
+        values: object,  # noqa: ARG002
+        option_string: str | None = None,  # noqa: ARG002
+    ) -> None:
+        """Print the version text and exit with status 0."""
+        sys.stdout.write(version_text())
+        parser.exit()
