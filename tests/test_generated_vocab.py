@@ -39,8 +39,7 @@ def test_a_new_finding_changes_the_generated_source():
     new = FactInfo("calf_cramp", "finding", "other", "Calf cramps at night", "Any cramps?")
     source = _codegen.vocab_source(attrs.evolve(KB, facts={**KB.facts, new.id: new}))
     assert '    #: Calf cramps at night.\n    CALF_CRAMP = "calf_cramp"\n' in source
-    assert source != _codegen.vocab_source()
-    assert source.startswith(_codegen.vocab_source().rstrip("\n").rsplit("\n", 2)[0])
+    assert source.startswith(_codegen.vocab_source())
 
 
 def test_generator_writes_then_checks(tmp_path, monkeypatch, capsys):
