@@ -2,7 +2,8 @@
 #   make demo   create .venv, install, assess a bundled example
 #   make test   create .venv, install, run every check (lint, types, tests, docs, notebooks)
 # Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
-# and store their outputs, to commit).
+# and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
+# base after changing its findings, to commit).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -13,7 +14,7 @@ NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest bench mutation clean
+.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench mutation clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fasciculate needs Python 3.11 or newer (set PYTHON=python3.x)")'
@@ -56,6 +57,11 @@ nbtest: $(STAMP)
 	$(BIN)/python docs/_tools/notebooks.py check examples $(NBRUN)
 
 test: lint typecheck docs doctest nbtest pytest
+
+# Regenerate the code written from the knowledge base (src/fasciculate/_generated_vocab.py, the
+# Finding enumeration) after changing the findings in kb/facts.toml: commit the result.
+generate: $(STAMP)
+	$(BIN)/python -m fasciculate._codegen
 
 # Mutation testing of the evaluator code with mutmut (slow; not part of `make test`).
 mutation: $(STAMP)

@@ -47,6 +47,10 @@ class OpenQuestion(_Out):
     question: str
     could_raise_to: Urgency
     rules: tuple[str, ...] = Field(description="The rules it could make fire.")
+    inputs: tuple[str, ...] = Field(
+        description="The input fields that answer it, e.g. examination.anal_sphincter_laxity "
+        "(labs for a laboratory result)."
+    )
 
 
 class SourceRef(_Out):

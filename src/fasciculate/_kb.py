@@ -12,6 +12,7 @@ import hashlib
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
 from fasciculate._conditions import Any_, Condition, Quantity, parse
@@ -77,7 +78,19 @@ def _cited(where: str, source: str | None, sources: Mapping[str, Source]) -> Non
 
 @functools.cache
 def knowledge_base() -> KnowledgeBase:
-    """The packaged knowledge base, loaded and checked once per process.
+    """The knowledge base every assessment uses: its tables, read-only, with version and SHA-256.
+
+    Loaded from the package's TOML tables and checked once per process; every call returns the same
+    frozen object, whose mappings cannot be changed. The version and fingerprint are those every
+    :class:`~fasciculate.Assessment` carries in ``knowledge_base``.
+
+    >>> kb = fasciculate.knowledge_base()
+    >>> kb.facts["weakness"].question
+    'Does the patient report weakness of the affected muscles?'
+    >>> [rule.id for rule in kb.rules if rule.urgency == "emergency"][:2]
+    ['CES-SADDLE', 'CES-BLADDER']
+    >>> len(kb.sha256)
+    64
 
     Raises:
         KnowledgeBaseError: If any table is inconsistent.
@@ -101,6 +114,7 @@ def _labs(rows: list[dict[str, Any]]) -> dict[Analyte, Lab]:
         lab = Lab(
             **{
                 **row,
+                "units": MappingProxyType(dict(row["units"])),
                 "analyte": Analyte(row["analyte"]),
                 "plausible": tuple(row["plausible"]),
                 "loinc": tuple(row["loinc"]),
@@ -180,11 +194,11 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     return KnowledgeBase(
         version=rules_data["version"],
         sha256=sha256,
-        sources=sources,
-        thresholds=thresholds,
-        labs=labs,
-        facts=facts,
-        quantities=quantities,
+        sources=MappingProxyType(sources),
+        thresholds=MappingProxyType(thresholds),
+        labs=MappingProxyType(labs),
+        facts=MappingProxyType(facts),
+        quantities=MappingProxyType(quantities),
         rules=rules,
         screen_incomplete=screen_incomplete,
         **differential,
@@ -320,10 +334,10 @@ def _differential(
     for level in root_levels:
         _cited(f"root level {level.level}", level.source, sources)
     return {
-        "categories": categories,
+        "categories": MappingProxyType(categories),
         "features": features,
         "root_levels": root_levels,
         "rls_criteria": rls_criteria,
-        "advice": advice,
-        "medication_names": medication_names,
+        "advice": MappingProxyType(advice),
+        "medication_names": MappingProxyType(medication_names),
     }

@@ -104,7 +104,16 @@ class QuantityInfo:
 
 @attrs.frozen(cache_hash=True)
 class Rule:
-    """One row of the referral rule table."""
+    """One row of the referral rule table.
+
+    Attributes:
+        id: The rule's stable id, as in ``FiredRule.id``.
+        urgency: The urgency the rule raises the referral to when it fires.
+        when: Its condition as written in ``kb/rules.toml`` (``condition`` is the parsed form).
+        title: A short name, shown in reports.
+        rationale: Why the rule exists, in a sentence or two.
+        source: The id of the source it cites (``KnowledgeBase.sources``).
+    """
 
     id: str
     urgency: Urgency
@@ -130,6 +139,13 @@ class Feature:
     """A weighted piece of evidence for or against one category of the differential.
 
     Attributes:
+        id: The feature's stable id, as in ``EvidenceItem.feature``.
+        category: The category of the differential it speaks for or against.
+        label: What it is, in a few words.
+        when: Its condition as written in ``kb/differential.toml`` (``condition``, parsed).
+        source: The id of the source it cites.
+        context: Whether it describes the patient rather than the disease (such as age): it is
+            weighed, but never raises a must-not-miss flag.
         present: Weight added to the category's score when the condition holds.
         absent: Weight added when the condition is known not to hold.
         advice: Advice ids; a feature with advice is a trigger, reported when it holds.
@@ -149,7 +165,12 @@ class Feature:
 
 @attrs.frozen
 class RootLevelInfo:
-    """A lumbar root level and the conditions that point to it."""
+    """A lumbar root level and the conditions that point to it (``conditions``, parsed).
+
+    Attributes:
+        level: ``L3/L4``, ``L5`` or ``S1``.
+        source: The id of the source it cites.
+    """
 
     level: str
     conditions: tuple[Condition, ...]
@@ -158,7 +179,14 @@ class RootLevelInfo:
 
 @attrs.frozen(cache_hash=True)
 class RlsCriterionInfo:
-    """One of the IRLSSG diagnostic criteria for restless legs syndrome."""
+    """One of the IRLSSG diagnostic criteria for restless legs syndrome.
+
+    Attributes:
+        number: 1 to 5, as numbered by the IRLSSG.
+        text: The criterion in words.
+        when: Its condition as written in ``kb/differential.toml`` (``condition``, parsed).
+        inverted: Whether the criterion is met when the condition does not hold.
+    """
 
     number: int
     text: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -34,8 +33,10 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
+from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
+from fasciculate._version import VERSION
 from fasciculate._vocab import FALSE, TRUE, Urgency
 
 _HEADLINE = {
@@ -65,13 +66,6 @@ def _build(model: type[_Model], **values: object) -> _Model:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
-
-
-def _version() -> str:
-    try:
-        return metadata.version("fasciculate")
-    except metadata.PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
-        return "0+unknown"
 
 
 def summary(referral: ref.Referral) -> str:
@@ -153,7 +147,7 @@ class Output:
             for key, source in kb.sources.items()
         }
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
-        self.version = _version()
+        self.version = VERSION
         self.safety_net = _safety_net(kb)
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
@@ -281,6 +275,7 @@ class Output:
             question=question.question,
             could_raise_to=question.could_raise_to,
             rules=question.rules,
+            inputs=answered_in(question.fact, self.kb),
         )
 
     @_memo

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
+import argparse
+import sys
 import textwrap
+from collections.abc import Sequence
+from typing import Any
 
 from fasciculate._assessment import Assessment
-from fasciculate._kb import KnowledgeBase
+from fasciculate._kb import KnowledgeBase, knowledge_base
+from fasciculate._version import VERSION
 
 _WIDTH = 100
 _DISCLAIMER = "Decision support for a healthcare professional; not a diagnosis."
 
 
-def _wrap(text: str, indent: str) -> str:
-    return textwrap.fill(text, _WIDTH, initial_indent=indent, subsequent_indent=indent)
+def _wrap(text: str, indent: str, *, then: str | None = None) -> str:
+    """*text* filled to the width, its first line indented by *indent*, the rest by *then*."""
+    later = indent if then is None else then
+    return textwrap.fill(text, _WIDTH, initial_indent=indent, subsequent_indent=later)
 
 
-def assessment_text(assessment: Assessment) -> str:
-    """A readable report: urgency, reasons with their facts and sources, open questions."""
+def render_text(assessment: Assessment) -> str:
+    """The readable report of *assessment*, as ``fasciculate assess`` prints it.
+
+    The urgency and summary; each fired rule with the facts behind it (traced to the input field),
+    its rationale and source; laboratory results; the differential; the open questions that could
+    raise the urgency, each with the input field that answers it; triggers, advice, the safety
+    net and the knowledge base's version and fingerprint. Plain text, wrapped at 100 characters.
+
+    >>> result = fasciculate.assess({"findings": {"saddle_sensory_loss": "present"}})
+    >>> print(fasciculate.render_text(result).splitlines()[0])
+    URGENCY: EMERGENCY
+    """
     lines = [f"URGENCY: {assessment.urgency.upper()}", _wrap(assessment.summary, ""), ""]
     sources = {source.id: source for source in assessment.sources}
     lines.append("Why")
@@ -46,9 +63,9 @@ def assessment_text(assessment: Assessment) -> str:
     if assessment.missing:
         lines += ["", "Open questions that could raise the urgency"]
         for question in assessment.missing:
-            lines.append(
-                _wrap(f"- [{question.could_raise_to}] {question.question} ({question.fact})", "  ")
-            )
+            asked = f"- [{question.could_raise_to}] {question.question}"
+            lines.append(_wrap(asked, "  ", then="    "))
+            lines.append(_wrap(f"answer in: {', '.join(question.inputs)}", "    "))
     lines += _advice_lines(assessment)
     kb = assessment.knowledge_base
     lines += [
@@ -60,6 +77,10 @@ def assessment_text(assessment: Assessment) -> str:
         _DISCLAIMER,
     ]
     return "\n".join(lines)
+
+
+#: The name the command line imports.
+assessment_text = render_text
 
 
 def _differential_lines(assessment: Assessment) -> list[str]:
@@ -132,3 +153,29 @@ def rules_json(kb: KnowledgeBase) -> list[dict[str, object]]:
         }
         for rule in (*kb.rules, kb.screen_incomplete)
     ]
+
+
+def version_text() -> str:
+    """The package version, then the knowledge base's version and full SHA-256 fingerprint."""
+    kb = knowledge_base()
+    return f"fasciculate {VERSION}\nknowledge base {kb.version} (sha256 {kb.sha256})\n"
+
+
+class PrintVersion(argparse.Action):
+    """The command line's ``--version``: prints :func:`version_text` unwrapped, then exits."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:  # noqa: ANN401
+        """An option that takes no value, like argparse's own ``version`` action."""
+        kwargs.setdefault("help", "show the versions and the knowledge base's SHA-256")
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,  # noqa: ARG002
+        values: object,  # noqa: ARG002
+        option_string: str | None = None,  # noqa: ARG002
+    ) -> None:
+        """Print the version text and exit with status 0."""
+        sys.stdout.write(version_text())
+        parser.exit()

@@ -26,7 +26,7 @@ from fasciculate._assess import _engine, assess, assess_json
 from fasciculate._assessment import Assessment
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
-from fasciculate._render import assessment_text, rules_json, rules_text
+from fasciculate._render import PrintVersion, assessment_text, rules_json, rules_text
 
 if TYPE_CHECKING:
     from fasciculate.fhir import BundleReading
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Clinical decision support for muscle twitching (fasciculation). "
         "For healthcare professionals; not a diagnosis.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_engine().version}")
+    parser.add_argument("--version", action=PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     assess_cmd = commands.add_parser("assess", help="assess a presentation (JSON file or -)")

@@ -25,12 +25,12 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import (
     Coding,
     Examination,
     Exposures,
-    Finding,
     LabResult,
     Medication,
     Patient,

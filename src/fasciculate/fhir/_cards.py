@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Literal
 
 from fasciculate._assessment import Assessment
 from fasciculate._vocab import Urgency
+from fasciculate.fhir._card_types import Card, Suggestion
 from fasciculate.fhir._output import HOME, _id, service_request
 
 #: Card indicator for each urgency (CLINICAL.md section 2).
-INDICATOR = {
+INDICATOR: dict[Urgency, Literal["info", "warning", "critical"]] = {
     Urgency.SELF_CARE: "info",
     Urgency.ROUTINE: "info",
     Urgency.URGENT: "warning",
@@ -68,7 +69,7 @@ def assessment_to_cards(
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
     reference_types: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     """The assessment as CDS Hooks 2.0 cards (the ``cards`` of a CDS service response).
 
     One card: the summary (under 140 characters), the indicator from the urgency (info, warning,
@@ -81,7 +82,7 @@ def assessment_to_cards(
         evidence: ``BundleReading.evidence``, cited by the ServiceRequest.
         reference_types: ``BundleReading.reference_types``, to type ``urn:uuid:`` references.
     """
-    card: dict[str, Any] = {
+    card: Card = {
         "uuid": _id(assessment, "card"),
         "summary": _summary(assessment),
         "indicator": INDICATOR[assessment.urgency],
@@ -95,20 +96,19 @@ def assessment_to_cards(
         assessment, subject=subject, evidence=evidence, reference_types=reference_types
     )
     if request is not None:
-        card["suggestions"] = [
-            {
-                "label": f"Propose referral: {request['code']['text']}",
-                "uuid": _id(assessment, "suggestion"),
-                "isRecommended": True,
-                "actions": [
-                    {
-                        "type": "create",
-                        "description": f"Create a {request['priority']} referral proposal "
-                        "(ServiceRequest, intent proposal)",
-                        "resource": request,
-                    }
-                ],
-            }
-        ]
+        suggestion: Suggestion = {
+            "label": f"Propose referral: {request['code']['text']}",
+            "uuid": _id(assessment, "suggestion"),
+            "isRecommended": True,
+            "actions": [
+                {
+                    "type": "create",
+                    "description": f"Create a {request['priority']} referral proposal "
+                    "(ServiceRequest, intent proposal)",
+                    "resource": request,
+                }
+            ],
+        }
+        card["suggestions"] = [suggestion]
         card["selectionBehavior"] = "at-most-one"
     return [card]
