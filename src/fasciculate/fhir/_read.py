@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pydantic
@@ -14,12 +15,13 @@ from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
 from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
-from fasciculate.fhir import _observations, _records
-from fasciculate.fhir._collect import Collector, parse_date
+from fasciculate.fhir import _labs, _observations, _records
+from fasciculate.fhir._collect import DATE_FORMS, Collector, parse_date, parse_moment
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
     MEMBERS,
     Bundle,
+    ClinicalResource,
     Condition,
     Medication,
     MedicationUse,
@@ -28,6 +30,7 @@ from fasciculate.fhir._resources import (
     Patient,
     QuestionnaireResponse,
 )
+from fasciculate.fhir._subject import Subject, choose, names
 
 #: Labs older than this many days before the reference date are skipped (and reported).
 LAB_WINDOW_DAYS = 90
@@ -70,9 +73,13 @@ def _relevant(detail: Any) -> bool:  # noqa: ANN401 - a pydantic error detail
 
 
 def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
-    if any(tuple(detail["loc"]) in {(), ("resourceType",)} for detail in error.errors()):
+    malformed = any(detail["type"] == "json_invalid" for detail in error.errors())
+    if not malformed and any(
+        tuple(detail["loc"]) in {(), ("resourceType",)} for detail in error.errors()
+    ):
         if isinstance(raw, str | bytes | bytearray):
-            with contextlib.suppress(json.JSONDecodeError):
+            # Parsed JSON (pydantic said so); a huge number or deep nesting still fails here.
+            with contextlib.suppress(ValueError, RecursionError):
                 raw = json.loads(raw)
         if not isinstance(raw, str | bytes | bytearray):
             return _not_a_bundle(raw)
@@ -88,6 +95,15 @@ def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
 
 
 def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
+    if isinstance(bundle, bytes | bytearray):
+        try:
+            bundle.decode()
+        except UnicodeDecodeError as error:
+            message = (
+                f"not UTF-8 text: byte {bundle[error.start]:#04x} at offset {error.start}; "
+                "save the bundle as UTF-8 JSON"
+            )
+            raise InvalidBundle([Problem("", message)]) from None
     try:
         if isinstance(bundle, str | bytes | bytearray):
             if not bundle.strip():
@@ -96,6 +112,9 @@ def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
         return Bundle.model_validate(bundle)
     except pydantic.ValidationError as error:
         raise _invalid(error, bundle) from None
+    except RecursionError:  # a mapping nested too deeply for Python itself
+        message = "nested too deeply to read; a FHIR Bundle is a few levels deep"
+        raise InvalidBundle([Problem("", message)]) from None
 
 
 def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
@@ -106,40 +125,57 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
     return f"entry.{index}"
 
 
-def _latest_date(bundle: Bundle) -> dt.date | None:
-    # ISO 8601 dates order as text, so only the latest one needs parsing.
-    texts: list[str] = []
-    for entry in bundle.entry:
-        resource = entry.resource
-        if isinstance(resource, Observation):
-            period = resource.effectivePeriod
-            texts += [resource.when or "", period.end or "" if period else ""]
-        elif isinstance(resource, Condition):
-            texts += [resource.onsetDateTime or "", resource.recordedDate or ""]
-        elif isinstance(resource, MedicationUse):
-            texts += [resource.authoredOn or "", resource.effectiveDateTime or ""]
-            texts.append(resource.dateAsserted or "")
-        elif isinstance(resource, QuestionnaireResponse):
-            texts.append(resource.authored or "")
-    for text in sorted({text[:10] for text in texts if text[:4].isdigit()}, reverse=True):
-        try:
-            return parse_date(text)
-        except ValueError:
-            continue
-    return None
+def _dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
+    """The dates that place *resource* in time: (element, its text)."""
+    if isinstance(resource, Observation):
+        period = resource.effectivePeriod
+        return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
+    if isinstance(resource, Condition):
+        return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
+    if isinstance(resource, MedicationUse):
+        return [
+            ("authoredOn", resource.authoredOn),
+            ("effectiveDateTime", resource.effectiveDateTime),
+            ("dateAsserted", resource.dateAsserted),
+        ]
+    if isinstance(resource, QuestionnaireResponse):
+        return [("authored", resource.authored)]
+    return []
+
+
+def _subjects(bundle: Bundle) -> list[str]:
+    return [
+        about
+        for entry in bundle.entry
+        if isinstance(entry.resource, ClinicalResource) and (about := entry.resource.about)
+    ]
 
 
 class Reader:
     """One bundle being read: its resources, the reference date and the collected answers."""
 
-    def __init__(self, bundle: Bundle, as_of: dt.date | None, lab_window_days: int | None) -> None:
+    def __init__(
+        self,
+        bundle: Bundle,
+        subject: Subject,
+        as_of: dt.date | None,
+        lab_window_days: int | None,
+    ) -> None:
         self.bundle = bundle
         self.out = Collector()
         self.as_of = as_of
         self.window = lab_window_days
-        self.subject: str | None = None
+        self.patient = subject
+        self.subject: str | None = subject.reference
+        self.patient_seen = False
         self.types: dict[str, str] = {}
-        self.lab_keys: dict[tuple[object, ...], str] = {}
+        self.labs: list[_labs.Result] = []
+        self.at = 0  # the entry being read
+        self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
+        self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}  # dates read, by text
+        self.elsewhere = 0  # resources skipped as another patient's
+        #: Each understood resource's dates: (date, reference, path), for the reference date.
+        self.dates: list[tuple[dt.date, dt.datetime, str, str]] = []
         self.medications: dict[str, Medication] = {}
         for index, entry in enumerate(bundle.entry):
             if isinstance(entry.resource, Medication):
@@ -147,36 +183,78 @@ class Reader:
                 self.medications[ref] = entry.resource
                 if entry.resource.id:
                     self.medications[f"Medication/{entry.resource.id}"] = entry.resource
+        self.responses = _records.current_responses(self)
 
     def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
         """A report entry about *resource* (known in the bundle as *ref*)."""
         return ReportEntry(reference=ref, resource_type=resource.resourceType, **fields)
 
     def read(self) -> None:
-        """Read every entry, each by the reader of its resource type."""
+        """Read every entry, each by the reader of its resource type, then the labs."""
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
+            self.at = index
             ref = _reference(entry.fullUrl, resource, index)
             self.types[ref] = resource.resourceType
             path = f"entry.{index}.resource"
-            if isinstance(resource, Patient):
-                _records.patient(self, resource, ref, path)
-            elif isinstance(resource, Observation):
-                _observations.read(self, resource, ref, path)
-            elif isinstance(resource, Condition):
-                _records.condition(self, resource, ref)
-            elif isinstance(resource, MedicationUse):
-                _records.medication(self, resource, ref, path)
-            elif isinstance(resource, QuestionnaireResponse):
-                _records.questionnaire_response(self, resource, ref, path)
-            elif isinstance(resource, Medication):
-                reason = "read through the medication requests or statements that reference it"
-                self.out.skipped.append(self.entry(resource, ref, reason=reason))
-            else:
-                self.other(resource, ref)
+            if isinstance(resource, ClinicalResource) and not self.ours(resource, ref):
+                continue
+            understood = len(self.out.mapped)
+            self.route(entry.fullUrl, resource, ref, path)
+            mapped = len(self.out.mapped) > understood or self.dated_lab == index
+            if isinstance(resource, ClinicalResource) and mapped:
+                self.place(resource, ref, path)
+        _labs.resolve(self, self.labs)
+
+    def route(self, url: str | None, resource: Any, ref: str, path: str) -> None:  # noqa: ANN401
+        """Read one resource by the reader of its type."""
+        if isinstance(resource, Patient):
+            self.person(url, resource, ref, path)
+        elif isinstance(resource, Observation):
+            _observations.read(self, resource, ref, path)
+        elif isinstance(resource, Condition):
+            _records.condition(self, resource, ref, path)
+        elif isinstance(resource, MedicationUse):
+            _records.medication(self, resource, ref, path)
+        elif isinstance(resource, QuestionnaireResponse):
+            _records.questionnaire_response(self, resource, ref, path)
+        elif isinstance(resource, Medication):
+            reason = "read through the medication requests or statements that reference it"
+            self.out.skipped.append(self.entry(resource, ref, reason=reason))
+        else:
+            self.other(resource, ref)
+
+    def ours(self, resource: ClinicalResource, ref: str) -> bool:
+        """Whether *resource* is about the patient being assessed; if not, skip it and say why."""
+        if self.patient.owns(resource.about):
+            return True
+        if resource.about is None:
+            reason = (
+                "names no subject, and the bundle is not about one patient alone: "
+                "it cannot be told whose it is"
+            )
+        else:
+            reason = (
+                f"about {resource.about}, not the patient being assessed "
+                f"({self.patient.reference or 'the patient the other resources name'})"
+            )
+        self.out.skipped.append(self.entry(resource, ref, reason=reason))
+        self.elsewhere += 1
+        return False
+
+    def person(self, url: str | None, patient: Patient, ref: str, path: str) -> None:
+        """Read the Patient being assessed; skip any other."""
+        known = names(url) if url else set()
+        if patient.id:
+            known.add(f"Patient/{patient.id}")
+        if self.patient.known and not known & self.patient.known:
+            reason = f"another patient, not the one being assessed ({self.patient.reference})"
+            self.out.skipped.append(self.entry(patient, ref, reason=reason))
+            return
+        _records.patient(self, patient, ref, path)
 
     def other(self, resource: OtherResource, ref: str) -> None:
         """Skip a resource type fasciculate does not read, saying why."""
@@ -187,15 +265,51 @@ class Reader:
         )
         self.out.skipped.append(self.entry(resource, ref, reason=reason))
 
+    def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
+        """The date and instant of *text*, or ``None`` if it is not a FHIR date (remembered)."""
+        if text not in self.parsed:
+            try:
+                moment = parse_moment(text)
+                day = parse_date(text)
+            except ValueError:
+                self.parsed[text] = None
+            else:
+                assert day is not None  # noqa: S101 - text is not None
+                assert moment is not None  # noqa: S101
+                self.parsed[text] = (day, moment)
+        return self.parsed[text]
+
     def date(self, text: str | None, path: str) -> dt.date | None:
-        """The date in *text*, or ``None``; a malformed date is a problem at *path*."""
-        try:
-            return parse_date(text)
-        except ValueError:
+        """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
+        if text is None:
+            return None
+        parsed = self._parse(text)
+        if parsed is None:
             self.out.problems.append(
-                Problem(path, "not a FHIR date; write YYYY, YYYY-MM or YYYY-MM-DD", repr(text))
+                Problem(path, f"not a FHIR date or dateTime; write {DATE_FORMS}", repr(text))
             )
             return None
+        return parsed[0]
+
+    def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
+        """Remember the dates of an understood resource, for the default reference date."""
+        for element, text in _dates(resource):
+            if text is not None and self.date(text, f"{path}.{element}") is not None:
+                day, moment = self.parsed[text]  # type: ignore[misc] # date() parsed it
+                self.dates.append((day, moment, ref, f"{path}.{element}"))
+
+    def reference_date(self, notes: list[str]) -> dt.date | None:
+        """The latest date of an understood resource that is not in the future (noted)."""
+        now = dt.datetime.now(dt.UTC)
+        future = [(day, ref, where) for day, moment, ref, where in self.dates if moment > now]
+        notes.extend(
+            f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
+            "not used as the reference date: check it"
+            for day, ref, where in future[:10]
+        )
+        if len(future) > 10:
+            notes.append(f"{len(future) - 10} more resources with dates in the future")
+        return max((day for day, moment, _, _ in self.dates if moment <= now), default=None)
 
 
 def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
@@ -209,22 +323,85 @@ def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
     return problem
 
 
+def _day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
+    """*as_of* as a date: a date, the date of a datetime, or an ISO 8601 date or dateTime."""
+    if as_of is None or type(as_of) is dt.date:
+        return as_of
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, str):
+        with contextlib.suppress(ValueError):
+            return parse_date(as_of)
+        message = f"not an ISO 8601 date or dateTime; write {DATE_FORMS}"
+        raise InvalidBundle([Problem("as_of", message, repr(as_of))])
+    if isinstance(as_of, dt.date):  # a subclass of date
+        return dt.date(as_of.year, as_of.month, as_of.day)
+    message = "expected a date, a datetime or an ISO 8601 string"
+    raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
+
+
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reading (restored after, as it was).
+
+    Reading allocates a few objects per element and no reference cycles (reference counting frees
+    them all), but the collector would rescan every live element each time they accumulate: half
+    the time of reading a 20,000-entry bundle (``benchmarks/bench_fhir.py``).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _guess(bundle: Bundle, subject: Subject) -> dt.date | None:
+    """The latest valid past date of the patient's resources: usually the reference date."""
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    texts = {
+        text[:10]
+        for entry in bundle.entry
+        if isinstance(entry.resource, ClinicalResource) and subject.owns(entry.resource.about)
+        for _, text in _dates(entry.resource)
+        if text and text[:10] <= today
+    }
+    for text in sorted(texts, reverse=True):
+        with contextlib.suppress(ValueError):
+            return parse_date(text)
+    return None
+
+
+def _read(parsed: Bundle, subject: Subject, as_of: dt.date | None, window: int | None) -> Reader:
+    reader = Reader(parsed, subject, as_of, window)
+    reader.read()
+    if reader.out.problems:
+        raise InvalidBundle(list(dict.fromkeys(reader.out.problems)))
+    return reader
+
+
 def read_bundle(
     bundle: Mapping[str, Any] | str | bytes,
     *,
-    as_of: dt.date | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
     lab_window_days: int | None = LAB_WINDOW_DAYS,
+    patient: str | None = None,
 ) -> BundleReading:
     """Read a FHIR R4 Bundle into a presentation, reporting every mapping decision.
 
     Args:
         bundle: The Bundle as a mapping, or as JSON text or bytes.
         as_of: The reference date for the patient's age, the lab window and the presentation's
-            ``assessed_on``. Default: the latest clinical date in the bundle (observations,
-            conditions, medications, questionnaire responses), so that the same bundle always
-            reads the same; today's date would not be reproducible.
+            ``assessed_on``: a date, a datetime (its date) or an ISO 8601 string. Default: the
+            latest date of a resource the reader understood (observations, conditions,
+            medications, questionnaire responses), so that the same bundle always reads the
+            same; dates in the future are reported and never used.
         lab_window_days: Lab results older than this many days before *as_of* are skipped (and
             reported); ``None`` reads every result.
+        patient: The patient to assess, when the bundle holds several: a reference
+            (``Patient/123``, an entry's ``fullUrl``) or a Patient id. Resources about anyone
+            else are skipped and reported.
 
     Returns:
         The presentation, the mapping report, the patient reference and, for each presentation
@@ -232,54 +409,73 @@ def read_bundle(
 
     Raises:
         InvalidBundle: If the bundle is not valid JSON or FHIR, or a value cannot be read (an
-            unknown lab unit, a malformed date), listing every problem with its path.
+            unknown lab unit, a malformed date, codes of two analytes on one result), or it
+            holds several patients and *patient* does not choose one, listing every problem
+            with its path.
     """
-    parsed = _parse(bundle)
-    notes = []
-    if as_of is None:
-        as_of = _latest_date(parsed)
-        notes.append(
-            f"reference date {as_of}: the latest clinical date in the bundle (pass as_of to fix it)"
-            if as_of
-            else "no reference date: the bundle has no clinical dates and as_of was not given"
+    day = _day(as_of)
+    with _paused_gc():
+        return _reading(_parse(bundle), day, lab_window_days, patient)
+
+
+def _reading(
+    parsed: Bundle, day: dt.date | None, lab_window_days: int | None, patient: str | None
+) -> BundleReading:
+    subject = choose(parsed.entry, _subjects(parsed), patient)
+    notes: list[str] = []
+    if day is not None:
+        reader = _read(parsed, subject, day, lab_window_days)
+    else:
+        # The default is the latest date of a resource understood, known after reading: read
+        # with the likely date first, and again in the rare case it was not that one.
+        guess = _guess(parsed, subject)
+        reader = _read(parsed, subject, guess, lab_window_days)
+        day = reader.reference_date(notes)
+        if day != guess:
+            reader = _read(parsed, subject, day, lab_window_days)
+        notes.insert(
+            0,
+            f"reference date {day}: the latest clinical date in the bundle (pass as_of to fix it)"
+            if day
+            else "no reference date: the bundle has no clinical dates and as_of was not given",
         )
-    reader = Reader(parsed, as_of, lab_window_days)
-    reader.read()
     out = reader.out
-    data, conflicts = out.presentation_data(as_of)
-    if out.problems:
-        raise InvalidBundle(out.problems)
+    if reader.elsewhere:
+        notes.append(
+            f"{reader.elsewhere} resources about another patient (or naming none) skipped; "
+            "see the skipped list"
+        )
+    data, conflicts = out.presentation_data(day)
     try:
         presentation = Presentation.model_validate(data)
     except pydantic.ValidationError as error:
         problems = [_traced(p, out.evidence) for p in problems_from(error, Presentation)]
         raise InvalidBundle(problems) from None
     report = MappingReport(
-        as_of=as_of,
+        as_of=day,
         mapped=tuple(out.mapped),
         unmapped=tuple(out.unmapped),
         skipped=tuple(out.skipped),
         conflicts=tuple(conflicts),
         notes=tuple(notes + out.notes),
     )
+    cited = {ref for refs in out.evidence.values() for ref in refs}
     return BundleReading(
         presentation=presentation,
         report=report,
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
-        reference_types={
-            ref: kind
-            for ref, kind in reader.types.items()
-            if any(ref in refs for refs in out.evidence.values())
-        },
+        reference_types={ref: kind for ref, kind in reader.types.items() if ref in cited},
     )
 
 
 def presentation_from_bundle(
     bundle: Mapping[str, Any] | str | bytes,
     *,
-    as_of: dt.date | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
     lab_window_days: int | None = LAB_WINDOW_DAYS,
+    patient: str | None = None,
 ) -> Presentation:
     """The presentation a FHIR R4 Bundle describes (:func:`read_bundle` without the report)."""
-    return read_bundle(bundle, as_of=as_of, lab_window_days=lab_window_days).presentation
+    reading = read_bundle(bundle, as_of=as_of, lab_window_days=lab_window_days, patient=patient)
+    return reading.presentation
