@@ -97,6 +97,11 @@ class Collector:
             self.cited.add((field, reference))
             self.evidence[field].append(reference)
 
+    def forget(self, field: str) -> None:
+        """Forget where *field* came from (its value is being replaced)."""
+        for reference in self.evidence.pop(field, []):
+            self.cited.discard((field, reference))
+
     def set_once(self, section: str, key: str, value: object, reference: str) -> None:
         """Set ``section.key`` unless it is already set (the first source wins, and is noted)."""
         target = self.data[section]

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from fasciculate._errors import Problem
 from fasciculate.fhir._report import ReportEntry
 from fasciculate.fhir._resources import Observation
 
@@ -37,17 +38,23 @@ _UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
 
 @attrs.frozen(eq=False)
 class Result:
-    """One readable lab result, waiting for the others of its analyte."""
+    """One lab result, waiting for the reference date and the other results of its analyte.
+
+    A result that cannot be read (a unit not accepted, an implausible value) carries its problem:
+    it is reported only when the result is inside the lab window, as older results are not read.
+    """
 
     index: int  # its entry's place in the bundle
     observation: Observation
     ref: str
     analyte: str
-    unit: str
-    value: float
-    moment: dt.datetime | None
     code: str
-    reason: str
+    when: dt.date | None
+    moment: dt.datetime | None
+    unit: str = ""
+    value: float = 0.0
+    reason: str = ""
+    problem: Problem | None = None
 
     @property
     def final(self) -> bool:
@@ -85,10 +92,26 @@ def _standing(group: list[Result]) -> tuple[list[Result], dict[int, Result]]:
     return standing, superseded
 
 
+def _current(reader: Reader, results: list[Result]) -> list[Result]:
+    """The results inside the lab window that can be read (the others skipped or reported)."""
+    window, as_of = reader.window, reader.as_of
+    current = []
+    for result in results:
+        when = result.when
+        if when and as_of and window is not None and (as_of - when).days > window:
+            reason = f"{result.analyte} from {when}, older than {window} days before {as_of}"
+            reader.out.skipped.append(_entry(reader, result, reason=reason))
+        elif result.problem is not None:
+            reader.out.problems.append(result.problem)
+        else:
+            current.append(result)
+    return current
+
+
 def resolve(reader: Reader, results: list[Result]) -> None:
     """Put the standing results of each analyte into the presentation; report the others."""
     by_analyte: dict[str, list[Result]] = {}
-    for result in results:
+    for result in _current(reader, results):
         by_analyte.setdefault(result.analyte, []).append(result)
     standing: list[Result] = []
     for group in by_analyte.values():

@@ -10,6 +10,7 @@ whose codes name two different lab analytes is a problem, never a guess (see :fu
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -212,52 +213,36 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     text, field = obs.when_field
     when = reader.date(text, f"{path}.{field}")
     reader.dated_lab = reader.at
-    window, as_of = reader.window, reader.as_of
-    if when and as_of and window is not None and (as_of - when).days > window:
-        reason = f"{analyte} from {when}, older than {window} days before {as_of}"
-        reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
-        return
+    moment = parse_moment(text) if text is not None and when is not None else None
+    result = functools.partial(
+        Result, reader.at, obs, ref, str(analyte), code_text, when=when, moment=moment
+    )
     units = [
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
     ]
     accepted = reader_units(analyte)
     unit = next((clean(u) for u in units if clean(u) in accepted), None)
     if unit is None:
-        reader.out.problems.append(
-            Problem(
-                f"{path}.valueQuantity",
-                f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
-                f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
-            )
+        problem = Problem(
+            f"{path}.valueQuantity",
+            f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
+            f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
         )
+        reader.labs.append(result(problem=problem))
         return
     try:
         LabResult(analyte=analyte, unit=unit, value=quantity.value)
     except pydantic.ValidationError as error:
         message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-        reader.out.problems.append(
-            Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
-        )
+        problem = Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
+        reader.labs.append(result(problem=problem))
         return
     reason = f"{analyte} {quantity.value:g} {unit} on {when or 'an unknown date'}"
     if quantity.comparator:
         reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
     if obs.status not in FINAL:
         reason += f" (status {obs.status or 'missing'}: not final)"
-    moment = parse_moment(text) if text is not None and when is not None else None
-    reader.labs.append(
-        Result(
-            index=reader.at,
-            observation=obs,
-            ref=ref,
-            analyte=str(analyte),
-            unit=unit,
-            value=quantity.value,
-            moment=moment,
-            code=code_text,
-            reason=reason,
-        )
-    )
+    reader.labs.append(result(unit=unit, value=quantity.value, reason=reason))
 
 
 def reader_units(analyte: Analyte) -> tuple[str, ...]:

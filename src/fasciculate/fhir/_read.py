@@ -89,6 +89,11 @@ def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
         loc = list(detail["loc"])
         if "resource" in loc and loc.index("resource") + 1 < len(loc):
             del loc[loc.index("resource") + 1]
+        if detail["type"] == "recursion_depth_exceeded":  # its value cannot even be shown
+            where = ".".join(map(str, loc[:8])) + ("..." if len(loc) > 8 else "")
+            message = "nested too deeply to read; a FHIR Bundle is a few levels deep"
+            problems.setdefault((where, message), Problem(where, message))
+            continue
         problem = problem_from({**detail, "loc": tuple(loc)}, Bundle)
         problems.setdefault((problem.path, problem.message), problem)
     return InvalidBundle(list(problems.values()))
@@ -152,7 +157,13 @@ def _subjects(bundle: Bundle) -> list[str]:
 
 
 class Reader:
-    """One bundle being read: its resources, the reference date and the collected answers."""
+    """One bundle being read: its resources, the reference date and the collected answers.
+
+    Reading is one pass over the entries (:meth:`read`) and a last step once the reference date
+    is known (:meth:`finish`): when it defaults, it is the latest date of a resource understood,
+    known only after the pass, so :attr:`as_of` is ``None`` during the pass and whatever needs it
+    (the patient's age, the lab window) is done in :meth:`finish`.
+    """
 
     def __init__(
         self,
@@ -172,6 +183,7 @@ class Reader:
         self.labs: list[_labs.Result] = []
         self.at = 0  # the entry being read
         self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
+        self.birth: _records.Birth | None = None
         self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}  # dates read, by text
         self.elsewhere = 0  # resources skipped as another patient's
         #: Each understood resource's dates: (date, reference, path), for the reference date.
@@ -207,6 +219,11 @@ class Reader:
             mapped = len(self.out.mapped) > understood or self.dated_lab == index
             if isinstance(resource, ClinicalResource) and mapped:
                 self.place(resource, ref, path)
+
+    def finish(self, as_of: dt.date | None) -> None:
+        """Complete the reading at the reference date *as_of*: the age, then the labs."""
+        self.as_of = as_of
+        _records.age(self)
         _labs.resolve(self, self.labs)
 
     def route(self, url: str | None, resource: Any, ref: str, path: str) -> None:  # noqa: ANN401
@@ -357,30 +374,6 @@ def _paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _guess(bundle: Bundle, subject: Subject) -> dt.date | None:
-    """The latest valid past date of the patient's resources: usually the reference date."""
-    today = dt.datetime.now(dt.UTC).date().isoformat()
-    texts = {
-        text[:10]
-        for entry in bundle.entry
-        if isinstance(entry.resource, ClinicalResource) and subject.owns(entry.resource.about)
-        for _, text in _dates(entry.resource)
-        if text and text[:10] <= today
-    }
-    for text in sorted(texts, reverse=True):
-        with contextlib.suppress(ValueError):
-            return parse_date(text)
-    return None
-
-
-def _read(parsed: Bundle, subject: Subject, as_of: dt.date | None, window: int | None) -> Reader:
-    reader = Reader(parsed, subject, as_of, window)
-    reader.read()
-    if reader.out.problems:
-        raise InvalidBundle(list(dict.fromkeys(reader.out.problems)))
-    return reader
-
-
 def read_bundle(
     bundle: Mapping[str, Any] | str | bytes,
     *,
@@ -423,22 +416,19 @@ def _reading(
 ) -> BundleReading:
     subject = choose(parsed.entry, _subjects(parsed), patient)
     notes: list[str] = []
-    if day is not None:
-        reader = _read(parsed, subject, day, lab_window_days)
-    else:
-        # The default is the latest date of a resource understood, known after reading: read
-        # with the likely date first, and again in the rare case it was not that one.
-        guess = _guess(parsed, subject)
-        reader = _read(parsed, subject, guess, lab_window_days)
+    reader = Reader(parsed, subject, day, lab_window_days)
+    reader.read()
+    if day is None:
         day = reader.reference_date(notes)
-        if day != guess:
-            reader = _read(parsed, subject, day, lab_window_days)
         notes.insert(
             0,
             f"reference date {day}: the latest clinical date in the bundle (pass as_of to fix it)"
             if day
             else "no reference date: the bundle has no clinical dates and as_of was not given",
         )
+    reader.finish(day)
+    if reader.out.problems:
+        raise InvalidBundle(list(dict.fromkeys(reader.out.problems)))
     out = reader.out
     if reader.elsewhere:
         notes.append(

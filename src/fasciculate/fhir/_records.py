@@ -13,6 +13,7 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pydantic
 
 from fasciculate._errors import Problem
@@ -68,8 +69,28 @@ def patient(reader: Reader, patient: Patient, ref: str, path: str) -> None:
     death = reader.date(patient.deceasedDateTime, f"{path}.deceasedDateTime")
     if death is not None or patient.deceasedBoolean:
         reader.out.notes.append(f"the patient is recorded as deceased ({death or 'date unknown'})")
-    if birth is None:
+    if birth is not None:  # the age needs the reference date: see age()
+        first = "age" not in reader.out.data["patient"]
+        reader.birth = Birth(patient, ref, path, birth, death, first=first)
+
+
+@attrs.frozen
+class Birth:
+    """The Patient's birth (and death) date, read before the reference date is known."""
+
+    patient: Patient
+    ref: str
+    path: str
+    birth: dt.date
+    death: dt.date | None
+    first: bool  # whether the Patient came before any other source of the age
+
+
+def age(reader: Reader) -> None:
+    """Set the patient's age at the reference date, as if it had been known while reading."""
+    if reader.birth is None:
         return
+    patient, ref, path, birth, death = attrs.astuple(reader.birth, recurse=False)[:5]
     on = reader.as_of if death is None or reader.as_of is None else min(reader.as_of, death)
     if on is None:
         reader.out.notes.append("age not computed: no reference date; pass as_of")
@@ -83,7 +104,15 @@ def patient(reader: Reader, patient: Patient, ref: str, path: str) -> None:
             )
         )
         return
-    reader.out.set_once("patient", "age", _age(birth, on), ref)
+    value = _age(birth, on)
+    given = reader.out.data["patient"].get("age")
+    if reader.birth.first and given is not None and given != value:
+        # A later source gave the age while the reference date was unknown: the first one wins.
+        later = ", ".join(reader.out.evidence.get("patient.age", []))
+        reader.out.notes.append(f"patient.age: kept {value!r}, ignored {given!r} from {later}")
+        reader.out.forget("patient.age")
+        del reader.out.data["patient"]["age"]
+    reader.out.set_once("patient", "age", value, ref)
     reason = f"age on {on} from birthDate {patient.birthDate}"
     reader.out.mapped.append(reader.entry(patient, ref, field="patient.age", reason=reason))
 
