@@ -496,3 +496,16 @@ def test_a_boolean_is_never_a_lab_value():
     (problem,) = caught.value.problems
     assert "entry.1.resource.valueQuantity.value" == problem.path
     assert "boolean is not a number" in problem.message
+
+
+def test_a_boolean_is_never_a_number_in_the_intake_either():
+    """An intake lab value answered true is a problem, never 1.0."""
+    answers = questionnaire_response(
+        {"labs": [{"analyte": "potassium", "value": 2.3, "unit": "mmol/L"}]}
+    )
+    labs = answers["item"][-1]["item"]
+    next(item for item in labs if item["linkId"] == "labs.value")["answer"] = [
+        {"valueDecimal": True}
+    ]
+    with pytest.raises(InvalidBundle, match="boolean is not a number"):
+        read_bundle(bundle(patient(), entry(answers)))

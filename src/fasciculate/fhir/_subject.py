@@ -134,7 +134,7 @@ def choose(entries: Sequence[Entry], subjects: Sequence[str], patient: str | Non
             raise InvalidBundle([Problem("entry", message)])
         return Subject(reference=None, known=frozenset(names(named[0]) if named else ()), lone=True)
     reference, patient_names = chosen
-    others = any(not (names(subject) & patient_names) for subject in subjects)
+    others = any(not (names(subject) & patient_names) for subject in set(subjects))
     return Subject(
         reference=reference, known=frozenset(patient_names), lone=len(groups) <= 1 and not others
     )
