@@ -488,7 +488,7 @@ def test_unreadable_input_from_the_command_line_exits_2_without_a_traceback(name
 
 
 def test_a_boolean_is_never_a_lab_value():
-    """"value": true is a problem at its path, never 1.0 mmol/L of potassium."""
+    """A JSON boolean as a lab value is a problem at its path, never 1.0 mmol/L of potassium."""
     result = lab("2823-3", "Potassium", 2.3, "mmol/L")
     result["resource"]["valueQuantity"]["value"] = True
     with pytest.raises(InvalidBundle) as caught:
