@@ -509,3 +509,38 @@ def test_a_boolean_is_never_a_number_in_the_intake_either():
     ]
     with pytest.raises(InvalidBundle, match="boolean is not a number"):
         read_bundle(bundle(patient(), entry(answers)))
+
+
+@pytest.mark.parametrize("choice", ["", 7])
+def test_a_patient_argument_that_is_no_reference_is_an_error(choice: object):
+    """patient= must be a reference or an id."""
+    with pytest.raises(InvalidBundle) as caught:
+        read_bundle(bundle(patient()), patient=choice)  # type: ignore[arg-type]
+    assert ["patient"] == [problem.path for problem in caught.value.problems]
+
+
+def test_two_copies_of_the_patient_are_one_patient():
+    """The same Patient twice (as CDS Hooks prefetch and a search can give it): read once."""
+    copy_url = "https://ehr.example/fhir/Patient/jane"
+    data = bundle(_person(JANE, "jane"), _person(copy_url, "jane"))
+    reading = read_bundle(data, as_of="2026-11-20")
+    assert (JANE, 76) == (reading.subject, reading.presentation.patient.age)
+    assert ["second copy of the Patient"] == [e.reason for e in reading.report.skipped]
+
+
+def test_two_analytes_on_one_result_is_a_problem_at_its_code():
+    """In process too: the problem names the code element and both analytes."""
+    both = lab("2823-3", "Potassium", 2.3, "mmol/L")
+    both["resource"]["code"]["coding"].append({"system": LOINC, "code": "19123-9"})
+    with pytest.raises(InvalidBundle) as caught:
+        read_bundle(bundle(patient(), both))
+    (problem,) = caught.value.problems
+    assert ("entry.1.resource.code", "['2823-3', '19123-9']") == (problem.path, problem.value)
+
+
+def test_an_intake_with_a_bad_authored_date_is_a_problem():
+    """authored 20261120 on a completed intake is reported, not ordered as undated."""
+    intake = _intake({"weakness": "present"}, "20261120")
+    with pytest.raises(InvalidBundle) as caught:
+        read_bundle(bundle(patient(), intake))
+    assert ["entry.1.resource.authored"] == [p.path for p in caught.value.problems]

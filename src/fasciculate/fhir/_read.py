@@ -16,7 +16,8 @@ from fasciculate._presentation import Presentation
 from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
 from fasciculate.fhir import _labs, _observations, _records
-from fasciculate.fhir._collect import DATE_FORMS, Collector, parse_date, parse_moment
+from fasciculate.fhir._collect import Collector
+from fasciculate.fhir._dates import Calendar, as_day
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
     MEMBERS,
@@ -117,9 +118,6 @@ def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
         return Bundle.model_validate(bundle)
     except pydantic.ValidationError as error:
         raise _invalid(error, bundle) from None
-    except RecursionError:  # a mapping nested too deeply for Python itself
-        message = "nested too deeply to read; a FHIR Bundle is a few levels deep"
-        raise InvalidBundle([Problem("", message)]) from None
 
 
 def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
@@ -128,24 +126,6 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
     if resource.id:
         return f"{resource.resourceType}/{resource.id}"
     return f"entry.{index}"
-
-
-def _dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
-    """The dates that place *resource* in time: (element, its text)."""
-    if isinstance(resource, Observation):
-        period = resource.effectivePeriod
-        return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
-    if isinstance(resource, Condition):
-        return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
-    if isinstance(resource, MedicationUse):
-        return [
-            ("authoredOn", resource.authoredOn),
-            ("effectiveDateTime", resource.effectiveDateTime),
-            ("dateAsserted", resource.dateAsserted),
-        ]
-    if isinstance(resource, QuestionnaireResponse):
-        return [("authored", resource.authored)]
-    return []
 
 
 def _subjects(bundle: Bundle) -> list[str]:
@@ -184,10 +164,8 @@ class Reader:
         self.at = 0  # the entry being read
         self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
         self.birth: _records.Birth | None = None
-        self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}  # dates read, by text
         self.elsewhere = 0  # resources skipped as another patient's
-        #: Each understood resource's dates: (date, reference, path), for the reference date.
-        self.dates: list[tuple[dt.date, dt.datetime, str, str]] = []
+        self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
         for index, entry in enumerate(bundle.entry):
             if isinstance(entry.resource, Medication):
@@ -202,7 +180,7 @@ class Reader:
         return ReportEntry(reference=ref, resource_type=resource.resourceType, **fields)
 
     def read(self) -> None:
-        """Read every entry, each by the reader of its resource type, then the labs."""
+        """Read every entry, each by the reader of its resource type."""
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
@@ -218,7 +196,7 @@ class Reader:
             self.route(entry.fullUrl, resource, ref, path)
             mapped = len(self.out.mapped) > understood or self.dated_lab == index
             if isinstance(resource, ClinicalResource) and mapped:
-                self.place(resource, ref, path)
+                self.calendar.place(resource, ref, path)
 
     def finish(self, as_of: dt.date | None) -> None:
         """Complete the reading at the reference date *as_of*: the age, then the labs."""
@@ -282,51 +260,9 @@ class Reader:
         )
         self.out.skipped.append(self.entry(resource, ref, reason=reason))
 
-    def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
-        """The date and instant of *text*, or ``None`` if it is not a FHIR date (remembered)."""
-        if text not in self.parsed:
-            try:
-                moment = parse_moment(text)
-                day = parse_date(text)
-            except ValueError:
-                self.parsed[text] = None
-            else:
-                assert day is not None  # noqa: S101 - text is not None
-                assert moment is not None  # noqa: S101
-                self.parsed[text] = (day, moment)
-        return self.parsed[text]
-
     def date(self, text: str | None, path: str) -> dt.date | None:
         """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
-        if text is None:
-            return None
-        parsed = self._parse(text)
-        if parsed is None:
-            self.out.problems.append(
-                Problem(path, f"not a FHIR date or dateTime; write {DATE_FORMS}", repr(text))
-            )
-            return None
-        return parsed[0]
-
-    def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
-        """Remember the dates of an understood resource, for the default reference date."""
-        for element, text in _dates(resource):
-            if text is not None and self.date(text, f"{path}.{element}") is not None:
-                day, moment = self.parsed[text]  # type: ignore[misc] # date() parsed it
-                self.dates.append((day, moment, ref, f"{path}.{element}"))
-
-    def reference_date(self, notes: list[str]) -> dt.date | None:
-        """The latest date of an understood resource that is not in the future (noted)."""
-        now = dt.datetime.now(dt.UTC)
-        future = [(day, ref, where) for day, moment, ref, where in self.dates if moment > now]
-        notes.extend(
-            f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
-            "not used as the reference date: check it"
-            for day, ref, where in future[:10]
-        )
-        if len(future) > 10:
-            notes.append(f"{len(future) - 10} more resources with dates in the future")
-        return max((day for day, moment, _, _ in self.dates if moment <= now), default=None)
+        return self.calendar.date(text, path)
 
 
 def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
@@ -338,23 +274,6 @@ def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
             where = f"presentation field {problem.path} (from {', '.join(sources)})"
             return Problem(where, problem.message, problem.value)
     return problem
-
-
-def _day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
-    """*as_of* as a date: a date, the date of a datetime, or an ISO 8601 date or dateTime."""
-    if as_of is None or type(as_of) is dt.date:
-        return as_of
-    if isinstance(as_of, dt.datetime):
-        return as_of.date()
-    if isinstance(as_of, str):
-        with contextlib.suppress(ValueError):
-            return parse_date(as_of)
-        message = f"not an ISO 8601 date or dateTime; write {DATE_FORMS}"
-        raise InvalidBundle([Problem("as_of", message, repr(as_of))])
-    if isinstance(as_of, dt.date):  # a subclass of date
-        return dt.date(as_of.year, as_of.month, as_of.day)
-    message = "expected a date, a datetime or an ISO 8601 string"
-    raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
 
 
 @contextlib.contextmanager
@@ -406,7 +325,7 @@ def read_bundle(
             holds several patients and *patient* does not choose one, listing every problem
             with its path.
     """
-    day = _day(as_of)
+    day = as_day(as_of)
     with _paused_gc():
         return _reading(_parse(bundle), day, lab_window_days, patient)
 
@@ -419,7 +338,7 @@ def _reading(
     reader = Reader(parsed, subject, day, lab_window_days)
     reader.read()
     if day is None:
-        day = reader.reference_date(notes)
+        day = reader.calendar.reference_date(notes)
         notes.insert(
             0,
             f"reference date {day}: the latest clinical date in the bundle (pass as_of to fix it)"

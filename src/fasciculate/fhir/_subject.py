@@ -103,6 +103,9 @@ def choose(entries: Sequence[Entry], subjects: Sequence[str], patient: str | Non
             resources name) several patients and *patient* was not given.
     """
     groups = _groups(entries)
+    if patient is not None and (not isinstance(patient, str) or not patient.strip()):
+        message = "expected a reference such as 'Patient/123', a fullUrl or a Patient id"
+        raise InvalidBundle([Problem("patient", message, repr(patient))])
     if patient is not None:
         wanted = names(patient) | {f"Patient/{patient}"}
         chosen = next((group for group in groups if group[1] & wanted), None)
