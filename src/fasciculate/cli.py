@@ -55,6 +55,11 @@ def _parser() -> argparse.ArgumentParser:
         type=dt.date.fromisoformat,
         help="with --fhir: reference date for age and labs (default: latest date in the bundle)",
     )
+    assess_cmd.add_argument(
+        "--patient",
+        metavar="REF",
+        help="with --fhir: the patient to assess when the bundle holds several (Patient/<id>)",
+    )
 
     screen_cmd = commands.add_parser(
         "screen",
@@ -145,8 +150,12 @@ def _screen(name: str) -> int:
 
 def _assess(args: argparse.Namespace) -> int:
     name = args.fhir or args.file
-    if args.as_of is not None and not args.fhir:
-        return _fail("--as-of applies to --fhir input; a presentation gives assessed_on instead")
+    misplaced = "--as-of" if args.as_of is not None else "--patient" if args.patient else None
+    if misplaced and not args.fhir:
+        return _fail(
+            f"{misplaced} applies to --fhir input; a presentation gives assessed_on instead "
+            "and is about one patient"
+        )
     try:
         data = _read(name)
     except OSError as error:
@@ -156,7 +165,7 @@ def _assess(args: argparse.Namespace) -> int:
         if args.fhir:
             from fasciculate.fhir import read_bundle  # noqa: PLC0415 - keeps FHIR out of the core
 
-            reading = read_bundle(data, as_of=args.as_of)
+            reading = read_bundle(data, as_of=args.as_of, patient=args.patient)
             assessment = assess(reading.presentation)
         else:
             assessment = assess(data)

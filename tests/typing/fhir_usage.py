@@ -29,7 +29,7 @@ def cds_response(bundle: bytes) -> dict[str, list[Card]]:
 
 def referral_bundle(bundle: str) -> dict[str, Any] | None:
     """The FHIR answer when a referral is advised."""
-    reading = read_bundle(bundle, lab_window_days=None)
+    reading = read_bundle(bundle, lab_window_days=None, as_of="2026-11-20", patient="Patient/1")
     result = fasciculate.assess(reading.presentation)
     if result.urgency is Urgency.SELF_CARE:
         return None
