@@ -37,7 +37,7 @@ VALIDATOR = jsonschema.Draft202012Validator(
 FHIR_EXAMPLES = EXAMPLES / "fhir"
 EXPECTED = tomllib.loads((FHIR_EXAMPLES / "expected.toml").read_text())
 
-# One presentation per urgency, written from CLINICAL.md section 2.
+# One presentation per urgency, written from the urgency scale in docs/howto/fhir.md.
 BY_URGENCY = {
     Urgency.SELF_CARE: negative(),
     Urgency.ROUTINE: negative(findings={"pain": "present"}),
@@ -217,7 +217,7 @@ def _systems(value: object) -> set[str]:
 
 
 def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
-    """No SNOMED CT (displays unverified, CLINICAL.md) or other outside code reaches an output."""
+    """No SNOMED CT (displays unverified) or other outside code reaches an output."""
     outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
     for reading in _readings():
         assessment = fasciculate.assess(reading.presentation)

@@ -9,7 +9,7 @@ from fasciculate._assessment import Assessment
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._output import HOME, _id, service_request
 
-#: Card indicator for each urgency (CLINICAL.md section 2).
+#: Card indicator for each urgency (the mapping documented in docs/howto/fhir.md).
 INDICATOR = {
     Urgency.SELF_CARE: "info",
     Urgency.ROUTINE: "info",
