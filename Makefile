@@ -19,22 +19,34 @@ SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
 .PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest bench mutation dist clean
 
-# The virtual environment, with the pip that Python bundles (no upgrade: nothing to download).
+# The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
+# (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
+# quick; where that pip is missing or older, the environment gets its own (ensurepip).
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fasciculate needs Python 3.11 or newer (set PYTHON=python3.x)")'
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
-# The package alone, editable, with its runtime dependencies (pydantic, attrs).
+# The pip that installs into .venv: $(PYTHON)'s, where it can (`pip --python`); else the
+# environment's own, added by ensurepip. Worked out only when a recipe needs it.
+VENV_PIP = $(shell $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1 \
+	&& echo "$(PYTHON) -m pip --python $(BIN)/python" \
+	|| { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >&2; \
+	echo "$(BIN)/python -m pip"; })
+
+# The package alone, editable, with its runtime dependencies (pydantic, attrs). Modules are
+# compiled when first imported rather than all at install (--no-compile: seconds saved).
 $(STAMP_RUN): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -e .
+	$(VENV_PIP) install --no-compile -e .
 	@touch $@
 
 $(STAMP_DIST): $(STAMP_RUN)
-	$(BIN)/python -m pip install -e ".[dist]"
+	$(VENV_PIP) install -e ".[dist]"
 	@touch $@
 
-# Every extra (tests, lint, docs, notebooks, proof, mutation, dist): a minute or more.
+# Every extra (tests, lint, docs, notebooks, proof, mutation, dist): a minute or more. The
+# environment gets a current pip of its own (the tests build and install wheels with it).
 $(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[dev]"
 	@touch $(STAMP_RUN) $(STAMP_DIST) $@
