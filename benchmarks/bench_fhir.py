@@ -7,8 +7,7 @@ should be at least 10x faster; the benchmark also checks that both routes give t
 presentation (the baseline's parsed Bundle, dumped back to JSON, read by fasciculate).
 
 The Bundle: the Patient and the first 49 clinical entries (Observations, Conditions,
-MedicationRequests) of the Synthea sample ``../shared/fhir-samples`` (Alfreda Wyman), or, when
-that folder is absent, the entries of ``examples/fhir``.
+MedicationRequests) of the Synthea sample bundled in ``examples/fhir/synthea`` (Alfreda Wyman).
 
 The large bundles: a Patient and *entries* - 1 distinct Symptoms IG symptom Observations (the
 shape of the integration review that found the reader quadratic), and a Patient and a mix of
@@ -39,21 +38,18 @@ TARGET = 10.0
 #: Seconds to read a 20,000-entry bundle (CPU time, median).
 LARGE_TARGET = 0.5
 ROOT = Path(__file__).resolve().parent.parent
-SAMPLE = ROOT.parent / "shared" / "fhir-samples"
+SYNTHEA = ROOT / "examples" / "fhir" / "synthea"
+SAMPLE = SYNTHEA / "Alfreda_Wyman_3287b938-4670-47eb-91e5-e0ce3df71405.json"
 CLINICAL = {"Patient", "Observation", "Condition", "MedicationRequest"}
 
 
 def patient_bundle(size: int = 50) -> bytes:
     """A *size*-entry patient Bundle as JSON bytes."""
-    sources = sorted(SAMPLE.glob("synthea_r4_Alfreda_*.json")) or sorted(
-        (ROOT / "examples" / "fhir").glob("*.json")
-    )
     entries: list[dict[str, Any]] = []
-    for path in sources:
-        for entry in json.loads(path.read_bytes())["entry"]:
-            kind = entry["resource"]["resourceType"]
-            if kind in CLINICAL and not (kind == "Patient" and entries):
-                entries.append(entry)
+    for entry in json.loads(SAMPLE.read_bytes())["entry"]:
+        kind = entry["resource"]["resourceType"]
+        if kind in CLINICAL and not (kind == "Patient" and entries):
+            entries.append(entry)
     bundle = {"resourceType": "Bundle", "type": "collection", "entry": entries[:size]}
     return json.dumps(bundle).encode()
 

@@ -25,13 +25,12 @@ from _fhir import (
     patient,
     symptom,
 )
-from conftest import SHARED
+from conftest import SYNTHEA as SYNTHEA_DIR
 from fasciculate import InvalidBundle, MedicationClass, Sex, TriState
 from fasciculate.fhir import presentation_from_bundle, questionnaire_response, read_bundle
 from strategies import presentations
 
-SAMPLES = SHARED / "fhir-samples"
-SYNTHEA = sorted(SAMPLES.glob("synthea_r4_*.json"))
+SYNTHEA = sorted(SYNTHEA_DIR.glob("*.json"))
 
 
 def _sample(name: str) -> Path:
@@ -39,11 +38,16 @@ def _sample(name: str) -> Path:
 
 
 def test_the_synthea_samples_are_where_the_tests_expect_them():
-    """The four shared Synthea bundles are found next to the repository (never copied into it)."""
+    """The four Synthea bundles are in the repository, each listed with its licence and origin."""
     assert 4 == len(SYNTHEA)
+    sources = (SYNTHEA_DIR / "SOURCES.md").read_text()
+    rows = [line for line in sources.splitlines() if line.startswith("| ") and ".json" in line]
+    assert sorted(path.name for path in SYNTHEA) == sorted(row.split(" | ")[0][2:] for row in rows)
+    assert all("| Apache-2.0 |" in row for row in rows)
+    assert "Apache License, Version 2.0" in (SYNTHEA_DIR / "LICENSE").read_text()
 
 
-@pytest.mark.parametrize("path", SYNTHEA, ids=lambda path: path.name.split("_")[2])
+@pytest.mark.parametrize("path", SYNTHEA, ids=lambda path: path.name.split("_")[0])
 def test_every_synthea_resource_is_mapped_reported_or_skipped(path: Path):
     """Each resource of a real Synthea export lands in exactly one report list; none vanishes."""
     raw = path.read_bytes()

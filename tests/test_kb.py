@@ -1,4 +1,4 @@
-"""Integrity of the knowledge base tables, checked against the clinical pack's figures."""
+"""Integrity of the knowledge base tables, checked against the figures of the cited sources."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_expert_estimates_are_marked():
 
 
 def test_every_screening_item_is_used_by_a_rule():
-    """Every red flag of CLINICAL.md sections 3-4 appears in some rule's condition."""
+    """Every red flag of the seed article and the guidelines appears in some rule's condition."""
     used = {
         atom.name
         for rule in KB.rules
@@ -46,7 +46,8 @@ def test_every_rule_raises_urgency_and_has_rationale():
         assert len(rule.rationale) > 20
 
 
-# Critical limits and ranges as CLINICAL.md section 4 and 6 state them (mmol/L unless noted).
+# Critical limits and ranges as the sources state them (mmol/L unless noted): rcpath-2017,
+# uk-lab-consensus, uk-nos-2013, nice-ng239, irlssg-2018.
 CLINICAL_LIMITS = {
     Analyte.POTASSIUM: {"lower": 3.5, "upper": 5.3, "critical_low": 2.5},
     Analyte.MAGNESIUM: {"lower": 0.70, "upper": 1.00, "critical_low": 0.4},
@@ -59,14 +60,14 @@ CLINICAL_LIMITS = {
 
 
 @pytest.mark.parametrize("analyte", sorted(CLINICAL_LIMITS))
-def test_limits_match_the_clinical_pack(analyte: Analyte):
-    """Reference ranges and critical limits equal the figures in CLINICAL.md."""
+def test_limits_match_the_sources(analyte: Analyte):
+    """Reference ranges and critical limits equal the figures of the cited sources."""
     limits = KB.labs[analyte].limits()
     for name, value in CLINICAL_LIMITS[analyte].items():
         assert value == limits[name]
 
 
-# Conversions from CLINICAL.md section 6: (analyte, value, unit) -> value in the canonical unit.
+# Conversions by molar mass and valence: (analyte, value, unit) -> value in the canonical unit.
 CONVERSIONS = [
     (Analyte.MAGNESIUM, 2.431, "mg/dL", 1.0),
     (Analyte.MAGNESIUM, 2.0, "meq/L", 1.0),
@@ -81,8 +82,8 @@ CONVERSIONS = [
 
 
 @pytest.mark.parametrize(("analyte", "value", "unit", "si"), CONVERSIONS)
-def test_unit_conversion_matches_the_clinical_pack(analyte, value, unit, si):
-    """Each conversion factor reproduces CLINICAL.md's formula."""
+def test_unit_conversion_matches_molar_masses(analyte, value, unit, si):
+    """Each conversion factor reproduces the molar-mass formula (Mg 24.31, Ca 40.08 g/mol...)."""
     result = LabResult(analyte=analyte, value=value, unit=unit)
     assert si == pytest.approx(result.si_value, rel=1e-9)
 

@@ -289,9 +289,10 @@ def _class_from_name(name: str | None, kb: KnowledgeBase) -> MedicationClass | N
     return None
 
 
-# Numbness over a dermatome is numbness, a seed red flag (CLINICAL.md sections 3 and 5). Only
-# presence carries over, so an unanswered follow-up question never holds the screen open. (Found by
-# the safety suite: medial-leg numbness with "numbness" answered absent was self-care.)
+# Numbness over a dermatome is numbness, a red flag of the seed article (seed-article; the
+# dermatomes as nice-cks-sciatica). Only presence carries over, so an unanswered follow-up question
+# never holds the screen open. (Found by the safety suite: medial-leg numbness with "numbness"
+# answered absent was self-care.)
 _IMPLIES = {
     "numbness_medial_leg": "numbness",
     "numbness_lateral_leg": "numbness",

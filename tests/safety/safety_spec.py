@@ -1,9 +1,11 @@
 """An independent specification of safe referral urgency, written from the clinical sources.
 
-Written from ``shared/CLINICAL.md`` sections 3 and 4 and the seed article, **not** from
-``kb/rules.toml``: the two are kept apart so that each checks the other. The specification names
-findings by the public vocabulary of the input (``Presentation.findings`` keys and the
-examination), and carries its own thresholds, copied from the clinical pack, never read from the
+Written from the clinical sources themselves (each clause names the ids of ``kb/sources.toml`` it
+rests on: the seed article's red flags, the guideline red flags of NICE CKS, GIRFT, NICE NG127 and
+NG42, the MND Association/RCGP tool, and the laboratory limits of RCPath and UK consensus), **not**
+from ``kb/rules.toml``: the two are kept apart so that each checks the other. The specification
+names findings by the public vocabulary of the input (``Presentation.findings`` keys and the
+examination), and carries its own thresholds, copied from those sources, never read from the
 knowledge base.
 
 A specification clause is a monotone formula over screening items. It is written once, against a
@@ -11,7 +13,7 @@ small *algebra* (``item``, ``at_least``, ``any_``, ...), so that the same clause
 in Python on one presentation (:class:`KleeneAlgebra`) and compiled into solver formulas for the
 proof (``safety_symbolic.Z3Algebra``).
 
-Unknown answers follow the clinical pack's rule for an incomplete screen: the answer is the highest
+Unknown answers follow the project's rule for an incomplete screen: the answer is the highest
 urgency of the clauses that certainly hold, and if some clause that would raise it is still open
 (unknown), at least ``routine`` (never self-care while a red-flag question is unanswered).
 """
@@ -28,8 +30,8 @@ from fasciculate import Presentation, Urgency
 T = TypeVar("T")
 ABSENT, UNKNOWN, PRESENT = 0, 1, 2
 
-# --- thresholds, copied from CLINICAL.md (sections 3, 4 and 6), in SI units ----------------------
-PERSISTENT_DAYS = 14.0  # section 3: "use 14 days" (expert estimate)
+# --- thresholds, copied from the sources (ids of kb/sources.toml), in SI units --------------------
+PERSISTENT_DAYS = 14.0  # seed-article gives no number: "use 14 days" (expert-estimate)
 SEVERAL_REGIONS = 2.0  # "spreading to several body areas": more than one region of the neuraxis
 POTASSIUM_LOW, POTASSIUM_CRITICAL_LOW, POTASSIUM_CRITICAL_HIGH = 3.5, 2.5, 6.5
 MAGNESIUM_LOW, MAGNESIUM_CRITICAL_LOW = 0.70, 0.4
@@ -95,10 +97,13 @@ def _wasting(a: Algebra[T]) -> T:
 
 
 R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
-SEED, S4 = "seed-article, CLINICAL.md section 3", "CLINICAL.md section 4"
+SEED = "seed-article"
+CES = "nice-cks-sciatica, girft-ces-2023, nice-ng127"
+NEURO = "nice-ng127"
+MND = "nice-ng42, nice-ng127, mnda-rcgp-red-flag"
 
 CLAUSES: tuple[Clause, ...] = (
-    # --- section 3: the seed article's red flags, each alone at least routine ---
+    # --- the seed article's red flags, each alone at least routine ---
     Clause(
         "seed.persistent",
         R,
@@ -161,63 +166,69 @@ CLAUSES: tuple[Clause, ...] = (
         "onset after a specific injury",
         lambda a: a.item("onset_after_injury"),
     ),
-    # --- section 4, emergency: suspected cauda equina syndrome ---
-    Clause("ces.saddle", E, S4, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
+    # --- guideline red flags, emergency: suspected cauda equina syndrome ---
+    Clause("ces.saddle", E, CES, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
     Clause(
-        "ces.bladder", E, S4, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
+        "ces.bladder", E, CES, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
     ),
-    Clause("ces.bowel", E, S4, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
-    Clause("ces.sphincter", E, S4, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")),
-    Clause("ces.sciatica", E, S4, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
+    Clause("ces.bowel", E, CES, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
+    Clause(
+        "ces.sphincter", E, CES, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")
+    ),
+    Clause("ces.sciatica", E, CES, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
     Clause(
         "ces.leg_weakness",
         E,
-        S4,
+        CES,
         "severe or progressive bilateral leg weakness",
         lambda a: a.item("bilateral_leg_weakness"),
     ),
     Clause(
         "ces.sexual",
         E,
-        S4,
+        CES,
         "new sexual dysfunction with back or leg pain",
         lambda a: a.all_(
             a.item("sexual_dysfunction"),
             a.any_(a.item("back_pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")),
         ),
     ),
-    # --- section 4, emergency: other neurology, respiration, electrolytes ---
+    # --- guideline red flags, emergency: other neurology, respiration, electrolytes ---
     Clause(
         "neuro.rapid_symmetric",
         E,
-        S4,
+        NEURO,
         "rapidly progressive symmetrical weakness",
         lambda a: a.item("rapid_symmetric_weakness"),
     ),
     Clause(
-        "neuro.sudden", E, S4, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
+        "neuro.sudden", E, NEURO, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
     ),
     Clause(
         "neuro.orthopnoea_weakness",
         E,
-        S4,
+        NEURO,
         "limb weakness with breathlessness lying flat",
         lambda a: a.all_(a.item("breathless_lying_flat"), _any_weakness(a)),
     ),
     Clause(
-        "neuro.breathless_rest", E, S4, "breathless at rest", lambda a: a.item("breathless_at_rest")
+        "neuro.breathless_rest",
+        E,
+        NEURO,
+        "breathless at rest",
+        lambda a: a.item("breathless_at_rest"),
     ),
     Clause(
         "neuro.tetany_seizure",
         E,
-        S4,
+        "expert-estimate (signs of severe hypocalcaemia or hypomagnesaemia)",
         "tetany, carpopedal spasm or seizure",
         lambda a: a.any_(a.item("tetany"), a.item("seizure")),
     ),
     Clause(
         "lab.critical",
         E,
-        S4 + " (RCPath 2017 phoning limits; SGH for ionised calcium)",
+        "rcpath-2017, sgh-critical-values (RCPath phoning limits; SGH for ionised calcium)",
         "critically abnormal electrolytes (limits inclusive)",
         lambda a: a.any_(
             a.at_most("potassium_lowest", POTASSIUM_CRITICAL_LOW),
@@ -228,19 +239,19 @@ CLAUSES: tuple[Clause, ...] = (
             a.at_most("magnesium_lowest", MAGNESIUM_CRITICAL_LOW),
         ),
     ),
-    # --- section 4, urgent: motor neurone disease and urgent neurology ---
+    # --- guideline red flags, urgent: motor neurone disease and urgent neurology ---
     Clause(
         "mnd.progressive_weakness",
         U,
-        S4,
+        MND,
         "progressive weakness with fasciculation",
         lambda a: a.item("progressive_weakness"),
     ),
-    Clause("mnd.wasting", U, S4, "visible wasting with fasciculation", _wasting),
+    Clause("mnd.wasting", U, MND, "visible wasting with fasciculation", _wasting),
     Clause(
         "mnd.bulbar",
         U,
-        S4,
+        MND,
         "bulbar features: slurred speech, swallowing difficulty, tongue fasciculation",
         lambda a: a.any_(
             a.item("slurred_speech"), a.item("swallowing_difficulty"), a.item("tongue_twitching")
@@ -249,7 +260,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.respiratory",
         U,
-        S4,
+        MND,
         "unexplained respiratory features (orthopnoea alone included)",
         lambda a: a.any_(
             a.item("breathless_on_exertion"),
@@ -261,28 +272,28 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.umn",
         U,
-        S4,
+        MND,
         "upper motor neuron signs with fasciculation (a lower motor neuron sign)",
         lambda a: a.any_(a.item("brisk_reflexes"), a.item("babinski")),
     ),
     Clause(
         "mnd.falls_dexterity",
         U,
-        S4,
+        MND,
         "falls, trips or loss of dexterity with weakness",
         lambda a: a.all_(a.any_(a.item("falls"), a.item("loss_of_dexterity")), _any_weakness(a)),
     ),
     Clause(
         "mnd.objective_weakness_progressing",
         U,
-        S4 + " (MND Association/RCGP tool: a feature and progression)",
+        MND + " (MND Association/RCGP tool: a feature and progression)",
         "objective weakness with a worsening course",
         lambda a: a.all_(a.item("exam_weakness"), a.item("worsening")),
     ),
     Clause(
         "rad.progressive_deficit",
         U,
-        S4,
+        "nice-cks-sciatica, nice-ng127",
         "radiculopathy with a progressive motor deficit",
         lambda a: a.all_(
             a.any_(
@@ -296,7 +307,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "neuro.rapid_single_limb",
         U,
-        S4,
+        NEURO,
         "very rapidly progressive weakness of one limb",
         lambda a: a.item("rapid_single_limb_weakness"),
     ),
@@ -304,7 +315,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.electrolyte_low",
         R,
-        "CLINICAL.md sections 5-6 (Turner & Talbot: reassure only with normal electrolytes)",
+        "turner-talbot-2013, uk-lab-consensus (reassure only with normal electrolytes)",
         "an electrolyte below its reference range",
         lambda a: a.any_(
             a.below("potassium_lowest", POTASSIUM_LOW),
@@ -317,7 +328,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.vitamin_deficient",
         R,
-        "CLINICAL.md section 6 (UK NOS 2013; NICE NG239): deficiency needs treatment",
+        "uk-nos-2013, nice-ng239: deficiency needs treatment",
         "vitamin D or B12 deficiency",
         lambda a: a.any_(
             a.below("vitamin_d_lowest", VITAMIN_D_DEFICIENT),
@@ -414,7 +425,7 @@ _LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase")
 
 
 _FORM_OF = {
-    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), CLINICAL.md sections 4-5
+    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), nice-cks-sciatica
     "foot_drop": "exam_weakness",  # ankle dorsiflexion (L5)
     "weak_plantar_flexion": "exam_weakness",  # S1
     "numbness_medial_leg": "numbness",  # L3/L4 dermatome

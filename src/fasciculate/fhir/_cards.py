@@ -10,7 +10,7 @@ from fasciculate._vocab import Urgency
 from fasciculate.fhir._card_types import Card, Suggestion
 from fasciculate.fhir._output import HOME, _id, service_request
 
-#: Card indicator for each urgency (CLINICAL.md section 2).
+#: Card indicator for each urgency (the mapping documented in docs/howto/fhir.md).
 INDICATOR: dict[Urgency, Literal["info", "warning", "critical"]] = {
     Urgency.SELF_CARE: "info",
     Urgency.ROUTINE: "info",
