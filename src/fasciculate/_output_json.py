@@ -105,9 +105,19 @@ class JsonOutput:
         self._category_by_slot = tuple(
             b"%s"
             + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
+            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,'
+            + b'"leading_condition":%s,"referral_rules":%s,"supporting":['
             for key, info in output.kb.categories.items()
         )
+        #: The start of each condition's object, in the knowledge base's condition order.
+        self._condition_by_slot = tuple(
+            b"%s"
+            + _literal(b'{"condition":%s,"label":%s,' % (to_json(key), to_json(info.label)))
+            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
+            for key, info in output.kb.conditions.items()
+        )
+        self._condition_ids = tuple(to_json(key) for key in output.kb.conditions)
+        self._reasons = _Parts(lambda rules: to_json([rule.id for rule in rules]))
         self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.safety_net),
             to_json(output.stamp),
@@ -145,30 +155,62 @@ class JsonOutput:
         return b"".join(out)
 
     def _ranked(self, out: list[bytes], differential: diff.Differential) -> None:
-        ranking = differential.ranking
+        ranking, nested = differential.ranking, differential.condition_ranking
         probabilities, scores = differential.probabilities, differential.scores
+        chances, merits = differential.condition_probabilities, differential.condition_scores
         # One call serialises every probability and score; numbers never contain a comma.
-        numbers = to_json([x for slot in ranking for x in (probabilities[slot], scores[slot])])
-        numbers_of = numbers[1:-1].split(b",")
+        numbers = to_json(
+            [
+                x
+                for slot in ranking
+                for x in (
+                    probabilities[slot],
+                    scores[slot],
+                    *(y for inner in nested[slot] for y in (chances[inner], merits[inner])),
+                )
+            ]
+        )
+        numbers_of = iter(numbers[1:-1].split(b","))
         get, new = self._items.get, self._items.new
         supporting, conflicting = differential.supporting, differential.conflicting
         headers, must_not_miss = self._category_by_slot, differential.must_not_miss
+        inner_headers, flagged = self._condition_by_slot, differential.condition_must_not_miss
+        backing, against = differential.condition_supporting, differential.condition_conflicting
+        reasons, ids = differential.reasons, self._condition_ids
         for rank, slot in enumerate(ranking, start=1):
-            for_it, against = supporting[slot], conflicting[slot]
+            order = nested[slot]
             out += (
                 headers[slot]
                 % (
                     b"" if rank == 1 else b",",
                     rank,
-                    numbers_of[2 * rank - 2],
-                    numbers_of[2 * rank - 1],
+                    next(numbers_of),
+                    next(numbers_of),
                     b"true" if must_not_miss[slot] else b"false",
+                    ids[order[0]],
+                    self._reasons.one(reasons[slot]),
                 ),
-                b",".join([get(c) or new(c) for c in for_it]),
+                b",".join([get(c) or new(c) for c in supporting[slot]]),
                 b'],"conflicting":[',
-                b",".join([get(c) or new(c) for c in against]),
-                b"]}",
+                b",".join([get(c) or new(c) for c in conflicting[slot]]),
+                b'],"conditions":[',
             )
+            for place, inner in enumerate(order, start=1):
+                out += (
+                    inner_headers[inner]
+                    % (
+                        b"" if place == 1 else b",",
+                        place,
+                        next(numbers_of),
+                        next(numbers_of),
+                        b"true" if flagged[inner] else b"false",
+                    ),
+                    b",".join([get(c) or new(c) for c in backing[inner]]),
+                    b'],"conflicting":[',
+                    b",".join([get(c) or new(c) for c in against[inner]]),
+                    b"]}",
+                )
+            out.append(b"]}")
 
     def _head_json(self, referral: ref.Referral) -> bytes:
         out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
