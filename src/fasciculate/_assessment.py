@@ -37,7 +37,10 @@ class FiredRule(_Out):
     condition: str = Field(description="The rule's condition as written in the rule table.")
     rationale: str
     source: str = Field(description="Source id; see Assessment.sources.")
-    category: Category = Field(description="The differential category the rule argues for.")
+    category: Category | None = Field(
+        description="The differential category the rule argues for (null for SCREEN-INCOMPLETE, "
+        "which argues for none)."
+    )
     facts: tuple[FactUsed, ...]
 
 

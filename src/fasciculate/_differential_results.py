@@ -1,4 +1,4 @@
-"""What the differential evaluator returns: frozen results (see :mod:`fasciculate._differential`)."""
+"""What the differential evaluator returns, as frozen results (built by `_differential`)."""
 
 from __future__ import annotations
 
