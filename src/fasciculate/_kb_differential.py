@@ -133,6 +133,11 @@ def differential_tables(
     for feature in features:
         cited(f"feature {feature.id}", feature.source, sources)
         cited(f"feature {feature.id} (magnitude)", feature.magnitude, sources)
+        if feature.hard and feature.present <= 0:
+            raise KnowledgeBaseError(
+                f"feature {feature.id}: a hard feature must point towards its condition "
+                "(present > 0): it raises must-not-miss when it holds"
+            )
         if feature.present * feature.absent > 0:
             raise KnowledgeBaseError(
                 f"feature {feature.id}: present and absent weights must not share a sign"
