@@ -132,6 +132,9 @@ def rules_text(kb: KnowledgeBase) -> str:
         source = kb.sources[rule.source]
         lines.append(f"{rule.id} [{rule.urgency}] {rule.title}")
         lines.append(f"  when: {rule.when}")
+        if rule.category is not None:
+            within = f" ({rule.condition_id})" if rule.condition_id else ""
+            lines.append(f"  argues for: {rule.category}{within}")
         lines.append(_wrap(rule.rationale, "  "))
         lines.append(f"  source: {source.id} ({source.title}, {source.year})")
         lines.append("")
@@ -149,6 +152,8 @@ def rules_json(kb: KnowledgeBase) -> list[dict[str, object]]:
             "rationale": rule.rationale,
             "source": rule.source,
             "source_title": kb.sources[rule.source].title,
+            "category": None if rule.category is None else str(rule.category),
+            "condition": rule.condition_id,
         }
         for rule in (*kb.rules, kb.screen_incomplete)
     ]
