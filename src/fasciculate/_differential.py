@@ -178,20 +178,14 @@ class DifferentialEvaluator:
         total = sum(exp)
         flagged = list(map(operator.and_, self._serious_kind, hard))
         reasons, leading, leads = self._referral(fired, flagged)
-        ranking, condition_ranking = self._rank(scores, exp, leading, leads)
-        members = self._members
+        shares = [sum([exp[c] for c in group]) for group in self._members]
+        ranking, condition_ranking = self._rank(scores, shares, leading, leads)
         return Differential(  # positional: a frozen attrs class is quicker built that way
             ranking,
             self._infos,
-            tuple([top + math.log(sum([exp[c] for c in group])) for group in members]),
-            tuple([sum([exp[c] for c in group]) / total for group in members]),
-            tuple(
-                [tuple([x for c in order for x in supporting[c]]) for order in condition_ranking]
-            ),
-            tuple(
-                [tuple([x for c in order for x in conflicting[c]]) for order in condition_ranking]
-            ),
-            tuple([any(flagged[c] for c in group) for group in members]),  # must_not_miss
+            tuple([top + math.log(share) for share in shares]),
+            tuple([share / total for share in shares]),
+            tuple([any(flagged[c] for c in group) for group in self._members]),
             reasons,
             condition_ranking,
             self._condition_infos,
@@ -234,13 +228,10 @@ class DifferentialEvaluator:
         return tuple(map(tuple, reasons)), leading, leads
 
     def _rank(
-        self, scores: list[float], exp: list[float], leading: set[int], leads: set[int]
+        self, scores: list[float], shares: list[float], leading: set[int], leads: set[int]
     ) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
         """Categories and, within each, conditions: referred first, then by score."""
-        category_scores = [sum([exp[c] for c in group]) for group in self._members]
-        ranking = tuple(
-            sorted(self._slots, key=lambda slot: (slot not in leading, -category_scores[slot]))
-        )
+        ranking = tuple(sorted(self._slots, key=lambda slot: (slot not in leading, -shares[slot])))
         conditions = tuple(
             tuple(sorted(group, key=lambda slot: (slot not in leads, -scores[slot])))
             if len(group) > 1

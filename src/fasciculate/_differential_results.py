@@ -95,8 +95,6 @@ class Differential:
     infos: tuple[CategoryInfo, ...]
     scores: tuple[float, ...]
     probabilities: tuple[float, ...]
-    supporting: tuple[tuple[Contribution, ...], ...]
-    conflicting: tuple[tuple[Contribution, ...], ...]
     must_not_miss: tuple[bool, ...]
     #: Per category, the urgent or emergency rules of that category that fired.
     reasons: tuple[tuple[Rule, ...], ...]
@@ -127,17 +125,23 @@ class Differential:
 
     @property
     def categories(self) -> tuple[CategoryScore, ...]:
-        """The categories, first (most likely, or referred) first."""
-        return tuple(
-            CategoryScore(
-                category=self.infos[slot],
-                score=self.scores[slot],
-                probability=self.probabilities[slot],
-                supporting=self.supporting[slot],
-                conflicting=self.conflicting[slot],
-                must_not_miss=self.must_not_miss[slot],
-                conditions=tuple(map(self.condition, self.condition_ranking[slot])),
-                reasons=self.reasons[slot],
+        """The categories, first (most likely, or referred) first.
+
+        A category's evidence is its conditions' evidence, its leading condition's first.
+        """
+        found = []
+        for slot in self.ranking:
+            conditions = tuple(map(self.condition, self.condition_ranking[slot]))
+            found.append(
+                CategoryScore(
+                    category=self.infos[slot],
+                    score=self.scores[slot],
+                    probability=self.probabilities[slot],
+                    supporting=tuple(x for c in conditions for x in c.supporting),
+                    conflicting=tuple(x for c in conditions for x in c.conflicting),
+                    must_not_miss=self.must_not_miss[slot],
+                    conditions=conditions,
+                    reasons=self.reasons[slot],
+                )
             )
-            for slot in self.ranking
-        )
+        return tuple(found)

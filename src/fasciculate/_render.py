@@ -153,7 +153,7 @@ def rules_json(kb: KnowledgeBase) -> list[dict[str, object]]:
             "source": rule.source,
             "source_title": kb.sources[rule.source].title,
             "category": None if rule.category is None else str(rule.category),
-            "condition": rule.condition_id,
+            "differential_condition": rule.condition_id,
         }
         for rule in (*kb.rules, kb.screen_incomplete)
     ]
