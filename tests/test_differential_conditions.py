@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given
+from hypothesis import strategies as st
 
 import fasciculate
 from _builders import negative
@@ -330,3 +331,31 @@ def test_blexrud_and_ng42_are_cited_where_the_issue_asks():
             fasciculate.assess(negative(patient={"age": 80})), "motor_neurone_disease"
         ).supporting
     }
+
+
+@given(
+    testing.negative_screens(),
+    st.lists(st.sampled_from(["arm", "hand", "trunk", "face", "eyelid"]), unique=True),
+    st.sampled_from(["present", "absent", "unknown"]),
+    st.sampled_from(["present", "absent", "unknown"]),
+    st.integers(16, 95),
+)
+def test_context_alone_never_raises_must_not_miss(presentation, regions, falls, weight_loss, age):
+    """A negative screen plus several regions, falls, weight loss or any age is never flagged."""
+    twitching = presentation.twitching.model_copy(
+        update={"regions": [*presentation.twitching.regions, *regions]}
+    )
+    changed = presentation.model_copy(
+        update={
+            "twitching": twitching,
+            "patient": fasciculate.Patient(age=age),
+            "findings": {
+                **presentation.findings,
+                fasciculate.Finding("falls"): fasciculate.TriState(falls),
+                fasciculate.Finding("weight_loss"): fasciculate.TriState(weight_loss),
+            },
+        }
+    )
+    result = fasciculate.assess(changed)
+    assert result.urgency < Urgency.URGENT
+    assert not any(category.must_not_miss for category in result.differential)
