@@ -68,16 +68,21 @@ def test_every_feature_cites_a_source_and_every_category_has_features():
 def test_probabilities_sum_to_one_and_are_deterministic(data):
     """The five probabilities sum to 1, are ranked, and the same input gives the same output.
 
-    The first category is the most likely unless an urgent or emergency rule put it first; the
-    others follow by probability. Each category's probability is the sum of its conditions'.
+    The categories of the most urgent urgent or emergency rules come first, the others follow;
+    each group is ordered by probability. Each category's probability is the sum of its
+    conditions'.
     """
     first, second = fasciculate.assess(data), fasciculate.assess(data)
     probabilities = [c.probability for c in first.differential]
     assert set(Category) == {c.category for c in first.differential}
     assert math.isclose(1.0, sum(probabilities), rel_tol=1e-9)
-    assert probabilities[1:] == sorted(probabilities[1:], reverse=True)
-    if not first.differential[0].referral_rules:
-        assert probabilities == sorted(probabilities, reverse=True)
+    top = {rule.category for rule in first.rules_fired if rule.urgency == first.urgency}
+    referred = first.urgency >= fasciculate.Urgency.URGENT
+    leading = [c.category in top for c in first.differential] if referred else [False] * 5
+    assert leading == sorted(leading, reverse=True)
+    count = sum(leading)
+    for group in (probabilities[:count], probabilities[count:]):
+        assert group == sorted(group, reverse=True)
     for category in first.differential:
         assert math.isclose(
             category.probability, sum(c.probability for c in category.conditions), rel_tol=1e-9

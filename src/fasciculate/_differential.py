@@ -56,7 +56,8 @@ _Row = tuple[
 ]
 _RootShape = tuple[tuple[tuple[str, int], ...], str | None, tuple[int, ...]]
 _RLS_SECONDARY = ("RLS-IRON", "RLS-SECONDARY", "RLS-MEDICATION")
-_URGENT = Urgency.URGENT.rank
+#: The urgencies whose rules put their category first.
+_REFERRED = frozenset({Urgency.URGENT, Urgency.EMERGENCY})
 
 
 class DifferentialEvaluator:
@@ -91,6 +92,7 @@ class DifferentialEvaluator:
         )
         self._category_of = tuple(category_slot[c.category] for c in self._condition_infos)
         self._condition_slot = condition_slot
+        self._no_reasons: tuple[tuple[Rule, ...], ...] = tuple(() for _ in self._infos)
         self._category_slot = category_slot
         self._serious_kind = tuple(info.must_not_miss for info in self._condition_infos)
         self._log_priors = [math.log(info.prior) for info in self._condition_infos]
@@ -209,14 +211,15 @@ class DifferentialEvaluator:
         Flags (in *flagged*) every condition an urgent or emergency rule names, and the
         category's first condition when the rule names none.
         """
+        referred = [rule for rule in fired if rule.urgency in _REFERRED and rule.category]
+        if not referred:
+            return self._no_reasons, set(), set()
         reasons: list[list[Rule]] = [[] for _ in self._slots]
         leading: set[int] = set()  # categories of the most urgent rules
         leads: set[int] = set()  # conditions those rules name
-        most = max((rule.urgency.rank for rule in fired), default=0)
-        for rule in fired:
-            if rule.urgency.rank < _URGENT or rule.category is None:
-                continue
-            category = self._category_slot[rule.category]
+        most = max(rule.urgency.rank for rule in referred)
+        for rule in referred:
+            category = self._category_slot[rule.category]  # type: ignore[index]
             reasons[category].append(rule)
             named = rule.condition_id
             slot = self._condition_slot[named] if named else self._members[category][0]
@@ -230,12 +233,24 @@ class DifferentialEvaluator:
     def _rank(
         self, scores: list[float], shares: list[float], leading: set[int], leads: set[int]
     ) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-        """Categories and, within each, conditions: referred first, then by score."""
-        ranking = tuple(sorted(self._slots, key=lambda slot: (slot not in leading, -shares[slot])))
+        """Categories and, within each, conditions: referred first, then by score.
+
+        Sorting is stable: ties keep the knowledge base's order.
+        """
+        lower = [-share for share in shares]
+        if leading:
+            ranking = tuple(
+                sorted(self._slots, key=lambda slot: (slot not in leading, lower[slot]))
+            )
+        else:
+            ranking = tuple(sorted(self._slots, key=lower.__getitem__))
+        below = [-score for score in scores]
         conditions = tuple(
-            tuple(sorted(group, key=lambda slot: (slot not in leads, -scores[slot])))
-            if len(group) > 1
-            else group
+            group
+            if len(group) == 1
+            else tuple(sorted(group, key=lambda slot: (slot not in leads, below[slot])))
+            if leads
+            else tuple(sorted(group, key=below.__getitem__))
             for group in self._members
         )
         return ranking, conditions

@@ -303,6 +303,7 @@ class Output:
             facts=self.facts_used(contribution.evidence),
         )
 
+    @_memo
     def _items(self, contributions: tuple[diff.Contribution, ...]) -> tuple[EvidenceItem, ...]:
         items = self.memos["evidence_item"]
         return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
