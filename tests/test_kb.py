@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from importlib import resources
+from typing import Any
+
 import pytest
 
 import fasciculate
@@ -9,6 +14,7 @@ from _builders import SCREEN
 from fasciculate import Analyte, KnowledgeBaseError, LabResult, Urgency
 from fasciculate._conditions import CompareAtom, FactAtom, Quantity, atoms, parse
 from fasciculate._kb import knowledge_base
+from fasciculate._kb_differential import differential_tables, rule_category
 
 KB = knowledge_base()
 
@@ -176,3 +182,83 @@ def test_lab_results_are_classified_after_conversion(analyte, value, unit, flag)
     result = fasciculate.assess({"labs": [{"analyte": analyte, "value": value, "unit": unit}]})
     (lab,) = result.labs
     assert (flag, "labs.0") == (lab.flag, lab.input)
+
+
+# --- the differential's tables and the categories the rules declare (issue 13) -------------------
+
+
+def _tables() -> dict[str, dict[str, Any]]:
+    """The packaged tables that the differential loader reads, parsed afresh (to alter)."""
+    names = ("sources.toml", "differential.toml", "advice.toml", "medications.toml")
+    kb = resources.files("fasciculate").joinpath("kb")
+    return {name: tomllib.loads(kb.joinpath(name).read_text("utf-8")) for name in names}
+
+
+def _load(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    facts = frozenset(KB.facts)
+    grammar = {key: Quantity(key, q.worse) for key, q in KB.quantities.items()}
+    named = {key: row.value for key, row in KB.thresholds.items()}
+    for lab in KB.labs.values():
+        named.update({f"{lab.analyte}.{key}": value for key, value in lab.limits().items()})
+    return differential_tables(data, facts, grammar, named, KB.sources)
+
+
+def test_every_rule_declares_the_category_it_argues_for():
+    """Each rule names a category, and any condition it names belongs to that category."""
+    for rule in KB.rules:
+        assert rule.category in set(fasciculate.Category)
+        if rule.condition_id is not None:
+            assert KB.conditions[rule.condition_id].category == rule.category
+    urgent = [rule for rule in KB.rules if rule.urgency >= Urgency.URGENT]
+    assert all(rule.condition_id for rule in urgent)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({}, "has no `category`: add the differential category it argues for"),
+        ({"category": "gout"}, "unknown category 'gout'; use one of"),
+        (
+            {"category": "everyday_triggers", "condition": "cauda_equina"},
+            "condition 'cauda_equina' is not a condition of category",
+        ),
+    ],
+)
+def test_a_rule_without_a_valid_category_is_rejected_clearly(row, message):
+    """A rule added without `category` (or with a wrong one) fails to load, saying how to fix it."""
+    with pytest.raises(KnowledgeBaseError, match=re.escape(message)) as caught:
+        rule_category({"id": "NEW-RULE", **row}, KB.conditions)
+    assert "rule NEW-RULE in rules.toml" in str(caught.value)
+
+
+def test_the_packaged_differential_tables_load_as_the_knowledge_base_holds_them():
+    """The loader, run on the packaged tables, gives the knowledge base's own features."""
+    assert KB.features == _load(_tables())["features"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda row: row.pop("magnitude"), "has no `magnitude`"),
+        (lambda row: row.update(condition="gout"), "`condition` must name a condition"),
+        (lambda row: row.update(criterion=5), "give either `when` or `criterion`"),
+        (lambda row: row.update(magnitude="nowhere"), "cites unknown source 'nowhere'"),
+        (lambda row: row.update(hard=True, present=-1.0), "a hard feature must point towards"),
+    ],
+)
+def test_a_feature_must_say_where_its_weight_comes_from(change, message):
+    """Every feature names its condition and the source of its weight's size."""
+    data = _tables()
+    change(data["differential.toml"]["feature"][0])
+    with pytest.raises(KnowledgeBaseError, match=re.escape(message)):
+        _load(data)
+
+
+def test_weights_of_features_are_all_expert_estimates_today():
+    """No source gives a likelihood ratio for twitching: every magnitude is an expert estimate."""
+    assert {"expert-estimate"} == {feature.magnitude for feature in KB.features}
+    hard = {f.id for f in KB.features if f.hard}
+    assert {"SER-MULTI-REGION", "SER-FALLS-DEXTERITY", "SER-AGE", "SER-WEIGHT-LOSS"}.isdisjoint(
+        hard
+    )
+    assert all(KB.conditions[f.condition_id].must_not_miss for f in KB.features if f.hard)

@@ -26,6 +26,7 @@ from fasciculate._presentation import Examination, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
+    NEURAXIS_REGIONS,
     TRI_LEVEL,
     TRUE,
     UNKNOWN,
@@ -269,8 +270,8 @@ def _quantities(
 
 @functools.lru_cache(maxsize=1024)
 def _region_count(regions: frozenset[Region]) -> float:
-    """How many body regions (bulbar, cervical, thoracic, lumbosacral) the twitching covers."""
-    return float(len({BODY_REGION[region] for region in regions}))
+    """How many regions of the neuraxis (bulbar, cervical, thoracic, lumbosacral) it covers."""
+    return float(len({BODY_REGION[region] for region in regions} & NEURAXIS_REGIONS))
 
 
 _WORD = re.compile(r"[a-z0-9]+")

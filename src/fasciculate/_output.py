@@ -19,6 +19,7 @@ from fasciculate._assessment import (
     Advice,
     Assessment,
     CategoryResult,
+    ConditionResult,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -37,7 +38,7 @@ from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
 from fasciculate._version import VERSION
-from fasciculate._vocab import FALSE, TRUE, Urgency
+from fasciculate._vocab import Urgency
 
 _HEADLINE = {
     Urgency.SELF_CARE: "Self-care with safety-net advice",
@@ -47,7 +48,7 @@ _HEADLINE = {
 }
 _GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
 _MET, _NOT_MET, _UNDECIDED = CriterionStatus.MET, CriterionStatus.NOT_MET, CriterionStatus.UNKNOWN
-_STATUS = {TRUE: _MET, FALSE: _NOT_MET}
+_JUDGEMENT = CriterionStatus.NEEDS_JUDGEMENT
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -94,11 +95,15 @@ def _safety_net(kb: KnowledgeBase) -> tuple[str, ...]:
 
 
 def all_met(criteria: tuple[diff.CriterionResult, ...]) -> CriterionStatus:
-    """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
-    levels = {result.level for result in criteria}
-    if FALSE in levels:
-        return _NOT_MET
-    return _UNDECIDED if levels - {TRUE} else _MET
+    """Whether all the IRLSSG criteria are met.
+
+    Not met if any is not; else unknown if any is; else needs judgement if any does.
+    """
+    found = {result.status for result in criteria}
+    for status in (_NOT_MET, _UNDECIDED, _JUDGEMENT):
+        if status in found:
+            return status
+    return _MET
 
 
 _Key = TypeVar("_Key")
@@ -264,6 +269,7 @@ class Output:
             condition=rule.when,
             rationale=rule.rationale,
             source=rule.source,
+            category=rule.category,
             facts=self.facts_used(fired.evidence),
         )
 
@@ -288,11 +294,16 @@ class Output:
             holds=contribution.holds,
             weight=contribution.weight,
             source=feature.source,
+            weight_source=feature.magnitude,
             facts=self.facts_used(contribution.evidence),
         )
 
-    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
+    @_memo
+    def _items(self, contributions: tuple[diff.Contribution, ...]) -> tuple[EvidenceItem, ...]:
         items = self.memos["evidence_item"]
+        return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
+
+    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
         return _build(
             CategoryResult,
             category=score.category.id,
@@ -301,8 +312,24 @@ class Output:
             probability=score.probability,
             score=score.score,
             must_not_miss=score.must_not_miss,
-            supporting=tuple([items.get(c) or self.evidence_item(c) for c in score.supporting]),
-            conflicting=tuple([items.get(c) or self.evidence_item(c) for c in score.conflicting]),
+            leading_condition=score.conditions[0].condition.id,
+            referral_rules=tuple(rule.id for rule in score.reasons),
+            supporting=self._items(score.supporting),
+            conflicting=self._items(score.conflicting),
+            conditions=tuple(
+                _build(
+                    ConditionResult,
+                    condition=condition.condition.id,
+                    label=condition.condition.label,
+                    rank=position,
+                    probability=condition.probability,
+                    score=condition.score,
+                    must_not_miss=condition.must_not_miss,
+                    supporting=self._items(condition.supporting),
+                    conflicting=self._items(condition.conflicting),
+                )
+                for position, condition in enumerate(score.conditions, start=1)
+            ),
         )
 
     @_memo
@@ -311,7 +338,7 @@ class Output:
             Criterion,
             number=result.criterion.number,
             text=result.criterion.text,
-            status=_STATUS.get(result.level, _UNDECIDED),
+            status=CriterionStatus(result.status),
             facts=self.facts_used(result.evidence),
         )
 

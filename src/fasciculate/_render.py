@@ -84,18 +84,38 @@ assessment_text = render_text
 
 
 def _differential_lines(assessment: Assessment) -> list[str]:
-    lines = ["", "Differential (relative probabilities, not calibrated)"]
+    lines = [
+        "",
+        "Differential (relative probabilities, not calibrated; ~ marks an expert-estimate weight)",
+    ]
+    estimates = {source.id for source in assessment.sources if source.expert_estimate}
+    titles = {rule.id: rule for rule in assessment.rules_fired}
     for result in assessment.differential:
         flag = "  MUST NOT MISS" if result.must_not_miss else ""
         lines.append(f"  {result.rank}. {result.label:<62} {result.probability:6.1%}{flag}")
-        for label, items in (("for", result.supporting), ("against", result.conflicting)):
+        if result.referral_rules:
+            reasons = "; ".join(
+                f"{rule_id} [{titles[rule_id].urgency}] {titles[rule_id].title}"
+                for rule_id in result.referral_rules
+            )
+            lines.append(_wrap(f"first because of the referral: {reasons}", "       "))
+        leading, *others = result.conditions
+        if others:
+            lines.append(_wrap(f"leading: {leading.label} ({leading.probability:.1%})", "       "))
+        for label, items in (("for", leading.supporting), ("against", leading.conflicting)):
             if items:
                 shown = ", ".join(
-                    f"{'' if item.holds else 'no: '}{item.label} ({item.weight:+.1f})"
+                    f"{'' if item.holds else 'no: '}{item.label} "
+                    f"({'~' if item.weight_source in estimates else ''}{item.weight:+.1f})"
                     for item in items[:4]
                 )
                 more = f", +{len(items) - 4} more" if len(items) > 4 else ""
                 lines.append(_wrap(f"{label}: {shown}{more}", "       "))
+        lines += [
+            _wrap(f"also must not miss: {other.label} ({other.probability:.1%})", "       ")
+            for other in others
+            if other.must_not_miss
+        ]
     rls = assessment.restless_legs
     if any(criterion.status != "unknown" for criterion in rls.criteria):
         marks = " ".join(f"{c.number}:{c.status}" for c in rls.criteria)
@@ -133,6 +153,9 @@ def rules_text(kb: KnowledgeBase) -> str:
         source = kb.sources[rule.source]
         lines.append(f"{rule.id} [{rule.urgency}] {rule.title}")
         lines.append(f"  when: {rule.when}")
+        if rule.category is not None:
+            within = f" ({rule.condition_id})" if rule.condition_id else ""
+            lines.append(f"  argues for: {rule.category}{within}")
         lines.append(_wrap(rule.rationale, "  "))
         lines.append(f"  source: {source.id} ({source.title}, {source.year})")
         lines.append("")
@@ -150,6 +173,8 @@ def rules_json(kb: KnowledgeBase) -> list[dict[str, object]]:
             "rationale": rule.rationale,
             "source": rule.source,
             "source_title": kb.sources[rule.source].title,
+            "category": None if rule.category is None else str(rule.category),
+            "differential_condition": rule.condition_id,
         }
         for rule in (*kb.rules, kb.screen_incomplete)
     ]

@@ -407,7 +407,8 @@ def spec_urgency(screen: Screen) -> Urgency:
 # --- reading a presentation, independently of fasciculate._facts --------------------------------
 
 _TRI = {"absent": ABSENT, "unknown": UNKNOWN, "present": PRESENT}
-# The four regions of the neuraxis (Gold Coast criteria), by twitching site.
+# The four regions of the neuraxis (Gold Coast criteria), by twitching site. The eyelid is none of
+# them: eyelid myokymia is benign and not a lower motor neuron sign (issue 13).
 _NEURAXIS = {
     "anterior_thigh": "lumbosacral",
     "posterior_thigh": "lumbosacral",
@@ -466,7 +467,9 @@ def screen_of(presentation: Presentation) -> Screen:
 
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,
-        "region_count": float(len({_NEURAXIS[r] for r in regions})) if regions else None,
+        "region_count": (
+            float(len({_NEURAXIS[r] for r in regions if r in _NEURAXIS})) if regions else None
+        ),
     }
     for analyte in _LABS:
         values = [lab.si_value for lab in presentation.labs if lab.analyte == analyte]

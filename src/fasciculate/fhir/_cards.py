@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from fasciculate._assessment import Assessment
+from fasciculate._assessment import Assessment, CategoryResult
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._card_types import Card, Suggestion
 from fasciculate.fhir._output import HOME, _id, service_request
@@ -40,11 +40,7 @@ def _detail(assessment: Assessment) -> str:
         lines.append("No red flag found and every red-flag question is answered.")
     if assessment.differential:
         lines += ["", "#### Differential (relative probability, not calibrated)", ""]
-        for category in assessment.differential:
-            flag = " **must not miss**" if category.must_not_miss else ""
-            lines.append(
-                f"{category.rank}. {category.label}: {_percent(category.probability)}{flag}"
-            )
+        lines += [_category_line(assessment, category) for category in assessment.differential]
     if assessment.missing:
         lines += ["", "#### Still to ask (could raise the urgency)", ""]
         lines += [f"- {q.question} (could raise to {q.could_raise_to})" for q in assessment.missing]
@@ -56,6 +52,21 @@ def _detail(assessment: Assessment) -> str:
     kb = assessment.knowledge_base
     lines += ["", f"Knowledge base {kb.version} (sha256 `{kb.sha256[:12]}`).", "", _DISCLAIMER]
     return "\n".join(lines)
+
+
+def _category_line(assessment: Assessment, category: CategoryResult) -> str:
+    """One ranked category: its leading condition, and the referral that put it first."""
+    flag = " **must not miss**" if category.must_not_miss else ""
+    leading = category.conditions[0]
+    name = category.label if len(category.conditions) == 1 else f"{category.label}: {leading.label}"
+    line = f"{category.rank}. {name}: {_percent(category.probability)}{flag}"
+    if category.referral_rules:
+        rules = {rule.id: rule for rule in assessment.rules_fired}
+        reasons = "; ".join(
+            f"{rules[key].title} (`{key}`, {rules[key].urgency})" for key in category.referral_rules
+        )
+        line += f". First because of the referral: {reasons}"
+    return line
 
 
 def _percent(probability: float) -> str:
