@@ -123,7 +123,7 @@ class Summary:
     def misses_targets(self) -> list[str]:
         """The targets this summary misses, each with its figure."""
         return [
-            f"{name} {self.fraction(name):.0%} < {target:.0%}"  # type: ignore[arg-type]
+            f"{name} {self.fraction(name):.1%} < {target:.1%}"  # type: ignore[arg-type]
             for name, target in TARGETS.items()
             if self.fraction(name) < target  # type: ignore[arg-type]
         ]
@@ -271,9 +271,9 @@ def text_table(outcomes: Iterable[Outcome]) -> str:
     ]
     summary = summarise(done)
     figures = (
-        f"cases {summary.n}: exact triage {summary.fraction('exact'):.0%}, "
-        f"under {summary.fraction('under'):.0%}, over {summary.fraction('over'):.0%}, "
-        f"top-1 {summary.fraction('top1'):.0%}, top-3 {summary.fraction('top3'):.0%}; "
+        f"cases {summary.n}: exact triage {summary.fraction('exact'):.1%}, "
+        f"under {summary.fraction('under'):.1%}, over {summary.fraction('over'):.1%}, "
+        f"top-1 {summary.fraction('top1'):.1%}, top-3 {summary.fraction('top3'):.1%}; "
         f"serious under-triaged: {', '.join(summary.serious_under) or 'none'}"
     )
     lines += ["", "* serious case", figures]

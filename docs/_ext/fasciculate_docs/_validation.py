@@ -37,7 +37,7 @@ def _outcomes() -> tuple[published_cases.Outcome, ...]:
 
 
 def _percent(count: int, total: int) -> str:
-    return f"{count / total:.0%} ({count}/{total})" if total else "-"
+    return f"{count / total:.1%} ({count}/{total})" if total else "-"
 
 
 def figures() -> list[nodes.Node]:
