@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-# The screening questions of CLINICAL.md sections 3 and 4 and the seed article, by finding id.
+# The screening questions of the seed article's and the guidelines' red flags, by finding id.
 SEED_RED_FLAGS = (
     "weakness",
     "numbness",

@@ -12,7 +12,7 @@ from _builders import negative
 from _cli_process import assess_in_a_process
 from _fhir import LOINC, UCUM, _concept, bundle, entry, patient
 from fasciculate import InvalidPresentation, Urgency
-from fasciculate.fhir import presentation_from_bundle
+from fasciculate.fhir import presentation_from_bundle, read_bundle
 
 
 def labs(*results: dict[str, Any], **changes: Any) -> dict[str, Any]:
@@ -113,7 +113,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_laboratory_case_gives_its_urgency(case: str):
-    """Each case gives the urgency of the second edition (written from CLINICAL.md section 10)."""
+    """Each case gives the urgency of the second edition (written from its laboratory sources)."""
     data, expected = CASES[case]
     assert Urgency(expected) == fasciculate.assess(data).urgency
 
@@ -236,13 +236,19 @@ _V3 = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 
 
 def _observation(
-    loinc: str, display: str, quantity: tuple[float, str] | None, interpretation: str | None
+    loinc: str,
+    display: str,
+    quantity: tuple[float, str] | None,
+    interpretation: str | None,
+    *,
+    when: str = "2026-11-18",
+    status: str = "final",
 ) -> dict[str, Any]:
     resource: dict[str, Any] = {
         "resourceType": "Observation",
-        "status": "final",
+        "status": status,
         "code": _concept(LOINC, loinc, display),
-        "effectiveDateTime": "2026-11-18",
+        "effectiveDateTime": when,
     }
     if quantity is not None:
         number, unit = quantity
@@ -285,8 +291,39 @@ def test_fhir_value_with_interpretation_keeps_both():
     assert Urgency.EMERGENCY == fasciculate.assess(presentation_from_bundle(document)).urgency
 
 
+def test_fhir_words_only_result_is_superseded_by_a_later_final_value():
+    """Words alone are one result among the analyte's: the latest final result stands."""
+    document = bundle(
+        patient(),
+        _observation("2823-3", "Potassium", None, "LL", when="2026-11-10"),
+        _observation("2823-3", "Potassium", (4.0, "mmol/L"), None, when="2026-11-18"),
+    )
+    reading = read_bundle(document)
+    assert [("potassium", 4.0, None)] == [
+        (str(lab.analyte), lab.value, lab.interpretation) for lab in reading.presentation.labs
+    ]
+    assert any("superseded" in item.reason for item in reading.report.skipped)
+
+
+def test_fhir_words_recorded_twice_are_one_result_and_a_newer_preliminary_one_is_read():
+    """The same words at the same time are one result; newer unfinished words raise, with a note."""
+    document = bundle(
+        patient(),
+        _observation("2823-3", "Potassium", None, "H", when="2026-11-10"),
+        _observation("2823-3", "Potassium", None, "H", when="2026-11-10"),
+        _observation("2823-3", "Potassium", None, "HH", when="2026-11-18", status="preliminary"),
+    )
+    reading = read_bundle(document)
+    assert [("potassium", "H"), ("potassium", "HH")] == [
+        (str(lab.analyte), lab.interpretation) for lab in reading.presentation.labs
+    ]
+    assert any("recorded twice" in item.reason for item in reading.report.mapped)
+    assert any("preliminary potassium result read" in note for note in reading.report.notes)
+    assert Urgency.EMERGENCY == fasciculate.assess(reading.presentation).urgency
+
+
 def test_unverified_sources_are_marked_and_the_rules_citing_them_say_so():
-    """CLINICAL.md [verify] sources are flagged, and every rule citing one says 'unverified'."""
+    """Sources marked for verification are flagged, and every rule citing one says 'unverified'."""
     kb = fasciculate._kb.knowledge_base()
     unverified = {key for key, source in kb.sources.items() if source.unverified}
     assert {"us-critical-values", "us-critical-values-magnesium", "rcpath-2017-ck"} == unverified

@@ -27,7 +27,7 @@ def lab(analyte: str, value: float, unit: str) -> dict[str, Any]:
 
 
 # Each case: the smallest change to a complete negative screen that should fire the rule, written
-# from CLINICAL.md (not from rules.toml), with every rule it should fire and the urgency it gives.
+# from the cited sources (not from rules.toml), with every rule it should fire and its urgency.
 CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     "SEED-PERSISTENT": (
         negative(twitching={"duration_days": 30}),

@@ -3,14 +3,15 @@
 Most facts have one input field, so their input path is fixed (:data:`SOURCE_PATH`); a few can be
 set by several fields (:data:`MULTI_SOURCE`), and :class:`~fasciculate._facts.Facts` records which
 one did. The evaluators key their caches on this: a single-source fact's level already says its
-path. A test checks both tables against generated presentations.
+path. :func:`answered_in` lists every field that can answer a fact or quantity, for the open
+questions. Tests check these tables against generated presentations.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fasciculate._presentation import Finding
+from fasciculate._generated_vocab import Finding
 from fasciculate._vocab import REPORTED_ENDS, Analyte, MedicationClass, Region
 
 if TYPE_CHECKING:
@@ -19,18 +20,29 @@ if TYPE_CHECKING:
 #: The input path of each finding.
 FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
 
-#: The facts that more than one input field can set (so their input path varies with the input).
-#: Every other fact has one input path, given exactly when the fact is present or absent.
-MULTI_SOURCE = frozenset(
-    {
-        "tongue_twitching",  # findings, twitching.regions
-        "numbness",  # findings, numbness_medial_leg / numbness_lateral_leg
-        "exam_weakness",  # examination.strength, weak_knee_extension / foot_drop / ...
-        "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
-        *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
-        *(f"{analyte}_reported_{end}" for analyte in Analyte for end in REPORTED_ENDS),  # labs.<n>
-    }
-)
+#: The facts that more than one input field can set (so their input path varies with the input),
+#: each with those fields. Every other fact has one input path, given exactly when the fact is
+#: present or absent.
+MULTI_SOURCE_PATHS: dict[str, tuple[str, ...]] = {
+    "tongue_twitching": ("findings.tongue_twitching", "twitching.regions"),
+    "numbness": (
+        "findings.numbness",
+        "findings.numbness_medial_leg",
+        "findings.numbness_lateral_leg",
+    ),
+    "exam_weakness": (
+        "examination.strength",
+        "findings.weak_knee_extension",
+        "findings.foot_drop",
+        "findings.weak_plantar_flexion",
+    ),
+    "brisk_reflexes": ("examination.knee_reflex", "examination.ankle_reflex"),
+    **{f"med_{drug_class}": ("medications",) for drug_class in MedicationClass},
+    **{f"{analyte}_reported_{end}": ("labs",) for analyte in Analyte for end in REPORTED_ENDS},
+}
+
+#: The facts that more than one input field can set.
+MULTI_SOURCE = frozenset(MULTI_SOURCE_PATHS)
 
 #: The findings that other fields can also set.
 MULTI_SOURCE_FINDINGS = tuple(finding for finding in Finding if finding in MULTI_SOURCE)
@@ -59,6 +71,31 @@ SOURCE_PATH: dict[str, str] = {
     "reduced_ankle_reflex": "examination.ankle_reflex",
     **{f"region_{region}": "twitching.regions" for region in Region},
 }
+
+
+#: The input fields of the quantities that are not laboratory results (those come from ``labs``).
+QUANTITY_PATHS: dict[str, tuple[str, ...]] = {
+    "duration_days": ("twitching.duration_days", "twitching.onset_date"),
+    "region_count": ("twitching.regions",),
+    "age": ("patient.age",),
+    "caffeine_mg_per_day": ("exposures.caffeine_mg_per_day",),
+    "sleep_hours": ("exposures.sleep_hours",),
+}
+
+
+def answered_in(name: str, kb: KnowledgeBase) -> tuple[str, ...]:
+    """Every input field that can answer fact or quantity *name* (``labs`` for a lab's quantity).
+
+    Raises:
+        KeyError: If *name* is neither a fact nor a quantity of *kb* with a known input field.
+    """
+    if name in MULTI_SOURCE_PATHS:
+        return MULTI_SOURCE_PATHS[name]
+    if name in SOURCE_PATH:
+        return (SOURCE_PATH[name],)
+    if kb.quantities[name].analyte is not None:
+        return ("labs",)
+    return QUANTITY_PATHS[name]
 
 
 def traced(kb: KnowledgeBase) -> list[str]:

@@ -28,6 +28,7 @@ from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
     INTERPRETATION_ENDS,
+    NEURAXIS_REGIONS,
     TRI_LEVEL,
     TRUE,
     UNKNOWN,
@@ -289,8 +290,8 @@ def _quantities(
 
 @functools.lru_cache(maxsize=1024)
 def _region_count(regions: frozenset[Region]) -> float:
-    """How many body regions (bulbar, cervical, thoracic, lumbosacral) the twitching covers."""
-    return float(len({BODY_REGION[region] for region in regions}))
+    """How many regions of the neuraxis (bulbar, cervical, thoracic, lumbosacral) it covers."""
+    return float(len({BODY_REGION[region] for region in regions} & NEURAXIS_REGIONS))
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -384,9 +385,10 @@ def _exact(value: float | None) -> Fraction:
     return Fraction(repr(value))
 
 
-# Numbness over a dermatome is numbness, a seed red flag (CLINICAL.md sections 3 and 5). Only
-# presence carries over, so an unanswered follow-up question never holds the screen open. (Found by
-# the safety suite: medial-leg numbness with "numbness" answered absent was self-care.)
+# Numbness over a dermatome is numbness, a red flag of the seed article (seed-article; the
+# dermatomes as nice-cks-sciatica). Only presence carries over, so an unanswered follow-up question
+# never holds the screen open. (Found by the safety suite: medial-leg numbness with "numbness"
+# answered absent was self-care.)
 _IMPLIES = {
     "numbness_medial_leg": "numbness",
     "numbness_lateral_leg": "numbness",

@@ -111,7 +111,16 @@ class QuantityInfo:
 
 @attrs.frozen(cache_hash=True)
 class Rule:
-    """One row of the referral rule table."""
+    """One row of the referral rule table.
+
+    Attributes:
+        id: The rule's stable id, as in ``FiredRule.id``.
+        urgency: The urgency the rule raises the referral to when it fires.
+        when: Its condition as written in ``kb/rules.toml`` (``condition`` is the parsed form).
+        title: A short name, shown in reports.
+        rationale: Why the rule exists, in a sentence or two.
+        source: The id of the source it cites (``KnowledgeBase.sources``).
+    """
 
     id: str
     urgency: Urgency
@@ -120,11 +129,15 @@ class Rule:
     title: str
     rationale: str
     source: str
+    #: The differential category the rule argues for (``None`` only for SCREEN-INCOMPLETE).
+    category: Category | None = None
+    #: The condition within the category that it argues for, when the rule names one.
+    condition_id: str | None = None
 
 
 @attrs.frozen(cache_hash=True)
 class CategoryInfo:
-    """A category of the differential with its prior probability."""
+    """A category of the differential; its prior is the sum of its conditions' priors."""
 
     id: Category
     label: str
@@ -133,30 +146,58 @@ class CategoryInfo:
 
 
 @attrs.frozen(cache_hash=True)
+class ConditionInfo:
+    """A clinical condition scored within a category, with its own prior and features."""
+
+    id: str
+    category: Category
+    label: str
+    prior: float
+    must_not_miss: bool
+
+
+@attrs.frozen(cache_hash=True)
 class Feature:
-    """A weighted piece of evidence for or against one category of the differential.
+    """A weighted piece of evidence for or against one condition of the differential.
 
     Attributes:
-        present: Weight added to the category's score when the condition holds.
-        absent: Weight added when the condition is known not to hold.
+        id: The feature's stable id, as in ``EvidenceItem.feature``.
+        category: The category of the differential it speaks for or against.
+        label: What it is, in a few words.
+        when: Its test as written in ``kb/differential.toml``.
+        condition_id: The clinical condition it scores (``condition`` in the table).
+        condition: Its test, parsed from ``when``.
+        present: Weight added to the condition's score when the test holds.
+        absent: Weight added when the test is known not to hold.
+        source: What the direction of the feature rests on.
+        magnitude: The source of the weight's size: ``expert-estimate`` unless a source gives it
+            as a likelihood ratio.
         advice: Advice ids; a feature with advice is a trigger, reported when it holds.
+        hard: A hard feature of a must-not-miss condition raises the flag when it holds.
     """
 
     id: str
     category: Category
+    condition_id: str
     label: str
     when: str
     condition: Condition
     present: float
     absent: float
     source: str
+    magnitude: str
     advice: tuple[str, ...] = ()
-    context: bool = False
+    hard: bool = False
 
 
 @attrs.frozen
 class RootLevelInfo:
-    """A lumbar root level and the conditions that point to it."""
+    """A lumbar root level and the conditions that point to it (``conditions``, parsed).
+
+    Attributes:
+        level: ``L3/L4``, ``L5`` or ``S1``.
+        source: The id of the source it cites.
+    """
 
     level: str
     conditions: tuple[Condition, ...]
@@ -165,13 +206,21 @@ class RootLevelInfo:
 
 @attrs.frozen(cache_hash=True)
 class RlsCriterionInfo:
-    """One of the IRLSSG diagnostic criteria for restless legs syndrome."""
+    """One of the IRLSSG diagnostic criteria for restless legs syndrome.
+
+    Attributes:
+        number: 1 to 5, as numbered by the IRLSSG.
+        text: The criterion in words.
+        when: Its condition as written in ``kb/differential.toml`` (``condition``, parsed).
+        inverted: Whether the criterion is met when the condition does not hold.
+    """
 
     number: int
     text: str
     when: str
     condition: Condition
-    inverted: bool = False
+    #: The condition lists mimics: met when known not to hold, needs judgement when it holds.
+    mimics: bool = False
 
 
 @attrs.frozen
@@ -200,6 +249,7 @@ class KnowledgeBase:
     rules: tuple[Rule, ...]
     screen_incomplete: Rule
     categories: Mapping[Category, CategoryInfo]
+    conditions: Mapping[str, ConditionInfo]
     features: tuple[Feature, ...]
     root_levels: tuple[RootLevelInfo, ...]
     rls_criteria: tuple[RlsCriterionInfo, ...]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -20,6 +19,7 @@ from fasciculate._assessment import (
     Advice,
     Assessment,
     CategoryResult,
+    ConditionResult,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -34,10 +34,12 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
+from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
 from fasciculate._safety_net import SafetyNet
-from fasciculate._vocab import FALSE, TRUE, Interpretation, LabFlag, Urgency
+from fasciculate._version import VERSION
+from fasciculate._vocab import Interpretation, LabFlag, Urgency
 
 _HEADLINE = {
     Urgency.SELF_CARE: "Self-care with safety-net advice",
@@ -47,7 +49,6 @@ _HEADLINE = {
 }
 _GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
 _MET, _NOT_MET, _UNDECIDED = CriterionStatus.MET, CriterionStatus.NOT_MET, CriterionStatus.UNKNOWN
-_STATUS = {TRUE: _MET, FALSE: _NOT_MET}
 #: The flag of a result given only in words.
 _WORDS_FLAG = {
     Interpretation.LL: LabFlag.CRITICAL_LOW,
@@ -58,6 +59,7 @@ _WORDS_FLAG = {
     Interpretation.A: LabFlag.ABNORMAL,
     Interpretation.AA: LabFlag.CRITICAL,
 }
+_JUDGEMENT = CriterionStatus.NEEDS_JUDGEMENT
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -78,13 +80,6 @@ def _build(model: type[_Model], **values: object) -> _Model:
     return instance
 
 
-def _version() -> str:
-    try:
-        return metadata.version("fasciculate")
-    except metadata.PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
-        return "0+unknown"
-
-
 def summary(referral: ref.Referral) -> str:
     headline = _HEADLINE[referral.urgency]
     top = [fired.rule.title for fired in referral.fired if fired.rule.urgency == referral.urgency]
@@ -95,11 +90,15 @@ def summary(referral: ref.Referral) -> str:
 
 
 def all_met(criteria: tuple[diff.CriterionResult, ...]) -> CriterionStatus:
-    """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
-    levels = {result.level for result in criteria}
-    if FALSE in levels:
-        return _NOT_MET
-    return _UNDECIDED if levels - {TRUE} else _MET
+    """Whether all the IRLSSG criteria are met.
+
+    Not met if any is not; else unknown if any is; else needs judgement if any does.
+    """
+    found = {result.status for result in criteria}
+    for status in (_NOT_MET, _UNDECIDED, _JUDGEMENT):
+        if status in found:
+            return status
+    return _MET
 
 
 _Key = TypeVar("_Key")
@@ -149,7 +148,7 @@ class Output:
             for key, source in kb.sources.items()
         }
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
-        self.version = _version()
+        self.version = VERSION
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
         self.safety_nets = SafetyNet(kb)
@@ -266,6 +265,7 @@ class Output:
             condition=rule.when,
             rationale=rule.rationale,
             source=rule.source,
+            category=rule.category,
             facts=self.facts_used(fired.evidence),
         )
 
@@ -277,6 +277,7 @@ class Output:
             question=question.question,
             could_raise_to=question.could_raise_to,
             rules=question.rules,
+            inputs=answered_in(question.fact, self.kb),
         )
 
     @_memo
@@ -289,11 +290,16 @@ class Output:
             holds=contribution.holds,
             weight=contribution.weight,
             source=feature.source,
+            weight_source=feature.magnitude,
             facts=self.facts_used(contribution.evidence),
         )
 
-    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
+    @_memo
+    def _items(self, contributions: tuple[diff.Contribution, ...]) -> tuple[EvidenceItem, ...]:
         items = self.memos["evidence_item"]
+        return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
+
+    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
         return _build(
             CategoryResult,
             category=score.category.id,
@@ -302,8 +308,24 @@ class Output:
             probability=score.probability,
             score=score.score,
             must_not_miss=score.must_not_miss,
-            supporting=tuple([items.get(c) or self.evidence_item(c) for c in score.supporting]),
-            conflicting=tuple([items.get(c) or self.evidence_item(c) for c in score.conflicting]),
+            leading_condition=score.conditions[0].condition.id,
+            referral_rules=tuple(rule.id for rule in score.reasons),
+            supporting=self._items(score.supporting),
+            conflicting=self._items(score.conflicting),
+            conditions=tuple(
+                _build(
+                    ConditionResult,
+                    condition=condition.condition.id,
+                    label=condition.condition.label,
+                    rank=position,
+                    probability=condition.probability,
+                    score=condition.score,
+                    must_not_miss=condition.must_not_miss,
+                    supporting=self._items(condition.supporting),
+                    conflicting=self._items(condition.conflicting),
+                )
+                for position, condition in enumerate(score.conditions, start=1)
+            ),
         )
 
     @_memo
@@ -312,7 +334,7 @@ class Output:
             Criterion,
             number=result.criterion.number,
             text=result.criterion.text,
-            status=_STATUS.get(result.level, _UNDECIDED),
+            status=CriterionStatus(result.status),
             facts=self.facts_used(result.evidence),
         )
 

@@ -9,11 +9,11 @@ presentation into frozen facts once.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import (
     Analyte,
@@ -29,19 +29,6 @@ from fasciculate._vocab import (
     Strength,
     TriState,
 )
-
-#: Every finding a presentation can report, generated from the knowledge base's fact table
-#: (``kb/facts.toml``, kind ``finding``) so that the vocabulary is written once.
-Finding = enum.StrEnum(  # type: ignore[misc]
-    "Finding",
-    [
-        (fact.id.upper(), fact.id)
-        for fact in knowledge_base().facts.values()
-        if fact.kind == "finding"
-    ],
-)
-Finding.__doc__ = "A symptom, sign or history item, answered present / absent / unknown."
-Finding.__module__ = "fasciculate"
 
 _UNKNOWN = TriState.UNKNOWN
 

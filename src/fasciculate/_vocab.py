@@ -111,8 +111,10 @@ class Region(enum.StrEnum):
     ARM = "arm"
     #: The hand.
     HAND = "hand"
-    #: The face.
+    #: The face (not the eyelid).
     FACE = "face"
+    #: The eyelid (eyelid myokymia: common and benign; not a bulbar sign).
+    EYELID = "eyelid"
     #: The tongue (a bulbar sign).
     TONGUE = "tongue"
     #: The trunk (chest, back or abdomen).
@@ -120,7 +122,11 @@ class Region(enum.StrEnum):
 
 
 class BodyRegion(enum.StrEnum):
-    """The four regions of the neuraxis used by the ALS criteria (El Escorial, Gold Coast)."""
+    """The body regions of the twitching sites.
+
+    The first four are the regions of the neuraxis used by the ALS criteria (El Escorial, Gold
+    Coast), which ``region_count`` counts; the eyelid is a region of its own, outside that count.
+    """
 
     #: Face, tongue and throat (cranial nerves).
     BULBAR = "bulbar"
@@ -130,6 +136,14 @@ class BodyRegion(enum.StrEnum):
     THORACIC = "thoracic"
     #: Lower back, legs and feet.
     LUMBOSACRAL = "lumbosacral"
+    #: The eyelid: eyelid myokymia is benign and not a lower motor neuron sign of the ALS criteria.
+    EYELID = "eyelid"
+
+
+#: The regions of the ALS criteria, which ``region_count`` counts.
+NEURAXIS_REGIONS = frozenset(
+    {BodyRegion.BULBAR, BodyRegion.CERVICAL, BodyRegion.THORACIC, BodyRegion.LUMBOSACRAL}
+)
 
 
 #: Which neuraxis region each twitching site belongs to.
@@ -142,6 +156,7 @@ BODY_REGION = {
     Region.ARM: BodyRegion.CERVICAL,
     Region.HAND: BodyRegion.CERVICAL,
     Region.FACE: BodyRegion.BULBAR,
+    Region.EYELID: BodyRegion.EYELID,
     Region.TONGUE: BodyRegion.BULBAR,
     Region.TRUNK: BodyRegion.THORACIC,
 }

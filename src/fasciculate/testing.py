@@ -25,12 +25,12 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import (
     Coding,
     Examination,
     Exposures,
-    Finding,
     LabResult,
     Medication,
     Patient,
@@ -74,9 +74,10 @@ SCREENING_FINDINGS: tuple[Finding, ...] = tuple(
     in {"seed_red_flag", "cauda_equina", "neurological_emergency", "motor_neuron", "radiculopathy"}
 )
 
-#: Findings each of which, present on its own, means at least a routine review (CLINICAL.md
-#: sections 3 and 4). Sexual dysfunction is left out: it is a red flag together with back or leg
-#: pain, and radicular pain is a red flag only as pain (both are in :data:`SCREENING_FINDINGS`).
+#: Findings each of which, present on its own, means at least a routine review (the red flags
+#: of seed-article and of the guidelines in kb/sources.toml). Sexual dysfunction is left out: it
+#: is a red flag together with back or leg pain, and radicular pain is a red flag only as pain
+#: (both are in :data:`SCREENING_FINDINGS`).
 RED_FLAGS: tuple[Finding, ...] = tuple(
     finding
     for finding in SCREENING_FINDINGS

@@ -1,17 +1,19 @@
 """An independent specification of safe referral urgency, written from the clinical sources.
 
-Written from ``shared/CLINICAL.md`` sections 3, 4, 6 and 10 and the seed article, **not** from
-``kb/rules.toml``: the two are kept apart so that each checks the other. The specification names
-findings by the public vocabulary of the input (``Presentation.findings`` keys and the
-examination), and carries its own thresholds, copied from the clinical pack, never read from the
-knowledge base.
+Written from the clinical sources themselves (each clause names the ids of ``kb/sources.toml`` it
+rests on: the seed article's red flags, the guideline red flags of NICE CKS, GIRFT, NICE NG127 and
+NG42, the MND Association/RCGP tool, and the laboratory limits of RCPath, UKKA, CKS, US laboratory
+lists and UK consensus), **not** from ``kb/rules.toml``: the two are kept apart so that each checks
+the other. The specification names findings by the public vocabulary of the input
+(``Presentation.findings`` keys and the examination), and carries its own thresholds, copied from
+those sources, never read from the knowledge base.
 
 A specification clause is a monotone formula over screening items. It is written once, against a
 small *algebra* (``item``, ``at_least``, ``any_``, ...), so that the same clause text is evaluated
 in Python on one presentation (:class:`KleeneAlgebra`) and compiled into solver formulas for the
 proof (``safety_symbolic.Z3Algebra``).
 
-Unknown answers follow the clinical pack's rule for an incomplete screen: the answer is the highest
+Unknown answers follow the project's rule for an incomplete screen: the answer is the highest
 urgency of the clauses that certainly hold, and if some clause that would raise it is still open
 (unknown), at least ``routine`` (never self-care while a red-flag question is unanswered).
 """
@@ -30,29 +32,29 @@ from fasciculate import Presentation, Urgency
 T = TypeVar("T")
 ABSENT, UNKNOWN, PRESENT = 0, 1, 2
 
-# --- thresholds, copied from CLINICAL.md (sections 3, 4 and 6), in SI units ----------------------
-PERSISTENT_DAYS = 14.0  # section 3: "use 14 days" (expert estimate)
+# --- thresholds, copied from the sources (ids of kb/sources.toml), in SI units --------------------
+PERSISTENT_DAYS = 14.0  # seed-article gives no number: "use 14 days" (expert-estimate)
 SEVERAL_REGIONS = 2.0  # "spreading to several body areas": more than one region of the neuraxis
 POTASSIUM_LOW, POTASSIUM_HIGH, POTASSIUM_CRITICAL_LOW = 3.5, 5.3, 2.5
-# Section 10 (UKKA 2023): moderate hyperkalaemia 6.0-6.4 (urgent), severe >= 6.5 (emergency).
+# ukka-hyperkalaemia-2023: moderate hyperkalaemia 6.0-6.4 (urgent), severe >= 6.5 (emergency).
 POTASSIUM_MODERATE, POTASSIUM_SEVERE = 6.0, 6.5
 MAGNESIUM_LOW, MAGNESIUM_HIGH, MAGNESIUM_CRITICAL_LOW = 0.70, 1.00, 0.4
-# Section 10 (US laboratory lists, unverified): >= 5.0 mg/dL; 5.0 / 2.431 = 2.057 mmol/L, read as
+# us-critical-values-magnesium (unverified): >= 5.0 mg/dL; 5.0 / 2.431 = 2.057 mmol/L, read as
 # 2.05 so that a result of exactly 5.0 mg/dL is critical.
 MAGNESIUM_CRITICAL_HIGH = 2.05
 CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_HIGH, CALCIUM_ADJUSTED_CRITICAL_LOW = 2.20, 2.60, 1.8
-# Section 10 (CKS hypercalcaemia): moderate 3.01-3.40 (urgent), severe > 3.40 (emergency), read
+# cks-hypercalcaemia: moderate 3.01-3.40 (urgent), severe > 3.40 (emergency), read
 # for an unadjusted total calcium too.
 HYPERCALCAEMIA_MODERATE_ABOVE, HYPERCALCAEMIA_SEVERE_ABOVE = 3.00, 3.40
 CALCIUM_IONISED_LOW, CALCIUM_IONISED_HIGH, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 1.32, 0.80
-# Section 10: total calcium <= 6.5 mg/dL is critical (unverified); 6.5 / 4.008 = 1.6218 mmol/L,
-# read as 1.622 so that a result of exactly 6.5 mg/dL is critical.
+# us-critical-values (unverified): total calcium <= 6.5 mg/dL is critical; 6.5 / 4.008 = 1.6218
+# mmol/L, read as 1.622 so that a result of exactly 6.5 mg/dL is critical.
 CALCIUM_TOTAL_LOW, CALCIUM_TOTAL_HIGH, CALCIUM_TOTAL_CRITICAL_LOW = 2.20, 2.60, 1.622
-# Section 10: creatine kinase >= 5000 U/L is phoned (urgent; emergency in a rhabdomyolysis setting).
+# rcpath-2017-ck: creatine kinase >= 5000 U/L is phoned (urgent; emergency with rhabdomyolysis).
 CREATINE_KINASE_PHONED = 5000.0
-VITAMIN_D_LOW = 50.0  # nmol/L, UK NOS 2013 (30-50 may be inadequate; < 30 deficient)
-VITAMIN_B12_LOW = 350.0  # ng/L, NICE NG239 (180-350 indeterminate; < 180 deficient)
-# Section 10 (CKS hypercalcaemia): adjusted Ca = Ca + 0.02 x (40 - albumin g/L).
+VITAMIN_D_LOW = 50.0  # nmol/L, uk-nos-2013 (30-50 may be inadequate; < 30 deficient)
+VITAMIN_B12_LOW = 350.0  # ng/L, nice-ng239 (180-350 indeterminate; < 180 deficient)
+# cks-hypercalcaemia: adjusted Ca = Ca + 0.02 x (40 - albumin g/L).
 ALBUMIN_FACTOR, ALBUMIN_REFERENCE = Fraction("0.02"), Fraction(40)
 
 #: Quantities that are screening questions: not given means unknown (asked for). Laboratory
@@ -120,15 +122,18 @@ def _ck_phoned(a: Algebra[T]) -> T:
     )
 
 
-# Every analyte a laboratory can report, in words or as a value (section 6 and 10).
+# Every analyte a laboratory can report, in words or as a value.
 _LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
 _LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "albumin")
 
 R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
-SEED, S4 = "seed-article, CLINICAL.md section 3", "CLINICAL.md section 4"
+SEED = "seed-article"
+CES = "nice-cks-sciatica, girft-ces-2023, nice-ng127"
+NEURO = "nice-ng127"
+MND = "nice-ng42, nice-ng127, mnda-rcgp-red-flag"
 
 CLAUSES: tuple[Clause, ...] = (
-    # --- section 3: the seed article's red flags, each alone at least routine ---
+    # --- the seed article's red flags, each alone at least routine ---
     Clause(
         "seed.persistent",
         R,
@@ -191,63 +196,70 @@ CLAUSES: tuple[Clause, ...] = (
         "onset after a specific injury",
         lambda a: a.item("onset_after_injury"),
     ),
-    # --- section 4, emergency: suspected cauda equina syndrome ---
-    Clause("ces.saddle", E, S4, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
+    # --- guideline red flags, emergency: suspected cauda equina syndrome ---
+    Clause("ces.saddle", E, CES, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
     Clause(
-        "ces.bladder", E, S4, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
+        "ces.bladder", E, CES, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
     ),
-    Clause("ces.bowel", E, S4, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
-    Clause("ces.sphincter", E, S4, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")),
-    Clause("ces.sciatica", E, S4, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
+    Clause("ces.bowel", E, CES, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
+    Clause(
+        "ces.sphincter", E, CES, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")
+    ),
+    Clause("ces.sciatica", E, CES, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
     Clause(
         "ces.leg_weakness",
         E,
-        S4,
+        CES,
         "severe or progressive bilateral leg weakness",
         lambda a: a.item("bilateral_leg_weakness"),
     ),
     Clause(
         "ces.sexual",
         E,
-        S4,
+        CES,
         "new sexual dysfunction with back or leg pain",
         lambda a: a.all_(
             a.item("sexual_dysfunction"),
             a.any_(a.item("back_pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")),
         ),
     ),
-    # --- section 4, emergency: other neurology, respiration, electrolytes ---
+    # --- guideline red flags, emergency: other neurology, respiration, electrolytes ---
     Clause(
         "neuro.rapid_symmetric",
         E,
-        S4,
+        NEURO,
         "rapidly progressive symmetrical weakness",
         lambda a: a.item("rapid_symmetric_weakness"),
     ),
     Clause(
-        "neuro.sudden", E, S4, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
+        "neuro.sudden", E, NEURO, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
     ),
     Clause(
         "neuro.orthopnoea_weakness",
         E,
-        S4,
+        NEURO,
         "limb weakness with breathlessness lying flat",
         lambda a: a.all_(a.item("breathless_lying_flat"), _any_weakness(a)),
     ),
     Clause(
-        "neuro.breathless_rest", E, S4, "breathless at rest", lambda a: a.item("breathless_at_rest")
+        "neuro.breathless_rest",
+        E,
+        NEURO,
+        "breathless at rest",
+        lambda a: a.item("breathless_at_rest"),
     ),
     Clause(
         "neuro.tetany_seizure",
         E,
-        S4,
+        "expert-estimate (signs of severe hypocalcaemia or hypomagnesaemia)",
         "tetany, carpopedal spasm or seizure",
         lambda a: a.any_(a.item("tetany"), a.item("seizure")),
     ),
     Clause(
         "lab.critical",
         E,
-        S4 + " and section 10 (RCPath 2017, SGH, UKKA 2023, CKS, US laboratory lists)",
+        "rcpath-2017, sgh-critical-values, ukka-hyperkalaemia-2023, cks-hypercalcaemia, "
+        "us-critical-values, us-critical-values-magnesium",
         "critically abnormal results at either end (limits inclusive), or reported critical",
         lambda a: a.any_(
             a.at_most("potassium_lowest", POTASSIUM_CRITICAL_LOW),
@@ -270,7 +282,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.rhabdomyolysis",
         E,
-        "CLINICAL.md section 10 (creatine kinase phoning limit; mapping an expert estimate)",
+        "rcpath-2017-ck (creatine kinase phoning limit; the mapping expert-estimate)",
         "creatine kinase at the phoning limit with strenuous exercise, dehydration, dark urine "
         "or a statin",
         lambda a: a.all_(
@@ -283,19 +295,19 @@ CLAUSES: tuple[Clause, ...] = (
             ),
         ),
     ),
-    # --- section 4, urgent: motor neurone disease and urgent neurology ---
+    # --- guideline red flags, urgent: motor neurone disease and urgent neurology ---
     Clause(
         "mnd.progressive_weakness",
         U,
-        S4,
+        MND,
         "progressive weakness with fasciculation",
         lambda a: a.item("progressive_weakness"),
     ),
-    Clause("mnd.wasting", U, S4, "visible wasting with fasciculation", _wasting),
+    Clause("mnd.wasting", U, MND, "visible wasting with fasciculation", _wasting),
     Clause(
         "mnd.bulbar",
         U,
-        S4,
+        MND,
         "bulbar features: slurred speech, swallowing difficulty, tongue fasciculation",
         lambda a: a.any_(
             a.item("slurred_speech"), a.item("swallowing_difficulty"), a.item("tongue_twitching")
@@ -304,7 +316,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.respiratory",
         U,
-        S4,
+        MND,
         "unexplained respiratory features (orthopnoea alone included)",
         lambda a: a.any_(
             a.item("breathless_on_exertion"),
@@ -316,28 +328,28 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.umn",
         U,
-        S4,
+        MND,
         "upper motor neuron signs with fasciculation (a lower motor neuron sign)",
         lambda a: a.any_(a.item("brisk_reflexes"), a.item("babinski")),
     ),
     Clause(
         "mnd.falls_dexterity",
         U,
-        S4,
+        MND,
         "falls, trips or loss of dexterity with weakness",
         lambda a: a.all_(a.any_(a.item("falls"), a.item("loss_of_dexterity")), _any_weakness(a)),
     ),
     Clause(
         "mnd.objective_weakness_progressing",
         U,
-        S4 + " (MND Association/RCGP tool: a feature and progression)",
+        MND + " (MND Association/RCGP tool: a feature and progression)",
         "objective weakness with a worsening course",
         lambda a: a.all_(a.item("exam_weakness"), a.item("worsening")),
     ),
     Clause(
         "rad.progressive_deficit",
         U,
-        S4,
+        "nice-cks-sciatica, nice-ng127",
         "radiculopathy with a progressive motor deficit",
         lambda a: a.all_(
             a.any_(
@@ -351,15 +363,15 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "neuro.rapid_single_limb",
         U,
-        S4,
+        NEURO,
         "very rapidly progressive weakness of one limb",
         lambda a: a.item("rapid_single_limb_weakness"),
     ),
-    # --- section 10: moderate bands, urgent ---
+    # --- moderate bands, urgent ---
     Clause(
         "lab.moderate",
         U,
-        "CLINICAL.md section 10 (UKKA 2023 moderate hyperkalaemia; CKS moderate hypercalcaemia)",
+        "ukka-hyperkalaemia-2023 (moderate hyperkalaemia), cks-hypercalcaemia (moderate)",
         "moderate hyperkalaemia or hypercalcaemia",
         lambda a: a.any_(
             a.at_least("potassium_highest", POTASSIUM_MODERATE),
@@ -370,7 +382,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.phoned_ck",
         U,
-        "CLINICAL.md section 10 (creatine kinase >= 5000 U/L phoned; mapping an expert estimate)",
+        "rcpath-2017-ck (creatine kinase >= 5000 U/L phoned; the mapping expert-estimate)",
         "creatine kinase at or above the phoning limit, or reported critically high",
         _ck_phoned,
     ),
@@ -378,8 +390,8 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "lab.out_of_range",
         R,
-        "CLINICAL.md sections 5-6 and 10 (Turner & Talbot: reassure only with normal results; "
-        "an abnormal result never reads as nothing wrong)",
+        "turner-talbot-2013, uk-lab-consensus, uk-nos-2013, nice-ng239 (reassure only with normal "
+        "results; an abnormal result never reads as nothing wrong)",
         "a result outside its reference range at either end, or reported outside it",
         lambda a: a.any_(
             a.below("potassium_lowest", POTASSIUM_LOW),
@@ -473,7 +485,8 @@ def spec_urgency(screen: Screen) -> Urgency:
 # --- reading a presentation, independently of fasciculate._facts --------------------------------
 
 _TRI = {"absent": ABSENT, "unknown": UNKNOWN, "present": PRESENT}
-# The four regions of the neuraxis (Gold Coast criteria), by twitching site.
+# The four regions of the neuraxis (Gold Coast criteria), by twitching site. The eyelid is none of
+# them: eyelid myokymia is benign and not a lower motor neuron sign (issue 13).
 _NEURAXIS = {
     "anterior_thigh": "lumbosacral",
     "posterior_thigh": "lumbosacral",
@@ -489,7 +502,7 @@ _NEURAXIS = {
 
 
 _FORM_OF = {
-    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), CLINICAL.md sections 4-5
+    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), nice-cks-sciatica
     "foot_drop": "exam_weakness",  # ankle dorsiflexion (L5)
     "weak_plantar_flexion": "exam_weakness",  # S1
     "numbness_medial_leg": "numbness",  # L3/L4 dermatome
@@ -533,7 +546,9 @@ def screen_of(presentation: Presentation) -> Screen:
 
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,
-        "region_count": float(len({_NEURAXIS[r] for r in regions})) if regions else None,
+        "region_count": (
+            float(len({_NEURAXIS[r] for r in regions if r in _NEURAXIS})) if regions else None
+        ),
     }
     if presentation.medications:
         statin = any(
@@ -565,7 +580,7 @@ def _read_labs(
             levels[f"{analyte}_reported_{end}"] = PRESENT if words & said else ABSENT
 
 
-# Which interpretations (HL7 codes) say a result is beyond each end (section 10: a critical word
+# Which interpretations (HL7 codes) say a result is beyond each end (a critical word
 # counts as critical, L / H / A as out of range; A and AA give no direction, so both ends).
 _SAID = {
     "low": {"L", "LL", "A", "AA"},

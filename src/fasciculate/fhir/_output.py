@@ -23,7 +23,7 @@ RULE_SYSTEM = f"{BASE}/CodeSystem/referral-rule"
 CATEGORY_SYSTEM = f"{BASE}/CodeSystem/category"
 HOME = "https://fasciculate.readthedocs.io"
 
-#: ServiceRequest.priority for each urgency (CLINICAL.md section 2); self-care refers nobody.
+#: ServiceRequest.priority for each urgency (docs/howto/fhir.md); self-care refers nobody.
 PRIORITY = {Urgency.ROUTINE: "routine", Urgency.URGENT: "urgent", Urgency.EMERGENCY: "stat"}
 REFERRAL = {
     Urgency.ROUTINE: "Clinical review within weeks (primary care)",
