@@ -40,6 +40,7 @@ from fasciculate._kb import knowledge_base
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
+    ConditionInfo,
     FactInfo,
     Feature,
     KnowledgeBase,
@@ -95,6 +96,7 @@ __all__ = [
     "CategoryInfo",
     "CategoryResult",
     "Coding",
+    "ConditionInfo",
     "ConditionResult",
     "Course",
     "Criterion",

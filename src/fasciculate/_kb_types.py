@@ -164,9 +164,8 @@ class Feature:
         id: The feature's stable id, as in ``EvidenceItem.feature``.
         category: The category of the differential it speaks for or against.
         label: What it is, in a few words.
-        when: Its test as written in ``kb/differential.toml``.
+        when: Its test as written in ``kb/differential.toml`` (``condition`` is the parsed form).
         condition_id: The clinical condition it scores (``condition`` in the table).
-        condition: Its test, parsed from ``when``.
         present: Weight added to the condition's score when the test holds.
         absent: Weight added when the test is known not to hold.
         source: What the direction of the feature rests on.
