@@ -19,7 +19,11 @@ pytestmark = pytest.mark.skipif(MAKE is None, reason="make is not installed")
 
 def _would_run(target: str) -> list[str]:
     done = subprocess.run(
-        [str(MAKE), "-n", "-B", target], cwd=ROOT, capture_output=True, text=True, check=True
+        [str(MAKE), "--no-print-directory", "-n", "-B", target],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return done.stdout.splitlines()
 
