@@ -81,7 +81,8 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
     "whitespace only": (b"  \n", "the input is empty"),
     "malformed json": (b'{"patient": {', "malformed JSON"),
     "not an object": (b"[1, 2]", "expected a JSON object"),
-    "random bytes": (b"\xff\xfe\x00garbage", "malformed JSON"),
+    "random bytes": (b"\xff\xfdgarbage", "malformed JSON"),
+    "UTF-16": ('{"findings": {}}'.encode("utf-16"), "the input is UTF-16"),
     "unknown top-level field": (
         b'{"patinet": {}}',
         "patinet: unknown field; did you mean 'patient'",
