@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import subprocess
 import sys
@@ -41,7 +42,12 @@ def test_every_record_gets_its_assessment_in_order(capsysbinary, tmp_path):
     assert list(range(1, len(records) + 1)) == [line["line"] for line in lines]
     for record, line in zip(records, lines, strict=True):
         assert json.loads(fasciculate.assess_json(record)) == line["assessment"]
-    assert f"fasciculate: {len(records)} assessed, 0 rejected\n" == err
+    counts = collections.Counter(line["assessment"]["urgency"] for line in lines)
+    by_urgency = ", ".join(
+        f"{u} {counts[u]}" for u in ("emergency", "urgent", "routine", "self_care")
+    )
+    expected = f"{len(records)} records: {len(records)} assessed ({by_urgency}), 0 rejected"
+    assert f"fasciculate: {expected}\n" == err
 
 
 def test_a_bad_record_keeps_its_place_with_every_problem(capsysbinary, tmp_path):
@@ -59,20 +65,24 @@ def test_a_bad_record_keeps_its_place_with_every_problem(capsysbinary, tmp_path)
         problem["field"] for problem in lines[1]["problems"]
     ]
     assert "malformed JSON" in lines[2]["problems"][0]["message"]
-    assert "fasciculate: 2 assessed, 2 rejected (lines 3, 4)\n" == err
+    assert (
+        "fasciculate: 4 records: 2 assessed (emergency 0, urgent 0, routine 2, self_care 0), "
+        "2 rejected (lines 3, 4)\n"
+    ) == err
 
 
 def test_an_empty_file_gives_no_lines(capsysbinary, tmp_path):
     """No records: nothing out, status 0."""
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"")
-    assert (0, [], "fasciculate: 0 assessed, 0 rejected\n") == _screen(capsysbinary, str(path))
+    summary = "0 records: 0 assessed (emergency 0, urgent 0, routine 0, self_care 0), 0 rejected"
+    assert (0, [], f"fasciculate: {summary}\n") == _screen(capsysbinary, str(path))
 
 
 def test_a_missing_file_is_named_without_a_traceback(capsysbinary, tmp_path):
-    """An unreadable file exits 2 with its name, and writes nothing."""
+    """A missing file exits 1 (an input that failed) with its name, and writes nothing."""
     code, lines, err = _screen(capsysbinary, str(tmp_path / "absent.jsonl"))
-    assert (2, []) == (code, lines)
+    assert (1, []) == (code, lines)
     assert err.startswith("fasciculate: cannot read")
     assert "Traceback" not in err
 
@@ -89,7 +99,7 @@ def test_screen_reads_standard_input_in_a_real_process():
     )
     assert 0 == done.returncode, done.stderr
     assert 4 == len(done.stdout.splitlines())
-    assert b"fasciculate: 4 assessed, 0 rejected\n" == done.stderr
+    assert done.stderr.startswith(b"fasciculate: 4 records: 4 assessed (")
 
 
 def test_the_bundled_cohort_screens_as_documented(capsysbinary):

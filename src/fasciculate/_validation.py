@@ -93,17 +93,16 @@ def _json_text(data: str | bytes | bytearray) -> str | bytes | bytearray:
     return data
 
 
-def encoding_problem(data: bytes | bytearray) -> Problem | None:
-    """A problem naming the encoding when *data* is UTF-16 or UTF-32 rather than UTF-8."""
+def encoding_problem(data: bytes | bytearray, *, what: str = "the input") -> Problem | None:
+    """A problem naming the encoding when *data* (*what*) is UTF-16 or UTF-32, not UTF-8."""
     for bom, name in _BOMS:
         if data.startswith(bom):
             return Problem(
-                "",
-                f"the input is {name} (it starts with a {name} byte order mark); save it as UTF-8",
+                "", f"{what} is {name} (it starts with a {name} byte order mark); save it as UTF-8"
             )
     if b"\x00" in data[:4]:
         return Problem(
-            "", "the input has NUL bytes: it looks like UTF-16 or UTF-32; save it as UTF-8"
+            "", f"{what} has NUL bytes: it looks like UTF-16 or UTF-32; save it as UTF-8"
         )
     return None
 
