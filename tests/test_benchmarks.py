@@ -48,4 +48,3 @@ def test_the_error_benchmark_refuses_every_case():
     out = _run("bench_errors.py", "--scale", "0.01", "--rounds", "1")
     assert 7 == len(out.splitlines())
     assert "20 / 1000" in out
-
