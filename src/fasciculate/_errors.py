@@ -58,9 +58,7 @@ class InvalidPresentation(FasciculateError, ValueError):
 
     def __init__(self, problems: Sequence[Problem], *, total: int | None = None) -> None:
         """Keep the first ``MAX_PROBLEMS`` of *problems*, out of *total* found (default: all)."""
-        #: The problems, at most ``MAX_PROBLEMS`` of them.
         self.problems: tuple[Problem, ...] = tuple(problems[:MAX_PROBLEMS])
-        #: How many problems were found, listed or not.
         self.total: int = max(len(problems), total or 0)
         head = f"{self.total} problem{'s' if self.total != 1 else ''} in {self.what}"
         lines = [head, *(f"  {problem}" for problem in self.problems)]
