@@ -45,3 +45,10 @@ def test_the_memory_benchmark_reports_the_growth():
     out = _run("bench_memory.py", "--calls", "200")
     assert "after     200 presentations" in out
     assert "growth over the second half" in out
+
+
+def test_the_error_benchmark_refuses_every_case():
+    """bench_errors.py refuses every hostile case and prints its cost and problem counts."""
+    out = _run("bench_errors.py", "--scale", "0.01", "--rounds", "1")
+    assert 7 == len(out.splitlines())
+    assert "20 / 1000" in out

@@ -81,7 +81,8 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
     "whitespace only": (b"  \n", "the input is empty"),
     "malformed json": (b'{"patient": {', "malformed JSON"),
     "not an object": (b"[1, 2]", "expected a JSON object"),
-    "random bytes": (b"\xff\xfe\x00garbage", "malformed JSON"),
+    "random bytes": (b"\xff\xfdgarbage", "malformed JSON"),
+    "UTF-16": ('{"findings": {}}'.encode("utf-16"), "the input is UTF-16"),
     "unknown top-level field": (
         b'{"patinet": {}}',
         "patinet: unknown field; did you mean 'patient'",
@@ -145,11 +146,11 @@ def test_several_problems_are_reported_at_once(capsys, tmp_path: Path):
         assert field in err
 
 
-def test_missing_file_exits_2(capsys, tmp_path: Path):
-    """A file that does not exist is reported, not raised."""
+def test_missing_file_exits_1(capsys, tmp_path: Path):
+    """A file that does not exist is reported, not raised: status 1, an input that failed."""
     code, out, err = run(capsys, "assess", str(tmp_path / "nope.json"))
-    assert (2, "") == (code, out)
-    assert "cannot read" in err
+    assert (1, "") == (code, out)
+    assert f"fasciculate: cannot read {tmp_path / 'nope.json'}: No such file or directory\n" == err
 
 
 @pytest.mark.parametrize("content", [b"", b"{", b'{"findings": {"weakness": 1}}'])

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import fcntl
 import json
+import os
+import pty
+import struct
 import subprocess
 import sys
-from typing import TYPE_CHECKING
+import termios
+import threading
+
+import pytest
 
 import fasciculate
 from conftest import EXAMPLES
 from fasciculate.cli import main
 
-if TYPE_CHECKING:
-    import pytest
-
+CLI = [sys.executable, "-m", "fasciculate"]
 PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
 
 
@@ -41,7 +48,12 @@ def test_every_record_gets_its_assessment_in_order(capsysbinary, tmp_path):
     assert list(range(1, len(records) + 1)) == [line["line"] for line in lines]
     for record, line in zip(records, lines, strict=True):
         assert json.loads(fasciculate.assess_json(record)) == line["assessment"]
-    assert f"fasciculate: {len(records)} assessed, 0 rejected\n" == err
+    counts = collections.Counter(line["assessment"]["urgency"] for line in lines)
+    by_urgency = ", ".join(
+        f"{u} {counts[u]}" for u in ("emergency", "urgent", "routine", "self_care")
+    )
+    expected = f"{len(records)} records: {len(records)} assessed ({by_urgency}), 0 rejected"
+    assert f"fasciculate: {expected}\n" == err
 
 
 def test_a_bad_record_keeps_its_place_with_every_problem(capsysbinary, tmp_path):
@@ -59,20 +71,24 @@ def test_a_bad_record_keeps_its_place_with_every_problem(capsysbinary, tmp_path)
         problem["field"] for problem in lines[1]["problems"]
     ]
     assert "malformed JSON" in lines[2]["problems"][0]["message"]
-    assert "fasciculate: 2 assessed, 2 rejected (lines 3, 4)\n" == err
+    assert (
+        "fasciculate: 4 records: 2 assessed (emergency 0, urgent 0, routine 2, self_care 0), "
+        "2 rejected (lines 3, 4)\n"
+    ) == err
 
 
 def test_an_empty_file_gives_no_lines(capsysbinary, tmp_path):
     """No records: nothing out, status 0."""
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"")
-    assert (0, [], "fasciculate: 0 assessed, 0 rejected\n") == _screen(capsysbinary, str(path))
+    summary = "0 records: 0 assessed (emergency 0, urgent 0, routine 0, self_care 0), 0 rejected"
+    assert (0, [], f"fasciculate: {summary}\n") == _screen(capsysbinary, str(path))
 
 
 def test_a_missing_file_is_named_without_a_traceback(capsysbinary, tmp_path):
-    """An unreadable file exits 2 with its name, and writes nothing."""
+    """A missing file exits 1 (an input that failed) with its name, and writes nothing."""
     code, lines, err = _screen(capsysbinary, str(tmp_path / "absent.jsonl"))
-    assert (2, []) == (code, lines)
+    assert (1, []) == (code, lines)
     assert err.startswith("fasciculate: cannot read")
     assert "Traceback" not in err
 
@@ -89,7 +105,7 @@ def test_screen_reads_standard_input_in_a_real_process():
     )
     assert 0 == done.returncode, done.stderr
     assert 4 == len(done.stdout.splitlines())
-    assert b"fasciculate: 4 assessed, 0 rejected\n" == done.stderr
+    assert done.stderr.startswith(b"fasciculate: 4 records: 4 assessed (")
 
 
 def test_the_bundled_cohort_screens_as_documented(capsysbinary):
@@ -97,3 +113,192 @@ def test_the_bundled_cohort_screens_as_documented(capsysbinary):
     code, lines, _ = _screen(capsysbinary, str(EXAMPLES / "cohort.jsonl"))
     assert (2, [1, 2, 3]) == (code, [line["line"] for line in lines])
     assert ["self_care", "emergency"] == [line["assessment"]["urgency"] for line in lines[:2]]
+
+
+def _lines_of(capsysbinary, argv: list[str]) -> tuple[int, list[dict], str]:
+    code = main(argv)
+    out, err = capsysbinary.readouterr()
+    return code, [json.loads(line) for line in out.splitlines()], err.decode()
+
+
+def test_a_record_identifier_is_echoed_and_not_read_as_a_field(capsysbinary, tmp_path):
+    """The member `id` is taken out of the record and echoed; the assessment is of the rest."""
+    record = json.loads(PRESENTATIONS[0].read_bytes())
+    path = _jsonl(
+        tmp_path,
+        [
+            json.dumps({"id": "patient-7", **record}).encode(),
+            json.dumps({**record, "id": 42}).encode(),
+            json.dumps(record).encode(),
+            json.dumps({"id": None, **record}).encode(),
+        ],
+    )
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(path)])
+    assert 0 == code
+    assert ["patient-7", 42, "absent", None] == [line.get("id", "absent") for line in lines]
+    expected = json.loads(fasciculate.assess_json(record))
+    assert all(expected == line["assessment"] for line in lines)
+    assert ["line", "id", "assessment"] == list(lines[0])
+
+
+def test_id_field_names_another_member(capsysbinary, tmp_path):
+    """--id-field NAME echoes that member; `id` is then an unknown field like any other."""
+    path = _jsonl(tmp_path, [b'{"mrn": "A-1", "patient": {"age": 40}}', b'{"id": 3}'])
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(path), "--id-field", "mrn"])
+    assert 2 == code
+    assert "A-1" == lines[0]["id"]
+    assert "id" not in lines[1]
+    assert ["id"] == [problem["field"] for problem in lines[1]["problems"]]
+
+
+def test_an_identifier_must_be_a_string_or_an_integer(capsysbinary, tmp_path):
+    """An identifier that is an object, a list, a number with a fraction or a boolean is refused."""
+    bad = [b'{"id": [1]}', b'{"id": {"a": 1}}', b'{"id": 1.5}', b'{"id": true}']
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(_jsonl(tmp_path, bad))])
+    assert 2 == code
+    for line in lines:
+        assert [("id", "an identifier is a string or an integer")] == [
+            (problem["field"], problem["message"]) for problem in line["problems"]
+        ]
+
+
+def test_a_presentation_field_cannot_be_the_identifier(capsysbinary, tmp_path):
+    """--id-field patient would take a field of the presentation away: refused, status 2."""
+    code, lines, err = _lines_of(
+        capsysbinary, ["screen", str(_jsonl(tmp_path, [b"{}"])), "--id-field", "patient"]
+    )
+    assert (2, []) == (code, lines)
+    assert "fasciculate: --id-field patient is a presentation field; name another member\n" == err
+
+
+def test_summary_output_is_small_and_agrees_with_assess(capsysbinary, tmp_path):
+    """--output summary: id, urgency, fired rule ids, leading category, must-not-miss, open
+    questions; each line well under a kilobyte where the full assessment is about 12."""
+    records = [json.loads(path.read_bytes()) for path in PRESENTATIONS]
+    path = _jsonl(
+        tmp_path, [json.dumps({"id": n, **r}).encode() for n, r in enumerate(records, start=1)]
+    )
+    code = main(["screen", str(path), "--output", "summary"])
+    out, _ = capsysbinary.readouterr()
+    assert 0 == code
+    for number, (record, raw) in enumerate(zip(records, out.splitlines(), strict=True), start=1):
+        assessment = fasciculate.assess(record)
+        assert {
+            "line": number,
+            "id": number,
+            "urgency": assessment.urgency,
+            "rules": [rule.id for rule in assessment.rules_fired],
+            "leading": assessment.differential[0].category,
+            "must_not_miss": [c.category for c in assessment.differential if c.must_not_miss],
+            "open_questions": len(assessment.missing),
+        } == json.loads(raw)
+        assert len(raw) < 1000
+
+
+def test_a_json_array_gets_one_problem_saying_json_lines(capsysbinary, tmp_path):
+    """A JSON array (on one line or many) or pretty-printed JSON: one message, status 2."""
+    records = [json.loads(path.read_bytes()) for path in PRESENTATIONS[:2]]
+    cases = {
+        "array.json": json.dumps(records).encode(),
+        "array-pretty.json": b"\n" + json.dumps(records, indent=2).encode(),
+        "pretty.json": json.dumps(records[0], indent=2).encode(),
+    }
+    for name, content in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        code, lines, err = _lines_of(capsysbinary, ["screen", str(path)])
+        assert (2, []) == (code, lines)
+        assert 1 == err.count("\n")
+        assert "`fasciculate screen` expects JSON Lines, one JSON object per line" in err
+        assert ("is a JSON array" in err) == name.startswith("array")
+
+
+def test_a_byte_order_mark_is_read_and_utf16_is_named(capsysbinary, tmp_path):
+    """A UTF-8 BOM before the first record is accepted; a UTF-16 file is named, status 2."""
+    content = b'{"id": 1, "patient": {"age": 40}}\n{}\n'
+    path = tmp_path / "bom.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + content)
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(path)])
+    assert (0, [1, 2]) == (code, [line["line"] for line in lines])
+    assert 1 == lines[0]["id"]
+    path.write_bytes(content.decode().encode("utf-16"))
+    code, lines, err = _lines_of(capsysbinary, ["screen", str(path)])
+    assert (2, []) == (code, lines)
+    assert (
+        f"fasciculate: {path} is UTF-16 (it starts with a UTF-16 byte order mark); "
+        "save it as UTF-8\n"
+    ) == err
+
+
+def test_a_line_past_the_size_limit_is_rejected_in_its_place(capsysbinary, tmp_path):
+    """A line over 1 MiB is skipped unread with one problem; the records after it are screened."""
+    huge = b'{"patient": {"sex": "' + b"x" * (1 << 20) + b'"}}'
+    path = _jsonl(tmp_path, [b"{}", huge, b"{}"])
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(path)])
+    assert 2 == code
+    assert [1, 2, 3] == [line["line"] for line in lines]
+    assert ["the line is longer than 1,048,576 bytes"] == [
+        problem["message"].split(";")[0] for problem in lines[1]["problems"]
+    ]
+
+
+def test_many_problems_in_a_record_are_capped_with_a_count(capsysbinary, tmp_path):
+    """A record with 30 unknown fields lists 20 problems and says how many more there were."""
+    record = json.dumps({f"field{i}": i for i in range(30)}).encode()
+    code, lines, _ = _lines_of(capsysbinary, ["screen", str(_jsonl(tmp_path, [record]))])
+    assert 2 == code
+    assert (20, 10) == (len(lines[0]["problems"]), lines[0]["more_problems"])
+
+
+def _on_a_terminal(argv: list[str], *, code: str | None = None) -> tuple[int, bytes, bytes]:
+    """Run the command line with standard error on an 80-column pseudo-terminal.
+
+    Returns the status, the standard output and what the terminal received.
+    """
+    primary, secondary = pty.openpty()
+    fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    seen: list[bytes] = []
+
+    def read() -> None:
+        with contextlib.suppress(OSError):  # EIO once the terminal's last writer has gone
+            while chunk := os.read(primary, 65536):
+                seen.append(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    command = [sys.executable, "-c", code, *argv] if code else [*CLI, *argv]
+    try:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=secondary) as process:
+            os.close(secondary)
+            stdout = process.stdout.read() if process.stdout else b""
+            status = process.wait(timeout=120)
+        reader.join(timeout=120)
+    finally:
+        os.close(primary)
+    return status, stdout, b"".join(seen)
+
+
+def test_progress_is_shown_on_a_terminal_only():
+    """With standard error a terminal (and tqdm installed), a progress bar; never on stdout."""
+    pytest.importorskip("tqdm")
+    cohort = str(EXAMPLES / "cohort.jsonl")
+    status, stdout, terminal = _on_a_terminal(["screen", cohort])
+    assert 2 == status
+    assert 3 == len(stdout.splitlines())
+    assert b"screen: " in terminal  # the bar's label
+    assert b"fasciculate: 3 records: 2 assessed" in terminal
+    done = subprocess.run([*CLI, "screen", cohort], capture_output=True, check=False, timeout=120)
+    assert done.stderr.startswith(b"fasciculate: 3 records: ")
+    assert 1 == done.stderr.count(b"\n")  # not a terminal: the summary alone
+
+
+def test_without_tqdm_a_terminal_gets_the_summary_alone():
+    """tqdm is optional: without it, the screen runs and ends with its summary."""
+    code = (
+        "import sys; sys.modules['tqdm'] = None; from fasciculate.cli import main; "
+        "sys.exit(main(sys.argv[1:]))"
+    )
+    status, stdout, terminal = _on_a_terminal(["screen", str(EXAMPLES / "cohort.jsonl")], code=code)
+    assert (2, 3) == (status, len(stdout.splitlines()))
+    assert terminal.startswith(b"fasciculate: 3 records: ")
+    assert 1 == terminal.count(b"\n")

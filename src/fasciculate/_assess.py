@@ -15,6 +15,7 @@ from fasciculate._output_json import JsonOutput
 from fasciculate._presentation import Presentation
 from fasciculate._referral import Referral, ReferralEvaluator
 from fasciculate._validation import parse_presentation
+from fasciculate._vocab import Urgency
 
 
 class _Engine:
@@ -98,3 +99,13 @@ def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) ->
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
     return engine.json(*engine.evaluate(facts), facts)
+
+
+def assess_json_with_urgency(
+    presentation: Presentation | Mapping[str, Any] | str | bytes,
+) -> tuple[Urgency, bytes]:
+    """:func:`assess_json`, with the urgency beside the JSON (``fasciculate screen`` counts it)."""
+    engine = _engine()
+    facts = facts_from(parse_presentation(presentation), engine.kb)
+    referral, differential = engine.evaluate(facts)
+    return referral.urgency, engine.json(referral, differential, facts)

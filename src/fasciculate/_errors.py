@@ -15,6 +15,9 @@ from collections.abc import Sequence
 
 import attrs
 
+#: At most this many problems are kept and listed; the message says how many more were found.
+MAX_PROBLEMS = 20
+
 
 class FasciculateError(Exception):
     """The root of every exception fasciculate raises on purpose."""
@@ -44,18 +47,35 @@ class Problem:
 class InvalidPresentation(FasciculateError, ValueError):
     """The input does not describe a valid presentation.
 
-    Every problem found is reported at once, in :attr:`problems`, each naming its field path.
+    The problems found are reported at once, in :attr:`problems`, each naming its field path: the
+    first 20 of them (``MAX_PROBLEMS``), with :attr:`total` counting every one found, so that a
+    document with a hundred thousand unknown fields gives a short message. The exception pickles
+    with its problems (it crosses process boundaries, as in ``ProcessPoolExecutor``).
     """
 
     #: What the input was, for the message.
     what = "the presentation"
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        """Collect *problems*; the message lists each on its own line."""
-        self.problems: tuple[Problem, ...] = tuple(problems)
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in {self.what}"
-        super().__init__("\n".join([head, *(f"  {problem}" for problem in self.problems)]))
+    def __init__(self, problems: Sequence[Problem], *, total: int | None = None) -> None:
+        """Keep the first ``MAX_PROBLEMS`` of *problems*, out of *total* found (default: all)."""
+        self.problems: tuple[Problem, ...] = tuple(problems[:MAX_PROBLEMS])
+        self.total: int = max(len(problems), total or 0)
+        head = f"{self.total} problem{'s' if self.total != 1 else ''} in {self.what}"
+        lines = [head, *(f"  {problem}" for problem in self.problems)]
+        if self.total > len(self.problems):
+            more = self.total - len(self.problems)
+            lines.append(f"  ... and {more:,} more not listed; fix these and check again")
+        super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as the problems and the count, from which the message is rebuilt."""
+        return _rebuild, (type(self), self.problems, self.total)
+
+
+def _rebuild(
+    kind: type[InvalidPresentation], problems: tuple[Problem, ...], total: int
+) -> InvalidPresentation:
+    return kind(problems, total=total)
 
 
 class InvalidBundle(InvalidPresentation):

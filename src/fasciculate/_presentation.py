@@ -11,7 +11,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
@@ -33,6 +42,18 @@ from fasciculate._vocab import (
 _UNKNOWN = TriState.UNKNOWN
 
 
+def _not_a_boolean(value: object) -> object:
+    # pydantic reads true as 1 for a number in its lax mode; a JSON boolean is never a quantity.
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a number is needed, not true or false")
+    return value
+
+
+#: Marks a numeric field: true and false are refused, not read as 1 and 0. It goes after the
+#: field's constraints, so that pydantic keeps checking them in its core, as for any number.
+_NUMBER = BeforeValidator(_not_a_boolean)
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
@@ -40,7 +61,9 @@ class _Model(BaseModel):
 class Patient(_Model):
     """Who the patient is."""
 
-    age: Annotated[int | None, Field(ge=0, le=120, description="Age in whole years.")] = None
+    age: Annotated[int | None, Field(ge=0, le=120, description="Age in whole years."), _NUMBER] = (
+        None
+    )
     sex: Sex | None = None
 
 
@@ -56,6 +79,7 @@ class Twitching(_Model):
     duration_days: Annotated[
         float | None,
         Field(ge=0, le=36500, description="How long the twitching has gone on, in days."),
+        _NUMBER,
     ] = None
     onset_date: dt.date | None = Field(
         default=None,
@@ -83,10 +107,12 @@ class Exposures(_Model):
     """Everyday exposures that can trigger twitching."""
 
     caffeine_mg_per_day: Annotated[
-        float | None, Field(ge=0, le=5000, description="Habitual caffeine intake, mg per day.")
+        float | None,
+        Field(ge=0, le=5000, description="Habitual caffeine intake, mg per day."),
+        _NUMBER,
     ] = None
     sleep_hours: Annotated[
-        float | None, Field(ge=0, le=24, description="Usual sleep per night, hours.")
+        float | None, Field(ge=0, le=24, description="Usual sleep per night, hours."), _NUMBER
     ] = None
     stress: Level | None = Field(default=None, description="Self-rated stress or anxiety.")
     strenuous_exercise_48h: TriState = Field(
@@ -132,7 +158,7 @@ class LabResult(_Model):
         str | None, Field(min_length=1, description="UCUM unit, e.g. mmol/L or mg/dL.")
     ] = None
     value: Annotated[
-        float | None, Field(ge=0, description="The result as reported, in `unit`.")
+        float | None, Field(ge=0, description="The result as reported, in `unit`."), _NUMBER
     ] = None
     interpretation: Interpretation | None = Field(
         default=None,

@@ -1,8 +1,22 @@
-"""Turn raw input into a :class:`Presentation`, or into one clear error listing every problem."""
+"""Turn raw input into a :class:`Presentation`, or into one clear error listing every problem.
+
+Whatever a caller sends (a cyclic or deeply nested mapping, a key that is not a string, a
+5,000-digit integer, a 100 MB list, text in another encoding), the answer is a
+:class:`Presentation` or an :class:`InvalidPresentation`, and the error path costs no more than
+the input: JSON text is refused past ``MAX_INPUT_BYTES`` before it is parsed, a list past its
+maximum length is refused before its items are validated (pydantic checks the length first), at
+most ``MAX_PROBLEMS`` problems are translated, and a value is shown in at most 60 characters
+without converting it whole.
+"""
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
+import decimal
 import difflib
+import enum
+import itertools
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -10,14 +24,28 @@ from typing import Any
 import pydantic
 from pydantic import BaseModel
 
-from fasciculate._errors import InvalidPresentation, Problem
+from fasciculate._errors import MAX_PROBLEMS, FasciculateError, InvalidPresentation, Problem
 from fasciculate._presentation import Presentation
 
 _SCHEMA_HINT = "run `fasciculate schema` for the full input schema"
+_FIX = f"send a JSON object or a mapping of plain values ({_SCHEMA_HINT})"
+
+#: JSON text longer than this is refused before it is parsed. The largest valid presentation
+#: (every finding, 100 medications, 500 lab results) is about 120 kB pretty-printed.
+MAX_INPUT_BYTES = 1 << 20
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),  # before UTF-16: its BOM starts with UTF-16's
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
 
 
 def parse_presentation(data: Presentation | Mapping[str, Any] | str | bytes) -> Presentation:
     """Validate *data* (a mapping, or JSON text or bytes) into a :class:`Presentation`.
+
+    JSON text may start with a UTF-8 byte order mark; it must be UTF-8 and at most 1 MiB.
 
     Raises:
         InvalidPresentation: Listing every problem, each with its field path and the fix.
@@ -26,26 +54,119 @@ def parse_presentation(data: Presentation | Mapping[str, Any] | str | bytes) -> 
         return data
     try:
         if isinstance(data, str | bytes | bytearray):
-            if not data.strip():
-                raise InvalidPresentation(
-                    [Problem("", f"the input is empty; give a JSON object ({_SCHEMA_HINT})")]
-                )
-            return Presentation.model_validate_json(data)
+            return Presentation.model_validate_json(_json_text(data))
         return Presentation.model_validate(data)
     except pydantic.ValidationError as error:
-        raise InvalidPresentation(problems_from(error, Presentation)) from None
+        problems = problems_from(error, Presentation)
+        encoding = encoding_problem(data) if isinstance(data, bytes | bytearray) else None
+        if encoding is not None and problems[0].message.startswith("malformed JSON"):
+            problems = [encoding]
+        raise InvalidPresentation(problems, total=error.error_count()) from None
+    except RecursionError:
+        raise InvalidPresentation(
+            [Problem("", "the input is nested too deeply to be a presentation")]
+        ) from None
+    except FasciculateError:
+        raise
+    except Exception as error:  # a caller's object that fails as it is read is bad input too
+        problem = Problem("", f"the input could not be read ({type(error).__name__}); {_FIX}")
+        raise InvalidPresentation([problem]) from error
 
 
-def problems_from(error: pydantic.ValidationError, model: type[BaseModel]) -> list[Problem]:
-    """Translate a pydantic error into :class:`Problem` objects with a fix for each."""
-    return [_problem(detail, model) for detail in error.errors(include_url=False)]
+def _json_text(data: str | bytes | bytearray) -> str | bytes | bytearray:
+    """Check *data*'s size and emptiness; drop a UTF-8 byte order mark."""
+    if len(data) > MAX_INPUT_BYTES:
+        unit = "characters" if isinstance(data, str) else "bytes"
+        message = (
+            f"the input is {len(data):,} {unit} long; a presentation is at most "
+            f"{MAX_INPUT_BYTES:,} bytes of JSON (one patient, not a cohort)"
+        )
+        raise InvalidPresentation([Problem("", message)])
+    if isinstance(data, str):
+        data = data.removeprefix("\ufeff")
+    else:
+        data = data.removeprefix(codecs.BOM_UTF8)
+    if not data.strip():
+        raise InvalidPresentation(
+            [Problem("", f"the input is empty; give a JSON object ({_SCHEMA_HINT})")]
+        )
+    return data
+
+
+def encoding_problem(data: bytes | bytearray, *, what: str = "the input") -> Problem | None:
+    """A problem naming the encoding when *data* (*what*) is UTF-16 or UTF-32, not UTF-8."""
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return Problem(
+                "", f"{what} is {name} (it starts with a {name} byte order mark); save it as UTF-8"
+            )
+    if b"\x00" in data[:4]:
+        return Problem(
+            "", f"{what} has NUL bytes: it looks like UTF-16 or UTF-32; save it as UTF-8"
+        )
+    return None
+
+
+def problems_from(
+    error: pydantic.ValidationError, model: type[BaseModel], *, limit: int = MAX_PROBLEMS
+) -> list[Problem]:
+    """Translate the first *limit* errors of *error* into :class:`Problem` objects, with fixes."""
+    details = error.errors(include_url=False)[:limit]
+    return [_problem(detail, model) for detail in details]
 
 
 def _shown(value: object) -> str:
-    text = json.dumps(value, default=str) if not isinstance(value, bytes) else repr(value)
+    try:
+        text = _brief(value, depth=3)
+    except Exception:  # noqa: BLE001 - a caller's container that fails as it is read
+        text = f"<{type(value).__name__}>"
     if len(text) > 60:
         text = text[:57] + "..."
     return f"{text} ({type(value).__name__})"
+
+
+def _brief(value: object, depth: int) -> str:  # noqa: PLR0911 - one return per kind of value
+    """*value* as short JSON-like text, built from at most a few items at each of a few levels."""
+    if value is None or isinstance(value, bool | float):
+        return json.dumps(value)
+    if isinstance(value, int):
+        if value.bit_length() > 200:  # str() refuses past 4,300 digits, and is slow before
+            return f"<an integer of {int(value.bit_length() * 0.30103) + 1} digits>"
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value[:60])
+    if isinstance(value, bytes | bytearray):
+        return repr(bytes(value[:60]))
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if depth == 0:
+            return "{...}" if isinstance(value, Mapping) else "[...]"
+        return _brief_container(value, depth - 1)
+    if isinstance(value, dt.date | dt.time | decimal.Decimal | enum.Enum):
+        return json.dumps(str(value)[:60])
+    return f"<{type(value).__name__}>"
+
+
+def _brief_container(value: Any, depth: int) -> str:  # noqa: ANN401 - any container
+    items = list(itertools.islice(value.items() if isinstance(value, Mapping) else value, 5))
+    shown = [
+        f"{_brief(item[0], depth)}: {_brief(item[1], depth)}"
+        if isinstance(value, Mapping)
+        else _brief(item, depth)
+        for item in items[:4]
+    ]
+    if len(items) > 4:
+        shown.append("...")
+    brackets = "{}" if isinstance(value, Mapping) else "[]"
+    return brackets[0] + ", ".join(shown) + brackets[1]
+
+
+def _part(part: object) -> str:
+    if isinstance(part, str):
+        return part
+    try:
+        return _brief(part, depth=1)
+    except Exception:  # noqa: BLE001 - a caller's key that fails as it is read
+        return f"<{type(part).__name__}>"
 
 
 def _problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, PLR0911 - one return per kind of error
@@ -53,7 +174,7 @@ def _problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, P
     is_key = bool(loc) and loc[-1] == "[key]"
     if is_key:
         loc = loc[:-1]
-    path = ".".join(str(part) for part in loc)
+    path = ".".join(_part(part) for part in loc)
     value = detail.get("input")
     kind = detail["type"]
     message = detail["msg"]
@@ -65,7 +186,7 @@ def _problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, P
         return Problem("", hint, _shown(value))
     if kind == "extra_forbidden":
         allowed = _allowed_fields(model, loc[:-1])
-        hint = _did_you_mean(str(loc[-1]), allowed)
+        hint = _did_you_mean(_part(loc[-1]), allowed)
         return Problem(path, f"unknown field; {hint}remove it or use one of: {', '.join(allowed)}")
     if kind == "enum":
         return _enum_problem(path, detail, is_key=is_key)
@@ -77,7 +198,7 @@ def _problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, P
 
 
 def _did_you_mean(value: str, options: list[str]) -> str:
-    close = difflib.get_close_matches(value, options, n=1)
+    close = difflib.get_close_matches(value[:100], options, n=1)
     return f"did you mean {close[0]!r}? " if close else ""
 
 
@@ -85,7 +206,7 @@ def _enum_problem(path: str, detail: Any, *, is_key: bool) -> Problem:  # noqa: 
     value = detail.get("input")
     expected = detail.get("ctx", {}).get("expected", "")
     options = [option.strip(" '") for option in expected.replace(" or ", ", ").split(",")]
-    hint = _did_you_mean(str(value), options)
+    hint = _did_you_mean(_part(value), options)
     listed = expected if len(options) <= 12 else f"one of {len(options)} values ({_SCHEMA_HINT})"
     what = "not an allowed key" if is_key else "not an allowed value"
     return Problem(path, f"{what}; {hint}expected {listed}", _shown(value))

@@ -3,36 +3,45 @@
 ``fasciculate assess FILE|-`` reads a presentation (JSON) and prints the assessment;
 ``fasciculate assess --fhir BUNDLE.json`` reads a FHIR R4 Bundle instead, and ``--format fhir`` or
 ``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
-assesses one presentation per line (JSON lines) and answers one line per record, a rejected record
+assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
 with its problems in its place; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
 ``fasciculate rules`` prints the rule table.
-Bad input exits with status 2 and a message naming each field and its fix; never a traceback.
+
+Every failure is one line on standard error and an exit status, never a traceback: 0 done, 1 an
+input or output failed (a file that cannot be read, a closed or broken pipe, a full disk), 2 bad
+input (every problem named, with its field and fix), 130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
 
 import argparse
+import codecs
 import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic_core import to_json
-
-from fasciculate._assess import _engine, assess, assess_json
+from fasciculate._assess import _engine, assess
 from fasciculate._assessment import Assessment
+from fasciculate._cli_io import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    CommandFailed,
+    Output,
+    read_input,
+    say,
+)
+from fasciculate._cli_screen import screen
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
 from fasciculate._render import PrintVersion, assessment_text, rules_json, rules_text
+from fasciculate._validation import MAX_INPUT_BYTES, encoding_problem
 
 if TYPE_CHECKING:
     from fasciculate.fhir import BundleReading
-
-EXIT_OK = 0
-EXIT_BAD_INPUT = 2
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,14 +72,30 @@ def _parser() -> argparse.ArgumentParser:
 
     screen_cmd = commands.add_parser(
         "screen",
-        help="assess many presentations: JSON lines in, JSON lines out",
-        description="Assess one presentation per line (JSON lines; blank lines are skipped). "
-        'Each record gives one line, in order: {"line": N, "assessment": {...}}, or '
-        '{"line": N, "problems": [{"field": ..., "message": ..., "value": ...}]} for a record '
-        "that is not a valid presentation. A count goes to standard error; the status is 2 "
-        "when any record was rejected.",
+        help="assess many presentations: JSON Lines in, JSON Lines out",
+        description="Assess one presentation per line (JSON Lines: one JSON object per line; "
+        'blank lines are skipped). Each record gives one line, in order: {"line": N, '
+        '"assessment": {...}}, or {"line": N, "problems": [{"field": ..., "message": ..., '
+        '"value": ...}]} for a record that is not a valid presentation. A record\'s identifier '
+        '(its member "id", or the one named by --id-field) is taken out of the presentation and '
+        'echoed as "id". A summary goes to standard error (with a progress bar while it runs, '
+        "when standard error is a terminal and tqdm is installed); the status is 2 when any "
+        "record was rejected.",
     )
-    screen_cmd.add_argument("file", metavar="FILE", help="JSON lines file, or -")
+    screen_cmd.add_argument("file", metavar="FILE", help="JSON Lines file, or -")
+    screen_cmd.add_argument(
+        "--id-field",
+        metavar="NAME",
+        default="id",
+        help="the member of each record that identifies it (default: id)",
+    )
+    screen_cmd.add_argument(
+        "--output",
+        choices=("full", "summary"),
+        default="full",
+        help="full: the whole assessment; summary: urgency, fired rule ids, leading category, "
+        "must-not-miss categories and the number of open questions (default: full)",
+    )
 
     commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
 
@@ -81,102 +106,86 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read(name: str) -> bytes:
-    if name == "-":
-        return sys.stdin.buffer.read()
-    return Path(name).read_bytes()
-
-
-def _fail(message: str) -> int:
-    sys.stderr.write(f"fasciculate: {message}\n")
-    return EXIT_BAD_INPUT
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
-    if args.command == "schema":
-        sys.stdout.write(json.dumps(Presentation.model_json_schema(), indent=2) + "\n")
-        return EXIT_OK
-    if args.command == "rules":
-        kb = _engine().kb
-        if args.format == "json":
-            sys.stdout.write(json.dumps(rules_json(kb), indent=2) + "\n")
-        else:
-            sys.stdout.write(rules_text(kb))
-        return EXIT_OK
+    try:
+        return _run(args)
+    except CommandFailed as failure:
+        say(failure.message)
+        return failure.status
+    except KeyboardInterrupt:
+        say("interrupted")
+        return EXIT_INTERRUPTED
 
-    if args.command == "questionnaire":
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "screen":
+        if args.id_field in Presentation.model_fields:
+            say(f"--id-field {args.id_field} is a presentation field; name another member")
+            return EXIT_BAD_INPUT
+        return screen(args.file, id_field=args.id_field, output=args.output)
+    if args.command == "assess":
+        return _assess(args)
+    if args.command == "schema":
+        text = json.dumps(Presentation.model_json_schema(), indent=2)
+    elif args.command == "rules":
+        kb = _engine().kb
+        text = json.dumps(rules_json(kb), indent=2) if args.format == "json" else rules_text(kb)
+    else:
         from fasciculate.fhir import questionnaire  # noqa: PLC0415 - only this command needs it
 
-        sys.stdout.write(json.dumps(questionnaire(), indent=2) + "\n")
-        return EXIT_OK
-    if args.command == "screen":
-        return _screen(args.file)
-    return _assess(args)
+        text = json.dumps(questionnaire(), indent=2)
+    _print(text)
+    return EXIT_OK
 
 
-def _screen(name: str) -> int:
-    """Assess every line of *name*, writing one line per record; status 2 if any was rejected."""
-    try:
-        source = sys.stdin.buffer if name == "-" else Path(name).open("rb")  # noqa: SIM115
-    except OSError as error:
-        return _fail(f"cannot read {name}: {error.strerror or error}")
-    binary = getattr(sys.stdout, "buffer", None)  # absent when stdout is a text stream in memory
-    write = binary.write if binary is not None else (lambda data: sys.stdout.write(data.decode()))
-    assessed, rejected = 0, []
-    with source:
-        for number, line in enumerate(source, start=1):
-            if not line.strip():
-                continue
-            try:
-                result = assess_json(line)
-            except InvalidPresentation as error:
-                rejected.append(number)
-                problems = [
-                    {"field": p.path, "message": p.message, "value": p.value}
-                    for p in error.problems
-                ]
-                write(b'{"line":%d,"problems":%s}\n' % (number, to_json(problems)))
-            else:
-                assessed += 1
-                write(b'{"line":%d,"assessment":%s}\n' % (number, result))
-    sys.stdout.flush()
-    shown = ", ".join(map(str, rejected[:10])) + (", ..." if len(rejected) > 10 else "")
-    summary = f"{assessed} assessed, {len(rejected)} rejected"
-    sys.stderr.write(f"fasciculate: {summary}{f' (lines {shown})' if rejected else ''}\n")
-    return EXIT_BAD_INPUT if rejected else EXIT_OK
+def _print(text: str) -> None:
+    out = Output()
+    out.write(text.encode() if text.endswith("\n") else f"{text}\n".encode())
+    out.flush()
 
 
 def _assess(args: argparse.Namespace) -> int:
     name = args.fhir or args.file
     misplaced = "--as-of" if args.as_of is not None else "--patient" if args.patient else None
     if misplaced and not args.fhir:
-        return _fail(
+        say(
             f"{misplaced} applies to --fhir input; a presentation gives assessed_on instead "
             "and is about one patient"
         )
-    try:
-        data = _read(name)
-    except OSError as error:
-        return _fail(f"cannot read {name}: {error.strerror or error}")
+        return EXIT_BAD_INPUT
+    Output()  # fails at once when standard output is closed, before anything is read
+    data = read_input(name, limit=None if args.fhir else MAX_INPUT_BYTES)
+    where = "standard input" if name == "-" else name
     reading = None
     try:
         if args.fhir:
             from fasciculate.fhir import read_bundle  # noqa: PLC0415 - keeps FHIR out of the core
 
-            reading = read_bundle(data, as_of=args.as_of, patient=args.patient)
+            reading = read_bundle(_utf8(data, where), as_of=args.as_of, patient=args.patient)
             assessment = assess(reading.presentation)
         else:
             assessment = assess(data)
     except InvalidBundle as error:
-        return _fail(f"invalid FHIR Bundle in {name}\n{error}")
+        say(f"invalid FHIR Bundle in {where}\n{error}")
+        return EXIT_BAD_INPUT
     except InvalidPresentation as error:
-        return _fail(f"invalid presentation in {name}\n{error}")
+        say(f"invalid presentation in {where}\n{error}")
+        return EXIT_BAD_INPUT
     except FasciculateError as error:  # pragma: no cover - a knowledge-base bug, not bad input
-        return _fail(str(error))
-    sys.stdout.write(_render(assessment, reading, args.format) + "\n")
+        say(str(error))
+        return EXIT_BAD_INPUT
+    _print(_render(assessment, reading, args.format))
     return EXIT_OK
+
+
+def _utf8(data: bytes, where: str) -> bytes:
+    """*data* without a UTF-8 byte order mark; UTF-16 or UTF-32 is bad input, said so."""
+    problem = encoding_problem(data, what=where)
+    if problem is not None:
+        raise CommandFailed(problem.message, EXIT_BAD_INPUT)
+    return data.removeprefix(codecs.BOM_UTF8)
 
 
 def _render(assessment: Assessment, reading: BundleReading | None, form: str) -> str:

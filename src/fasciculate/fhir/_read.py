@@ -359,7 +359,7 @@ def _reading(
         presentation = Presentation.model_validate(data)
     except pydantic.ValidationError as error:
         problems = [_traced(p, out.evidence) for p in problems_from(error, Presentation)]
-        raise InvalidBundle(problems) from None
+        raise InvalidBundle(problems, total=error.error_count()) from None
     report = MappingReport(
         as_of=day,
         mapped=tuple(out.mapped),

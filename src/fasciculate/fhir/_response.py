@@ -132,7 +132,8 @@ def presentation_from_questionnaire_response(
     except json.JSONDecodeError as error:
         raise InvalidBundle([Problem("", f"malformed JSON: {error}")]) from None
     except pydantic.ValidationError as error:
-        raise InvalidBundle(problems_from(error, QuestionnaireResponse)) from None
+        problems = problems_from(error, QuestionnaireResponse)
+        raise InvalidBundle(problems, total=error.error_count()) from None
     canonical = (parsed.questionnaire or "").split("|")[0]
     problems = []
     if canonical != QUESTIONNAIRE_URL:
@@ -146,7 +147,7 @@ def presentation_from_questionnaire_response(
     try:
         return Presentation.model_validate(_data(answers))
     except pydantic.ValidationError as error:
-        raise InvalidBundle(problems_from(error, Presentation)) from None
+        raise InvalidBundle(problems_from(error, Presentation), total=error.error_count()) from None
 
 
 def _answers_of(presentation: Presentation) -> dict[str, Any]:
