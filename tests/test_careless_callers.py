@@ -281,6 +281,41 @@ def test_many_unknown_fields_give_a_capped_list_and_a_count():
     assert MAX_PROBLEMS + 2 == len(lines)
 
 
+@pytest.mark.parametrize("as_json", [False, True], ids=["mapping", "json"])
+@pytest.mark.parametrize("where", [(), ("findings",), ("labs", 0)], ids=str)
+def test_many_unknown_fields_are_counted_where_they_are(where, as_json):
+    """At the top, in a sub-model or in a list item, the first unknown fields are listed by path.
+
+    Past MAX_PROBLEMS unknown fields in one object they are counted before validation (pydantic
+    would build an error object for each: tens of MB for 10^5; bench_errors.py measures it).
+    """
+    many: dict[str, Any] = {f"x{i}": i for i in range(5_000)}
+    data: Any = many
+    for part in reversed(where):
+        data = (
+            [{"analyte": "sodium", "unit": "mmol/L", "value": 140, **data}]
+            if part == 0
+            else {part: data}
+        )
+    if as_json:
+        data = json.dumps(data)
+    with pytest.raises(InvalidPresentation) as caught:
+        fasciculate.assess(data)
+    error = caught.value
+    prefix = ".".join(str(part) for part in where)
+    expected = [".".join(filter(None, (prefix, f"x{i}"))) for i in range(MAX_PROBLEMS)]
+    assert (expected, 5_000) == ([problem.path for problem in error.problems], error.total)
+    expected_start = "not an allowed key; " if where == ("findings",) else "unknown field; "
+    assert error.problems[0].message.startswith(expected_start)
+
+
+def test_a_few_unknown_fields_keep_their_suggestion():
+    """Below the cap, unknown fields are reported by pydantic's path, with a did-you-mean hint."""
+    with pytest.raises(InvalidPresentation) as caught:
+        fasciculate.assess({"patient": {"agee": 30}})
+    assert "did you mean 'age'" in str(caught.value)
+
+
 def test_a_list_is_refused_by_its_length_before_its_items_are_read():
     """A list past its maximum gives the one length problem, not one per (invalid) item."""
     for count in (501, 1_000_000):

@@ -18,10 +18,12 @@ import difflib
 import enum
 import itertools
 import json
-from collections.abc import Mapping
+import typing
+from collections.abc import Collection, Mapping
 from typing import Any
 
 import pydantic
+import pydantic_core
 from pydantic import BaseModel
 
 from fasciculate._errors import MAX_PROBLEMS, FasciculateError, InvalidPresentation, Problem
@@ -54,7 +56,11 @@ def parse_presentation(data: Presentation | Mapping[str, Any] | str | bytes) -> 
         return data
     try:
         if isinstance(data, str | bytes | bytearray):
-            return Presentation.model_validate_json(_json_text(data))
+            text = _json_text(data)
+            if _key_bound(text) <= _FEW_KEYS:
+                return Presentation.model_validate_json(text)
+            data = _parsed(text)  # many keys: look at them before pydantic lists each one
+        _refuse_excess_fields(data, Presentation, ())
         return Presentation.model_validate(data)
     except pydantic.ValidationError as error:
         problems = problems_from(error, Presentation)
@@ -71,6 +77,81 @@ def parse_presentation(data: Presentation | Mapping[str, Any] | str | bytes) -> 
     except Exception as error:  # a caller's object that fails as it is read is bad input too
         problem = Problem("", f"the input could not be read ({type(error).__name__}); {_FIX}")
         raise InvalidPresentation([problem]) from error
+
+
+#: More object keys than any valid presentation holds (every finding, 100 medications and 500
+#: laboratory results come to about 2,500): past this, unknown fields are counted before pydantic
+#: would build an error for each one (tens of MB for 10^5 of them).
+_FEW_KEYS = 4096
+
+
+def _key_bound(text: str | bytes | bytearray) -> int:
+    """An upper bound on the number of object keys in JSON *text* (each key ends with a quote)."""
+    return text.count('":') if isinstance(text, str) else text.count(b'":')
+
+
+def _parsed(text: str | bytes | bytearray) -> Any:  # noqa: ANN401 - any JSON value
+    try:
+        return pydantic_core.from_json(text)
+    except ValueError:  # malformed: pydantic's JSON parser names the place
+        return Presentation.model_validate_json(text)
+
+
+def _refuse_excess_fields(data: object, model: type[BaseModel], path: tuple[str, ...]) -> None:
+    """Refuse a mapping with more unknown keys than are listed, without validating it.
+
+    Walks *data* along the fields of *model*, its sub-models and its enum-keyed mappings (such as
+    ``findings``); at the first mapping holding more than ``MAX_PROBLEMS`` unknown keys, raises
+    :class:`InvalidPresentation` listing the first ones and counting them all (what pydantic
+    would report, in constant memory).
+    """
+    if not isinstance(data, Mapping):
+        return
+    fields = model.model_fields
+    _refuse_unknown_keys(
+        data, fields, path, f"unknown field; remove it or use one of: {', '.join(sorted(fields))}"
+    )
+    for name, value in data.items():
+        field = fields.get(name) if isinstance(name, str) else None
+        if field is None:
+            continue
+        keys = _enum_keys(field.annotation)
+        if keys is not None and isinstance(value, Mapping):
+            expected = f"expected one of {len(keys)} values ({_SCHEMA_HINT})"
+            _refuse_unknown_keys(value, keys, (*path, name), f"not an allowed key; {expected}")
+        sub = _model_of(field.annotation)
+        if sub is None:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items[: MAX_PROBLEMS + 1]):
+            where = (*path, name, str(index)) if isinstance(value, list) else (*path, name)
+            _refuse_excess_fields(item, sub, where)
+
+
+def _refuse_unknown_keys(
+    data: Mapping[Any, Any], allowed: Collection[str], path: tuple[str, ...], message: str
+) -> None:
+    if len(data) <= len(allowed) + MAX_PROBLEMS:
+        return  # too few keys to hold more unknown ones than are listed: pydantic lists them
+    unknown = [key for key in data if not (isinstance(key, str) and key in allowed)]
+    if len(unknown) > MAX_PROBLEMS:
+        problems = [
+            Problem(".".join((*path, _part(key))), message) for key in unknown[:MAX_PROBLEMS]
+        ]
+        raise InvalidPresentation(problems, total=len(unknown))
+
+
+def _enum_keys(annotation: Any) -> frozenset[str] | None:  # noqa: ANN401 - typing constructs
+    """The values of the enum keying a ``dict[SomeEnum, ...]`` annotation, else ``None``."""
+    if typing.get_origin(annotation) is dict:
+        key = typing.get_args(annotation)[0]
+        if isinstance(key, type) and issubclass(key, enum.Enum):
+            return frozenset(str(member.value) for member in key)
+    for argument in typing.get_args(annotation):
+        found = _enum_keys(argument)
+        if found is not None:
+            return found
+    return None
 
 
 def _json_text(data: str | bytes | bytearray) -> str | bytes | bytearray:
