@@ -8,26 +8,23 @@ path. A test checks both tables against generated presentations.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._presentation import Finding
 from fasciculate._vocab import MedicationClass, Region
-
-if TYPE_CHECKING:
-    from fasciculate._kb import KnowledgeBase
 
 #: The input path of each finding.
 FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
 
-#: The facts that more than one input field can set (so their input path varies with the input).
-#: Every other fact has one input path, given exactly when the fact is present or absent.
+#: The facts that more than one input field can set (so their input path varies with the input):
+#: those read from several fields, and every fact a derivation of the knowledge base can set
+#: (``kb/derivations.toml``). Every other fact has one input path, given exactly when the fact is
+#: present or absent.
 MULTI_SOURCE = frozenset(
     {
-        "tongue_twitching",  # findings, twitching.regions
-        "numbness",  # findings, numbness_medial_leg / numbness_lateral_leg
-        "exam_weakness",  # examination.strength, weak_knee_extension / foot_drop / ...
+        "exam_weakness",  # examination.strength, and derivations
         "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
         *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
+        *(derivation.sets for derivation in knowledge_base().derivations),
     }
 )
 
@@ -54,6 +51,7 @@ SOURCE_PATH: dict[str, str] = {
     **dict.fromkeys(("worsening", "improving"), "twitching.course"),
     **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
     "stress_high": "exposures.stress",
+    "age_under_16": "patient.age",
     "reduced_knee_reflex": "examination.knee_reflex",
     "reduced_ankle_reflex": "examination.ankle_reflex",
     **{f"region_{region}": "twitching.regions" for region in Region},

@@ -14,11 +14,12 @@ from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
-from fasciculate._conditions import Any_, Condition, Quantity, parse
+from fasciculate._conditions import Any_, CompareAtom, Condition, FactAtom, Quantity, parse
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
+    Derivation,
     FactInfo,
     Feature,
     KnowledgeBase,
@@ -35,6 +36,7 @@ from fasciculate._vocab import Analyte, Category, MedicationClass, Region, Urgen
 __all__ = [
     "AdviceInfo",
     "CategoryInfo",
+    "Derivation",
     "FactInfo",
     "Feature",
     "KnowledgeBase",
@@ -54,6 +56,7 @@ _FILES = (
     "labs.toml",
     "facts.toml",
     "rules.toml",
+    "derivations.toml",
     "differential.toml",
     "advice.toml",
     "medications.toml",
@@ -163,6 +166,9 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     )
 
     _check_citations(sources, thresholds, labs, rules)
+    derivations = _derivations(
+        data["derivations.toml"]["derivation"], facts, grammar, named, sources
+    )
     differential = _differential(data, frozenset(facts), grammar, named, sources)
     open_row = rules_data["screen_incomplete"]
     screen_incomplete = Rule(
@@ -187,6 +193,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         quantities=quantities,
         rules=rules,
         screen_incomplete=screen_incomplete,
+        derivations=derivations,
         **differential,
     )
 
@@ -210,6 +217,35 @@ def _check_citations(
         _cited(f"rule {rule.id}", rule.source, sources)
         if rule.urgency is Urgency.SELF_CARE:
             raise KnowledgeBaseError(f"rule {rule.id}: a rule must raise urgency above self_care")
+
+
+def _derivations(
+    rows: list[dict[str, Any]],
+    facts: Mapping[str, FactInfo],
+    grammar: Mapping[str, Quantity],
+    named: Mapping[str, float],
+    sources: Mapping[str, Source],
+) -> tuple[Derivation, ...]:
+    """The implications between facts, checked: one atom each, cited, applicable in one pass."""
+    _unique("derivation", [row["id"] for row in rows])
+    derivations: list[Derivation] = []
+    for row in rows:
+        where = f"derivation {row['id']}"
+        when = parse(row["when"], facts=frozenset(facts), quantities=grammar, thresholds=named)
+        if not isinstance(when, FactAtom | CompareAtom):
+            raise KnowledgeBaseError(f"{where}: `when` must be one fact or one comparison")
+        if row["sets"] not in facts:
+            raise KnowledgeBaseError(f"{where} sets unknown fact {row['sets']!r}")
+        _cited(where, row["source"], sources)
+        derivations.append(Derivation(when=when, **{k: v for k, v in row.items() if k != "when"}))
+    for position, derivation in enumerate(derivations):
+        later = {other.sets for other in derivations[position:]}
+        if isinstance(derivation.when, FactAtom) and derivation.when.name in later:
+            raise KnowledgeBaseError(
+                f"derivation {derivation.id} reads {derivation.when.name!r}, which this or a "
+                "later row sets: put the row that sets it first"
+            )
+    return tuple(derivations)
 
 
 def _generated_facts() -> list[FactInfo]:

@@ -116,6 +116,23 @@ class Rule:
 
 
 @attrs.frozen(cache_hash=True)
+class Derivation:
+    """An implication between facts (``kb/derivations.toml``): when *when* holds, *sets* is present.
+
+    Attributes:
+        when: The specific finding, a fact or a comparison (one atom).
+        sets: The general fact it makes present. When the input answered it absent, the two
+            answers contradict each other: the worse reading wins and the pair is reported.
+    """
+
+    id: str
+    when: Atom
+    sets: str
+    source: str
+    note: str
+
+
+@attrs.frozen(cache_hash=True)
 class CategoryInfo:
     """A category of the differential with its prior probability."""
 
@@ -190,6 +207,7 @@ class KnowledgeBase:
     quantities: Mapping[str, QuantityInfo]
     rules: tuple[Rule, ...]
     screen_incomplete: Rule
+    derivations: tuple[Derivation, ...]
     categories: Mapping[Category, CategoryInfo]
     features: tuple[Feature, ...]
     root_levels: tuple[RootLevelInfo, ...]

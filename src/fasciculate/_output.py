@@ -20,6 +20,7 @@ from fasciculate._assessment import (
     Advice,
     Assessment,
     CategoryResult,
+    Conflict,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -34,6 +35,7 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
+from fasciculate import _facts
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, Urgency
@@ -171,6 +173,7 @@ class Output:
             summary=summary(referral),
             rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
             missing=tuple(self.open_question(question) for question in referral.missing),
+            conflicts=tuple(self.conflict(conflict) for conflict in facts.conflicts),
             sources=tuple(
                 self.sources[key]
                 for key in self.source_ids(self.cited(referral, differential, facts, advice_key))
@@ -281,6 +284,24 @@ class Output:
             question=question.question,
             could_raise_to=question.could_raise_to,
             rules=question.rules,
+        )
+
+    @_memo
+    def conflict(self, conflict: _facts.Conflict) -> Conflict:
+        labels = {**self.kb.facts, **self.kb.quantities}
+        general, specific = labels[conflict.fact].label, labels[conflict.implied_by].label
+        return _build(
+            Conflict,
+            fact=conflict.fact,
+            label=general,
+            answered=conflict.answered,
+            implied_by=conflict.implied_by,
+            input=conflict.input,
+            derivation=conflict.derivation,
+            note=(
+                f"{conflict.answered} says '{general}' is absent, but {conflict.input} gives "
+                f"'{specific}', which implies it: read as present. Check both answers."
+            ),
         )
 
     @_memo

@@ -203,6 +203,25 @@ class Strength(enum.StrEnum):
     REDUCED = "reduced"
 
 
+class Movement(enum.StrEnum):
+    """A movement of the leg graded for power on examination, with its main root (myotome)."""
+
+    #: Hip flexion (L2, L3).
+    HIP_FLEXION = "hip_flexion"
+    #: Knee extension, quadriceps (L3, L4).
+    KNEE_EXTENSION = "knee_extension"
+    #: Knee flexion, hamstrings (L5, S1).
+    KNEE_FLEXION = "knee_flexion"
+    #: Ankle dorsiflexion (L4, L5): weak in foot drop.
+    ANKLE_DORSIFLEXION = "ankle_dorsiflexion"
+    #: Great-toe extension (L5).
+    GREAT_TOE_EXTENSION = "great_toe_extension"
+    #: Ankle eversion (L5, S1).
+    ANKLE_EVERSION = "ankle_eversion"
+    #: Ankle plantar flexion (S1).
+    PLANTAR_FLEXION = "plantar_flexion"
+
+
 class Reflex(enum.StrEnum):
     """A tendon reflex found on examination."""
 
@@ -243,6 +262,8 @@ class MedicationClass(enum.StrEnum):
     SEDATING_ANTIHISTAMINE = "sedating_antihistamine"
     #: Dopamine antagonists (antipsychotics, metoclopramide; can provoke restless legs).
     DOPAMINE_ANTAGONIST = "dopamine_antagonist"
+    #: Statins (HMG-CoA reductase inhibitors): muscle symptoms and raised creatine kinase.
+    STATIN = "statin"
     #: Any other medication.
     OTHER = "other"
 
@@ -268,6 +289,8 @@ class Analyte(enum.StrEnum):
     FERRITIN = "ferritin"
     #: Creatine kinase.
     CREATINE_KINASE = "creatine_kinase"
+    #: Thyroid-stimulating hormone (thyroid function).
+    TSH = "tsh"
 
 
 class Category(enum.StrEnum):
