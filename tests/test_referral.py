@@ -290,7 +290,9 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
         Urgency.URGENT,
     ),
     "RAD-KNEE-EXTENSION-REFLEX": (
-        negative(findings={"weak_knee_extension": "present"}, examination={"knee_reflex": "reduced"}),
+        negative(
+            findings={"weak_knee_extension": "present"}, examination={"knee_reflex": "reduced"}
+        ),
         {"RAD-KNEE-EXTENSION-REFLEX", "SEED-WEAKNESS"},
         Urgency.URGENT,
     ),

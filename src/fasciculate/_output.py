@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fasciculate import _differential as diff
+from fasciculate import _facts
 from fasciculate import _referral as ref
 from fasciculate._assessment import (
     Advice,
@@ -35,7 +36,6 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
-from fasciculate import _facts
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, Urgency
@@ -288,8 +288,9 @@ class Output:
 
     @_memo
     def conflict(self, conflict: _facts.Conflict) -> Conflict:
-        labels = {**self.kb.facts, **self.kb.quantities}
-        general, specific = labels[conflict.fact].label, labels[conflict.implied_by].label
+        labels = {key: info.label for key, info in self.kb.facts.items()}
+        labels.update({key: info.label for key, info in self.kb.quantities.items()})
+        general, specific = labels[conflict.fact], labels[conflict.implied_by]
         return _build(
             Conflict,
             fact=conflict.fact,

@@ -27,6 +27,9 @@ STEP = {
     "calcium_total": 0.01,
     "vitamin_d": 1.0,
     "vitamin_b12": 1.0,
+    "power_lowest": 1.0,  # MRC grades are whole numbers
+    "age": 1.0,
+    "tsh": 0.01,
 }
 _UNSAFE = {">=": 1, ">": 1, "<=": -1, "<": -1}
 _STRICT = {">=": ">", "<=": "<"}

@@ -111,7 +111,7 @@ GROUPS = {
 
 BASE = negative()
 BASE_QUANTITIES: dict[str, float | None] = dict.fromkeys(PROOF.world.quantity_names)
-BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0)
+BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0, age=30.0)
 
 
 def combinations(group: Group) -> Iterator[tuple[dict[str, int], dict[str, float | None]]]:

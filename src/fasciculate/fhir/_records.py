@@ -111,6 +111,10 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
             reader.out.skipped.append(entry(reason=reason))
             return
         answer = TriState.ABSENT if verification == "refuted" else TriState.PRESENT
+        stale = _not_recent(reader, condition, ref, finding) if answer is TriState.PRESENT else None
+        if stale is not None:
+            reader.out.skipped.append(entry(reason=stale))
+            return
         reader.out.answer(field, answer, ref)
         reason = f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
         reader.out.mapped.append(entry(reason=reason))
@@ -119,6 +123,31 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
     reader.out.unmapped.append(
         reader.entry(condition, ref, code=code_text, display=display, reason=reason)
     )
+
+
+def _not_recent(reader: Reader, condition: Condition, ref: str, finding: str) -> str | None:
+    """Why a Condition cannot set a finding the rules call new (``None`` when it can)."""
+    recency = code_maps().recent.get(finding)
+    if recency is None:
+        return None
+    field, text = (
+        ("onsetDateTime", condition.onsetDateTime)
+        if condition.onsetDateTime
+        else ("recordedDate", condition.recordedDate)
+    )
+    onset = reader.date(text, f"{ref}.{field}") if text else None
+    window = f"{recency.days} days ({recency.source})"
+    if onset is None or reader.as_of is None:
+        return (
+            f"no onsetDateTime or recordedDate and reference date: cannot tell whether "
+            f"{finding} is new (window {window}); the question stays open"
+        )
+    if (reader.as_of - onset).days > recency.days:
+        return (
+            f"{field} {onset} is more than {window} before {reader.as_of}: a problem-list entry "
+            f"does not show that {finding} is new; the question stays open"
+        )
+    return None
 
 
 def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> CodeableConcept | None:
