@@ -22,7 +22,10 @@ def _given(presentation: Presentation, path: str) -> bool:
     if head in {"labs", "medications"}:
         items = getattr(presentation, head)
         return rest.isdigit() and int(rest) < len(items)
-    value = getattr(getattr(presentation, head), rest)
+    field, _, key = rest.partition(".")
+    value = getattr(getattr(presentation, head), field)
+    if key:  # a grade per movement: examination.power.<movement>
+        return key in value
     return value not in (None, TriState.UNKNOWN, [])
 
 

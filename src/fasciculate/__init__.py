@@ -10,6 +10,7 @@ services.
 from fasciculate._assess import assess, assess_json
 from fasciculate._assessment import (
     Advice,
+    AnswerConflict,
     Assessment,
     CategoryResult,
     Criterion,
@@ -53,6 +54,7 @@ from fasciculate._vocab import (
     LabFlag,
     Level,
     MedicationClass,
+    Movement,
     Reflex,
     Region,
     Sex,
@@ -65,6 +67,7 @@ from fasciculate._vocab import (
 __all__ = [
     "Advice",
     "Analyte",
+    "AnswerConflict",
     "Assessment",
     "BodyRegion",
     "Category",
@@ -91,6 +94,7 @@ __all__ = [
     "Level",
     "Medication",
     "MedicationClass",
+    "Movement",
     "OpenQuestion",
     "Patient",
     "Presentation",

@@ -49,7 +49,7 @@ class OpenQuestion(_Out):
     rules: tuple[str, ...] = Field(description="The rules it could make fire.")
 
 
-class Conflict(_Out):
+class AnswerConflict(_Out):
     """Two answers that contradict each other, resolved towards the worse reading: check them."""
 
     fact: str = Field(description="The general fact answered absent, now read as present.")
@@ -182,7 +182,7 @@ class Assessment(_Out):
     summary: str = Field(description="One line for a list view.")
     rules_fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
-    conflicts: tuple[Conflict, ...] = Field(
+    conflicts: tuple[AnswerConflict, ...] = Field(
         description=(
             "Contradictory answers (a specific finding present, its general question answered "
             "absent), each resolved to present: check them with the patient."

@@ -2,7 +2,8 @@
 
 Yes/no facts are held as Kleene levels (absent 0, unknown 1, present 2), and every fact can be
 traced to the input field it came from (:mod:`fasciculate._fact_paths`), so each cited fact leads
-back to what the caller sent.
+back to what the caller sent. The implications between facts (``kb/derivations.toml``) are applied
+last, and every contradiction they resolve is kept for the output.
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ class Facts:
             one input path, :data:`SOURCE_PATH`; :meth:`path_of` answers for both.
         ordered: The values of ``levels``, in the knowledge base's fact order.
         trace: The values of ``origin`` then of ``quantities``, in their (fixed) order.
+        conflicts: The contradictions the knowledge base's derivations resolved towards present
+            (a specific finding present, its general question answered absent).
     """
 
     levels: Mapping[str, int]

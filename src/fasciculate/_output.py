@@ -19,9 +19,9 @@ from fasciculate import _facts
 from fasciculate import _referral as ref
 from fasciculate._assessment import (
     Advice,
+    AnswerConflict,
     Assessment,
     CategoryResult,
-    Conflict,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -287,12 +287,12 @@ class Output:
         )
 
     @_memo
-    def conflict(self, conflict: _facts.Conflict) -> Conflict:
+    def conflict(self, conflict: _facts.Conflict) -> AnswerConflict:
         labels = {key: info.label for key, info in self.kb.facts.items()}
         labels.update({key: info.label for key, info in self.kb.quantities.items()})
         general, specific = labels[conflict.fact], labels[conflict.implied_by]
         return _build(
-            Conflict,
+            AnswerConflict,
             fact=conflict.fact,
             label=general,
             answered=conflict.answered,

@@ -44,6 +44,7 @@ from fasciculate._vocab import (
     Frequency,
     Level,
     MedicationClass,
+    Movement,
     Reflex,
     Region,
     Sex,
@@ -177,6 +178,7 @@ def _examinations() -> st.SearchStrategy[Examination]:
     return st.builds(
         Examination,
         strength=_optional(st.sampled_from(Strength)),
+        power=st.dictionaries(st.sampled_from(Movement), st.integers(0, 5)),
         knee_reflex=_optional(st.sampled_from(Reflex)),
         ankle_reflex=_optional(st.sampled_from(Reflex)),
         babinski=tri_states(),

@@ -107,6 +107,52 @@ GROUPS = {
         ("tetany", "seizure"),
         {"vitamin_d": (None, 60.0, 30.0, 29.0), "vitamin_b12": (None, 400.0, 180.0, 179.0)},
     ),
+    # Second edition (CLINICAL.md section 10).
+    "serious spinal pathology": Group(
+        (
+            "cancer_history",
+            "fever",
+            "iv_drug_use",
+            "immunosuppression",
+            "anticoagulation",
+            "recent_spinal_procedure",
+            "back_pain",
+            "radiating_leg_pain",
+            "weakness",
+            "weight_loss",
+        )
+    ),
+    # Named movements, their general questions and an MRC grade (not graded, 5, 4, 3, 0): the
+    # implications and their contradictions.
+    "motor deficit and contradictions": Group(
+        (
+            "foot_drop",
+            "weak_knee_extension",
+            "weak_plantar_flexion",
+            "weakness",
+            "exam_weakness",
+            "reduced_knee_reflex",
+            "joint_pain",
+            "pain",
+        ),
+        {"power": (None, 5.0, 4.0, 3.0, 0.0)},
+    ),
+    "single MND features": Group(
+        (
+            "morning_headache",
+            "daytime_sleepiness",
+            "brisk_reflexes",
+            "weakness",
+            "worsening",
+            "family_history_mnd",
+            "visible_wasting",
+            "babinski",
+        )
+    ),
+    "scope and thyroid": Group(
+        ("age_under_16", "thyroid_disease", "weight_loss"),
+        {"tsh": (None, 2.0, 0.39, 0.4, 4.0, 4.01)},
+    ),
 }
 
 BASE = negative()

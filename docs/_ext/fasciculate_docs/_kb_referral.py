@@ -49,6 +49,30 @@ def rules(kb: KnowledgeBase) -> list[nodes.Node]:
     ]
 
 
+def derivations(kb: KnowledgeBase) -> list[nodes.Node]:
+    """The implications between facts (``derivations.toml``), in the order they are applied."""
+    rows: list[Row] = [
+        (
+            f"derivation-{item.id}",
+            [
+                [strong(item.id)],
+                [code(item.when.render())],
+                [xref("kbfact", item.sets)],
+                item.note,
+                [xref("kbsource", item.source)],
+            ],
+        )
+        for item in kb.derivations
+    ]
+    return [
+        table(
+            ["Derivation", "When", "Sets present", "Why", "Source"],
+            rows,
+            widths=[26, 18, 16, 28, 12],
+        )
+    ]
+
+
 def thresholds(kb: KnowledgeBase) -> list[nodes.Node]:
     """Every named threshold with its value, unit, source and the rules that use it."""
     used = used_by(kb)
