@@ -68,9 +68,7 @@ EQUIVALENT.update(
         "drop DERIVE-BILATERAL-LEG-WEAKNESS": _EMERGENCY_ALONE.format(
             "bilateral_leg_weakness", "CES-BILATERAL-WEAKNESS"
         ),
-        "drop DERIVE-SADDLE-NUMBNESS": _EMERGENCY_ALONE.format(
-            "saddle_sensory_loss", "CES-SADDLE"
-        ),
+        "drop DERIVE-SADDLE-NUMBNESS": _EMERGENCY_ALONE.format("saddle_sensory_loss", "CES-SADDLE"),
         "drop DERIVE-BILATERAL-SCIATICA": _EMERGENCY_ALONE.format(
             "bilateral_sciatica", "CES-BILATERAL-SCIATICA"
         ),
