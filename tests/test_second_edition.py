@@ -373,3 +373,13 @@ def test_old_problem_list_entry_through_the_cli(tmp_path):
     assert 0 == result.returncode, result.stderr
     assert not result.stdout.startswith("URGENCY: EMERGENCY")
     assert "1 skipped (Condition 1)" in result.stdout
+
+
+def test_problem_list_entry_without_a_date_leaves_the_question_open():
+    """Without onsetDateTime or recordedDate nobody can tell the disturbance is new."""
+    entry = condition(ICD10CM, "R15.9", "Full incontinence of feces")
+    del entry["resource"]["onsetDateTime"]
+    reading = read_bundle(bundle(patient(), entry), as_of=dt.date(2026, 12, 1))
+    assert "bowel_dysfunction" not in reading.presentation.findings
+    (skipped,) = [e for e in reading.report.skipped if e.resource_type == "Condition"]
+    assert "cannot tell whether bowel_dysfunction is new" in skipped.reason
