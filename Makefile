@@ -1,28 +1,58 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
-#   make demo   create .venv, install, assess a bundled example
-#   make test   create .venv, install, run every check (lint, types, tests, docs, notebooks)
+#   make demo   create .venv, install the package alone (pydantic, attrs), assess a bundled example
+#   make test   create .venv, install the development extras, run every check (lint, types, tests,
+#               docs, notebooks)
 # Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
-# and store their outputs, to commit).
+# and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
+# base after changing its findings, to commit), make dist (an sdist and a wheel in dist/).
 
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-dev
+# One stamp per install: the package alone (demo), the build tool (dist), every extra (test).
+STAMP_RUN  := $(VENV)/.installed
+STAMP_DIST := $(VENV)/.installed-dist
+STAMP      := $(VENV)/.installed-dev
 EXAMPLE ?= examples/presentations/progressive-weakness-wasting.json
 NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest bench mutation clean
+.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench mutation dist clean
 
-$(STAMP): pyproject.toml
+# The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
+# (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
+# quick; where that pip is missing or older, the environment gets its own (ensurepip).
+$(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "fasciculate needs Python 3.11 or newer (set PYTHON=python3.x)")'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
-	@touch $(STAMP)
+	$(PYTHON) -m venv --without-pip $(VENV)
 
-demo: $(STAMP)
+# The pip that installs into .venv: $(PYTHON)'s, where it can (`pip --python`); else the
+# environment's own, added by ensurepip. Worked out only when a recipe needs it.
+VENV_PIP = $(shell $(PYTHON) -m pip --python $(BIN)/python --version >/dev/null 2>&1 \
+	&& echo "$(PYTHON) -m pip --python $(BIN)/python" \
+	|| { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip >&2; \
+	echo "$(BIN)/python -m pip"; })
+
+# The package alone, editable, with its runtime dependencies (pydantic, attrs). Modules are
+# compiled when first imported rather than all at install (--no-compile: seconds saved).
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(VENV_PIP) install --no-compile -e .
+	@touch $@
+
+$(STAMP_DIST): $(STAMP_RUN)
+	$(VENV_PIP) install -e ".[dist]"
+	@touch $@
+
+# Every extra (tests, lint, docs, notebooks, proof, mutation, dist): a minute or more. The
+# environment gets a current pip of its own (the tests build and install wheels with it).
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	@touch $(STAMP_RUN) $(STAMP_DIST) $@
+
+demo: $(STAMP_RUN)
 	$(BIN)/fasciculate assess $(EXAMPLE)
 
 lint: $(STAMP)
@@ -57,6 +87,11 @@ nbtest: $(STAMP)
 
 test: lint typecheck docs doctest nbtest pytest
 
+# Regenerate the code written from the knowledge base (src/fasciculate/_generated_vocab.py, the
+# Finding enumeration) after changing the findings in kb/facts.toml: commit the result.
+generate: $(STAMP)
+	$(BIN)/python -m fasciculate._codegen
+
 # Mutation testing of the evaluator code with mutmut (slow; not part of `make test`).
 mutation: $(STAMP)
 	$(BIN)/mutmut run --max-children 2
@@ -66,6 +101,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assess.py --population 1000
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_fhir.py
+
+# A source distribution and a wheel in dist/ (the wheel holds src/fasciculate only).
+dist: $(STAMP_DIST)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) build dist mutants .mypy_cache .pytest_cache .ruff_cache .hypothesis docs/_build docs/notebooks

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-# The screening questions of CLINICAL.md sections 3 and 4 and the seed article, by finding id.
+# The screening questions of the seed article's and the guidelines' red flags, by finding id.
 SEED_RED_FLAGS = (
     "weakness",
     "numbness",
@@ -45,7 +45,7 @@ MOTOR_NEURON = (
     "loss_of_dexterity",
 )
 RADICULAR = ("back_pain", "radiating_leg_pain", "known_lumbar_radiculopathy", "foot_drop")
-# CLINICAL.md section 10: red flags for serious spinal pathology (NICE CG75/NG234, CKS sciatica)
+# Red flags for serious spinal pathology (nice-cg75, nice-ng234, cks-sciatica)
 # and the risk inputs asked with weakness (family history of MND, NICE NG42).
 SPINAL = (
     "cancer_history",

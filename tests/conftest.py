@@ -21,12 +21,8 @@ from _safety_report import (  # noqa: F401 - pytest hooks, registered by being i
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
-# The workplace's shared folder beside the project; one level further up when the suite runs
-# from a copy inside the project (mutmut runs it from `mutants/`).
-SHARED = next(
-    (path for path in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if path.is_dir()),
-    ROOT.parent / "shared",
-)
+# Four real Synthea R4 patient bundles (Apache-2.0; origin and licence in SOURCES.md beside them).
+SYNTHEA = EXAMPLES / "fhir" / "synthea"
 
 
 def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hook signature

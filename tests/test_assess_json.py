@@ -52,7 +52,7 @@ def test_warm_caches_give_what_empty_ones_give(batch):
     for presentation in batch:
         fresh = _Engine(kb)
         facts = facts_from(presentation, kb)
-        expected = fresh.json(fresh.referral(facts), fresh.differential(facts), facts)
+        expected = fresh.json(*fresh.evaluate(facts), facts)
         assert expected == fasciculate.assess_json(presentation)
 
 
@@ -63,7 +63,7 @@ def test_the_uncached_path_gives_the_same_bytes(presentation):
     engine = _engine()
     composer = output_json.JsonOutput(Output(engine.kb))
     facts = facts_from(presentation, engine.kb)
-    result = composer(engine.referral(facts), engine.differential(facts), facts)
+    result = composer(*engine.evaluate(facts), facts)
     assert _typed(presentation) == result
     parts = (composer._questions, composer._sources, composer._advice, composer._heads)
     assert [{}, {}, {}, {}] == [part.memo for part in parts]

@@ -30,10 +30,14 @@ def test_the_assessment_benchmark_reports_both_paths_and_a_population():
 
 
 def test_the_fhir_benchmark_reports_its_ratio_and_agreement():
-    """bench_fhir.py prints the ratio and that both routes give the same presentation."""
-    out = _run("bench_fhir.py", "--repeat", "1", "--rounds", "1")
+    """bench_fhir.py prints the ratio, that both routes agree, and the large bundles' scaling."""
+    out = _run("bench_fhir.py", "--repeat", "1", "--rounds", "1", "--entries", "2000")
     assert "ratio:" in out
     assert "same presentation: True" in out
+    for shape in ("symptoms", "mixed"):
+        assert f"read_bundle, {shape:8}  1,000 entries:" in out
+    assert "(linear: 2)" in out
+    assert "target: 20,000 entries in < 0.5 s CPU" in out
 
 
 def test_the_memory_benchmark_reports_the_growth():

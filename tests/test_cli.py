@@ -107,7 +107,7 @@ BAD_INPUTS: dict[str, tuple[bytes, str]] = {
     ),
     "missing lab value": (
         b'{"labs": [{"analyte": "potassium", "unit": "mmol/L"}]}',
-        "labs.0.value",
+        "with a unit needs its value too",
     ),
     "empty medication": (b'{"medications": [{}]}', "medications.0"),
     "onset without date": (

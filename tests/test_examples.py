@@ -32,9 +32,14 @@ def test_example_gives_its_intended_urgency(name: str):
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_ranks_its_intended_category_first(name: str):
-    """The example's differential puts the category recorded for it first."""
+    """The example's differential puts the category recorded for it first, led by its condition."""
     result = fasciculate.assess((PRESENTATIONS / f"{name}.json").read_bytes())
-    assert Category(EXPECTED[name]["category"]) == result.differential[0].category
+    first = result.differential[0]
+    expected = EXPECTED[name]
+    assert (Category(expected["category"]), expected["condition"]) == (
+        first.category,
+        first.leading_condition,
+    )
 
 
 def test_each_category_leads_in_at_least_two_examples():

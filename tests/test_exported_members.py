@@ -60,3 +60,12 @@ def test_fasciculate_fhir_imports_no_fhir_or_http_library():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == ""
+
+
+def test_the_public_face_includes_the_version_kb_report_and_card_types():
+    """The version, the knowledge base, the text report and the CDS Hooks card types are public."""
+    assert isinstance(fasciculate.__version__, str)
+    assert {"knowledge_base", "KnowledgeBase", "Rule", "FactInfo", "Source", "render_text"} <= set(
+        fasciculate.__all__
+    )
+    assert {"Card", "CardSource", "Suggestion", "Action", "Link"} <= set(fasciculate.fhir.__all__)

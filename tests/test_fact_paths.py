@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from fasciculate import Presentation, TriState
-from fasciculate._fact_paths import MULTI_SOURCE, SOURCE_PATH
+from fasciculate import Finding, Presentation, TriState
+from fasciculate._fact_paths import MULTI_SOURCE, SOURCE_PATH, answered_in
 from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import UNKNOWN
@@ -15,7 +15,12 @@ KB = knowledge_base()
 
 
 def _given(presentation: Presentation, path: str) -> bool:
-    """Whether the dotted input *path* holds an answer (not missing, not ``unknown``)."""
+    """Whether the dotted input *path* holds an answer (not missing, not ``unknown``).
+
+    A computed value (albumin-adjusted calcium) names every input it was computed from.
+    """
+    if "," in path:
+        return all(_given(presentation, part) for part in path.split(","))
     head, _, rest = path.partition(".")
     if head == "findings":
         return presentation.findings.get(rest, TriState.UNKNOWN) is not TriState.UNKNOWN
@@ -43,6 +48,8 @@ def test_every_decided_fact_comes_from_a_field_the_input_gave(presentation):
         if level == UNKNOWN:
             continue
         path = facts.path_of(name)
+        if not path and KB.facts[name].when_missing == "not_measured":
+            continue  # absent because nothing was reported, like a laboratory value not measured
         if path == "medications":  # a class not taken, read from the list of medications
             assert presentation.medications
             continue
@@ -56,3 +63,47 @@ def test_every_given_quantity_comes_from_a_field_the_input_gave(presentation):
     for name, value in facts.quantities.items():
         if value is not None:
             assert _given(presentation, facts.path_of(name)), name
+
+
+def _field(path: str) -> str:
+    """An input field: without a list index (``labs.2`` -> ``labs``) or a graded movement
+    (``examination.power.foot_dorsiflexion`` -> ``examination.power``)."""
+    head, _, rest = path.partition(".")
+    if path.startswith("examination.power."):
+        return "examination.power"
+    return head if rest.isdigit() or not rest else path
+
+
+@given(presentations() | presentations(complete=True))
+def test_every_decided_fact_came_from_a_field_its_open_question_names(presentation):
+    """The field that set a fact or quantity is among those an open question on it would name."""
+    facts = facts_from(presentation, KB)
+    decided = [name for name, level in facts.levels.items() if level != UNKNOWN]
+    decided += [name for name, value in facts.quantities.items() if value is not None]
+    for name in decided:
+        path = facts.path_of(name)
+        if not path and name in KB.facts and KB.facts[name].when_missing == "not_measured":
+            continue  # absent because nothing was measured: no field set it, and none is asked
+        for part in path.split(","):  # a computed value (adjusted calcium) names its inputs
+            assert _field(part) in answered_in(name, KB), (name, path)
+
+
+def _exists(path: str) -> bool:
+    """Whether the dotted *path* names a field of the presentation (or a finding)."""
+    head, _, rest = path.partition(".")
+    if head not in Presentation.model_fields or not rest:
+        return head in Presentation.model_fields
+    if head == "findings":
+        return rest in set(Finding)
+    section = Presentation.model_fields[head].annotation
+    return rest in section.model_fields
+
+
+def test_every_fact_and_quantity_has_an_input_field():
+    """Every fact and quantity of the knowledge base can be answered by fields that exist."""
+    for name in [*KB.facts, *KB.quantities]:
+        paths = answered_in(name, KB)
+        assert paths
+        assert all(_exists(path) for path in paths), (name, paths)
+    assert not _exists("examination.sphincter")
+    assert not _exists("findings.not_a_finding")

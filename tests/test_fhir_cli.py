@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from _fhir import bundle, lab, patient
-from conftest import EXAMPLES, SHARED
+from conftest import EXAMPLES, SYNTHEA
 from fasciculate.cli import main
 
 EMERGENCY = EXAMPLES / "fhir" / "emergency-critical-potassium.json"
@@ -55,7 +55,7 @@ def test_a_plain_presentation_can_also_be_answered_as_cards(capsys):
 
 def test_as_of_fixes_the_reference_date(capsys):
     """--as-of sets the age reference date."""
-    sample = next((SHARED / "fhir-samples").glob("synthea_r4_Brent*.json"))
+    sample = next(SYNTHEA.glob("Brent_*.json"))
     code, out, _ = run(capsys, "assess", "--fhir", str(sample), "--as-of", "2030-07-04")
     assert 0 == code
     assert "as of 2030-07-04" in out

@@ -15,7 +15,7 @@ from hypothesis import given
 
 import fasciculate
 from _builders import negative
-from conftest import EXAMPLES, SHARED
+from conftest import EXAMPLES, SYNTHEA
 from fasciculate import Urgency
 from fasciculate.fhir import (
     assessment_to_cards,
@@ -37,7 +37,7 @@ VALIDATOR = jsonschema.Draft202012Validator(
 FHIR_EXAMPLES = EXAMPLES / "fhir"
 EXPECTED = tomllib.loads((FHIR_EXAMPLES / "expected.toml").read_text())
 
-# One presentation per urgency, written from CLINICAL.md section 2.
+# One presentation per urgency, written from the urgency scale in docs/howto/fhir.md.
 BY_URGENCY = {
     Urgency.SELF_CARE: negative(),
     Urgency.ROUTINE: negative(findings={"pain": "present"}),
@@ -104,7 +104,7 @@ def test_the_differential_follows_the_urgency_in_the_predictions():
     assert "restless_legs_syndrome" == categories[0]["outcome"]["coding"][0]["code"]
     assert "(absent)" in categories[1]["rationale"]
     detail = assessment_to_cards(assessment)[0]["detail"]
-    assert "1. Restless legs syndrome: 89%" in detail
+    assert f"1. Restless legs syndrome: {assessment.differential[0].probability:.0%}" in detail
 
 
 def test_the_same_assessment_always_gives_the_same_bundle():
@@ -217,7 +217,7 @@ def _systems(value: object) -> set[str]:
 
 
 def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
-    """No SNOMED CT (displays unverified, CLINICAL.md) or other outside code reaches an output."""
+    """No SNOMED CT (displays unverified) or other outside code reaches an output."""
     outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
     for reading in _readings():
         assessment = fasciculate.assess(reading.presentation)
@@ -232,8 +232,8 @@ def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
 
 @pytest.mark.parametrize(
     "path",
-    sorted((SHARED / "fhir-samples").glob("synthea_r4_*.json")),
-    ids=lambda path: path.name.split("_")[2],
+    sorted(SYNTHEA.glob("*.json")),
+    ids=lambda path: path.name.split("_")[0],
 )
 def test_real_synthea_patients_give_valid_fhir_and_cards(path: Path):
     """From a real EHR export to a valid R4 Bundle and schema-valid cards."""

@@ -1,6 +1,11 @@
-"""Integrity of the knowledge base tables, checked against the clinical pack's figures."""
+"""Integrity of the knowledge base tables, checked against the figures of the cited sources."""
 
 from __future__ import annotations
+
+import re
+import tomllib
+from importlib import resources
+from typing import Any
 
 import pytest
 
@@ -9,6 +14,7 @@ from _builders import SCREEN
 from fasciculate import Analyte, KnowledgeBaseError, LabResult, Urgency
 from fasciculate._conditions import CompareAtom, FactAtom, Quantity, atoms, parse
 from fasciculate._kb import knowledge_base
+from fasciculate._kb_differential import differential_tables, rule_category
 
 KB = knowledge_base()
 
@@ -28,7 +34,7 @@ def test_expert_estimates_are_marked():
 
 
 def test_every_screening_item_is_used_by_a_rule():
-    """Every red flag of CLINICAL.md sections 3-4 appears in some rule's condition."""
+    """Every red flag of the seed article and the guidelines appears in some rule's condition."""
     used = {
         atom.name
         for rule in KB.rules
@@ -54,27 +60,31 @@ def test_every_rule_raises_urgency_and_has_rationale():
         assert len(rule.rationale) > 20
 
 
-# Critical limits and ranges as CLINICAL.md section 4 and 6 state them (mmol/L unless noted).
+# Critical limits and ranges as the sources state them (mmol/L unless noted): rcpath-2017,
+# uk-lab-consensus, uk-nos-2013, nice-ng239, irlssg-2018.
 CLINICAL_LIMITS = {
-    Analyte.POTASSIUM: {"lower": 3.5, "upper": 5.3, "critical_low": 2.5},
-    Analyte.MAGNESIUM: {"lower": 0.70, "upper": 1.00, "critical_low": 0.4},
+    Analyte.POTASSIUM: {"lower": 3.5, "upper": 5.3, "critical_low": 2.5, "critical_high": 6.5},
+    # Section 10: 5.0 mg/dL on US lists, 2.05 mmol/L so that 5.0 mg/dL (2.057) itself is critical.
+    Analyte.MAGNESIUM: {"lower": 0.70, "upper": 1.00, "critical_low": 0.4, "critical_high": 2.05},
+    # Section 10: 6.5 mg/dL, 1.622 mmol/L so that 6.5 mg/dL (1.6218) itself is critical.
+    Analyte.CALCIUM_TOTAL: {"lower": 2.20, "upper": 2.60, "critical_low": 1.622},
+    Analyte.CREATINE_KINASE: {"critical_high": 5000.0},
     Analyte.CALCIUM_ADJUSTED: {"lower": 2.20, "upper": 2.60, "critical_low": 1.8},
     Analyte.CALCIUM_IONISED: {"lower": 1.16, "upper": 1.32, "critical_low": 0.80},
     Analyte.VITAMIN_D: {"deficient": 30.0, "lower": 50.0},
     Analyte.VITAMIN_B12: {"deficient": 180.0, "lower": 350.0},
-    Analyte.FERRITIN: {"lower": 75.0},
 }
 
 
 @pytest.mark.parametrize("analyte", sorted(CLINICAL_LIMITS))
-def test_limits_match_the_clinical_pack(analyte: Analyte):
-    """Reference ranges and critical limits equal the figures in CLINICAL.md."""
+def test_limits_match_the_sources(analyte: Analyte):
+    """Reference ranges and critical limits equal the figures of the cited sources."""
     limits = KB.labs[analyte].limits()
     for name, value in CLINICAL_LIMITS[analyte].items():
         assert value == limits[name]
 
 
-# Conversions from CLINICAL.md section 6: (analyte, value, unit) -> value in the canonical unit.
+# Conversions by molar mass and valence: (analyte, value, unit) -> value in the canonical unit.
 CONVERSIONS = [
     (Analyte.MAGNESIUM, 2.431, "mg/dL", 1.0),
     (Analyte.MAGNESIUM, 2.0, "meq/L", 1.0),
@@ -89,8 +99,8 @@ CONVERSIONS = [
 
 
 @pytest.mark.parametrize(("analyte", "value", "unit", "si"), CONVERSIONS)
-def test_unit_conversion_matches_the_clinical_pack(analyte, value, unit, si):
-    """Each conversion factor reproduces CLINICAL.md's formula."""
+def test_unit_conversion_matches_molar_masses(analyte, value, unit, si):
+    """Each conversion factor reproduces the molar-mass formula (Mg 24.31, Ca 40.08 g/mol...)."""
     result = LabResult(analyte=analyte, value=value, unit=unit)
     assert si == pytest.approx(result.si_value, rel=1e-9)
 
@@ -173,9 +183,14 @@ def test_parser_reads_precedence_and_thresholds():
         (Analyte.VITAMIN_D, 16.0, "ng/mL", "low"),
         (Analyte.VITAMIN_D, 30.0, "ng/mL", "normal"),
         (Analyte.VITAMIN_B12, 150.0, "pg/mL", "deficient"),
-        (Analyte.FERRITIN, 75.0, "ng/mL", "normal"),
-        (Analyte.FERRITIN, 74.0, "ng/mL", "low"),
+        (Analyte.FERRITIN, 74.0, "ng/mL", "not_classified"),
         (Analyte.CREATINE_KINASE, 900.0, "U/L", "not_classified"),
+        (Analyte.CREATINE_KINASE, 5000.0, "U/L", "critical_high"),
+        (Analyte.CALCIUM_TOTAL, 6.5, "mg/dL", "critical_low"),
+        (Analyte.CALCIUM_TOTAL, 6.6, "mg/dL", "low"),
+        (Analyte.MAGNESIUM, 5.0, "mg/dL", "critical_high"),
+        (Analyte.MAGNESIUM, 4.9, "mg/dL", "high"),
+        (Analyte.ALBUMIN, 3.5, "g/dL", "not_classified"),
     ],
 )
 def test_lab_results_are_classified_after_conversion(analyte, value, unit, flag):
@@ -183,3 +198,83 @@ def test_lab_results_are_classified_after_conversion(analyte, value, unit, flag)
     result = fasciculate.assess({"labs": [{"analyte": analyte, "value": value, "unit": unit}]})
     (lab,) = result.labs
     assert (flag, "labs.0") == (lab.flag, lab.input)
+
+
+# --- the differential's tables and the categories the rules declare (issue 13) -------------------
+
+
+def _tables() -> dict[str, dict[str, Any]]:
+    """The packaged tables that the differential loader reads, parsed afresh (to alter)."""
+    names = ("sources.toml", "differential.toml", "advice.toml", "medications.toml")
+    kb = resources.files("fasciculate").joinpath("kb")
+    return {name: tomllib.loads(kb.joinpath(name).read_text("utf-8")) for name in names}
+
+
+def _load(data: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    facts = frozenset(KB.facts)
+    grammar = {key: Quantity(key, q.worse) for key, q in KB.quantities.items()}
+    named = {key: row.value for key, row in KB.thresholds.items()}
+    for lab in KB.labs.values():
+        named.update({f"{lab.analyte}.{key}": value for key, value in lab.limits().items()})
+    return differential_tables(data, facts, grammar, named, KB.sources)
+
+
+def test_every_rule_declares_the_category_it_argues_for():
+    """Each rule names a category, and any condition it names belongs to that category."""
+    for rule in KB.rules:
+        assert rule.category in set(fasciculate.Category)
+        if rule.condition_id is not None:
+            assert KB.conditions[rule.condition_id].category == rule.category
+    urgent = [rule for rule in KB.rules if rule.urgency >= Urgency.URGENT]
+    assert all(rule.condition_id for rule in urgent)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({}, "has no `category`: add the differential category it argues for"),
+        ({"category": "gout"}, "unknown category 'gout'; use one of"),
+        (
+            {"category": "everyday_triggers", "condition": "cauda_equina"},
+            "condition 'cauda_equina' is not a condition of category",
+        ),
+    ],
+)
+def test_a_rule_without_a_valid_category_is_rejected_clearly(row, message):
+    """A rule added without `category` (or with a wrong one) fails to load, saying how to fix it."""
+    with pytest.raises(KnowledgeBaseError, match=re.escape(message)) as caught:
+        rule_category({"id": "NEW-RULE", **row}, KB.conditions)
+    assert "rule NEW-RULE in rules.toml" in str(caught.value)
+
+
+def test_the_packaged_differential_tables_load_as_the_knowledge_base_holds_them():
+    """The loader, run on the packaged tables, gives the knowledge base's own features."""
+    assert KB.features == _load(_tables())["features"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda row: row.pop("magnitude"), "has no `magnitude`"),
+        (lambda row: row.update(condition="gout"), "`condition` must name a condition"),
+        (lambda row: row.update(criterion=5), "give either `when` or `criterion`"),
+        (lambda row: row.update(magnitude="nowhere"), "cites unknown source 'nowhere'"),
+        (lambda row: row.update(hard=True, present=-1.0), "a hard feature must point towards"),
+    ],
+)
+def test_a_feature_must_say_where_its_weight_comes_from(change, message):
+    """Every feature names its condition and the source of its weight's size."""
+    data = _tables()
+    change(data["differential.toml"]["feature"][0])
+    with pytest.raises(KnowledgeBaseError, match=re.escape(message)):
+        _load(data)
+
+
+def test_weights_of_features_are_all_expert_estimates_today():
+    """No source gives a likelihood ratio for twitching: every magnitude is an expert estimate."""
+    assert {"expert-estimate"} == {feature.magnitude for feature in KB.features}
+    hard = {f.id for f in KB.features if f.hard}
+    assert {"SER-MULTI-REGION", "SER-FALLS-DEXTERITY", "SER-AGE", "SER-WEIGHT-LOSS"}.isdisjoint(
+        hard
+    )
+    assert all(KB.conditions[f.condition_id].must_not_miss for f in KB.features if f.hard)

@@ -16,11 +16,15 @@ import fasciculate
 from _safety_report import record
 from _schema_strategy import from_schema
 from fasciculate import (
+    Analyte,
     Assessment,
     Course,
     FactUsed,
     FasciculateError,
+    Interpretation,
     InvalidPresentation,
+    LabFlag,
+    LabResult,
     Presentation,
     Reflex,
     Region,
@@ -140,7 +144,7 @@ def test_monotone_as_a_lab_moves_away_from_normal(presentation, result, fraction
     record("properties", "monotone_as_a_lab_moves_away_from_normal", runs=1)
     lab = KB.labs[result.analyte]
     limits = [limit for limit in (lab.lower, lab.upper) if limit is not None]
-    assume(limits)
+    assume(limits and result.value is not None and result.unit is not None)
     middle = sum(limits) / len(limits)
     low, high = (limit / lab.units[result.unit] for limit in lab.plausible)
     value, centre = result.value, middle / lab.units[result.unit]
@@ -177,8 +181,9 @@ def test_every_cited_fact_exists_in_the_input(presentation: Presentation):
     result = fasciculate.assess(presentation)
     for cite in CITATIONS:
         for where, fact in cite(result):
-            value = resolve(document, fact.input)
-            assert value not in (None, [], "unknown"), (where, fact)
+            for path in fact.input.split(","):  # a computed value names each of its inputs
+                value = resolve(document, path)
+                assert value not in (None, [], "unknown"), (where, fact)
             if fact.input.startswith("findings."):
                 assert "present" == value, (where, fact)
 
@@ -215,7 +220,15 @@ def test_every_red_flag_of_the_strategy_is_a_screening_item():
 
 
 # Problems only the model (not the JSON Schema) can find: cross-field and knowledge-base checks.
-_CROSS_FIELD = ("unknown unit", "not a plausible", "onset_date", "give at least one of")
+_CROSS_FIELD = (
+    "unknown unit",
+    "not a plausible",
+    "onset_date",
+    "give at least one of",
+    "needs a value with its unit, or an interpretation",
+    "needs its value too",
+    "needs its unit too",
+)
 
 
 @given(from_schema(SCHEMA))
@@ -323,3 +336,39 @@ def test_tri_states_cover_the_vocabulary(answer: TriState):
     """The tri-state strategy draws members of TriState."""
     record("properties", "tri_states_cover_the_vocabulary", runs=1)
     assert answer in set(TriState)
+
+
+#: The interpretations from the best to the worst reading, at each end.
+_WORSE_WORDS = (
+    (Interpretation.N, Interpretation.L, Interpretation.LL, Interpretation.AA),
+    (Interpretation.N, Interpretation.H, Interpretation.HH, Interpretation.AA),
+    (Interpretation.N, Interpretation.A, Interpretation.AA),
+)
+
+
+@given(presentations(), st.sampled_from(Analyte), st.sampled_from(_WORSE_WORDS), st.data())
+def test_monotone_as_a_laboratory_word_gets_worse(presentation, analyte, scale, data):
+    """A result given in words never lowers the urgency as its interpretation gets worse."""
+    record("properties", "monotone_as_a_laboratory_word_gets_worse", runs=1)
+    better = data.draw(st.integers(min_value=0, max_value=len(scale) - 2))
+    worse = data.draw(st.integers(min_value=better + 1, max_value=len(scale) - 1))
+    before, after = (
+        presentation.model_copy(
+            update={"labs": [*presentation.labs, LabResult(analyte=analyte, interpretation=word)]}
+        )
+        for word in (scale[better], scale[worse])
+    )
+    assert fasciculate.assess(before).urgency <= fasciculate.assess(after).urgency
+
+
+@given(presentations(), lab_results())
+def test_a_result_outside_its_range_is_never_self_care(presentation, result):
+    """Any laboratory result flagged outside its range gives at least routine, never self-care."""
+    record("properties", "a_result_outside_its_range_is_never_self_care", runs=1)
+    assessed = fasciculate.assess(
+        presentation.model_copy(update={"labs": [*presentation.labs, result]})
+    )
+    flags = {lab.flag for lab in assessed.labs}
+    if flags - {LabFlag.NORMAL, LabFlag.NOT_CLASSIFIED}:
+        assert assessed.urgency >= Urgency.ROUTINE, flags
+        assert "no red flags found" not in assessed.summary

@@ -27,7 +27,7 @@ def lab(analyte: str, value: float, unit: str) -> dict[str, Any]:
 
 
 # Each case: the smallest change to a complete negative screen that should fire the rule, written
-# from CLINICAL.md (not from rules.toml), with every rule it should fire and the urgency it gives.
+# from the cited sources (not from rules.toml), with every rule it should fire and its urgency.
 CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     "SEED-PERSISTENT": (
         negative(twitching={"duration_days": 30}),
@@ -142,7 +142,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "LAB-POTASSIUM-CRITICAL-HIGH": (
         negative(**lab("potassium", 6.5, "mEq/L")),
-        {"LAB-POTASSIUM-CRITICAL-HIGH"},
+        {"LAB-POTASSIUM-CRITICAL-HIGH", "LAB-POTASSIUM-MODERATE-HIGH", "LAB-POTASSIUM-HIGH"},
         Urgency.EMERGENCY,
     ),
     "LAB-CALCIUM-ADJUSTED-CRITICAL-LOW": (
@@ -151,8 +151,8 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
         Urgency.EMERGENCY,
     ),
     "LAB-CALCIUM-ADJUSTED-CRITICAL-HIGH": (
-        negative(**lab("calcium_adjusted", 3.6, "mmol/L")),
-        {"LAB-CALCIUM-ADJUSTED-CRITICAL-HIGH"},
+        negative(**lab("calcium_adjusted", 3.41, "mmol/L")),
+        {"LAB-CALCIUM-ADJUSTED-CRITICAL-HIGH", "LAB-CALCIUM-MODERATE-HIGH", "LAB-CALCIUM-HIGH"},
         Urgency.EMERGENCY,
     ),
     "LAB-CALCIUM-IONISED-CRITICAL-LOW": (
@@ -182,12 +182,86 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "LAB-VITAMIN-D-DEFICIENT": (
         negative(**lab("vitamin_d", 10, "ng/mL")),
-        {"LAB-VITAMIN-D-DEFICIENT"},
+        {"LAB-VITAMIN-D-DEFICIENT", "LAB-VITAMIN-D-LOW"},
         Urgency.ROUTINE,
     ),
     "LAB-VITAMIN-B12-DEFICIENT": (
         negative(**lab("vitamin_b12", 100, "pmol/L")),
-        {"LAB-VITAMIN-B12-DEFICIENT"},
+        {"LAB-VITAMIN-B12-DEFICIENT", "LAB-VITAMIN-B12-LOW"},
+        Urgency.ROUTINE,
+    ),
+    # --- second edition (issue 12): high ends, total calcium, creatine kinase, words only ---
+    "LAB-CALCIUM-TOTAL-CRITICAL-LOW": (
+        negative(**lab("calcium_total", 6.5, "mg/dL")),
+        {"LAB-CALCIUM-TOTAL-CRITICAL-LOW", "LAB-CALCIUM-LOW"},
+        Urgency.EMERGENCY,
+    ),
+    "LAB-MAGNESIUM-CRITICAL-HIGH": (
+        negative(**lab("magnesium", 5.0, "mg/dL")),
+        {"LAB-MAGNESIUM-CRITICAL-HIGH", "LAB-MAGNESIUM-HIGH"},
+        Urgency.EMERGENCY,
+    ),
+    "LAB-CK-RHABDOMYOLYSIS": (
+        negative(
+            **lab("creatine_kinase", 20000, "U/L"),
+            exposures={"strenuous_exercise_48h": "present", "dehydration": "present"},
+        ),
+        {"LAB-CK-RHABDOMYOLYSIS", "LAB-CK-MARKED"},
+        Urgency.EMERGENCY,
+    ),
+    "LAB-REPORTED-CRITICAL": (
+        negative(labs=[{"analyte": "albumin", "interpretation": "LL"}]),
+        {"LAB-REPORTED-CRITICAL", "LAB-REPORTED-ABNORMAL"},
+        Urgency.EMERGENCY,
+    ),
+    "LAB-POTASSIUM-MODERATE-HIGH": (
+        negative(**lab("potassium", 6.3, "mmol/L")),
+        {"LAB-POTASSIUM-MODERATE-HIGH", "LAB-POTASSIUM-HIGH"},
+        Urgency.URGENT,
+    ),
+    "LAB-CALCIUM-MODERATE-HIGH": (
+        negative(**lab("calcium_adjusted", 3.3, "mmol/L")),
+        {"LAB-CALCIUM-MODERATE-HIGH", "LAB-CALCIUM-HIGH"},
+        Urgency.URGENT,
+    ),
+    "LAB-CK-MARKED": (
+        negative(
+            **lab("creatine_kinase", 5000, "U/L"),
+            exposures={"strenuous_exercise_48h": "absent", "dehydration": "absent"},
+            findings={"dark_urine": "absent"},
+            medications=[{"name": "amlodipine"}],
+        ),
+        {"LAB-CK-MARKED"},
+        Urgency.URGENT,
+    ),
+    "LAB-POTASSIUM-HIGH": (
+        negative(**lab("potassium", 5.4, "mmol/L")),
+        {"LAB-POTASSIUM-HIGH"},
+        Urgency.ROUTINE,
+    ),
+    "LAB-MAGNESIUM-HIGH": (
+        negative(**lab("magnesium", 1.01, "mmol/L")),
+        {"LAB-MAGNESIUM-HIGH"},
+        Urgency.ROUTINE,
+    ),
+    "LAB-CALCIUM-HIGH": (
+        negative(**lab("calcium_ionised", 1.33, "mmol/L")),
+        {"LAB-CALCIUM-HIGH"},
+        Urgency.ROUTINE,
+    ),
+    "LAB-VITAMIN-D-LOW": (
+        negative(**lab("vitamin_d", 40, "nmol/L")),
+        {"LAB-VITAMIN-D-LOW"},
+        Urgency.ROUTINE,
+    ),
+    "LAB-VITAMIN-B12-LOW": (
+        negative(**lab("vitamin_b12", 300, "ng/L")),
+        {"LAB-VITAMIN-B12-LOW"},
+        Urgency.ROUTINE,
+    ),
+    "LAB-REPORTED-ABNORMAL": (
+        negative(labs=[{"analyte": "ferritin", "interpretation": "L"}]),
+        {"LAB-REPORTED-ABNORMAL"},
         Urgency.ROUTINE,
     ),
     "MND-PROGRESSIVE-WEAKNESS": (
@@ -245,7 +319,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
         {"NEURO-RAPID-SINGLE-LIMB", "SEED-WEAKNESS"},
         Urgency.URGENT,
     ),
-    # Second edition (issue 12, CLINICAL.md section 10).
+    # Second edition (issue 12: spinal red flags, motor deficit, scope).
     "SPINE-CANCER-NEURO": (
         negative(findings={"cancer_history": "present", "radiating_leg_pain": "present"}),
         {"SPINE-CANCER-NEURO", "SEED-PAIN"},
@@ -347,6 +421,17 @@ def test_rule_fires_on_its_case_and_gives_its_urgency(rule_id: str):
         ("LAB-CALCIUM-ADJUSTED-CRITICAL-LOW", negative(**lab("calcium_adjusted", 1.81, "mmol/L"))),
         ("LAB-CALCIUM-LOW", negative(**lab("calcium_total", 2.2, "mmol/L"))),
         ("LAB-VITAMIN-D-DEFICIENT", negative(**lab("vitamin_d", 30, "nmol/L"))),
+        ("LAB-POTASSIUM-HIGH", negative(**lab("potassium", 5.3, "mmol/L"))),
+        ("LAB-POTASSIUM-MODERATE-HIGH", negative(**lab("potassium", 5.9, "mmol/L"))),
+        ("LAB-CALCIUM-MODERATE-HIGH", negative(**lab("calcium_adjusted", 3.0, "mmol/L"))),
+        ("LAB-CALCIUM-ADJUSTED-CRITICAL-HIGH", negative(**lab("calcium_adjusted", 3.4, "mmol/L"))),
+        ("LAB-CALCIUM-TOTAL-CRITICAL-LOW", negative(**lab("calcium_total", 6.6, "mg/dL"))),
+        ("LAB-MAGNESIUM-CRITICAL-HIGH", negative(**lab("magnesium", 4.9, "mg/dL"))),
+        ("LAB-CK-MARKED", negative(**lab("creatine_kinase", 4999, "U/L"))),
+        (
+            "LAB-CK-RHABDOMYOLYSIS",
+            negative(**lab("creatine_kinase", 4999, "U/L"), findings={"dark_urine": "present"}),
+        ),
         ("MND-UMN-SIGNS", negative(examination={"knee_reflex": "reduced"})),
         ("MND-UMN-SIGNS", negative(examination={"knee_reflex": "brisk"})),
         ("MND-RESPIRATORY", negative(findings={"daytime_sleepiness": "present"})),
@@ -468,6 +553,8 @@ def test_worst_of_several_lab_results_is_used():
         "LAB-POTASSIUM-CRITICAL-LOW",
         "LAB-POTASSIUM-LOW",
         "LAB-POTASSIUM-CRITICAL-HIGH",
+        "LAB-POTASSIUM-MODERATE-HIGH",
+        "LAB-POTASSIUM-HIGH",
     } == fired(data)
 
 

@@ -383,3 +383,30 @@ def test_problem_list_entry_without_a_date_leaves_the_question_open():
     assert "bowel_dysfunction" not in reading.presentation.findings
     (skipped,) = [e for e in reading.report.skipped if e.resource_type == "Condition"]
     assert "cannot tell whether bowel_dysfunction is new" in skipped.reason
+
+
+def _incontinence_beside_weakness(recorded: str) -> dict[str, Any]:
+    """Incontinence recorded on *recorded*, and a muscle weakness Condition dated 2026-11-30."""
+    weakness = condition(ICD10CM, "M62.81", "Muscle weakness (generalized)")
+    weakness["resource"]["onsetDateTime"] = "2026-11-30"
+    return bundle(*_incontinence(recorded)["entry"], weakness)
+
+
+@pytest.mark.parametrize(
+    ("recorded", "new"), [("2019-03-01", False), ("2026-11-25", True), ("2026-11-10", False)]
+)
+def test_problem_list_window_with_the_reference_date_defaulted(recorded, new):
+    """Without as_of the reference date is the bundle's latest date (2026-11-30), known only once
+    every entry is read: the window is decided then, as with as_of given."""
+    reading = read_bundle(_incontinence_beside_weakness(recorded))
+    assert dt.date(2026, 11, 30) == reading.report.as_of
+    assert new == ("bladder_dysfunction" in reading.presentation.findings)
+    urgency = fasciculate.assess(reading.presentation).urgency
+    assert new == (Urgency.EMERGENCY == urgency)
+    entries = (*reading.report.mapped, *reading.report.skipped)
+    (incontinence,) = [e for e in entries if e.field == "findings.bladder_dysfunction"]
+    if new:
+        assert incontinence in reading.report.mapped
+    else:
+        assert "more than 14 days" in incontinence.reason
+        assert "before 2026-11-30" in incontinence.reason

@@ -4,15 +4,18 @@ Decision support for a healthcare professional, not a diagnosis. :func:`assess` 
 structured :class:`Presentation` and returns an :class:`Assessment`: a referral urgency from a
 cited rule table, every fired rule with the facts behind it, and the open questions that could
 still raise it. :func:`assess_json` does the same from JSON to JSON bytes, for batch jobs and
-services.
+services; :func:`render_text` writes the readable report of an assessment; :func:`knowledge_base`
+reads the tables every assessment is decided from.
 """
 
+from fasciculate import _version
 from fasciculate._assess import assess, assess_json
 from fasciculate._assessment import (
     Advice,
     AnswerConflict,
     Assessment,
     CategoryResult,
+    ConditionResult,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -33,17 +36,35 @@ from fasciculate._errors import (
     KnowledgeBaseError,
     Problem,
 )
+from fasciculate._generated_vocab import Finding
+from fasciculate._kb import knowledge_base
+from fasciculate._kb_types import (
+    AdviceInfo,
+    CategoryInfo,
+    ConditionInfo,
+    Derivation,
+    FactInfo,
+    Feature,
+    KnowledgeBase,
+    Lab,
+    QuantityInfo,
+    RlsCriterionInfo,
+    RootLevelInfo,
+    Rule,
+    Source,
+    Threshold,
+)
 from fasciculate._presentation import (
     Coding,
     Examination,
     Exposures,
-    Finding,
     LabResult,
     Medication,
     Patient,
     Presentation,
     Twitching,
 )
+from fasciculate._render import render_text
 from fasciculate._validation import parse_presentation
 from fasciculate._vocab import (
     Analyte,
@@ -51,6 +72,7 @@ from fasciculate._vocab import (
     Category,
     Course,
     Frequency,
+    Interpretation,
     LabFlag,
     Level,
     MedicationClass,
@@ -64,30 +86,43 @@ from fasciculate._vocab import (
     Urgency,
 )
 
+#: The version of the installed package, from its metadata (``pyproject.toml`` is the one source).
+__version__: str = _version.VERSION
+
 __all__ = [
     "Advice",
+    "AdviceInfo",
     "Analyte",
     "AnswerConflict",
     "Assessment",
     "BodyRegion",
     "Category",
+    "CategoryInfo",
     "CategoryResult",
     "Coding",
+    "ConditionInfo",
+    "ConditionResult",
     "Course",
     "Criterion",
     "CriterionStatus",
+    "Derivation",
     "EvidenceItem",
     "Examination",
     "Exposures",
+    "FactInfo",
     "FactUsed",
     "FasciculateError",
+    "Feature",
     "Finding",
     "FiredRule",
     "Frequency",
+    "Interpretation",
     "InvalidBundle",
     "InvalidPresentation",
+    "KnowledgeBase",
     "KnowledgeBaseError",
     "KnowledgeBaseStamp",
+    "Lab",
     "LabFlag",
     "LabInterpretation",
     "LabResult",
@@ -99,19 +134,27 @@ __all__ = [
     "Patient",
     "Presentation",
     "Problem",
+    "QuantityInfo",
     "Reflex",
     "Region",
     "RestlessLegs",
+    "RlsCriterionInfo",
     "RootLevel",
+    "RootLevelInfo",
+    "Rule",
     "Sex",
     "Side",
+    "Source",
     "SourceRef",
     "Strength",
+    "Threshold",
     "TriState",
     "Trigger",
     "Twitching",
     "Urgency",
     "assess",
     "assess_json",
+    "knowledge_base",
     "parse_presentation",
+    "render_text",
 ]

@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from fasciculate._assessment import Assessment
-from fasciculate._differential import DifferentialEvaluator
-from fasciculate._facts import facts_from
+from fasciculate._differential import Differential, DifferentialEvaluator
+from fasciculate._facts import Facts, facts_from
 from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._output import Output
 from fasciculate._output_json import JsonOutput
 from fasciculate._presentation import Presentation
-from fasciculate._referral import ReferralEvaluator
+from fasciculate._referral import Referral, ReferralEvaluator
 from fasciculate._validation import parse_presentation
 
 
@@ -27,6 +27,11 @@ class _Engine:
         self.output = Output(kb)
         self.json = JsonOutput(self.output)
         self.version = self.output.version
+
+    def evaluate(self, facts: Facts) -> tuple[Referral, Differential]:
+        """The referral for *facts*, and the differential that never contradicts it."""
+        referral = self.referral(facts)
+        return referral, self.differential(facts, [fired.rule for fired in referral.fired])
 
 
 @functools.cache
@@ -61,7 +66,7 @@ def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Asse
     """
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
-    return engine.output.assessment(engine.referral(facts), engine.differential(facts), facts)
+    return engine.output.assessment(*engine.evaluate(facts), facts)
 
 
 def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) -> bytes:
@@ -92,4 +97,4 @@ def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) ->
     """
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
-    return engine.json(engine.referral(facts), engine.differential(facts), facts)
+    return engine.json(*engine.evaluate(facts), facts)

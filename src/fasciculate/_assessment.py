@@ -11,7 +11,7 @@ import enum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from fasciculate._vocab import Analyte, Category, LabFlag, Urgency
+from fasciculate._vocab import Analyte, Category, Interpretation, LabFlag, Urgency
 
 
 class _Out(BaseModel):
@@ -37,6 +37,10 @@ class FiredRule(_Out):
     condition: str = Field(description="The rule's condition as written in the rule table.")
     rationale: str
     source: str = Field(description="Source id; see Assessment.sources.")
+    category: Category | None = Field(
+        description="The differential category the rule argues for (null for SCREEN-INCOMPLETE, "
+        "which argues for none)."
+    )
     facts: tuple[FactUsed, ...]
 
 
@@ -47,6 +51,10 @@ class OpenQuestion(_Out):
     question: str
     could_raise_to: Urgency
     rules: tuple[str, ...] = Field(description="The rules it could make fire.")
+    inputs: tuple[str, ...] = Field(
+        description="The input fields that answer it, e.g. examination.anal_sphincter_laxity "
+        "(labs for a laboratory result)."
+    )
 
 
 class AnswerConflict(_Out):
@@ -70,6 +78,10 @@ class SourceRef(_Out):
     year: int
     url: str | None = None
     expert_estimate: bool = False
+    unverified: bool = Field(
+        default=False,
+        description="The primary text was not read in full: verify before relying on it.",
+    )
 
 
 class KnowledgeBaseStamp(_Out):
@@ -85,26 +97,57 @@ class EvidenceItem(_Out):
     feature: str = Field(description="Feature id in the differential table.")
     label: str
     holds: bool = Field(description="True when the feature is present, False when known absent.")
-    weight: float = Field(description="What it added to (or took from) the category's score.")
-    source: str
+    weight: float = Field(description="What it added to (or took from) the condition's score.")
+    source: str = Field(description="The source the direction of the feature rests on.")
+    weight_source: str = Field(
+        description="The source of the weight's size: 'expert-estimate' unless a source gives "
+        "it as a likelihood ratio (see Assessment.sources)."
+    )
     facts: tuple[FactUsed, ...]
 
 
-class CategoryResult(_Out):
-    """One category of the differential."""
+class ConditionResult(_Out):
+    """One clinical condition within a category, with its own evidence."""
 
-    category: Category
+    condition: str = Field(description="Condition id in the differential table.")
     label: str
-    rank: int = Field(description="1 for the most likely category.")
-    probability: float = Field(
-        description="Relative probability (the five sum to 1); not calibrated."
-    )
-    score: float = Field(description="ln(prior) plus the weights of the decided features.")
+    rank: int = Field(description="1 for the condition that leads its category.")
+    probability: float = Field(description="Relative probability (all conditions sum to 1).")
+    score: float = Field(description="ln(prior) plus the weights of its decided features.")
     must_not_miss: bool = Field(
-        description="A serious category with supporting evidence: consider it whatever its rank."
+        description="A hard feature of a serious condition, or an urgent or emergency rule "
+        "naming it, fired: consider it whatever its rank."
     )
     supporting: tuple[EvidenceItem, ...]
     conflicting: tuple[EvidenceItem, ...]
+
+
+class CategoryResult(_Out):
+    """One category of the differential, with the conditions scored inside it."""
+
+    category: Category
+    label: str
+    rank: int = Field(
+        description="1 for the category ranked first: the category of the most urgent urgent "
+        "or emergency rule that fired, else the most likely."
+    )
+    probability: float = Field(
+        description="Relative probability (the five sum to 1; the sum of its conditions'); not "
+        "calibrated."
+    )
+    score: float = Field(description="The log of the sum of its conditions' exp(score).")
+    must_not_miss: bool = Field(
+        description="Some condition of the category is must-not-miss: consider it whatever its "
+        "rank."
+    )
+    leading_condition: str = Field(description="The id of the condition ranked first within it.")
+    referral_rules: tuple[str, ...] = Field(
+        description="The urgent or emergency rules of this category that fired: the reason it "
+        "ranks first."
+    )
+    supporting: tuple[EvidenceItem, ...] = Field(description="Its conditions' supporting items.")
+    conflicting: tuple[EvidenceItem, ...] = Field(description="Its conditions' conflicting items.")
+    conditions: tuple[ConditionResult, ...] = Field(description="Its conditions, ranked.")
 
 
 class CriterionStatus(enum.StrEnum):
@@ -116,6 +159,9 @@ class CriterionStatus(enum.StrEnum):
     NOT_MET = "not_met"
     #: Not enough is known to say.
     UNKNOWN = "unknown"
+    #: A mimic is present: whether the symptoms are *solely* accounted for by it is a matter of
+    #: clinical judgement (IRLSSG criterion 5).
+    NEEDS_JUDGEMENT = "needs_judgement"
 
 
 class Criterion(_Out):
@@ -131,7 +177,10 @@ class RestlessLegs(_Out):
     """The IRLSSG 2012 criteria one by one, and the secondary causes found."""
 
     criteria: tuple[Criterion, ...]
-    all_met: CriterionStatus = Field(description="Whether all five criteria are met.")
+    all_met: CriterionStatus = Field(
+        description="Whether all five criteria are met: not_met if any is not, else unknown if "
+        "any is unknown, else needs_judgement if any needs judgement."
+    )
     secondary_causes: tuple[EvidenceItem, ...]
 
 
@@ -166,13 +215,27 @@ class LabInterpretation(_Out):
     """One laboratory result, converted to SI and classified against the knowledge base."""
 
     analyte: Analyte
-    value: float = Field(description="The value in the canonical unit.")
+    value: float | None = Field(
+        description="The value in the canonical unit; null for a result given only in words."
+    )
     unit: str = Field(description="The canonical (SI) unit.")
-    reported: str = Field(description="The value and unit as sent.")
-    flag: LabFlag
+    reported: str = Field(description="The value and unit (and interpretation) as sent.")
+    interpretation: Interpretation | None = Field(
+        default=None, description="The laboratory's interpretation, when it gave one."
+    )
+    flag: LabFlag = Field(
+        description="From the value against the limits; from the interpretation when no value."
+    )
     reference: str = Field(description="The limits applied, in the canonical unit.")
+    formula: str | None = Field(
+        default=None,
+        description="For a computed value (albumin-adjusted calcium): the formula and its inputs.",
+    )
     source: str
-    input: str = Field(description="The input field, e.g. labs.0.")
+    input: str = Field(
+        description="The input field, e.g. labs.0; for a computed value its inputs, "
+        "e.g. labs.0,labs.1."
+    )
 
 
 class Assessment(_Out):

@@ -1,114 +1,49 @@
 """The differential evaluator: weighted features x facts -> ranked categories with evidence.
 
-Each category's score is ``ln(prior)`` plus the weight of every decided feature (``present``
-weight when its condition holds, ``absent`` weight when it is known not to hold, nothing while it is
-unknown). Probabilities are the softmax of the scores: they sum to 1 and are relative, not
-calibrated. Alongside: the IRLSSG criteria one by one, the likely lumbar root level, and the
-triggers found (features that carry advice).
+Each condition's score is ``ln(prior)`` plus the weight of every decided feature of that condition
+(``present`` weight when its test holds, ``absent`` weight when it is known not to hold, nothing
+while it is unknown). Probabilities are the softmax over the conditions; a category's probability
+is the sum of its conditions', so evidence against one condition never argues against a sibling.
+They sum to 1 and are relative, not calibrated. The category of the most urgent ``urgent`` or
+``emergency`` rule that fired ranks first, whatever the scores, so the differential never
+contradicts the referral. Alongside: the IRLSSG criteria one by one, the likely lumbar root level,
+and the triggers found (features that carry advice).
 """
 
 from __future__ import annotations
 
 import math
 import operator
+from collections.abc import Sequence
 from typing import Any
 
-import attrs
-
 from fasciculate._conditions import Atom, Condition, atoms, compile_decisions, compile_table
-from fasciculate._evidence import AtomGroup, AtomTable, Evidence
+from fasciculate._differential_results import (
+    CategoryScore,
+    ConditionScore,
+    Contribution,
+    CriterionResult,
+    Differential,
+    RootLevelResult,
+)
+from fasciculate._evidence import AtomGroup, AtomTable
 from fasciculate._facts import Facts
-from fasciculate._kb import CategoryInfo, Feature, KnowledgeBase, RlsCriterionInfo
-from fasciculate._vocab import TRUE, UNKNOWN
-
-
-@attrs.frozen(cache_hash=True)
-class Contribution:
-    """A decided feature and the weight it added to its category."""
-
-    feature: Feature
-    weight: float
-    evidence: tuple[Evidence, ...]
-
-    @property
-    def holds(self) -> bool:
-        """Whether the feature's condition held (else it was known not to hold)."""
-        return self.weight == self.feature.present
-
-
-@attrs.frozen
-class CategoryScore:
-    """One category of the differential, scored."""
-
-    category: CategoryInfo
-    score: float
-    probability: float
-    supporting: tuple[Contribution, ...]
-    conflicting: tuple[Contribution, ...]
-    must_not_miss: bool
-
-
-@attrs.frozen(cache_hash=True)
-class CriterionResult:
-    """One IRLSSG criterion: met (2), unknown (1) or not met (0), with the facts behind it."""
-
-    criterion: RlsCriterionInfo
-    level: int
-    evidence: tuple[Evidence, ...]
-
-
-@attrs.frozen(cache_hash=True)
-class RootLevelResult:
-    """The likely lumbar root level, when the pattern allows one."""
-
-    level: str | None
-    counts: tuple[tuple[str, int], ...]
-    evidence: tuple[Evidence, ...]
-
-
-@attrs.frozen
-class Differential:
-    """Everything the differential evaluator found for one presentation.
-
-    The categories are held column by column, in the knowledge base's category order, with
-    ``ranking`` giving that order's positions from most to least likely; :attr:`categories`
-    assembles them into one :class:`CategoryScore` each.
-    """
-
-    ranking: tuple[int, ...]
-    infos: tuple[CategoryInfo, ...]
-    scores: tuple[float, ...]
-    probabilities: tuple[float, ...]
-    supporting: tuple[tuple[Contribution, ...], ...]
-    conflicting: tuple[tuple[Contribution, ...], ...]
-    must_not_miss: tuple[bool, ...]
-    #: The sources of the decided features, as bits of ``KnowledgeBase.source_bits()``.
-    cited: int
-    rls_criteria: tuple[CriterionResult, ...]
-    rls_secondary: tuple[Contribution, ...]
-    root_level: RootLevelResult
-    triggers: tuple[Contribution, ...]
-
-    @property
-    def categories(self) -> tuple[CategoryScore, ...]:
-        """The categories, most likely first."""
-        return tuple(
-            CategoryScore(
-                category=self.infos[slot],
-                score=self.scores[slot],
-                probability=self.probabilities[slot],
-                supporting=self.supporting[slot],
-                conflicting=self.conflicting[slot],
-                must_not_miss=self.must_not_miss[slot],
-            )
-            for slot in self.ranking
-        )
-
+from fasciculate._kb import Feature, KnowledgeBase, Rule
+from fasciculate._vocab import TRUE, UNKNOWN, Urgency
 
 _CACHE_LIMIT = 65536
 #: Contributions kept per feature. A feature that reads a lab value sees a new key for every new
 #: value, so its cache fills; the bound keeps a long batch's memory flat.
 _FEATURE_CACHE_LIMIT = 1024
+__all__ = [
+    "CategoryScore",
+    "ConditionScore",
+    "Contribution",
+    "CriterionResult",
+    "Differential",
+    "DifferentialEvaluator",
+    "RootLevelResult",
+]
 _Row = tuple[
     tuple[float, float, float],
     int,
@@ -121,6 +56,8 @@ _Row = tuple[
 ]
 _RootShape = tuple[tuple[tuple[str, int], ...], str | None, tuple[int, ...]]
 _RLS_SECONDARY = ("RLS-IRON", "RLS-SECONDARY", "RLS-MEDICATION")
+#: The urgencies whose rules put their category first.
+_REFERRED = frozenset({Urgency.URGENT, Urgency.EMERGENCY})
 
 
 class DifferentialEvaluator:
@@ -143,25 +80,35 @@ class DifferentialEvaluator:
             AtomGroup(self._atoms, tuple(dict.fromkeys(index[atom] for atom in atoms(condition))))
             for condition in conditions
         )
-        self._order = tuple(kb.categories)
         self._infos = tuple(kb.categories.values())
         self._slots = range(len(self._infos))
-        self._serious_kind = tuple(info.must_not_miss for info in self._infos)
-        self._log_priors = [math.log(kb.categories[key].prior) for key in self._order]
-        slot = {key: number for number, key in enumerate(self._order)}
+        self._condition_infos = tuple(kb.conditions.values())
+        category_slot = {info.id: number for number, info in enumerate(self._infos)}
+        condition_slot = {key: number for number, key in enumerate(kb.conditions)}
+        #: Each category's conditions (their slots), in the knowledge base's order.
+        self._members = tuple(
+            tuple(condition_slot[c.id] for c in self._condition_infos if c.category == info.id)
+            for info in self._infos
+        )
+        self._category_of = tuple(category_slot[c.category] for c in self._condition_infos)
+        self._condition_slot = condition_slot
+        self._no_reasons: tuple[tuple[Rule, ...], ...] = tuple(() for _ in self._infos)
+        self._category_slot = category_slot
+        self._serious_kind = tuple(info.must_not_miss for info in self._condition_infos)
+        self._log_priors = [math.log(info.prior) for info in self._condition_infos]
         # One row per feature: everything the scoring loop needs, looked up once here. The
         # weights are indexed by level (absent 0, unknown 1, present 2).
         bits = kb.source_bits()
         self._plan: tuple[_Row, ...] = tuple(
             (
                 (feature.absent, 0.0, feature.present),
-                slot[feature.category],
+                condition_slot[feature.condition_id],
                 self._groups[position],
                 {},
                 feature,
                 feature.id in _RLS_SECONDARY or bool(feature.advice),
-                not feature.context,
-                bits[feature.source],
+                feature.hard,
+                bits[feature.source] | bits[feature.magnitude],
             )
             for position, feature in enumerate(kb.features)
         )
@@ -187,8 +134,13 @@ class DifferentialEvaluator:
         #: Criterion and root-level results, shared between presentations that give equal ones.
         self._shared: dict[object, Any] = {}
 
-    def __call__(self, facts: Facts) -> Differential:
-        """Score every category and report criteria, root level and triggers for *facts*."""
+    def __call__(self, facts: Facts, fired: Sequence[Rule] = ()) -> Differential:
+        """Score every condition and category for *facts*, with criteria, root level, triggers.
+
+        *fired* are the referral rules that fired: the category of the most urgent ``urgent``
+        or ``emergency`` ones ranks first, and their conditions lead within it and are flagged
+        must-not-miss, so the differential never contradicts the referral.
+        """
         values = self._atoms.levels(facts)
         results = self._others(values)
         scores = list(self._log_priors)
@@ -196,7 +148,7 @@ class DifferentialEvaluator:
         conflicting: list[list[Contribution]] = [[] for _ in scores]
         triggers: list[Contribution] = []
         secondary: dict[str, Contribution] = {}
-        serious = [False for _ in scores]  # a supporting feature that is not mere context
+        hard = [False for _ in scores]  # a hard feature supports the condition
         cited = 0
         # Only the features decided at a level that carries a weight are visited.
         for level, (weights, slot, group, cache, feature, special, telling, bit) in self._decided(
@@ -214,7 +166,7 @@ class DifferentialEvaluator:
             cited |= bit
             if weight > 0:
                 supporting[slot].append(contribution)
-                serious[slot] = serious[slot] or telling
+                hard[slot] = hard[slot] or telling
             else:
                 conflicting[slot].append(contribution)
             if special:
@@ -226,21 +178,82 @@ class DifferentialEvaluator:
         top = max(scores)
         exp = [math.exp(score - top) for score in scores]
         total = sum(exp)
-        lower = [-score for score in scores]
+        flagged = list(map(operator.and_, self._serious_kind, hard))
+        reasons, leading, leads = self._referral(fired, flagged)
+        shares = [sum([exp[c] for c in group]) for group in self._members]
+        ranking, condition_ranking = self._rank(scores, shares, leading, leads)
         return Differential(  # positional: a frozen attrs class is quicker built that way
-            tuple(sorted(self._slots, key=lower.__getitem__)),  # ranking; stable: ties in order
+            ranking,
             self._infos,
+            tuple([top + math.log(share) for share in shares]),
+            tuple([share / total for share in shares]),
+            tuple([any(flagged[c] for c in group) for group in self._members]),
+            reasons,
+            condition_ranking,
+            self._condition_infos,
             tuple(scores),
-            tuple([value / total for value in exp]),  # probabilities
+            tuple([value / total for value in exp]),
             tuple(map(tuple, supporting)),
             tuple(map(tuple, conflicting)),
-            tuple(map(operator.and_, self._serious_kind, serious)),  # must_not_miss
+            tuple(flagged),
             cited,
             self._criteria_results(results, values, facts),
             tuple([secondary[key] for key in _RLS_SECONDARY if key in secondary]),
             self._root_level(results, values, facts),
             tuple(triggers),
         )
+
+    def _referral(
+        self, fired: Sequence[Rule], flagged: list[bool]
+    ) -> tuple[tuple[tuple[Rule, ...], ...], set[int], set[int]]:
+        """The urgent or emergency rules per category; the categories and conditions to lead.
+
+        Flags (in *flagged*) every condition an urgent or emergency rule names, and the
+        category's first condition when the rule names none.
+        """
+        referred = [rule for rule in fired if rule.urgency in _REFERRED and rule.category]
+        if not referred:
+            return self._no_reasons, set(), set()
+        reasons: list[list[Rule]] = [[] for _ in self._slots]
+        leading: set[int] = set()  # categories of the most urgent rules
+        leads: set[int] = set()  # conditions those rules name
+        most = max(rule.urgency.rank for rule in referred)
+        for rule in referred:
+            category = self._category_slot[rule.category]  # type: ignore[index]
+            reasons[category].append(rule)
+            named = rule.condition_id
+            slot = self._condition_slot[named] if named else self._members[category][0]
+            flagged[slot] = True
+            if rule.urgency.rank == most:
+                leading.add(category)
+                if named:
+                    leads.add(slot)
+        return tuple(map(tuple, reasons)), leading, leads
+
+    def _rank(
+        self, scores: list[float], shares: list[float], leading: set[int], leads: set[int]
+    ) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
+        """Categories and, within each, conditions: referred first, then by score.
+
+        Sorting is stable: ties keep the knowledge base's order.
+        """
+        lower = [-share for share in shares]
+        if leading:
+            ranking = tuple(
+                sorted(self._slots, key=lambda slot: (slot not in leading, lower[slot]))
+            )
+        else:
+            ranking = tuple(sorted(self._slots, key=lower.__getitem__))
+        below = [-score for score in scores]
+        conditions = tuple(
+            group
+            if len(group) == 1
+            else tuple(sorted(group, key=lambda slot: (slot not in leads, below[slot])))
+            if leads
+            else tuple(sorted(group, key=below.__getitem__))
+            for group in self._members
+        )
+        return ranking, conditions
 
     def _criteria_results(
         self, results: tuple[int, ...], values: list[int], facts: Facts
@@ -259,8 +272,7 @@ class DifferentialEvaluator:
                     if level == UNKNOWN
                     else self._atoms.evidence(group.positions, values, level, facts)
                 )
-                shown = TRUE - level if criterion.inverted else level
-                result = CriterionResult(criterion, shown, evidence)
+                result = CriterionResult(criterion, level, evidence)
                 if len(self._shared) < _CACHE_LIMIT:
                     self._shared[key] = result
             found.append(result)

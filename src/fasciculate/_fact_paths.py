@@ -3,30 +3,85 @@
 Most facts have one input field, so their input path is fixed (:data:`SOURCE_PATH`); a few can be
 set by several fields (:data:`MULTI_SOURCE`), and :class:`~fasciculate._facts.Facts` records which
 one did. The evaluators key their caches on this: a single-source fact's level already says its
-path. A test checks both tables against generated presentations.
+path. :func:`answered_in` lists every field that can answer a fact or quantity, for the open
+questions. Tests check these tables against generated presentations.
 """
 
 from __future__ import annotations
 
-from fasciculate._kb import KnowledgeBase, knowledge_base
-from fasciculate._presentation import Finding
-from fasciculate._vocab import MedicationClass, Region
+from typing import TYPE_CHECKING
+
+from fasciculate._conditions import FactAtom
+from fasciculate._generated_vocab import Finding
+from fasciculate._kb import knowledge_base
+from fasciculate._vocab import REPORTED_ENDS, Analyte, MedicationClass, Region
+
+if TYPE_CHECKING:
+    from fasciculate._kb import KnowledgeBase
 
 #: The input path of each finding.
 FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
 
-#: The facts that more than one input field can set (so their input path varies with the input):
-#: those read from several fields, and every fact a derivation of the knowledge base can set
-#: (``kb/derivations.toml``). Every other fact has one input path, given exactly when the fact is
-#: present or absent.
-MULTI_SOURCE = frozenset(
-    {
-        "exam_weakness",  # examination.strength, and derivations
-        "brisk_reflexes",  # examination.knee_reflex, examination.ankle_reflex
-        *(f"med_{drug_class}" for drug_class in MedicationClass),  # medications.<n>
-        *(derivation.sets for derivation in knowledge_base().derivations),
-    }
-)
+#: The fields that set a fact directly when another field can set it too.
+_READ_FROM: dict[str, tuple[str, ...]] = {
+    "exam_weakness": ("examination.strength",),
+    "brisk_reflexes": ("examination.knee_reflex", "examination.ankle_reflex"),
+    **{f"med_{drug_class}": ("medications",) for drug_class in MedicationClass},
+    **{f"{analyte}_reported_{end}": ("labs",) for analyte in Analyte for end in REPORTED_ENDS},
+}
+
+#: The input fields of the quantities that are not laboratory results (those come from ``labs``).
+QUANTITY_PATHS: dict[str, tuple[str, ...]] = {
+    "duration_days": ("twitching.duration_days", "twitching.onset_date"),
+    "region_count": ("twitching.regions",),
+    "age": ("patient.age",),
+    "caffeine_mg_per_day": ("exposures.caffeine_mg_per_day",),
+    "sleep_hours": ("exposures.sleep_hours",),
+    "power_lowest": ("examination.power",),
+}
+
+
+def _own_paths(fact: str) -> tuple[str, ...]:
+    """The fields that set *fact* itself (before any derivation)."""
+    if fact in _READ_FROM:
+        return _READ_FROM[fact]
+    if fact in FINDING_PATH:
+        return (FINDING_PATH[fact],)
+    if fact.startswith("region_"):
+        return ("twitching.regions",)
+    message = f"no input field known for fact {fact!r}: add it to fasciculate._fact_paths"
+    raise KeyError(message)
+
+
+def _multi_source(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Every fact more than one input field can set, each with those fields.
+
+    Generated: the facts read from several fields, and every fact a derivation of the knowledge
+    base (``kb/derivations.toml``) can set, with the fields of what it is derived from (rows may
+    build on earlier rows, so a chain leads back to its first field).
+    """
+    paths: dict[str, tuple[str, ...]] = dict(_READ_FROM)
+    for derivation in kb.derivations:
+        when = derivation.when
+        if isinstance(when, FactAtom):
+            name = when.name
+            sources = paths[name] if name in paths else _own_paths(name)
+        else:
+            sources = QUANTITY_PATHS[when.quantity]
+        target = derivation.sets
+        known = paths[target] if target in paths else _own_paths(target)
+        paths[target] = tuple(dict.fromkeys((*known, *sources)))
+    return paths
+
+
+#: The facts that more than one input field can set (so their input path varies with the input),
+#: each with those fields: those read from several fields, and every fact a derivation of the
+#: knowledge base can set (``kb/derivations.toml``). Every other fact has one input path, given
+#: exactly when the fact is present or absent.
+MULTI_SOURCE_PATHS: dict[str, tuple[str, ...]] = _multi_source(knowledge_base())
+
+#: The facts that more than one input field can set.
+MULTI_SOURCE = frozenset(MULTI_SOURCE_PATHS)
 
 #: The findings that other fields can also set.
 MULTI_SOURCE_FINDINGS = tuple(finding for finding in Finding if finding in MULTI_SOURCE)
@@ -56,6 +111,21 @@ SOURCE_PATH: dict[str, str] = {
     "reduced_ankle_reflex": "examination.ankle_reflex",
     **{f"region_{region}": "twitching.regions" for region in Region},
 }
+
+
+def answered_in(name: str, kb: KnowledgeBase) -> tuple[str, ...]:
+    """Every input field that can answer fact or quantity *name* (``labs`` for a lab's quantity).
+
+    Raises:
+        KeyError: If *name* is neither a fact nor a quantity of *kb* with a known input field.
+    """
+    if name in MULTI_SOURCE_PATHS:
+        return MULTI_SOURCE_PATHS[name]
+    if name in SOURCE_PATH:
+        return (SOURCE_PATH[name],)
+    if kb.quantities[name].analyte is not None:
+        return ("labs",)
+    return QUANTITY_PATHS[name]
 
 
 def traced(kb: KnowledgeBase) -> list[str]:

@@ -12,6 +12,7 @@ import functools
 import operator
 import re
 from collections.abc import Mapping
+from fractions import Fraction
 
 import attrs
 
@@ -28,11 +29,14 @@ from fasciculate._presentation import Examination, Presentation, Twitching
 from fasciculate._vocab import (
     BODY_REGION,
     FALSE,
+    INTERPRETATION_ENDS,
+    NEURAXIS_REGIONS,
     TRI_LEVEL,
     TRUE,
     UNKNOWN,
     Analyte,
     Course,
+    Interpretation,
     Level,
     MedicationClass,
     Reflex,
@@ -45,13 +49,25 @@ from fasciculate._vocab import (
 
 @attrs.frozen(cache_hash=True)
 class LabFact:
-    """One laboratory result in the analyte's canonical unit."""
+    """One laboratory result in the analyte's canonical unit, given or computed.
+
+    Attributes:
+        value: The value in the canonical unit; ``None`` for a result given only in words.
+        reported: What was sent (value and unit, and the interpretation when given).
+        path: The input field (``labs.0``); for a computed value, its inputs' fields.
+        interpretation: The laboratory's interpretation, when given.
+        formula: For a computed value, how it was computed.
+        source: For a computed value, the source of its formula.
+    """
 
     analyte: Analyte
-    value: float
+    value: float | None
     unit: str
     reported: str
     path: str
+    interpretation: Interpretation | None = None
+    formula: str | None = None
+    source: str | None = None
 
 
 @attrs.frozen
@@ -164,7 +180,10 @@ def _blanks(kb: KnowledgeBase) -> _Blanks:
     entry = _BLANKS.get(id(kb))
     if entry is None or entry[0] is not kb:
         blanks = _Blanks(
-            levels=dict.fromkeys(kb.facts, UNKNOWN),
+            levels={
+                name: FALSE if fact.when_missing == "not_measured" else UNKNOWN
+                for name, fact in kb.facts.items()
+            },
             origin=dict.fromkeys(traced(kb), ""),
             quantities=dict.fromkeys(kb.quantities),
         )
@@ -308,6 +327,8 @@ def _quantities(
         quantities["region_count"] = _region_count(frozenset(twitching.regions))
         origin["region_count"] = "twitching.regions"
     for lab in labs:
+        if lab.value is None:
+            continue
         for end, better in _ENDS:
             key = f"{lab.analyte}_{end}"
             current = quantities[key]
@@ -319,8 +340,8 @@ def _quantities(
 
 @functools.lru_cache(maxsize=1024)
 def _region_count(regions: frozenset[Region]) -> float:
-    """How many body regions (bulbar, cervical, thoracic, lumbosacral) the twitching covers."""
-    return float(len({BODY_REGION[region] for region in regions}))
+    """How many regions of the neuraxis (bulbar, cervical, thoracic, lumbosacral) it covers."""
+    return float(len({BODY_REGION[region] for region in regions} & NEURAXIS_REGIONS))
 
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -337,6 +358,81 @@ def _class_from_name(name: str | None, kb: KnowledgeBase) -> MedicationClass | N
             if found is not None:
                 return found
     return None
+
+
+def _lab_facts(presentation: Presentation, kb: KnowledgeBase) -> tuple[LabFact, ...]:
+    """The laboratory results as given, then any albumin-adjusted calcium computed from them."""
+    given = []
+    for index, result in enumerate(presentation.labs):
+        words = result.interpretation
+        if result.value is None:
+            reported = f"reported {words}"
+        else:
+            reported = f"{result.value:g} {result.unit}" + (f" ({words})" if words else "")
+        given.append(
+            LabFact(
+                analyte=result.analyte,
+                value=result.si_value,
+                unit=kb.labs[result.analyte].unit,
+                reported=reported,
+                path=f"labs.{index}",
+                interpretation=words,
+            )
+        )
+    return (*given, *_adjusted_calcium(given, kb))
+
+
+def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, ...]:
+    """Total calcium adjusted for albumin (CKS: Ca + 0.02 x (40 - albumin g/L)), given both.
+
+    With several results the two extremes are computed (the lowest calcium with the highest
+    albumin, the highest calcium with the lowest albumin), so a worse result can only move the
+    adjusted value the worse way.
+    """
+    totals = [lab for lab in labs if lab.analyte is _TOTAL and lab.value is not None]
+    albumins = [lab for lab in labs if lab.analyte is _ALBUMIN and lab.value is not None]
+    if not totals or not albumins:
+        return ()
+    reference = kb.thresholds["albumin_reference"]
+    factor = kb.thresholds["albumin_factor"].value
+    value = operator.attrgetter("value")
+    pairs = {
+        (min(totals, key=value), max(albumins, key=value)),
+        (max(totals, key=value), min(albumins, key=value)),
+    }
+    computed = []
+    for total, albumin in sorted(pairs, key=lambda pair: (pair[0].path, pair[1].path)):
+        # Computed exactly, then rounded once: float noise must never push a value over a limit.
+        exact = _exact(total.value) + _exact(factor) * (
+            _exact(reference.value) - _exact(albumin.value)
+        )
+        adjusted = float(exact)
+        computed.append(
+            LabFact(
+                analyte=Analyte.CALCIUM_ADJUSTED,
+                value=adjusted,
+                unit=kb.labs[Analyte.CALCIUM_ADJUSTED].unit,
+                reported=(
+                    f"computed from total calcium {total.reported} and albumin {albumin.reported}"
+                ),
+                path=f"{total.path},{albumin.path}",
+                formula=(
+                    f"{total.value:g} + {factor:g} x ({reference.value:g} - {albumin.value:g}) "
+                    f"= {adjusted:g} mmol/L (total calcium + {factor:g} x "
+                    f"({reference.value:g} - albumin g/L))"
+                ),
+                source=reference.source,
+            )
+        )
+    return tuple(computed)
+
+
+_TOTAL, _ALBUMIN = Analyte.CALCIUM_TOTAL, Analyte.ALBUMIN
+
+
+def _exact(value: float | None) -> Fraction:
+    """The decimal *value* as written (``0.02`` is 2/100, not the nearest binary fraction)."""
+    return Fraction(repr(value))
 
 
 def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> Facts:
@@ -360,16 +456,11 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
 
     labs: tuple[LabFact, ...] = ()
     if presentation.labs:
-        labs = tuple(
-            LabFact(
-                analyte=result.analyte,
-                value=result.si_value,
-                unit=kb.labs[result.analyte].unit,
-                reported=f"{result.value:g} {result.unit}",
-                path=f"labs.{index}",
-            )
-            for index, result in enumerate(presentation.labs)
-        )
+        labs = _lab_facts(presentation, kb)
+        for lab in labs:
+            if lab.interpretation is not None:
+                for end in INTERPRETATION_ENDS[lab.interpretation]:
+                    collected.put(f"{lab.analyte}_reported_{end}", TRUE, lab.path)
     medications: tuple[MedicationFact, ...] = ()
     if presentation.medications:
         medications = tuple(

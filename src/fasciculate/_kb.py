@@ -12,13 +12,16 @@ import hashlib
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
+from types import MappingProxyType
 from typing import Any
 
-from fasciculate._conditions import Any_, CompareAtom, Condition, FactAtom, Quantity, parse
+from fasciculate._conditions import Any_, CompareAtom, FactAtom, Quantity, parse
 from fasciculate._errors import KnowledgeBaseError
+from fasciculate._kb_differential import cited, differential_tables, rule_category, unique
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
+    ConditionInfo,
     Derivation,
     FactInfo,
     Feature,
@@ -31,11 +34,12 @@ from fasciculate._kb_types import (
     Source,
     Threshold,
 )
-from fasciculate._vocab import Analyte, Category, MedicationClass, Region, Urgency
+from fasciculate._vocab import REPORTED_ENDS, Analyte, MedicationClass, Region, Urgency
 
 __all__ = [
     "AdviceInfo",
     "CategoryInfo",
+    "ConditionInfo",
     "Derivation",
     "FactInfo",
     "Feature",
@@ -67,20 +71,21 @@ def _read(name: str) -> bytes:
     return resources.files("fasciculate").joinpath("kb", name).read_bytes()
 
 
-def _unique(kind: str, ids: list[str]) -> None:
-    duplicates = sorted({item for item in ids if ids.count(item) > 1})
-    if duplicates:
-        raise KnowledgeBaseError(f"duplicate {kind} ids: {', '.join(duplicates)}")
-
-
-def _cited(where: str, source: str | None, sources: Mapping[str, Source]) -> None:
-    if source is not None and source not in sources:
-        raise KnowledgeBaseError(f"{where} cites unknown source {source!r}")
-
-
 @functools.cache
 def knowledge_base() -> KnowledgeBase:
-    """The packaged knowledge base, loaded and checked once per process.
+    """The knowledge base every assessment uses: its tables, read-only, with version and SHA-256.
+
+    Loaded from the package's TOML tables and checked once per process; every call returns the same
+    frozen object, whose mappings cannot be changed. The version and fingerprint are those every
+    :class:`~fasciculate.Assessment` carries in ``knowledge_base``.
+
+    >>> kb = fasciculate.knowledge_base()
+    >>> kb.facts["weakness"].question
+    'Does the patient report weakness of the affected muscles?'
+    >>> [rule.id for rule in kb.rules if rule.urgency == "emergency"][:2]
+    ['CES-SADDLE', 'CES-BLADDER']
+    >>> len(kb.sha256)
+    64
 
     Raises:
         KnowledgeBaseError: If any table is inconsistent.
@@ -104,6 +109,7 @@ def _labs(rows: list[dict[str, Any]]) -> dict[Analyte, Lab]:
         lab = Lab(
             **{
                 **row,
+                "units": MappingProxyType(dict(row["units"])),
                 "analyte": Analyte(row["analyte"]),
                 "plausible": tuple(row["plausible"]),
                 "loinc": tuple(row["loinc"]),
@@ -117,17 +123,17 @@ def _labs(rows: list[dict[str, Any]]) -> dict[Analyte, Lab]:
 
 def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     sources = {row["id"]: Source(**row) for row in data["sources.toml"]["source"]}
-    _unique("source", [row["id"] for row in data["sources.toml"]["source"]])
+    unique("source", [row["id"] for row in data["sources.toml"]["source"]])
 
     threshold_rows = data["thresholds.toml"]["threshold"]
-    _unique("threshold", [row["id"] for row in threshold_rows])
+    unique("threshold", [row["id"] for row in threshold_rows])
     thresholds = {row["id"]: Threshold(**row) for row in threshold_rows}
 
     labs = _labs(data["labs.toml"]["lab"])
     facts_data = data["facts.toml"]
-    _unique("fact", [row["id"] for row in facts_data["fact"]])
+    unique("fact", [row["id"] for row in facts_data["fact"]])
     facts = {row["id"]: FactInfo(**row) for row in facts_data["fact"]}
-    facts.update({fact.id: fact for fact in _generated_facts()})
+    facts.update({fact.id: fact for fact in _generated_facts(labs)})
     quantities = {row["id"]: QuantityInfo(**row) for row in facts_data["quantity"]}
     for lab in labs.values():
         for end, worse in (("lowest", "lower"), ("highest", "higher")):
@@ -141,15 +147,16 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
                 analyte=lab.analyte,
             )
             quantities[quantity.id] = quantity
-    _unique("fact or quantity", [*facts, *quantities])
+    unique("fact or quantity", [*facts, *quantities])
 
     named: dict[str, float] = {key: row.value for key, row in thresholds.items()}
     for lab in labs.values():
         named.update({f"{lab.analyte}.{key}": value for key, value in lab.limits().items()})
 
     rules_data = data["rules.toml"]
-    _unique("rule", [row["id"] for row in rules_data["rule"]])
+    unique("rule", [row["id"] for row in rules_data["rule"]])
     grammar = {key: Quantity(key, q.worse) for key, q in quantities.items()}
+    differential = differential_tables(data, frozenset(facts), grammar, named, sources)
     rules = tuple(
         Rule(
             id=row["id"],
@@ -161,6 +168,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
             title=row["title"],
             rationale=row["rationale"],
             source=row["source"],
+            **rule_category(row, differential["conditions"]),
         )
         for row in rules_data["rule"]
     )
@@ -169,7 +177,6 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     derivations = _derivations(
         data["derivations.toml"]["derivation"], facts, grammar, named, sources
     )
-    differential = _differential(data, frozenset(facts), grammar, named, sources)
     open_row = rules_data["screen_incomplete"]
     screen_incomplete = Rule(
         id=open_row["id"],
@@ -180,17 +187,17 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         rationale=open_row["rationale"],
         source=open_row["source"],
     )
-    _cited(f"rule {screen_incomplete.id}", screen_incomplete.source, sources)
-    _unique("rule", [*(rule.id for rule in rules), screen_incomplete.id])
+    cited(f"rule {screen_incomplete.id}", screen_incomplete.source, sources)
+    unique("rule", [*(rule.id for rule in rules), screen_incomplete.id])
 
     return KnowledgeBase(
         version=rules_data["version"],
         sha256=sha256,
-        sources=sources,
-        thresholds=thresholds,
-        labs=labs,
-        facts=facts,
-        quantities=quantities,
+        sources=MappingProxyType(sources),
+        thresholds=MappingProxyType(thresholds),
+        labs=MappingProxyType(labs),
+        facts=MappingProxyType(facts),
+        quantities=MappingProxyType(quantities),
         rules=rules,
         screen_incomplete=screen_incomplete,
         derivations=derivations,
@@ -205,16 +212,17 @@ def _check_citations(
     rules: tuple[Rule, ...],
 ) -> None:
     for threshold in thresholds.values():
-        _cited(f"threshold {threshold.id}", threshold.source, sources)
+        cited(f"threshold {threshold.id}", threshold.source, sources)
     for lab in labs.values():
-        _cited(f"lab {lab.analyte}", lab.range_source, sources)
-        _cited(f"lab {lab.analyte}", lab.critical_source, sources)
+        cited(f"lab {lab.analyte}", lab.range_source, sources)
+        cited(f"lab {lab.analyte}", lab.critical_source, sources)
+        cited(f"lab {lab.analyte}", lab.critical_high_source, sources)
         if (lab.critical_low is not None or lab.critical_high is not None) and (
             lab.critical_source is None
         ):
             raise KnowledgeBaseError(f"lab {lab.analyte} has critical limits without a source")
     for rule in rules:
-        _cited(f"rule {rule.id}", rule.source, sources)
+        cited(f"rule {rule.id}", rule.source, sources)
         if rule.urgency is Urgency.SELF_CARE:
             raise KnowledgeBaseError(f"rule {rule.id}: a rule must raise urgency above self_care")
 
@@ -227,7 +235,7 @@ def _derivations(
     sources: Mapping[str, Source],
 ) -> tuple[Derivation, ...]:
     """The implications between facts, checked: one atom each, cited, applicable in one pass."""
-    _unique("derivation", [row["id"] for row in rows])
+    unique("derivation", [row["id"] for row in rows])
     derivations: list[Derivation] = []
     for row in rows:
         where = f"derivation {row['id']}"
@@ -236,7 +244,7 @@ def _derivations(
             raise KnowledgeBaseError(f"{where}: `when` must be one fact or one comparison")
         if row["sets"] not in facts:
             raise KnowledgeBaseError(f"{where} sets unknown fact {row['sets']!r}")
-        _cited(where, row["source"], sources)
+        cited(where, row["source"], sources)
         derivations.append(Derivation(when=when, **{k: v for k, v in row.items() if k != "when"}))
     for position, derivation in enumerate(derivations):
         later = {other.sets for other in derivations[position:]}
@@ -248,7 +256,7 @@ def _derivations(
     return tuple(derivations)
 
 
-def _generated_facts() -> list[FactInfo]:
+def _generated_facts(labs: Mapping[Analyte, Lab]) -> list[FactInfo]:
     """Facts derived from the structured parts of a presentation, one per vocabulary member."""
     generated = [
         FactInfo(
@@ -275,91 +283,22 @@ def _generated_facts() -> list[FactInfo]:
         )
         for drug_class in MedicationClass
     ]
+    words = {
+        "low": "below its range",
+        "critically_low": "critically low",
+        "high": "above its range",
+        "critically_high": "critically high",
+    }
+    generated += [
+        FactInfo(
+            id=f"{lab.analyte}_reported_{end}",
+            kind="derived",
+            group="lab_report",
+            label=f"{lab.label} reported {words[end]} (interpretation, no value)",
+            question=f"{lab.label}: no interpretation reported",
+            when_missing="not_measured",
+        )
+        for lab in labs.values()
+        for end in REPORTED_ENDS
+    ]
     return generated
-
-
-def _differential(
-    data: dict[str, dict[str, Any]],
-    facts: frozenset[str],
-    grammar: Mapping[str, Quantity],
-    named: Mapping[str, float],
-    sources: Mapping[str, Source],
-) -> dict[str, Any]:
-    table = data["differential.toml"]
-    categories = {
-        Category(row["id"]): CategoryInfo(
-            id=Category(row["id"]),
-            label=row["label"],
-            prior=row["prior"],
-            must_not_miss=row["must_not_miss"],
-        )
-        for row in table["category"]
-    }
-    if set(categories) != set(Category):
-        raise KnowledgeBaseError("differential.toml must define every category once")
-    _cited("differential priors", table["priors_source"], sources)
-
-    def condition(text: str) -> Condition:
-        return parse(text, facts=facts, quantities=grammar, thresholds=named, monotone=False)
-
-    _unique("feature", [row["id"] for row in table["feature"]])
-    features = tuple(
-        Feature(
-            id=row["id"],
-            category=Category(row["category"]),
-            label=row["label"],
-            when=row["when"],
-            condition=condition(row["when"]),
-            present=float(row.get("present", 0.0)),
-            absent=float(row.get("absent", 0.0)),
-            source=row["source"],
-            advice=tuple(row.get("advice", ())),
-            context=row.get("context", False),
-        )
-        for row in table["feature"]
-    )
-    root_levels = tuple(
-        RootLevelInfo(
-            level=row["level"],
-            conditions=tuple(condition(text) for text in row["when"]),
-            source=row["source"],
-        )
-        for row in table["root_level"]
-    )
-    rls_criteria = tuple(
-        RlsCriterionInfo(
-            number=row["number"],
-            text=row["text"],
-            when=row["when"],
-            condition=condition(row["when"]),
-            inverted=row.get("inverted", False),
-        )
-        for row in table["rls_criterion"]
-    )
-    advice = {row["id"]: AdviceInfo(**row) for row in data["advice.toml"]["advice"]}
-    medication_names = {
-        name: MedicationClass(drug_class)
-        for drug_class, names in data["medications.toml"]["classes"].items()
-        for name in names
-    }
-    for feature in features:
-        _cited(f"feature {feature.id}", feature.source, sources)
-        if feature.present * feature.absent > 0:
-            raise KnowledgeBaseError(
-                f"feature {feature.id}: present and absent weights must not share a sign"
-            )
-        unknown = set(feature.advice) - set(advice)
-        if unknown:
-            raise KnowledgeBaseError(f"feature {feature.id} names unknown advice {sorted(unknown)}")
-    for item in advice.values():
-        _cited(f"advice {item.id}", item.source, sources)
-    for level in root_levels:
-        _cited(f"root level {level.level}", level.source, sources)
-    return {
-        "categories": categories,
-        "features": features,
-        "root_levels": root_levels,
-        "rls_criteria": rls_criteria,
-        "advice": advice,
-        "medication_names": medication_names,
-    }

@@ -22,6 +22,8 @@ class Source:
     year: int
     url: str | None = None
     expert_estimate: bool = False
+    #: The primary text was not read in full: the knowledge base marks it for verification.
+    unverified: bool = False
 
 
 @attrs.frozen
@@ -53,6 +55,8 @@ class Lab:
     critical_low: float | None = None
     critical_high: float | None = None
     critical_source: str | None = None
+    #: The source of the high critical limit, when it differs from ``critical_source``.
+    critical_high_source: str | None = None
     note: str | None = None
 
     def classify(self, value: float) -> LabFlag:
@@ -87,6 +91,9 @@ class FactInfo:
     label: str
     question: str
     snomed: str | None = None
+    #: ``ask``: unknown until answered (a question); ``not_measured``: absent unless the input
+    #: says so (a laboratory's words about a result are evidence when given, never demanded).
+    when_missing: Literal["ask", "not_measured"] = "ask"
 
 
 @attrs.frozen
@@ -104,7 +111,16 @@ class QuantityInfo:
 
 @attrs.frozen(cache_hash=True)
 class Rule:
-    """One row of the referral rule table."""
+    """One row of the referral rule table.
+
+    Attributes:
+        id: The rule's stable id, as in ``FiredRule.id``.
+        urgency: The urgency the rule raises the referral to when it fires.
+        when: Its condition as written in ``kb/rules.toml`` (``condition`` is the parsed form).
+        title: A short name, shown in reports.
+        rationale: Why the rule exists, in a sentence or two.
+        source: The id of the source it cites (``KnowledgeBase.sources``).
+    """
 
     id: str
     urgency: Urgency
@@ -113,14 +129,20 @@ class Rule:
     title: str
     rationale: str
     source: str
+    #: The differential category the rule argues for (``None`` only for SCREEN-INCOMPLETE).
+    category: Category | None = None
+    #: The condition within the category that it argues for, when the rule names one.
+    condition_id: str | None = None
 
 
 @attrs.frozen(cache_hash=True)
 class Derivation:
     """An implication between facts (``kb/derivations.toml``): when *when* holds, *sets* is present.
 
+    *when* is the specific finding, one fact or one comparison as the table writes it (e.g.
+    ``foot_drop``, ``power_lowest < 5``).
+
     Attributes:
-        when: The specific finding, a fact or a comparison (one atom).
         sets: The general fact it makes present. When the input answered it absent, the two
             answers contradict each other: the worse reading wins and the pair is reported.
     """
@@ -134,7 +156,7 @@ class Derivation:
 
 @attrs.frozen(cache_hash=True)
 class CategoryInfo:
-    """A category of the differential with its prior probability."""
+    """A category of the differential; its prior is the sum of its conditions' priors."""
 
     id: Category
     label: str
@@ -143,30 +165,57 @@ class CategoryInfo:
 
 
 @attrs.frozen(cache_hash=True)
+class ConditionInfo:
+    """A clinical condition scored within a category, with its own prior and features."""
+
+    id: str
+    category: Category
+    label: str
+    prior: float
+    must_not_miss: bool
+
+
+@attrs.frozen(cache_hash=True)
 class Feature:
-    """A weighted piece of evidence for or against one category of the differential.
+    """A weighted piece of evidence for or against one condition of the differential.
 
     Attributes:
-        present: Weight added to the category's score when the condition holds.
-        absent: Weight added when the condition is known not to hold.
+        id: The feature's stable id, as in ``EvidenceItem.feature``.
+        category: The category of the differential it speaks for or against.
+        label: What it is, in a few words.
+        when: Its test as written in ``kb/differential.toml`` (``condition`` is the parsed form).
+        condition_id: The clinical condition it scores (``condition`` in the table).
+        present: Weight added to the condition's score when the test holds.
+        absent: Weight added when the test is known not to hold.
+        source: What the direction of the feature rests on.
+        magnitude: The source of the weight's size: ``expert-estimate`` unless a source gives it
+            as a likelihood ratio.
         advice: Advice ids; a feature with advice is a trigger, reported when it holds.
+        hard: A hard feature of a must-not-miss condition raises the flag when it holds.
     """
 
     id: str
     category: Category
+    condition_id: str
     label: str
     when: str
     condition: Condition
     present: float
     absent: float
     source: str
+    magnitude: str
     advice: tuple[str, ...] = ()
-    context: bool = False
+    hard: bool = False
 
 
 @attrs.frozen
 class RootLevelInfo:
-    """A lumbar root level and the conditions that point to it."""
+    """A lumbar root level and the conditions that point to it (``conditions``, parsed).
+
+    Attributes:
+        level: ``L3/L4``, ``L5`` or ``S1``.
+        source: The id of the source it cites.
+    """
 
     level: str
     conditions: tuple[Condition, ...]
@@ -175,13 +224,21 @@ class RootLevelInfo:
 
 @attrs.frozen(cache_hash=True)
 class RlsCriterionInfo:
-    """One of the IRLSSG diagnostic criteria for restless legs syndrome."""
+    """One of the IRLSSG diagnostic criteria for restless legs syndrome.
+
+    Attributes:
+        number: 1 to 5, as numbered by the IRLSSG.
+        text: The criterion in words.
+        when: Its condition as written in ``kb/differential.toml`` (``condition``, parsed).
+        inverted: Whether the criterion is met when the condition does not hold.
+    """
 
     number: int
     text: str
     when: str
     condition: Condition
-    inverted: bool = False
+    #: The condition lists mimics: met when known not to hold, needs judgement when it holds.
+    mimics: bool = False
 
 
 @attrs.frozen
@@ -192,6 +249,8 @@ class AdviceInfo:
     text: str
     source: str
     general: bool = False
+    #: A diet, fluid, exercise, sleep, stress or comfort measure: never beside an urgent result.
+    lifestyle: bool = False
 
 
 @attrs.frozen
@@ -209,6 +268,7 @@ class KnowledgeBase:
     screen_incomplete: Rule
     derivations: tuple[Derivation, ...]
     categories: Mapping[Category, CategoryInfo]
+    conditions: Mapping[str, ConditionInfo]
     features: tuple[Feature, ...]
     root_levels: tuple[RootLevelInfo, ...]
     rls_criteria: tuple[RlsCriterionInfo, ...]

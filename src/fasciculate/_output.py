@@ -9,7 +9,6 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -22,6 +21,7 @@ from fasciculate._assessment import (
     AnswerConflict,
     Assessment,
     CategoryResult,
+    ConditionResult,
     Criterion,
     CriterionStatus,
     EvidenceItem,
@@ -36,9 +36,12 @@ from fasciculate._assessment import (
     Trigger,
 )
 from fasciculate._evidence import Evidence
+from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
-from fasciculate._vocab import FALSE, TRUE, Urgency
+from fasciculate._safety_net import SafetyNet
+from fasciculate._version import VERSION
+from fasciculate._vocab import Interpretation, LabFlag, Urgency
 
 _HEADLINE = {
     Urgency.SELF_CARE: "Self-care with safety-net advice",
@@ -48,7 +51,17 @@ _HEADLINE = {
 }
 _GENERAL_ADVICE = frozenset({Urgency.SELF_CARE, Urgency.ROUTINE})
 _MET, _NOT_MET, _UNDECIDED = CriterionStatus.MET, CriterionStatus.NOT_MET, CriterionStatus.UNKNOWN
-_STATUS = {TRUE: _MET, FALSE: _NOT_MET}
+#: The flag of a result given only in words.
+_WORDS_FLAG = {
+    Interpretation.LL: LabFlag.CRITICAL_LOW,
+    Interpretation.L: LabFlag.LOW,
+    Interpretation.N: LabFlag.NORMAL,
+    Interpretation.H: LabFlag.HIGH,
+    Interpretation.HH: LabFlag.CRITICAL_HIGH,
+    Interpretation.A: LabFlag.ABNORMAL,
+    Interpretation.AA: LabFlag.CRITICAL,
+}
+_JUDGEMENT = CriterionStatus.NEEDS_JUDGEMENT
 
 
 _Model = TypeVar("_Model", bound=BaseModel)
@@ -69,13 +82,6 @@ def _build(model: type[_Model], **values: object) -> _Model:
     return instance
 
 
-def _version() -> str:
-    try:
-        return metadata.version("fasciculate")
-    except metadata.PackageNotFoundError:  # pragma: no cover - only when run from a bare checkout
-        return "0+unknown"
-
-
 def summary(referral: ref.Referral) -> str:
     headline = _HEADLINE[referral.urgency]
     top = [fired.rule.title for fired in referral.fired if fired.rule.urgency == referral.urgency]
@@ -85,28 +91,16 @@ def summary(referral: ref.Referral) -> str:
     return f"{headline}: {top[0]}{more}."
 
 
-def _safety_net(kb: KnowledgeBase) -> tuple[str, ...]:
-    """The red flags of the seed article, and the same-day ones, as lines for the patient."""
-    days = kb.thresholds["persistent_days"].value
-    seed = [f.label for f in kb.facts.values() if f.group == "seed_red_flag"]
-    same_day = [
-        f.label.lower()
-        for f in kb.facts.values()
-        if f.group in {"cauda_equina", "neurological_emergency"}
-    ]
-    return (
-        f"Twitching that lasts more than {days:g} days or keeps getting worse",
-        *(f"Twitching with {label[0].lower()}{label[1:]}" for label in seed),
-        "Same day, any of: " + "; ".join(same_day),
-    )
-
-
 def all_met(criteria: tuple[diff.CriterionResult, ...]) -> CriterionStatus:
-    """Whether all the IRLSSG criteria are met: not met if any is not, unknown if any is."""
-    levels = {result.level for result in criteria}
-    if FALSE in levels:
-        return _NOT_MET
-    return _UNDECIDED if levels - {TRUE} else _MET
+    """Whether all the IRLSSG criteria are met.
+
+    Not met if any is not; else unknown if any is; else needs judgement if any does.
+    """
+    found = {result.status for result in criteria}
+    for status in (_NOT_MET, _UNDECIDED, _JUDGEMENT):
+        if status in found:
+            return status
+    return _MET
 
 
 _Key = TypeVar("_Key")
@@ -151,14 +145,15 @@ class Output:
                 year=source.year,
                 url=source.url,
                 expert_estimate=source.expert_estimate,
+                unverified=source.unverified,
             )
             for key, source in kb.sources.items()
         }
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
-        self.version = _version()
-        self.safety_net = _safety_net(kb)
+        self.version = VERSION
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
+        self.safety_nets = SafetyNet(kb)
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
 
     def assessment(
@@ -189,7 +184,7 @@ class Output:
             labs=tuple(self.lab(lab) for lab in facts.labs),
             triggers=tuple(self.trigger(contribution) for contribution in differential.triggers),
             advice=self.advice(advice_key),
-            safety_net=self.safety_net,
+            safety_net=self.safety_nets(referral.urgency, facts),
             knowledge_base=self.stamp,
             fasciculate_version=self.version,
         )
@@ -198,7 +193,7 @@ class Output:
         self, referral: ref.Referral, differential: diff.Differential
     ) -> tuple[tuple[str, ...], bool]:
         # General comfort measures suit self-care and routine review; with an urgent or emergency
-        # referral only the advice tied to a trigger found is given.
+        # referral only the advice tied to a trigger found, and not a lifestyle measure, is given.
         general = referral.urgency in _GENERAL_ADVICE
         return tuple([c.feature.id for c in differential.triggers]), general
 
@@ -215,7 +210,7 @@ class Output:
         for fired in referral.fired:
             cited |= bits[fired.rule.source]
         for lab in facts.labs:
-            cited |= self.lab_bits[lab.analyte]
+            cited |= bits[lab.source] if lab.source else self.lab_bits[lab.analyte]
         return cited
 
     @_memo
@@ -273,6 +268,7 @@ class Output:
             condition=rule.when,
             rationale=rule.rationale,
             source=rule.source,
+            category=rule.category,
             facts=self.facts_used(fired.evidence),
         )
 
@@ -284,6 +280,7 @@ class Output:
             question=question.question,
             could_raise_to=question.could_raise_to,
             rules=question.rules,
+            inputs=answered_in(question.fact, self.kb),
         )
 
     @_memo
@@ -315,11 +312,16 @@ class Output:
             holds=contribution.holds,
             weight=contribution.weight,
             source=feature.source,
+            weight_source=feature.magnitude,
             facts=self.facts_used(contribution.evidence),
         )
 
-    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
+    @_memo
+    def _items(self, contributions: tuple[diff.Contribution, ...]) -> tuple[EvidenceItem, ...]:
         items = self.memos["evidence_item"]
+        return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
+
+    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
         return _build(
             CategoryResult,
             category=score.category.id,
@@ -328,8 +330,24 @@ class Output:
             probability=score.probability,
             score=score.score,
             must_not_miss=score.must_not_miss,
-            supporting=tuple([items.get(c) or self.evidence_item(c) for c in score.supporting]),
-            conflicting=tuple([items.get(c) or self.evidence_item(c) for c in score.conflicting]),
+            leading_condition=score.conditions[0].condition.id,
+            referral_rules=tuple(rule.id for rule in score.reasons),
+            supporting=self._items(score.supporting),
+            conflicting=self._items(score.conflicting),
+            conditions=tuple(
+                _build(
+                    ConditionResult,
+                    condition=condition.condition.id,
+                    label=condition.condition.label,
+                    rank=position,
+                    probability=condition.probability,
+                    score=condition.score,
+                    must_not_miss=condition.must_not_miss,
+                    supporting=self._items(condition.supporting),
+                    conflicting=self._items(condition.conflicting),
+                )
+                for position, condition in enumerate(score.conditions, start=1)
+            ),
         )
 
     @_memo
@@ -338,7 +356,7 @@ class Output:
             Criterion,
             number=result.criterion.number,
             text=result.criterion.text,
-            status=_STATUS.get(result.level, _UNDECIDED),
+            status=CriterionStatus(result.status),
             facts=self.facts_used(result.evidence),
         )
 
@@ -346,15 +364,21 @@ class Output:
     def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
         limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
+        if lab.value is not None:
+            flag = info.classify(lab.value)
+        else:
+            flag = _WORDS_FLAG[lab.interpretation]  # type: ignore[index]
         return _build(
             LabInterpretation,
             analyte=lab.analyte,
             value=lab.value,
             unit=lab.unit,
             reported=lab.reported,
-            flag=info.classify(lab.value),
+            interpretation=lab.interpretation,
+            flag=flag,
             reference=f"{limits} {info.unit}" if limits else "no limits applied",
-            source=info.range_source,
+            formula=lab.formula,
+            source=lab.source or info.range_source,
             input=lab.path,
         )
 
@@ -380,6 +404,8 @@ class Output:
                 tied.setdefault(advice_id, []).append(trigger)
         extra = self.general_advice if general else ()
         chosen = [*tied, *(item.id for item in extra if item.id not in tied)]
+        if not general:  # urgent or emergency: no diet, fluid, exercise or comfort advice
+            chosen = [item for item in chosen if not self.kb.advice[item].lifestyle]
         return tuple(
             _build(
                 Advice,

@@ -106,11 +106,22 @@ class JsonOutput:
         self._category_by_slot = tuple(
             b"%s"
             + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%s,"score":%s,"must_not_miss":%s,"supporting":['
+            + b'"rank":%d,"probability":%%s,"score":%%s,"must_not_miss":%s,'
+            + b'"leading_condition":%s,"referral_rules":%s,"supporting":['
             for key, info in output.kb.categories.items()
         )
-        self._tail = b',"safety_net":%s,"knowledge_base":%s,"fasciculate_version":%s}' % (
-            to_json(output.safety_net),
+        #: The start of each condition's object, in the knowledge base's condition order.
+        self._condition_by_slot = tuple(
+            b"%s"
+            + _literal(b'{"condition":%s,"label":%s,' % (to_json(key), to_json(info.label)))
+            + b'"rank":%d,"probability":%%s,"score":%%s,"must_not_miss":%s,"supporting":['
+            for key, info in output.kb.conditions.items()
+        )
+        self._condition_ids = tuple(to_json(key) for key in output.kb.conditions)
+        self._reasons = _Parts(lambda rules: to_json([rule.id for rule in rules]))
+        self._layouts = _Parts(self._layout, large=True)
+        self._nets = _Parts(to_json)
+        self._tail = b',"knowledge_base":%s,"fasciculate_version":%s}' % (
             to_json(output.stamp),
             to_json(output.version),
         )
@@ -142,35 +153,79 @@ class JsonOutput:
         out += (
             b',"advice":',
             self._advice.one(advice_key),
+            b',"safety_net":',
+            self._nets.one(output.safety_nets(referral.urgency, facts)),
             self._tail,
         )
         return b"".join(out)
 
     def _ranked(self, out: list[bytes], differential: diff.Differential) -> None:
-        ranking = differential.ranking
+        ranking, nested = differential.ranking, differential.condition_ranking
         probabilities, scores = differential.probabilities, differential.scores
-        # One call serialises every probability and score; numbers never contain a comma.
-        numbers = to_json([x for slot in ranking for x in (probabilities[slot], scores[slot])])
-        numbers_of = numbers[1:-1].split(b",")
+        chances, merits = differential.condition_probabilities, differential.condition_scores
+        # The layout (everything but the numbers) recurs across presentations: it is cached as a
+        # `bytes % numbers` template, and one call serialises every probability and score.
+        layout = (
+            ranking,
+            nested,
+            differential.must_not_miss,
+            differential.condition_must_not_miss,
+            differential.reasons,
+            differential.condition_supporting,
+            differential.condition_conflicting,
+        )
+        numbers = to_json(
+            [
+                x
+                for slot in ranking
+                for x in (
+                    probabilities[slot],
+                    scores[slot],
+                    *(y for inner in nested[slot] for y in (chances[inner], merits[inner])),
+                )
+            ]
+        )
+        out.append(self._layouts.one(layout) % tuple(numbers[1:-1].split(b",")))
+
+    def _layout(self, layout: tuple[Any, ...]) -> bytes:
+        """The differential's JSON with ``%s`` for each probability and score, in order."""
+        ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
         get, new = self._items.get, self._items.new
-        supporting, conflicting = differential.supporting, differential.conflicting
-        headers, must_not_miss = self._category_by_slot, differential.must_not_miss
+        parts: list[bytes] = []
         for rank, slot in enumerate(ranking, start=1):
-            for_it, against = supporting[slot], conflicting[slot]
-            out += (
-                headers[slot]
+            order = nested[slot]
+            # Each condition's evidence is serialised once, for the condition and its category.
+            fors = [_literal(b",".join([get(c) or new(c) for c in backing[i]])) for i in order]
+            againsts = [_literal(b",".join([get(c) or new(c) for c in against[i]])) for i in order]
+            parts += (
+                self._category_by_slot[slot]
                 % (
                     b"" if rank == 1 else b",",
                     rank,
-                    numbers_of[2 * rank - 2],
-                    numbers_of[2 * rank - 1],
                     b"true" if must_not_miss[slot] else b"false",
+                    self._condition_ids[order[0]],
+                    _literal(self._reasons.one(reasons[slot])),
                 ),
-                b",".join([get(c) or new(c) for c in for_it]),
+                b",".join([part for part in fors if part]),
                 b'],"conflicting":[',
-                b",".join([get(c) or new(c) for c in against]),
-                b"]}",
+                b",".join([part for part in againsts if part]),
+                b'],"conditions":[',
             )
+            for place, inner in enumerate(order):
+                parts += (
+                    self._condition_by_slot[inner]
+                    % (
+                        b"," if place else b"",
+                        place + 1,
+                        b"true" if flagged[inner] else b"false",
+                    ),
+                    fors[place],
+                    b'],"conflicting":[',
+                    againsts[place],
+                    b"]}",
+                )
+            parts.append(b"]}")
+        return b"".join(parts)
 
     def _head_json(self, referral: ref.Referral) -> bytes:
         out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']

@@ -9,16 +9,17 @@ presentation into frozen facts once.
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from typing import Annotated, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
+from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import (
     Analyte,
     Course,
     Frequency,
+    Interpretation,
     Level,
     MedicationClass,
     Movement,
@@ -29,19 +30,6 @@ from fasciculate._vocab import (
     Strength,
     TriState,
 )
-
-#: Every finding a presentation can report, generated from the knowledge base's fact table
-#: (``kb/facts.toml``, kind ``finding``) so that the vocabulary is written once.
-Finding = enum.StrEnum(  # type: ignore[misc]
-    "Finding",
-    [
-        (fact.id.upper(), fact.id)
-        for fact in knowledge_base().facts.values()
-        if fact.kind == "finding"
-    ],
-)
-Finding.__doc__ = "A symptom, sign or history item, answered present / absent / unknown."
-Finding.__module__ = "fasciculate"
 
 _UNKNOWN = TriState.UNKNOWN
 
@@ -140,21 +128,32 @@ class Medication(_Model):
 
 
 class LabResult(_Model):
-    """One laboratory result, in the unit the laboratory reported.
+    """One laboratory result: a value in the laboratory's unit, its interpretation, or both.
 
     The value is converted to the analyte's canonical SI unit (:attr:`si_value`). A unit the
-    knowledge base does not list for the analyte is an error, never a guess.
+    knowledge base does not list for the analyte is an error, never a guess. A result given only in
+    words ("critically low", FHIR ``interpretation`` LL) carries the interpretation and no value: a
+    critical interpretation (LL, HH, AA) counts as critical, L / H / A as outside the range.
     """
 
     analyte: Analyte
-    unit: Annotated[str, Field(min_length=1, description="UCUM unit, e.g. mmol/L or mg/dL.")]
-    value: Annotated[float, Field(ge=0, description="The result as reported, in `unit`.")]
+    unit: Annotated[
+        str | None, Field(min_length=1, description="UCUM unit, e.g. mmol/L or mg/dL.")
+    ] = None
+    value: Annotated[
+        float | None, Field(ge=0, description="The result as reported, in `unit`.")
+    ] = None
+    interpretation: Interpretation | None = Field(
+        default=None,
+        description="The laboratory's interpretation (HL7 codes LL, L, N, H, HH, A, AA); "
+        "enough on its own when no value is given.",
+    )
 
     @field_validator("unit")
     @classmethod
-    def _known_unit(cls, unit: str, info: ValidationInfo) -> str:
+    def _known_unit(cls, unit: str | None, info: ValidationInfo) -> str | None:
         analyte = info.data.get("analyte")
-        if analyte is None:
+        if analyte is None or unit is None:
             return unit
         lab = knowledge_base().labs[analyte]
         if unit not in lab.units:
@@ -164,9 +163,9 @@ class LabResult(_Model):
 
     @field_validator("value")
     @classmethod
-    def _plausible(cls, value: float, info: ValidationInfo) -> float:
+    def _plausible(cls, value: float | None, info: ValidationInfo) -> float | None:
         analyte, unit = info.data.get("analyte"), info.data.get("unit")
-        if analyte is None or unit is None:
+        if analyte is None or unit is None or value is None:
             return value
         lab = knowledge_base().labs[analyte]
         low, high = lab.plausible
@@ -177,9 +176,23 @@ class LabResult(_Model):
             )
         return value
 
+    @model_validator(mode="after")
+    def _value_or_words(self) -> Self:
+        if (self.value is None) != (self.unit is None):
+            given, missing = ("value", "unit") if self.unit is None else ("unit", "value")
+            raise ValueError(f"a {self.analyte} result with a {given} needs its {missing} too")
+        if self.value is None and self.interpretation is None:
+            raise ValueError(
+                f"a {self.analyte} result needs a value with its unit, or an interpretation "
+                "(LL, L, N, H, HH, A, AA) when the laboratory gave no value"
+            )
+        return self
+
     @property
-    def si_value(self) -> float:
-        """The value in the analyte's canonical unit (``knowledge_base().labs[analyte].unit``)."""
+    def si_value(self) -> float | None:
+        """The value in the analyte's canonical unit, or ``None`` for a result given in words."""
+        if self.value is None or self.unit is None:
+            return None
         return self.value * knowledge_base().labs[self.analyte].units[self.unit]
 
 

@@ -111,8 +111,10 @@ class Region(enum.StrEnum):
     ARM = "arm"
     #: The hand.
     HAND = "hand"
-    #: The face.
+    #: The face (not the eyelid).
     FACE = "face"
+    #: The eyelid (eyelid myokymia: common and benign; not a bulbar sign).
+    EYELID = "eyelid"
     #: The tongue (a bulbar sign).
     TONGUE = "tongue"
     #: The trunk (chest, back or abdomen).
@@ -120,7 +122,11 @@ class Region(enum.StrEnum):
 
 
 class BodyRegion(enum.StrEnum):
-    """The four regions of the neuraxis used by the ALS criteria (El Escorial, Gold Coast)."""
+    """The body regions of the twitching sites.
+
+    The first four are the regions of the neuraxis used by the ALS criteria (El Escorial, Gold
+    Coast), which ``region_count`` counts; the eyelid is a region of its own, outside that count.
+    """
 
     #: Face, tongue and throat (cranial nerves).
     BULBAR = "bulbar"
@@ -130,6 +136,14 @@ class BodyRegion(enum.StrEnum):
     THORACIC = "thoracic"
     #: Lower back, legs and feet.
     LUMBOSACRAL = "lumbosacral"
+    #: The eyelid: eyelid myokymia is benign and not a lower motor neuron sign of the ALS criteria.
+    EYELID = "eyelid"
+
+
+#: The regions of the ALS criteria, which ``region_count`` counts.
+NEURAXIS_REGIONS = frozenset(
+    {BodyRegion.BULBAR, BodyRegion.CERVICAL, BodyRegion.THORACIC, BodyRegion.LUMBOSACRAL}
+)
 
 
 #: Which neuraxis region each twitching site belongs to.
@@ -142,6 +156,7 @@ BODY_REGION = {
     Region.ARM: BodyRegion.CERVICAL,
     Region.HAND: BodyRegion.CERVICAL,
     Region.FACE: BodyRegion.BULBAR,
+    Region.EYELID: BodyRegion.EYELID,
     Region.TONGUE: BodyRegion.BULBAR,
     Region.TRUNK: BodyRegion.THORACIC,
 }
@@ -262,7 +277,7 @@ class MedicationClass(enum.StrEnum):
     SEDATING_ANTIHISTAMINE = "sedating_antihistamine"
     #: Dopamine antagonists (antipsychotics, metoclopramide; can provoke restless legs).
     DOPAMINE_ANTAGONIST = "dopamine_antagonist"
-    #: Statins (HMG-CoA reductase inhibitors): muscle symptoms and raised creatine kinase.
+    #: Statins (a cause of myopathy and, rarely, rhabdomyolysis: read with creatine kinase).
     STATIN = "statin"
     #: Any other medication.
     OTHER = "other"
@@ -289,6 +304,8 @@ class Analyte(enum.StrEnum):
     FERRITIN = "ferritin"
     #: Creatine kinase.
     CREATINE_KINASE = "creatine_kinase"
+    #: Albumin, serum or plasma (used to adjust a total calcium).
+    ALBUMIN = "albumin"
     #: Thyroid-stimulating hormone (thyroid function).
     TSH = "tsh"
 
@@ -323,5 +340,47 @@ class LabFlag(enum.StrEnum):
     HIGH = "high"
     #: At or above the critical (phoning) limit.
     CRITICAL_HIGH = "critical_high"
+    #: Reported only in words as outside the reference range, direction not given (``A``).
+    ABNORMAL = "abnormal"
+    #: Reported only in words as critical, direction not given (``AA``).
+    CRITICAL = "critical"
     #: No limits are applied to this analyte (context only).
     NOT_CLASSIFIED = "not_classified"
+
+
+class Interpretation(enum.StrEnum):
+    """A laboratory's interpretation of a result (HL7 ObservationInterpretation codes).
+
+    Laboratories and EHRs often send the interpretation alone ("critically low"), without a value.
+    """
+
+    #: Critically low.
+    LL = "LL"
+    #: Low (below the reference range).
+    L = "L"
+    #: Normal (within the reference range).
+    N = "N"
+    #: High (above the reference range).
+    H = "H"
+    #: Critically high.
+    HH = "HH"
+    #: Abnormal, direction not given.
+    A = "A"
+    #: Critically abnormal, direction not given.
+    AA = "AA"
+
+
+#: The ``<analyte>_reported_<end>`` facts each interpretation sets: a critical interpretation is
+#: also out of range, and one without a direction counts at both ends (the worse reading).
+INTERPRETATION_ENDS: dict[Interpretation, tuple[str, ...]] = {
+    Interpretation.LL: ("low", "critically_low"),
+    Interpretation.L: ("low",),
+    Interpretation.N: (),
+    Interpretation.H: ("high",),
+    Interpretation.HH: ("high", "critically_high"),
+    Interpretation.A: ("low", "high"),
+    Interpretation.AA: ("low", "critically_low", "high", "critically_high"),
+}
+
+#: Every ``<analyte>_reported_<end>`` end, in order.
+REPORTED_ENDS = ("low", "critically_low", "high", "critically_high")

@@ -26,7 +26,7 @@ from fasciculate._assess import _engine, assess, assess_json
 from fasciculate._assessment import Assessment
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
-from fasciculate._render import assessment_text, rules_json, rules_text
+from fasciculate._render import PrintVersion, assessment_text, rules_json, rules_text
 
 if TYPE_CHECKING:
     from fasciculate.fhir import BundleReading
@@ -41,7 +41,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Clinical decision support for muscle twitching (fasciculation). "
         "For healthcare professionals; not a diagnosis.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_engine().version}")
+    parser.add_argument("--version", action=PrintVersion)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     assess_cmd = commands.add_parser("assess", help="assess a presentation (JSON file or -)")
@@ -54,6 +54,11 @@ def _parser() -> argparse.ArgumentParser:
         metavar="YYYY-MM-DD",
         type=dt.date.fromisoformat,
         help="with --fhir: reference date for age and labs (default: latest date in the bundle)",
+    )
+    assess_cmd.add_argument(
+        "--patient",
+        metavar="REF",
+        help="with --fhir: the patient to assess when the bundle holds several (Patient/<id>)",
     )
 
     screen_cmd = commands.add_parser(
@@ -145,8 +150,12 @@ def _screen(name: str) -> int:
 
 def _assess(args: argparse.Namespace) -> int:
     name = args.fhir or args.file
-    if args.as_of is not None and not args.fhir:
-        return _fail("--as-of applies to --fhir input; a presentation gives assessed_on instead")
+    misplaced = "--as-of" if args.as_of is not None else "--patient" if args.patient else None
+    if misplaced and not args.fhir:
+        return _fail(
+            f"{misplaced} applies to --fhir input; a presentation gives assessed_on instead "
+            "and is about one patient"
+        )
     try:
         data = _read(name)
     except OSError as error:
@@ -156,7 +165,7 @@ def _assess(args: argparse.Namespace) -> int:
         if args.fhir:
             from fasciculate.fhir import read_bundle  # noqa: PLC0415 - keeps FHIR out of the core
 
-            reading = read_bundle(data, as_of=args.as_of)
+            reading = read_bundle(data, as_of=args.as_of, patient=args.patient)
             assessment = assess(reading.presentation)
         else:
             assessment = assess(data)

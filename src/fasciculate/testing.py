@@ -25,12 +25,12 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import (
     Coding,
     Examination,
     Exposures,
-    Finding,
     LabResult,
     Medication,
     Patient,
@@ -42,6 +42,7 @@ from fasciculate._vocab import (
     Analyte,
     Course,
     Frequency,
+    Interpretation,
     Level,
     MedicationClass,
     Movement,
@@ -85,10 +86,11 @@ SCREENING_FINDINGS: tuple[Finding, ...] = tuple(
     if fact.kind == "finding" and (fact.group in _SCREENED_GROUPS or fact.id in _IMPLYING)
 )
 
-#: Findings each of which, present on its own, means at least a routine review (CLINICAL.md
-#: sections 3 and 4). Sexual dysfunction is left out: it is a red flag together with back or leg
-#: pain, and radicular pain is a red flag only as pain (both are in :data:`SCREENING_FINDINGS`);
-#: so are the spinal red flags (a history of cancer, fever...), red flags only with other features.
+#: Findings each of which, present on its own, means at least a routine review (the red flags
+#: of seed-article and of the guidelines in kb/sources.toml). Sexual dysfunction is left out: it
+#: is a red flag together with back or leg pain, and radicular pain is a red flag only as pain
+#: (both are in :data:`SCREENING_FINDINGS`); so are the spinal red flags (a history of cancer,
+#: fever...), red flags only with other features.
 RED_FLAGS: tuple[Finding, ...] = tuple(
     finding
     for finding in SCREENING_FINDINGS
@@ -127,11 +129,16 @@ def _lab_result(draw: st.DrawFn, analytes: Sequence[Analyte]) -> LabResult:
     value = draw(st.floats(min_value=low, max_value=high, allow_nan=False, allow_infinity=False))
     # Round inwards by a hair so that unit conversion can never step outside the plausible range.
     value = min(max(value, low * (1 + 1e-9)), high * (1 - 1e-9))
-    return LabResult(analyte=analyte, unit=unit, value=value)
+    # Mostly a value; sometimes its interpretation too, or the interpretation alone (no value).
+    words = draw(st.sampled_from(("value", "value", "value", "both", "words")))
+    interpretation = None if words == "value" else draw(st.sampled_from(Interpretation))
+    if words == "words":
+        return LabResult(analyte=analyte, interpretation=interpretation)
+    return LabResult(analyte=analyte, unit=unit, value=value, interpretation=interpretation)
 
 
 def lab_results(*, analytes: Sequence[Analyte] | None = None) -> st.SearchStrategy[LabResult]:
-    """Laboratory results in a plausible range, in any accepted unit.
+    """Laboratory results in a plausible range, in any accepted unit, some given only in words.
 
     Args:
         analytes: Draw only these analytes (default: every analyte).

@@ -28,6 +28,8 @@ STEP = {
     "calcium_total": 0.01,
     "vitamin_d": 1.0,
     "vitamin_b12": 1.0,
+    "creatine_kinase": 1.0,
+    "albumin": 1.0,
     "power_lowest": 1.0,  # MRC grades are whole numbers
     "age": 1.0,
     "tsh": 0.01,

@@ -1,24 +1,28 @@
 """An independent specification of safe referral urgency, written from the clinical sources.
 
-Written from ``shared/CLINICAL.md`` sections 3 and 4 and the seed article, **not** from
-``kb/rules.toml``: the two are kept apart so that each checks the other. The specification names
-findings by the public vocabulary of the input (``Presentation.findings`` keys and the
-examination), and carries its own thresholds, copied from the clinical pack, never read from the
-knowledge base.
+Written from the clinical sources themselves (each clause names the ids of ``kb/sources.toml`` it
+rests on: the seed article's red flags, the guideline red flags of NICE CKS, GIRFT, NICE NG127 and
+NG42, the MND Association/RCGP tool, and the laboratory limits of RCPath, UKKA, CKS, US laboratory
+lists and UK consensus), **not** from ``kb/rules.toml``: the two are kept apart so that each checks
+the other. The specification names findings by the public vocabulary of the input
+(``Presentation.findings`` keys and the examination), and carries its own thresholds, copied from
+those sources, never read from the knowledge base.
 
 A specification clause is a monotone formula over screening items. It is written once, against a
 small *algebra* (``item``, ``at_least``, ``any_``, ...), so that the same clause text is evaluated
 in Python on one presentation (:class:`KleeneAlgebra`) and compiled into solver formulas for the
 proof (``safety_symbolic.Z3Algebra``).
 
-Unknown answers follow the clinical pack's rule for an incomplete screen: the answer is the highest
+Unknown answers follow the project's rule for an incomplete screen: the answer is the highest
 urgency of the clauses that certainly hold, and if some clause that would raise it is still open
 (unknown), at least ``routine`` (never self-care while a red-flag question is unanswered).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from fractions import Fraction
 from typing import Any, Generic, Protocol, TypeVar
 
 import attrs
@@ -28,17 +32,31 @@ from fasciculate import Presentation, Urgency
 T = TypeVar("T")
 ABSENT, UNKNOWN, PRESENT = 0, 1, 2
 
-# --- thresholds, copied from CLINICAL.md (sections 3, 4 and 6), in SI units ----------------------
-PERSISTENT_DAYS = 14.0  # section 3: "use 14 days" (expert estimate)
+# --- thresholds, copied from the sources (ids of kb/sources.toml), in SI units --------------------
+PERSISTENT_DAYS = 14.0  # seed-article gives no number: "use 14 days" (expert-estimate)
 SEVERAL_REGIONS = 2.0  # "spreading to several body areas": more than one region of the neuraxis
-POTASSIUM_LOW, POTASSIUM_CRITICAL_LOW, POTASSIUM_CRITICAL_HIGH = 3.5, 2.5, 6.5
-MAGNESIUM_LOW, MAGNESIUM_CRITICAL_LOW = 0.70, 0.4
-CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_CRITICAL_LOW, CALCIUM_ADJUSTED_CRITICAL_HIGH = 2.20, 1.8, 3.5
-CALCIUM_IONISED_LOW, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 0.80
-CALCIUM_TOTAL_LOW = 2.20
-VITAMIN_D_DEFICIENT = 30.0  # nmol/L, UK NOS 2013
-VITAMIN_B12_DEFICIENT = 180.0  # ng/L, NICE NG239
-# --- section 10 (second edition) ---
+POTASSIUM_LOW, POTASSIUM_HIGH, POTASSIUM_CRITICAL_LOW = 3.5, 5.3, 2.5
+# ukka-hyperkalaemia-2023: moderate hyperkalaemia 6.0-6.4 (urgent), severe >= 6.5 (emergency).
+POTASSIUM_MODERATE, POTASSIUM_SEVERE = 6.0, 6.5
+MAGNESIUM_LOW, MAGNESIUM_HIGH, MAGNESIUM_CRITICAL_LOW = 0.70, 1.00, 0.4
+# us-critical-values-magnesium (unverified): >= 5.0 mg/dL; 5.0 / 2.431 = 2.057 mmol/L, read as
+# 2.05 so that a result of exactly 5.0 mg/dL is critical.
+MAGNESIUM_CRITICAL_HIGH = 2.05
+CALCIUM_ADJUSTED_LOW, CALCIUM_ADJUSTED_HIGH, CALCIUM_ADJUSTED_CRITICAL_LOW = 2.20, 2.60, 1.8
+# cks-hypercalcaemia: moderate 3.01-3.40 (urgent), severe > 3.40 (emergency), read
+# for an unadjusted total calcium too.
+HYPERCALCAEMIA_MODERATE_ABOVE, HYPERCALCAEMIA_SEVERE_ABOVE = 3.00, 3.40
+CALCIUM_IONISED_LOW, CALCIUM_IONISED_HIGH, CALCIUM_IONISED_CRITICAL_LOW = 1.16, 1.32, 0.80
+# us-critical-values (unverified): total calcium <= 6.5 mg/dL is critical; 6.5 / 4.008 = 1.6218
+# mmol/L, read as 1.622 so that a result of exactly 6.5 mg/dL is critical.
+CALCIUM_TOTAL_LOW, CALCIUM_TOTAL_HIGH, CALCIUM_TOTAL_CRITICAL_LOW = 2.20, 2.60, 1.622
+# rcpath-2017-ck: creatine kinase >= 5000 U/L is phoned (urgent; emergency with rhabdomyolysis).
+CREATINE_KINASE_PHONED = 5000.0
+VITAMIN_D_LOW = 50.0  # nmol/L, uk-nos-2013 (30-50 may be inadequate; < 30 deficient)
+VITAMIN_B12_LOW = 350.0  # ng/L, nice-ng239 (180-350 indeterminate; < 180 deficient)
+# cks-hypercalcaemia: adjusted Ca = Ca + 0.02 x (40 - albumin g/L).
+ALBUMIN_FACTOR, ALBUMIN_REFERENCE = Fraction("0.02"), Fraction(40)
+# --- second edition: spinal red flags, motor deficit, scope, thyroid function ---
 SEVERE_MRC_GRADE = 3.0  # NHS Lothian RefHelp: a deficit of grade 3 or less (Oxford scale)
 FULL_MRC_GRADE = 5.0  # below full power is weakness
 WEIGHT_LOSS_AGE = 50.0  # issue 12: unexplained weight loss "at 50 or over" (expert estimate)
@@ -89,7 +107,8 @@ class Clause:
 # A specific finding that is present makes its general item present, whatever the general question
 # was answered (the worse reading of a contradiction). Only presence carries over: an unanswered
 # specific question leaves the general one as it was. Written from the clinical reading of each
-# item (CLINICAL.md sections 3-5 and 10), not from kb/derivations.toml.
+# item (seed-article, nice-cks-sciatica dermatomes and myotomes, nhs-lothian-spine MRC grades),
+# not from kb/derivations.toml.
 IMPLIED_BY: dict[str, tuple[str, ...]] = {
     # Weakness of a named movement, or weakness described by its course or extent, is weakness.
     "weakness": (
@@ -146,7 +165,7 @@ def _bulbar(a: Algebra[T]) -> T:
 
 def _mnd_companion(a: Algebra[T]) -> T:
     # The MND red-flag tool's companions of a single feature: weakness, wasting, bulbar features
-    # or progression (CLINICAL.md section 10).
+    # or progression (mnda-rcgp-red-flag: a feature and progression).
     return a.any_(_any_weakness(a), _wasting(a), _bulbar(a), a.item("worsening"))
 
 
@@ -163,12 +182,25 @@ def _neurological_deficit(a: Algebra[T]) -> T:
     )
 
 
+def _ck_phoned(a: Algebra[T]) -> T:
+    return a.any_(
+        a.at_least("creatine_kinase_highest", CREATINE_KINASE_PHONED),
+        a.item("creatine_kinase_reported_critically_high"),
+    )
+
+
+# Every analyte a laboratory can report, in words or as a value.
+_LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
+_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "albumin", "tsh")
+
 R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
-SEED, S4 = "seed-article, CLINICAL.md section 3", "CLINICAL.md section 4"
-S10 = "CLINICAL.md section 10"
+SEED = "seed-article"
+CES = "nice-cks-sciatica, girft-ces-2023, nice-ng127"
+NEURO = "nice-ng127"
+MND = "nice-ng42, nice-ng127, mnda-rcgp-red-flag"
 
 CLAUSES: tuple[Clause, ...] = (
-    # --- section 3: the seed article's red flags, each alone at least routine ---
+    # --- the seed article's red flags, each alone at least routine ---
     Clause(
         "seed.persistent",
         R,
@@ -229,86 +261,118 @@ CLAUSES: tuple[Clause, ...] = (
         "onset after a specific injury",
         lambda a: a.item("onset_after_injury"),
     ),
-    # --- section 4, emergency: suspected cauda equina syndrome ---
-    Clause("ces.saddle", E, S4, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
+    # --- guideline red flags, emergency: suspected cauda equina syndrome ---
+    Clause("ces.saddle", E, CES, "saddle sensory loss", lambda a: a.item("saddle_sensory_loss")),
     Clause(
-        "ces.bladder", E, S4, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
+        "ces.bladder", E, CES, "new bladder disturbance", lambda a: a.item("bladder_dysfunction")
     ),
-    Clause("ces.bowel", E, S4, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
-    Clause("ces.sphincter", E, S4, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")),
-    Clause("ces.sciatica", E, S4, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
+    Clause("ces.bowel", E, CES, "new bowel disturbance", lambda a: a.item("bowel_dysfunction")),
+    Clause(
+        "ces.sphincter", E, CES, "lax anal sphincter", lambda a: a.item("anal_sphincter_laxity")
+    ),
+    Clause("ces.sciatica", E, CES, "bilateral sciatica", lambda a: a.item("bilateral_sciatica")),
     Clause(
         "ces.leg_weakness",
         E,
-        S4,
+        CES,
         "severe or progressive bilateral leg weakness",
         lambda a: a.item("bilateral_leg_weakness"),
     ),
     Clause(
         "ces.sexual",
         E,
-        S4,
+        CES,
         "new sexual dysfunction with back or leg pain",
         lambda a: a.all_(
             a.item("sexual_dysfunction"),
             a.any_(a.item("back_pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")),
         ),
     ),
-    # --- section 4, emergency: other neurology, respiration, electrolytes ---
+    # --- guideline red flags, emergency: other neurology, respiration, electrolytes ---
     Clause(
         "neuro.rapid_symmetric",
         E,
-        S4,
+        NEURO,
         "rapidly progressive symmetrical weakness",
         lambda a: a.item("rapid_symmetric_weakness"),
     ),
     Clause(
-        "neuro.sudden", E, S4, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
+        "neuro.sudden", E, NEURO, "sudden-onset limb weakness", lambda a: a.item("sudden_weakness")
     ),
     Clause(
         "neuro.orthopnoea_weakness",
         E,
-        S4,
+        NEURO,
         "limb weakness with breathlessness lying flat",
         lambda a: a.all_(a.item("breathless_lying_flat"), _any_weakness(a)),
     ),
     Clause(
-        "neuro.breathless_rest", E, S4, "breathless at rest", lambda a: a.item("breathless_at_rest")
+        "neuro.breathless_rest",
+        E,
+        NEURO,
+        "breathless at rest",
+        lambda a: a.item("breathless_at_rest"),
     ),
     Clause(
         "neuro.tetany_seizure",
         E,
-        S4,
+        "expert-estimate (signs of severe hypocalcaemia or hypomagnesaemia)",
         "tetany, carpopedal spasm or seizure",
         lambda a: a.any_(a.item("tetany"), a.item("seizure")),
     ),
     Clause(
         "lab.critical",
         E,
-        S4 + " (RCPath 2017 phoning limits; SGH for ionised calcium)",
-        "critically abnormal electrolytes (limits inclusive)",
+        "rcpath-2017, sgh-critical-values, ukka-hyperkalaemia-2023, cks-hypercalcaemia, "
+        "us-critical-values, us-critical-values-magnesium",
+        "critically abnormal results at either end (limits inclusive), or reported critical",
         lambda a: a.any_(
             a.at_most("potassium_lowest", POTASSIUM_CRITICAL_LOW),
-            a.at_least("potassium_highest", POTASSIUM_CRITICAL_HIGH),
+            a.at_least("potassium_highest", POTASSIUM_SEVERE),
             a.at_most("calcium_adjusted_lowest", CALCIUM_ADJUSTED_CRITICAL_LOW),
-            a.at_least("calcium_adjusted_highest", CALCIUM_ADJUSTED_CRITICAL_HIGH),
+            a.above("calcium_adjusted_highest", HYPERCALCAEMIA_SEVERE_ABOVE),
+            a.at_most("calcium_total_lowest", CALCIUM_TOTAL_CRITICAL_LOW),
+            a.above("calcium_total_highest", HYPERCALCAEMIA_SEVERE_ABOVE),
             a.at_most("calcium_ionised_lowest", CALCIUM_IONISED_CRITICAL_LOW),
             a.at_most("magnesium_lowest", MAGNESIUM_CRITICAL_LOW),
+            a.at_least("magnesium_highest", MAGNESIUM_CRITICAL_HIGH),
+            *(a.item(f"{name}_reported_critically_low") for name in _LABS),
+            *(
+                a.item(f"{name}_reported_critically_high")
+                for name in _LABS
+                if name != "creatine_kinase"  # phoned at 5000 U/L: urgent (lab.phoned_ck)
+            ),
         ),
     ),
-    # --- section 4, urgent: motor neurone disease and urgent neurology ---
+    Clause(
+        "lab.rhabdomyolysis",
+        E,
+        "rcpath-2017-ck (creatine kinase phoning limit; the mapping expert-estimate)",
+        "creatine kinase at the phoning limit with strenuous exercise, dehydration, dark urine "
+        "or a statin",
+        lambda a: a.all_(
+            _ck_phoned(a),
+            a.any_(
+                a.item("strenuous_exercise"),
+                a.item("dehydration"),
+                a.item("dark_urine"),
+                a.item("med_statin"),
+            ),
+        ),
+    ),
+    # --- guideline red flags, urgent: motor neurone disease and urgent neurology ---
     Clause(
         "mnd.progressive_weakness",
         U,
-        S4,
+        MND,
         "progressive weakness with fasciculation",
         lambda a: a.item("progressive_weakness"),
     ),
-    Clause("mnd.wasting", U, S4, "visible wasting with fasciculation", _wasting),
+    Clause("mnd.wasting", U, MND, "visible wasting with fasciculation", _wasting),
     Clause(
         "mnd.bulbar",
         U,
-        S4,
+        MND,
         "bulbar features: slurred speech, swallowing difficulty, tongue fasciculation",
         lambda a: a.any_(
             a.item("slurred_speech"), a.item("swallowing_difficulty"), a.item("tongue_twitching")
@@ -317,7 +381,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.respiratory",
         U,
-        S4 + "; " + S10,
+        MND,
         "breathlessness on exertion or lying flat; morning headache or daytime sleepiness only "
         "with weakness, wasting, bulbar features or progression",
         lambda a: a.any_(
@@ -332,14 +396,14 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.sleep_headache_alone",
         R,
-        S10,
+        "mnda-rcgp-red-flag (a single non-specific feature: review)",
         "morning headache or daytime sleepiness alone: review",
         lambda a: a.any_(a.item("morning_headache"), a.item("daytime_sleepiness")),
     ),
     Clause(
         "mnd.umn",
         U,
-        S4 + "; " + S10,
+        MND,
         "an extensor plantar, or brisk reflexes with weakness, wasting, bulbar features or "
         "progression, beside fasciculation",
         lambda a: a.any_(a.item("babinski"), a.all_(a.item("brisk_reflexes"), _mnd_companion(a))),
@@ -347,28 +411,28 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.brisk_alone",
         R,
-        S10,
+        "mnda-rcgp-red-flag (a single non-specific feature: review)",
         "a brisk reflex alone: review",
         lambda a: a.item("brisk_reflexes"),
     ),
     Clause(
         "mnd.falls_dexterity",
         U,
-        S4,
+        MND,
         "falls, trips or loss of dexterity with weakness",
         lambda a: a.all_(a.any_(a.item("falls"), a.item("loss_of_dexterity")), _any_weakness(a)),
     ),
     Clause(
         "mnd.objective_weakness_progressing",
         U,
-        S4 + " (MND Association/RCGP tool: a feature and progression)",
+        MND + " (MND Association/RCGP tool: a feature and progression)",
         "objective weakness with a worsening course",
         lambda a: a.all_(a.item("exam_weakness"), a.item("worsening")),
     ),
     Clause(
         "rad.progressive_deficit",
         U,
-        S4,
+        "nice-cks-sciatica, nice-ng127",
         "radiculopathy with a progressive motor deficit",
         lambda a: a.all_(
             a.any_(
@@ -382,7 +446,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "neuro.rapid_single_limb",
         U,
-        S4,
+        NEURO,
         "very rapidly progressive weakness of one limb",
         lambda a: a.item("rapid_single_limb_weakness"),
     ),
@@ -390,7 +454,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "spine.cancer_neuro",
         E,
-        S10 + " (NICE CG75, carried on by NG234: MSCC coordinator immediately)",
+        "nice-cg75, nice-ng234 (MSCC coordinator immediately)",
         "history of cancer with radicular pain, limb weakness, difficulty walking, sensory loss, "
         "bladder or bowel dysfunction",
         lambda a: a.all_(
@@ -403,14 +467,14 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "spine.cancer_back_pain",
         U,
-        S10 + " (CKS: suspected secondaries seen within a few days)",
+        "cks-sciatica (suspected secondaries seen within a few days)",
         "back pain with a history of cancer",
         lambda a: a.all_(a.item("cancer_history"), a.item("back_pain")),
     ),
     Clause(
         "spine.infection_neuro",
         E,
-        S10 + " (CKS red flags for infection)",
+        "cks-sciatica (red flags for infection), nice-cg75 (neurological deficit)",
         "back pain with fever, IV drug use or immunosuppression and a neurological deficit",
         lambda a: a.all_(
             a.item("back_pain"),
@@ -421,7 +485,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "spine.infection",
         U,
-        S10 + " (CKS red flags for infection; urgency an expert estimate)",
+        "cks-sciatica (red flags for infection; the urgency an expert-estimate)",
         "back pain with fever, IV drug use or immunosuppression",
         lambda a: a.all_(
             a.item("back_pain"),
@@ -431,7 +495,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "spine.haematoma_neuro",
         E,
-        "expert estimate (epidural haematoma or abscess)",
+        "expert-estimate (epidural haematoma or abscess)",
         "back pain on anticoagulation or after a spinal procedure, with a neurological deficit",
         lambda a: a.all_(
             a.item("back_pain"),
@@ -442,7 +506,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "spine.weight_loss",
         U,
-        S10 + " (CKS: unexplained weight loss is a red flag for malignancy)",
+        "cks-sciatica (unexplained weight loss: malignancy; age 50 an expert-estimate)",
         "unexplained weight loss with back pain, or at 50 or over",
         lambda a: a.all_(
             a.item("weight_loss"),
@@ -453,21 +517,21 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "rad.severe_deficit",
         U,
-        S10 + " (NHS Lothian: grade 3 or less, early surgical opinion)",
+        "nhs-lothian-spine (grade 3 or less: early surgical opinion)",
         "a movement graded 3 or less on the MRC scale",
         lambda a: a.at_most("power_lowest", SEVERE_MRC_GRADE),
     ),
     Clause(
         "rad.foot_drop",
         U,
-        S10 + " (acute foot drop: early surgical opinion; asked when weakness is present)",
+        "nhs-lothian-spine (acute foot drop: early surgical opinion; asked with weakness)",
         "foot drop",
         lambda a: a.all_(a.item("foot_drop"), a.item("weakness")),
     ),
     Clause(
         "rad.knee_extension_reflex",
         U,
-        S10 + " (CKS: a new myotomal deficit is urgent)",
+        "cks-sciatica (a new myotomal deficit is urgent)",
         "weak knee extension with a reduced knee jerk (L3/L4)",
         lambda a: a.all_(
             a.item("weak_knee_extension"), a.item("reduced_knee_reflex"), a.item("weakness")
@@ -477,7 +541,7 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "mnd.family_history",
         U,
-        S10 + " (NICE NG42; the mapping an expert estimate)",
+        "nice-ng42 (5-10 % familial; the mapping an expert-estimate)",
         "family history of MND with weakness or progression",
         lambda a: a.all_(
             a.item("family_history_mnd"), a.any_(_any_weakness(a), a.item("worsening"))
@@ -487,38 +551,56 @@ CLAUSES: tuple[Clause, ...] = (
     Clause(
         "scope.child",
         R,
-        S10 + " (outside the adult sources; never self-care)",
+        "nice-ng127 (adult recommendations from 16; never self-care)",
         "aged under 16",
         lambda a: a.item("age_under_16"),
     ),
-    # --- abnormal, not critical, laboratory results: routine ---
+    # --- moderate bands, urgent ---
     Clause(
-        "lab.electrolyte_low",
-        R,
-        "CLINICAL.md sections 5-6 (Turner & Talbot: reassure only with normal electrolytes)",
-        "an electrolyte below its reference range",
+        "lab.moderate",
+        U,
+        "ukka-hyperkalaemia-2023 (moderate hyperkalaemia), cks-hypercalcaemia (moderate)",
+        "moderate hyperkalaemia or hypercalcaemia",
         lambda a: a.any_(
-            a.below("potassium_lowest", POTASSIUM_LOW),
-            a.below("magnesium_lowest", MAGNESIUM_LOW),
-            a.below("calcium_adjusted_lowest", CALCIUM_ADJUSTED_LOW),
-            a.below("calcium_ionised_lowest", CALCIUM_IONISED_LOW),
-            a.below("calcium_total_lowest", CALCIUM_TOTAL_LOW),
+            a.at_least("potassium_highest", POTASSIUM_MODERATE),
+            a.above("calcium_adjusted_highest", HYPERCALCAEMIA_MODERATE_ABOVE),
+            a.above("calcium_total_highest", HYPERCALCAEMIA_MODERATE_ABOVE),
         ),
     ),
     Clause(
-        "lab.vitamin_deficient",
+        "lab.phoned_ck",
+        U,
+        "rcpath-2017-ck (creatine kinase >= 5000 U/L phoned; the mapping expert-estimate)",
+        "creatine kinase at or above the phoning limit, or reported critically high",
+        _ck_phoned,
+    ),
+    # --- abnormal, not critical, laboratory results: routine ---
+    Clause(
+        "lab.out_of_range",
         R,
-        "CLINICAL.md section 6 (UK NOS 2013; NICE NG239): deficiency needs treatment",
-        "vitamin D or B12 deficiency",
+        "turner-talbot-2013, uk-lab-consensus, uk-nos-2013, nice-ng239 (reassure only with normal "
+        "results; an abnormal result never reads as nothing wrong)",
+        "a result outside its reference range at either end, or reported outside it",
         lambda a: a.any_(
-            a.below("vitamin_d_lowest", VITAMIN_D_DEFICIENT),
-            a.below("vitamin_b12_lowest", VITAMIN_B12_DEFICIENT),
+            a.below("potassium_lowest", POTASSIUM_LOW),
+            a.above("potassium_highest", POTASSIUM_HIGH),
+            a.below("magnesium_lowest", MAGNESIUM_LOW),
+            a.above("magnesium_highest", MAGNESIUM_HIGH),
+            a.below("calcium_adjusted_lowest", CALCIUM_ADJUSTED_LOW),
+            a.above("calcium_adjusted_highest", CALCIUM_ADJUSTED_HIGH),
+            a.below("calcium_ionised_lowest", CALCIUM_IONISED_LOW),
+            a.above("calcium_ionised_highest", CALCIUM_IONISED_HIGH),
+            a.below("calcium_total_lowest", CALCIUM_TOTAL_LOW),
+            a.above("calcium_total_highest", CALCIUM_TOTAL_HIGH),
+            a.below("vitamin_d_lowest", VITAMIN_D_LOW),
+            a.below("vitamin_b12_lowest", VITAMIN_B12_LOW),
+            *(a.item(f"{name}_reported_{end}") for name in _LABS for end in ("low", "high")),
         ),
     ),
     Clause(
         "lab.thyroid",
         R,
-        "CLINICAL.md section 5 (Turner & Talbot: reassure only with normal thyroid function)",
+        "turner-talbot-2013 (reassure only with normal thyroid function; range expert-estimate)",
         "TSH outside its reference range",
         lambda a: a.any_(a.below("tsh_lowest", TSH_LOW), a.above("tsh_highest", TSH_HIGH)),
     ),
@@ -599,7 +681,8 @@ def spec_urgency(screen: Screen) -> Urgency:
 # --- reading a presentation, independently of fasciculate._facts --------------------------------
 
 _TRI = {"absent": ABSENT, "unknown": UNKNOWN, "present": PRESENT}
-# The four regions of the neuraxis (Gold Coast criteria), by twitching site.
+# The four regions of the neuraxis (Gold Coast criteria), by twitching site. The eyelid is none of
+# them: eyelid myokymia is benign and not a lower motor neuron sign (issue 13).
 _NEURAXIS = {
     "anterior_thigh": "lumbosacral",
     "posterior_thigh": "lumbosacral",
@@ -612,8 +695,6 @@ _NEURAXIS = {
     "tongue": "bulbar",
     "trunk": "thoracic",
 }
-_LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
-_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "tsh")
 
 
 def screen_of(presentation: Presentation) -> Screen:
@@ -640,7 +721,10 @@ def screen_of(presentation: Presentation) -> Screen:
         levels["brisk_reflexes"] = PRESENT
     elif None not in reflexes:
         levels["brisk_reflexes"] = ABSENT
+    exposures = presentation.exposures
     for name, answer in (
+        ("strenuous_exercise", exposures.strenuous_exercise_48h),
+        ("dehydration", exposures.dehydration),
         ("babinski", exam.babinski),
         ("exam_wasting", exam.wasting),
         ("exam_sensory_loss", exam.sensory_loss),
@@ -651,15 +735,63 @@ def screen_of(presentation: Presentation) -> Screen:
     grades = list(exam.power.values())
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,
-        "region_count": float(len({_NEURAXIS[r] for r in regions})) if regions else None,
+        "region_count": (
+            float(len({_NEURAXIS[r] for r in regions if r in _NEURAXIS})) if regions else None
+        ),
         "age": float(age) if age is not None else None,
         "power_lowest": float(min(grades)) if grades else None,
     }
-    for analyte in _LABS:
-        values = [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
-        quantities[f"{analyte}_lowest"] = min(values) if values else None
-        quantities[f"{analyte}_highest"] = max(values) if values else None
+    if presentation.medications:
+        statin = any(
+            medication.drug_class == "statin"
+            or (medication.drug_class is None and _STATIN.search((medication.name or "").lower()))
+            for medication in presentation.medications
+        )
+        levels["med_statin"] = PRESENT if statin else ABSENT
+    _read_labs(presentation, levels, quantities)
     return Screen(levels=levels, quantities=quantities)
+
+
+def _read_labs(
+    presentation: Presentation, levels: dict[str, int], quantities: dict[str, float | None]
+) -> None:
+    """The laboratory results: values (with calcium adjusted for albumin) and words."""
+    values = {
+        analyte: [lab.si_value for lab in presentation.labs if lab.analyte == analyte]
+        for analyte in _LABS
+    }
+    values["calcium_adjusted"] += _adjusted(values["calcium_total"], values["albumin"])
+    for analyte in _LABS:
+        given = [value for value in values[analyte] if value is not None]
+        quantities[f"{analyte}_lowest"] = min(given) if given else None
+        quantities[f"{analyte}_highest"] = max(given) if given else None
+        # A result in words: a laboratory's LL is critical and low, L low, AA both ends...
+        words = {str(lab.interpretation) for lab in presentation.labs if lab.analyte == analyte}
+        for end, said in _SAID.items():
+            levels[f"{analyte}_reported_{end}"] = PRESENT if words & said else ABSENT
+
+
+# Which interpretations (HL7 codes) say a result is beyond each end (a critical word
+# counts as critical, L / H / A as out of range; A and AA give no direction, so both ends).
+_SAID = {
+    "low": {"L", "LL", "A", "AA"},
+    "critically_low": {"LL", "AA"},
+    "high": {"H", "HH", "A", "AA"},
+    "critically_high": {"HH", "AA"},
+}
+_STATIN = re.compile(r"(?<!ny)statin\b")  # every statin is an -statin; nystatin is not
+
+
+def _adjusted(totals: list[float | None], albumins: list[float | None]) -> list[float | None]:
+    """Total calcium adjusted for albumin by the CKS formula, for every pair of results."""
+    return [
+        float(
+            Fraction(repr(total)) + ALBUMIN_FACTOR * (ALBUMIN_REFERENCE - Fraction(repr(albumin)))
+        )
+        for total in totals
+        for albumin in albumins
+        if total is not None and albumin is not None
+    ]
 
 
 def spec_of(presentation: Presentation) -> Urgency:

@@ -223,9 +223,29 @@ class World:
                 found.append(z3.Implies(given, (child == PRESENT) == (value < 16)))
         return found
 
+    def _expressible(self, name: str, level: Expr, *, medications: bool) -> list[Expr]:
+        """What the input can say about item *name* (see :meth:`domain`)."""
+        if name.startswith("med_"):
+            return [level != UNKNOWN] if medications else []
+        if "_reported_" not in name:
+            return []
+        found = [level != UNKNOWN]
+        plain = self.items.get(name.replace("critically_", ""))
+        if "_reported_critically_" in name and plain is not None:
+            found.append(z3.Implies(level == PRESENT, plain == PRESENT))
+        return found
+
     def domain(self, background: Background | None) -> list[Expr]:
-        """The constraints every assignment meets (and the background, when there is one)."""
+        """The constraints every assignment meets (and the background, when there is one).
+
+        What the input can express bounds the items: a laboratory's words about a result are
+        given or not (never unknown), and a critical word is also out of range (LL is low); with
+        a medication list given, a medication class is taken or not.
+        """
         facts = [z3.And(0 <= level, level <= PRESENT) for level in self.items.values()]
+        medications = background is not None and bool(background.presentation.get("medications"))
+        for name, level in self.items.items():
+            facts += self._expressible(name, level, medications=medications)
         quantities = []
         for name in self.quantity_names:
             value, given = self.value[name], self.given[name]
@@ -596,6 +616,8 @@ _EXAM = {
     "exam_sensory_loss": "sensory_loss",
     "anal_sphincter_laxity": "anal_sphincter_laxity",
 }
+_EXPOSURES = {"strenuous_exercise": "strenuous_exercise_48h", "dehydration": "dehydration"}
+_WORDS = {"low": "L", "critically_low": "LL", "high": "H", "critically_high": "HH"}
 # One twitching site in each region of the neuraxis, knee first.
 _SITES = ("knee", "arm", "trunk", "face")
 _TONGUE_SITES = ("tongue", "knee", "arm", "trunk")
@@ -618,6 +640,7 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
     findings = data.setdefault("findings", {})
     exam = data.setdefault("examination", {})
     twitching = data.setdefault("twitching", {})
+    words: list[str] = []
     for name, level in levels.items():
         if name in _FINDINGS:
             findings[name] = _TRI[level]
@@ -633,8 +656,34 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
             twitching["course"] = {0: "stable", 1: None, 2: "worsening"}[level]
         elif name in {"reduced_knee_reflex", "region_tongue", "age_under_16"}:
             pass  # written below, with the fields they share
+        elif name in _EXPOSURES:
+            data.setdefault("exposures", {})[_EXPOSURES[name]] = _TRI[level]
+        elif name.startswith("med_"):
+            medications = [
+                m for m in data.get("medications", []) if m.get("drug_class") != name[4:]
+            ]
+            if level == PRESENT:
+                medications.append({"drug_class": name[4:]})
+            elif level == 0 and not medications:
+                medications.append({"drug_class": "other"})
+            data["medications"] = medications
+        elif "_reported_" in name:
+            if level == PRESENT:
+                words.append(name)
         else:  # pragma: no cover - a new derived fact needs a line here
             raise KeyError(name)
+    _shared_fields(levels, quantities, data)
+    labs = _lab_data(quantities, words, kb)
+    if labs or words or any(name.endswith(("_lowest", "_highest")) for name in quantities):
+        data["labs"] = labs
+    return data
+
+
+def _shared_fields(
+    levels: Mapping[str, int], quantities: Mapping[str, float | None], data: dict[str, Any]
+) -> None:
+    """The fields several items and quantities share: knee reflex, age, power, regions."""
+    exam, twitching = data["examination"], data["twitching"]
     if "reduced_knee_reflex" in levels:
         exam["knee_reflex"] = {0: "normal", 1: None, 2: "reduced"}[levels["reduced_knee_reflex"]]
     if "age_under_16" in levels and "age" not in quantities:
@@ -656,6 +705,12 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
         twitching["regions"] = list(sites[: int(count)]) if count is not None else []
     elif tongue == PRESENT:
         twitching["regions"] = [*twitching.get("regions", []), "tongue"]
+
+
+def _lab_data(
+    quantities: Mapping[str, float | None], words: list[str], kb: KnowledgeBase
+) -> list[dict[str, Any]]:
+    """The laboratory results: each end's value, then each result given in words."""
     labs = []
     for lab in kb.labs.values():
         low = quantities.get(f"{lab.analyte}_lowest")
@@ -664,9 +719,12 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
             {"analyte": str(lab.analyte), "value": value, "unit": lab.unit}
             for value in dict.fromkeys(v for v in (low, high) if v is not None)
         ]
-    if labs or any(name.endswith(("_lowest", "_highest")) for name in quantities):
-        data["labs"] = labs
-    return data
+    for name in words:  # a result in words: the strongest word for each end said
+        analyte, _, end = name.partition("_reported_")
+        stronger = name.replace("_reported_", "_reported_critically_")
+        if end in _WORDS and stronger not in words:
+            labs.append({"analyte": analyte, "interpretation": _WORDS[end]})
+    return labs
 
 
 def describe(violation: Violation, background: Background | None, kb: KnowledgeBase) -> str:

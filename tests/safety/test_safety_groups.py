@@ -36,6 +36,8 @@ class Group:
 
     items: tuple[str, ...]
     labs: dict[str, tuple[float | None, ...]] = attrs.field(factory=dict)
+    #: The levels each item takes: a laboratory's words are given or not, never unknown.
+    levels: tuple[int, ...] = (0, 1, 2)
 
 
 GROUPS = {
@@ -105,9 +107,43 @@ GROUPS = {
     ),
     "vitamins": Group(
         ("tetany", "seizure"),
-        {"vitamin_d": (None, 60.0, 30.0, 29.0), "vitamin_b12": (None, 400.0, 180.0, 179.0)},
+        {
+            "vitamin_d": (None, 60.0, 50.0, 49.0, 30.0, 29.0),
+            "vitamin_b12": (None, 400.0, 350.0, 349.0, 180.0, 179.0),
+        },
     ),
-    # Second edition (CLINICAL.md section 10).
+    # Second edition: the high end of each electrolyte, at and either side of every band.
+    "high electrolytes": Group(
+        ("tetany",),
+        {
+            "potassium": (None, 5.3, 5.4, 5.9, 6.0, 6.4, 6.5),
+            "magnesium": (None, 1.0, 1.01, 2.04, 2.05),
+            "calcium_adjusted": (None, 2.6, 2.61, 3.0, 3.01, 3.4, 3.41),
+            "calcium_ionised": (None, 1.32, 1.33),
+        },
+    ),
+    "creatine kinase and total calcium": Group(
+        ("strenuous_exercise", "dehydration", "dark_urine", "med_statin"),
+        {
+            "creatine_kinase": (None, 900.0, 4999.0, 5000.0, 20000.0),
+            "calcium_total": (None, 1.622, 1.63, 2.6, 2.61, 3.01, 3.41),
+        },
+    ),
+    "results in words": Group(
+        (
+            "potassium_reported_low",
+            "potassium_reported_critically_low",
+            "potassium_reported_high",
+            "potassium_reported_critically_high",
+            "creatine_kinase_reported_critically_high",
+            "calcium_total_reported_critically_low",
+            "ferritin_reported_low",
+            "albumin_reported_critically_high",
+            "strenuous_exercise",
+        ),
+        levels=(0, 2),
+    ),
+    # Second edition: spinal red flags, motor deficit, scope (nice-cg75, cks-sciatica, ...).
     "serious spinal pathology": Group(
         (
             "cancer_history",
@@ -162,11 +198,17 @@ BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0, age=30.0)
 
 def combinations(group: Group) -> Iterator[tuple[dict[str, int], dict[str, float | None]]]:
     lab_names = list(group.labs)
-    for levels in itertools.product((0, 1, 2), repeat=len(group.items)):
+    for levels in itertools.product(group.levels, repeat=len(group.items)):
         named = dict(zip(group.items, levels, strict=True))
         if named.get("reduced_knee_reflex") == 1 and named.get("brisk_reflexes", 0) == 0:
             continue  # an unexamined knee with brisk reflexes absent cannot be written down
         # (World.domain excludes it too).
+        if any(  # a critical word is also out of range: LL is low (what the input can say)
+            level == 2 and named.get(name.replace("critically_", ""), 2) != 2
+            for name, level in named.items()
+            if "_reported_critically_" in name
+        ):
+            continue
         for values in itertools.product(*(group.labs[name] for name in lab_names)):
             quantities: dict[str, float | None] = {}
             for name, value in zip(lab_names, values, strict=True):

@@ -37,7 +37,26 @@ _RADICULAR = (
     "MND-PROGRESSIVE-WEAKNESS at the same urgency. Kept because it names the spinal pathway "
     "(radiculopathy with a progressive motor deficit) in the explanation."
 )
+_DEFICIENT = (
+    "{rule} sits inside {wider} at the same urgency (deficient is below the lower limit, "
+    "{limit}): whenever it fires, {wider} fires at routine. Kept so the explanation names the "
+    "deficiency and its treatment threshold."
+)
+_VITAMIN_D = _DEFICIENT.format(
+    rule="LAB-VITAMIN-D-DEFICIENT", wider="LAB-VITAMIN-D-LOW", limit="30 < 50 nmol/L"
+)
+_VITAMIN_B12 = _DEFICIENT.format(
+    rule="LAB-VITAMIN-B12-DEFICIENT", wider="LAB-VITAMIN-B12-LOW", limit="180 < 350 ng/L"
+)
 EQUIVALENT: dict[str, str] = {
+    "drop LAB-VITAMIN-D-DEFICIENT": _VITAMIN_D,
+    "lower LAB-VITAMIN-D-DEFICIENT to self_care": _VITAMIN_D,
+    "LAB-VITAMIN-D-DEFICIENT: vitamin_d_lowest < 30 (vitamin_d.deficient) -> 29": _VITAMIN_D,
+    "drop LAB-VITAMIN-B12-DEFICIENT": _VITAMIN_B12,
+    "lower LAB-VITAMIN-B12-DEFICIENT to self_care": _VITAMIN_B12,
+    "LAB-VITAMIN-B12-DEFICIENT: vitamin_b12_lowest < 180 (vitamin_b12.deficient) -> 179": (
+        _VITAMIN_B12
+    ),
     "drop SEED-WASTING": _WASTING,
     "lower SEED-WASTING to self_care": _WASTING,
     "SEED-WASTING: drop term 'visible_wasting'": _WASTING,

@@ -43,7 +43,7 @@ FOUND: list[tuple[str, dict[str, Any], Urgency]] = [
         for name in ("weak_knee_extension", "weak_plantar_flexion")
     ),
     # Second edition: foot drop is an objective myotomal deficit, urgent without "progressive"
-    # (NHS Lothian; CLINICAL.md section 10): was routine.
+    # (nhs-lothian-spine): was routine.
     ("foot_drop", negative(findings={"foot_drop": "present"}), Urgency.URGENT),
 ]
 

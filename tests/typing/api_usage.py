@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import fasciculate
-from fasciculate import Assessment, InvalidPresentation, Presentation, TriState, Urgency
+from fasciculate import (
+    Assessment,
+    Finding,
+    InvalidPresentation,
+    KnowledgeBase,
+    Presentation,
+    TriState,
+    Urgency,
+)
 from fasciculate.testing import negative_screens, presentations, red_flags
 
 if TYPE_CHECKING:
@@ -39,3 +47,29 @@ def weak(presentation: Presentation) -> bool:
 def generated() -> SearchStrategy[Presentation]:
     """Public Hypothesis strategies keep their types (the `testing` extra)."""
     return presentations() | negative_screens() | red_flags()
+
+
+def weakness_reported(presentation: Presentation) -> bool:
+    """Finding members are static: mypy and IDEs see ``Finding.WEAKNESS``."""
+    finding: Finding = Finding.WEAKNESS
+    return presentation.findings.get(finding) is TriState.PRESENT
+
+
+def emergency_rules() -> list[str]:
+    """The knowledge base is public and typed: rule ids, urgencies and its fingerprint."""
+    kb: KnowledgeBase = fasciculate.knowledge_base()
+    fingerprint: str = kb.sha256
+    return [
+        f"{rule.id}@{fingerprint[:8]}" for rule in kb.rules if rule.urgency is Urgency.EMERGENCY
+    ]
+
+
+def report(result: Assessment) -> str:
+    """The readable report of an assessment, and the package version."""
+    version: str = fasciculate.__version__
+    return fasciculate.render_text(result) + version
+
+
+def where_to_answer(result: Assessment) -> dict[str, tuple[str, ...]]:
+    """Each open question names the input fields that answer it."""
+    return {question.fact: question.inputs for question in result.missing}

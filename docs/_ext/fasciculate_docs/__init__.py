@@ -4,6 +4,7 @@
   thresholds, laboratory ranges, facts and sources, each entry a cross-reference target
   (roles ``kbrule``, ``kbfact``, ``kbquantity``, ``kbthreshold``, ``kblab``, ``kbsource``).
 * ``cli-help`` and ``cli-run`` run the command line and show what it prints.
+* ``validation-*`` assess the published cases of ``tests/clinical`` and publish the figures.
 * The API reference gets each pydantic model's fields and each finding's question, and fails the
   build if a name of ``fasciculate.__all__`` has no entry.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fasciculate_docs import _api, _cli, _kb, _models
+from fasciculate_docs import _api, _cli, _kb, _models, _validation
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -26,4 +27,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     _cli.setup(app)
     _api.setup(app)
     _models.setup(app)
+    _validation.setup(app)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -72,7 +72,7 @@ COVERS = {
     "kb-labs": ("labs",),
     "kb-facts": ("facts", "quantities"),
     "kb-sources": ("sources",),
-    "kb-differential": ("categories", "features"),
+    "kb-differential": ("categories", "conditions", "features"),
     "kb-restless-legs": ("rls_criteria",),
     "kb-root-levels": ("root_levels",),
     "kb-advice": ("advice",),

@@ -23,15 +23,27 @@ def _weight(value: float) -> str:
 
 
 def differential(kb: KnowledgeBase) -> list[nodes.Node]:
-    """The categories with their priors, then each category's weighted features."""
+    """The categories, the conditions within them with their priors, then each one's features."""
     source = priors_source()
-    categories: list[Row] = [
+    rows: list[Row] = [
         (
             f"category-{category.id}",
             [
                 blocks(strong(str(category.id)), category.label),
-                fmt(category.prior),
-                "yes" if category.must_not_miss else "",
+                blocks(
+                    *(
+                        f"{info.id}: {info.label}"
+                        for info in kb.conditions.values()
+                        if info.category == category.id
+                    )
+                ),
+                blocks(
+                    *(
+                        f"{fmt(info.prior)}{' (must not miss)' if info.must_not_miss else ''}"
+                        for info in kb.conditions.values()
+                        if info.category == category.id
+                    )
+                ),
                 [xref("kbsource", source)],
             ],
         )
@@ -39,22 +51,22 @@ def differential(kb: KnowledgeBase) -> list[nodes.Node]:
     ]
     out: list[nodes.Node] = [
         table(
-            ["Category", "Prior", "Must not miss", "Source of the prior"],
-            categories,
-            widths=[46, 12, 14, 28],
+            ["Category", "Conditions", "Priors", "Source of the priors"],
+            rows,
+            widths=[26, 44, 16, 14],
         )
     ]
-    by_category: dict[str, list[Row]] = defaultdict(list)
+    by_condition: dict[str, list[Row]] = defaultdict(list)
     for feature in kb.features:
         notes: list[nodes.Node] = []
-        if feature.context:
-            notes = [text("context (never raises must-not-miss)")]
+        if feature.hard:
+            notes = [text("hard: raises must-not-miss")]
         if feature.advice:
             notes = [
                 text("trigger; advice: "),
                 *joined(xref("kbadvice", advice) for advice in feature.advice),
             ]
-        by_category[feature.category].append(
+        by_condition[feature.condition_id].append(
             (
                 f"feature-{feature.id}",
                 [
@@ -63,19 +75,28 @@ def differential(kb: KnowledgeBase) -> list[nodes.Node]:
                     _weight(feature.present),
                     _weight(feature.absent),
                     [xref("kbsource", feature.source)],
+                    [xref("kbsource", feature.magnitude)],
                     notes,
                 ],
             )
         )
-    for category in kb.categories.values():
+    for info in kb.conditions.values():
         out += [
             nodes.rubric(
-                "", "", xref("kbcategory", str(category.id), category.label, literal=False)
+                "",
+                "",
+                xref(
+                    "kbcategory",
+                    str(info.category),
+                    kb.categories[info.category].label,
+                    literal=False,
+                ),
+                text(f": {info.label}"),
             ),
             table(
-                ["Feature", "Condition", "If present", "If absent", "Source", "Notes"],
-                by_category[category.id],
-                widths=[24, 30, 9, 9, 12, 16],
+                ["Feature", "Condition", "If present", "If absent", "Source", "Magnitude", "Notes"],
+                by_condition[info.id],
+                widths=[22, 28, 8, 8, 11, 11, 12],
             ),
         ]
     return out
@@ -90,7 +111,11 @@ def restless_legs(kb: KnowledgeBase) -> list[nodes.Node]:
                 strong(str(criterion.number)),
                 criterion.text,
                 condition(criterion.when, criterion.condition, kb),
-                "met when the condition is known not to hold" if criterion.inverted else "",
+                (
+                    "lists mimics: met when known not to hold; needs judgement when it holds"
+                    if criterion.mimics
+                    else ""
+                ),
             ],
         )
         for criterion in kb.rls_criteria
@@ -124,7 +149,9 @@ def advice(kb: KnowledgeBase) -> list[nodes.Node]:
         (
             f"advice-{item.id}",
             [
-                strong(item.id),
+                blocks(strong(item.id), "lifestyle: not beside an urgent result")
+                if item.lifestyle
+                else strong(item.id),
                 item.text,
                 "general"
                 if item.general

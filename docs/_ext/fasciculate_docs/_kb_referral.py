@@ -22,7 +22,7 @@ from fasciculate_docs._nodes import (
 if TYPE_CHECKING:
     from docutils import nodes
 
-    from fasciculate._kb import KnowledgeBase
+    from fasciculate._kb import KnowledgeBase, Rule
 
 
 def rules(kb: KnowledgeBase) -> list[nodes.Node]:
@@ -35,6 +35,7 @@ def rules(kb: KnowledgeBase) -> list[nodes.Node]:
                 [code(str(rule.urgency))],
                 condition(rule.when, rule.condition, kb),
                 rule.rationale,
+                _argues_for(rule, kb),
                 [xref("kbsource", rule.source)],
             ],
         )
@@ -42,9 +43,9 @@ def rules(kb: KnowledgeBase) -> list[nodes.Node]:
     ]
     return [
         table(
-            ["Rule", "Urgency", "Condition", "Rationale", "Source"],
+            ["Rule", "Urgency", "Condition", "Rationale", "Argues for", "Source"],
             rows,
-            widths=[18, 9, 25, 36, 12],
+            widths=[16, 8, 23, 31, 12, 10],
         )
     ]
 
@@ -71,6 +72,16 @@ def derivations(kb: KnowledgeBase) -> list[nodes.Node]:
             widths=[26, 18, 16, 28, 12],
         )
     ]
+
+
+def _argues_for(rule: Rule, kb: KnowledgeBase) -> list[nodes.Node]:
+    """The differential category (and condition) a rule declares, linked to its table."""
+    if rule.category is None:
+        return []
+    found: list[nodes.Node] = [xref("kbcategory", str(rule.category))]
+    if rule.condition_id:
+        found.append(text(f" ({kb.conditions[rule.condition_id].label})"))
+    return found
 
 
 def thresholds(kb: KnowledgeBase) -> list[nodes.Node]:
@@ -232,6 +243,8 @@ def sources(kb: KnowledgeBase) -> list[nodes.Node]:
             citation += [text(" "), link(source.url)]
         if source.expert_estimate:
             citation += [text(" "), strong("Expert estimate: no published source.")]
+        if source.unverified:
+            citation += [text(" "), strong("Unverified: the primary text was not read in full.")]
         rows.append(
             (
                 f"source-{source.id}",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 from sphinx.util.typing import restify
 
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 
 if TYPE_CHECKING:
     from pydantic.fields import FieldInfo

@@ -13,12 +13,13 @@ Writing::
         evidence=reading.evidence,
         reference_types=reading.reference_types,
     )
-    fasciculate.fhir.assessment_to_cards(result)             # CDS Hooks 2.0 cards
+    fasciculate.fhir.assessment_to_cards(result)             # CDS Hooks 2.0 cards (typed dicts)
 
 This module works on plain JSON (dicts) and imports no FHIR library; it reads only the elements it
 needs, and reports everything else.
 """
 
+from fasciculate.fhir._card_types import Action, Card, CardCoding, CardSource, Link, Suggestion
 from fasciculate.fhir._cards import assessment_to_cards
 from fasciculate.fhir._output import assessment_to_fhir
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, questionnaire
@@ -31,10 +32,16 @@ from fasciculate.fhir._response import (
 
 __all__ = [
     "QUESTIONNAIRE_URL",
+    "Action",
     "BundleReading",
+    "Card",
+    "CardCoding",
+    "CardSource",
     "Conflict",
+    "Link",
     "MappingReport",
     "ReportEntry",
+    "Suggestion",
     "assessment_to_cards",
     "assessment_to_fhir",
     "presentation_from_bundle",

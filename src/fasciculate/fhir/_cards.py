@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Literal
 
-from fasciculate._assessment import Assessment
+from fasciculate._assessment import Assessment, CategoryResult
 from fasciculate._vocab import Urgency
+from fasciculate.fhir._card_types import Card, Suggestion
 from fasciculate.fhir._output import HOME, _id, service_request
 
-#: Card indicator for each urgency (CLINICAL.md section 2).
-INDICATOR = {
+#: Card indicator for each urgency (the mapping documented in docs/howto/fhir.md).
+INDICATOR: dict[Urgency, Literal["info", "warning", "critical"]] = {
     Urgency.SELF_CARE: "info",
     Urgency.ROUTINE: "info",
     Urgency.URGENT: "warning",
@@ -39,11 +40,7 @@ def _detail(assessment: Assessment) -> str:
         lines.append("No red flag found and every red-flag question is answered.")
     if assessment.differential:
         lines += ["", "#### Differential (relative probability, not calibrated)", ""]
-        for category in assessment.differential:
-            flag = " **must not miss**" if category.must_not_miss else ""
-            lines.append(
-                f"{category.rank}. {category.label}: {_percent(category.probability)}{flag}"
-            )
+        lines += [_category_line(assessment, category) for category in assessment.differential]
     if assessment.missing:
         lines += ["", "#### Still to ask (could raise the urgency)", ""]
         lines += [f"- {q.question} (could raise to {q.could_raise_to})" for q in assessment.missing]
@@ -57,6 +54,21 @@ def _detail(assessment: Assessment) -> str:
     return "\n".join(lines)
 
 
+def _category_line(assessment: Assessment, category: CategoryResult) -> str:
+    """One ranked category: its leading condition, and the referral that put it first."""
+    flag = " **must not miss**" if category.must_not_miss else ""
+    leading = category.conditions[0]
+    name = category.label if len(category.conditions) == 1 else f"{category.label}: {leading.label}"
+    line = f"{category.rank}. {name}: {_percent(category.probability)}{flag}"
+    if category.referral_rules:
+        rules = {rule.id: rule for rule in assessment.rules_fired}
+        reasons = "; ".join(
+            f"{rules[key].title} (`{key}`, {rules[key].urgency})" for key in category.referral_rules
+        )
+        line += f". First because of the referral: {reasons}"
+    return line
+
+
 def _percent(probability: float) -> str:
     # "0%" would read as ruled out: a small but non-zero probability is shown as "<1%".
     return f"{probability:.0%}" if probability >= 0.005 else "<1%"
@@ -68,7 +80,7 @@ def assessment_to_cards(
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
     reference_types: Mapping[str, str] | None = None,
-) -> list[dict[str, Any]]:
+) -> list[Card]:
     """The assessment as CDS Hooks 2.0 cards (the ``cards`` of a CDS service response).
 
     One card: the summary (under 140 characters), the indicator from the urgency (info, warning,
@@ -81,7 +93,7 @@ def assessment_to_cards(
         evidence: ``BundleReading.evidence``, cited by the ServiceRequest.
         reference_types: ``BundleReading.reference_types``, to type ``urn:uuid:`` references.
     """
-    card: dict[str, Any] = {
+    card: Card = {
         "uuid": _id(assessment, "card"),
         "summary": _summary(assessment),
         "indicator": INDICATOR[assessment.urgency],
@@ -95,20 +107,19 @@ def assessment_to_cards(
         assessment, subject=subject, evidence=evidence, reference_types=reference_types
     )
     if request is not None:
-        card["suggestions"] = [
-            {
-                "label": f"Propose referral: {request['code']['text']}",
-                "uuid": _id(assessment, "suggestion"),
-                "isRecommended": True,
-                "actions": [
-                    {
-                        "type": "create",
-                        "description": f"Create a {request['priority']} referral proposal "
-                        "(ServiceRequest, intent proposal)",
-                        "resource": request,
-                    }
-                ],
-            }
-        ]
+        suggestion: Suggestion = {
+            "label": f"Propose referral: {request['code']['text']}",
+            "uuid": _id(assessment, "suggestion"),
+            "isRecommended": True,
+            "actions": [
+                {
+                    "type": "create",
+                    "description": f"Create a {request['priority']} referral proposal "
+                    "(ServiceRequest, intent proposal)",
+                    "resource": request,
+                }
+            ],
+        }
+        card["suggestions"] = [suggestion]
         card["selectionBehavior"] = "at-most-one"
     return [card]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -10,18 +11,60 @@ from fasciculate._errors import Problem
 from fasciculate._vocab import TriState
 from fasciculate.fhir._report import Conflict, ReportEntry
 
+# FHIR R4's date and dateTime: a year, month or day, or a day with a time, seconds and time zone.
+# ASCII digits only (``re.ASCII``: Arabic-Indic digits are not a date), no compact forms.
+_DATE = re.compile(
+    r"(?P<year>[0-9]{4})(?:-(?P<month>[0-9]{2})(?:-(?P<day>[0-9]{2})"
+    r"(?:T(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})(?P<fraction>\.[0-9]{1,9})?"
+    r"(?P<zone>Z|[+-][0-9]{2}:[0-9]{2}))?)?)?",
+    re.ASCII,
+)
 
-def parse_date(text: str | None) -> dt.date | None:
-    """The date of a FHIR date or dateTime; a partial date reads as its first day.
+#: How a date or dateTime should be written, for messages.
+DATE_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone (Z or +hh:mm)"
+
+
+def _parts(text: str) -> tuple[dt.date, re.Match[str]]:
+    found = _DATE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(text)
+    day = dt.date(int(found["year"]), int(found["month"] or 1), int(found["day"] or 1))
+    return day, found
+
+
+def parse_moment(text: str | None) -> dt.datetime | None:
+    """The instant a FHIR date or dateTime starts (UTC); a partial date reads as its first day.
 
     Raises:
-        ValueError: If *text* is not a FHIR date.
+        ValueError: If *text* is not a FHIR date or dateTime (``20261118``, ``T25:99``, a time
+            without a time zone, digits other than ASCII ones, a day that does not exist).
     """
     if text is None:
         return None
-    text = text.strip()
-    year, month, day = text[:4], text[5:7] or "01", text[8:10] or "01"
-    return dt.date(int(year), int(month), int(day))
+    day, found = _parts(text)
+    if found["time"] is None:
+        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    # A leap second (hh:mm:60) is valid FHIR; it is read as the last second of the minute.
+    clock = found["time"]
+    clock = clock[:-2] + "59" if clock.endswith(":60") else clock
+    zone = "+00:00" if found["zone"] == "Z" else found["zone"]
+    hours, minutes = int(zone[1:3]), int(zone[4:6])
+    if hours * 60 + minutes > 14 * 60:  # FHIR's offsets run from -14:00 to +14:00
+        raise ValueError(text)
+    moment = dt.datetime.fromisoformat(f"{day.isoformat()}T{clock}{found['fraction'] or ''}{zone}")
+    return moment.astimezone(dt.UTC)
+
+
+def parse_date(text: str | None) -> dt.date | None:
+    """The date of a FHIR date or dateTime, as written; a partial date reads as its first day.
+
+    Raises:
+        ValueError: If *text* is not a FHIR date or dateTime (see :func:`parse_moment`).
+    """
+    if text is None:
+        return None
+    parse_moment(text)
+    return _parts(text)[0]
 
 
 class Collector:
@@ -34,6 +77,7 @@ class Collector:
         self.medications: list[dict[str, Any]] = []
         self.labs: list[dict[str, Any]] = []
         self.evidence: dict[str, list[str]] = defaultdict(list)
+        self.cited: set[tuple[str, str]] = set()  # (field, reference): membership in O(1)
         self.mapped: list[ReportEntry] = []
         self.unmapped: list[ReportEntry] = []
         self.skipped: list[ReportEntry] = []
@@ -49,8 +93,14 @@ class Collector:
 
     def cite(self, field: str, reference: str) -> None:
         """Remember that *field* came from the resource *reference*."""
-        if reference not in self.evidence[field]:
+        if (field, reference) not in self.cited:
+            self.cited.add((field, reference))
             self.evidence[field].append(reference)
+
+    def forget(self, field: str) -> None:
+        """Forget where *field* came from (its value is being replaced)."""
+        for reference in self.evidence.pop(field, []):
+            self.cited.discard((field, reference))
 
     def set_once(self, section: str, key: str, value: object, reference: str) -> None:
         """Set ``section.key`` unless it is already set (the first source wins, and is noted)."""
@@ -68,7 +118,9 @@ class Collector:
         day = when or dt.date.min
         if field not in self.latest or day >= self.latest[field][0]:
             self.latest[field] = (day, value)
+            self.cited -= {(field, old) for old in self.evidence[field]}
             self.evidence[field] = [reference]
+            self.cited.add((field, reference))
 
     def resolve(self) -> tuple[dict[str, str], list[Conflict]]:
         """Each answered field resolved towards safety: present, else absent, else unknown."""

@@ -4,11 +4,13 @@ An Observation is routed by its code: LOINC 75325-1 "Symptom" (the finding prese
 ``valueCodeableConcept``), LOINC 111551-8 "Symptom absent" (a pertinent negative), a LOINC lab code
 of the knowledge base (``valueQuantity`` in UCUM), the smoking-status code, or the SNOMED CT code of
 a finding or a yes/no examination sign (Babinski, wasting) used directly as the Observation's code.
-Anything else is reported as not understood.
+Anything else is reported as not understood. Codings are tried in document order; an Observation
+whose codes name two different lab analytes is a problem, never a guess (see :func:`read`).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 
@@ -17,8 +19,10 @@ import pydantic
 from fasciculate._errors import Problem
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import LabResult
-from fasciculate._vocab import Analyte, Course, Frequency, Side, TriState
-from fasciculate.fhir._codes import LOINC, SNOMED, UCUM, clean, code_maps
+from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
+from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
+from fasciculate.fhir._collect import parse_moment
+from fasciculate.fhir._labs import FINAL, Result
 from fasciculate.fhir._resources import CodeableConcept, Observation
 
 if TYPE_CHECKING:
@@ -64,7 +68,12 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
 
 
 def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
-    """Route one Observation to the field it fills, or report it."""
+    """Route one Observation to the field it fills, or report it.
+
+    Every choice follows the order of the codings: a lab Observation whose LOINC codes belong to
+    two analytes (potassium and magnesium, say) is reported as a problem rather than read as
+    either, since either reading could give the wrong urgency.
+    """
     codes = _codes(obs.code)
     code_text = "|".join(codes[0]) if codes else None
     display = obs.code.label() if obs.code else None
@@ -73,12 +82,20 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         reason = f"status {obs.status}"
         reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
-    loinc = {code for system, code in codes if system == LOINC}
+    loinc = [code for system, code in codes if system == LOINC]  # in document order
     maps = code_maps()
-    if loinc & {SYMPTOM, SYMPTOM_ABSENT}:
+    if {SYMPTOM, SYMPTOM_ABSENT} & set(loinc):
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
         _symptom(reader, obs, ref, path, answer)
     elif analyte_codes := [code for code in loinc if code in maps.loinc]:
+        analytes = list(dict.fromkeys(str(maps.loinc[code]) for code in analyte_codes))
+        if len(analytes) > 1:
+            message = (
+                f"the codes name {len(analytes)} analytes ({', '.join(analytes)}); a lab result "
+                "measures one: keep only the coding of the analyte measured"
+            )
+            reader.out.problems.append(Problem(f"{path}.code", message, repr(analyte_codes)))
+            return
         _lab(reader, obs, ref, path, analyte_codes[0])
     elif maps.smoking_loinc in loinc:
         _smoking(reader, obs, ref, path)
@@ -183,22 +200,60 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
 
 
+def _interpretation(obs: Observation) -> Interpretation | None:
+    """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
+    found = [
+        Interpretation(code)
+        for concept in obs.interpretation
+        for system, code in concept.codes()
+        if system == INTERPRETATION and code in Interpretation.__members__
+    ]
+    return max(found, key=_SEVERITY.__getitem__, default=None)
+
+
+#: The order of the interpretations, least to most abnormal, to keep the worst one given.
+_SEVERITY = {
+    Interpretation.N: 0,
+    Interpretation.L: 1,
+    Interpretation.H: 1,
+    Interpretation.A: 2,
+    Interpretation.LL: 3,
+    Interpretation.HH: 3,
+    Interpretation.AA: 4,
+}
+
+
 def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
     display = obs.code.label() if obs.code else None
     quantity = obs.valueQuantity
-    if quantity is None or quantity.value is None:
-        reason = f"{analyte} result without a valueQuantity value"
+    words = _interpretation(obs)
+    if (quantity is None or quantity.value is None) and words is None:
+        reason = f"{analyte} result without a valueQuantity value or an interpretation"
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
     text, field = obs.when_field
     when = reader.date(text, f"{path}.{field}")
-    window, as_of = reader.window, reader.as_of
-    if when and as_of and window is not None and (as_of - when).days > window:
-        reason = f"{analyte} from {when}, older than {window} days before {as_of}"
-        reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
+    reader.dated_lab = reader.at
+    moment = parse_moment(text) if text is not None and when is not None else None
+    result = functools.partial(
+        Result,
+        reader.at,
+        obs,
+        ref,
+        str(analyte),
+        code_text,
+        when=when,
+        moment=moment,
+        interpretation=None if words is None else str(words),
+    )
+    not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
+    if quantity is None or quantity.value is None:
+        # A result given only as an interpretation (no value): read as the words say.
+        reason = f"{analyte} interpretation {words} without a value on {when or 'an unknown date'}"
+        reader.labs.append(result(unit="", value=None, reason=reason + not_final))
         return
     units = [
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
@@ -206,44 +261,24 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     accepted = reader_units(analyte)
     unit = next((clean(u) for u in units if clean(u) in accepted), None)
     if unit is None:
-        reader.out.problems.append(
-            Problem(
-                f"{path}.valueQuantity",
-                f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
-                f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
-            )
+        problem = Problem(
+            f"{path}.valueQuantity",
+            f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
+            f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
         )
+        reader.labs.append(result(problem=problem))
         return
     try:
         LabResult(analyte=analyte, unit=unit, value=quantity.value)
     except pydantic.ValidationError as error:
         message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
-        reader.out.problems.append(
-            Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
-        )
+        problem = Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
+        reader.labs.append(result(problem=problem))
         return
-    result = {"analyte": str(analyte), "unit": unit, "value": quantity.value}
-    key = (str(analyte), unit, quantity.value, when)
-    if key in reader.lab_keys:
-        # EHRs often record one result twice (one per encounter): the same value at the same time
-        # is one result, cited from both resources.
-        field = reader.lab_keys[key]
-        reader.out.cite(field, ref)
-        reason = f"same {analyte} result as {field} (recorded twice)"
-        reader.out.mapped.append(
-            entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
-        )
-        return
-    field = f"labs.{len(reader.out.labs)}"
-    reader.lab_keys[key] = field
-    reader.out.labs.append(result)
-    reader.out.cite(field, ref)
     reason = f"{analyte} {quantity.value:g} {unit} on {when or 'an unknown date'}"
     if quantity.comparator:
         reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
-    reader.out.mapped.append(
-        entry(obs, ref, code=code_text, display=display, field=field, reason=reason)
-    )
+    reader.labs.append(result(unit=unit, value=quantity.value, reason=reason + not_final))
 
 
 def reader_units(analyte: Analyte) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ RULE_SYSTEM = f"{BASE}/CodeSystem/referral-rule"
 CATEGORY_SYSTEM = f"{BASE}/CodeSystem/category"
 HOME = "https://fasciculate.readthedocs.io"
 
-#: ServiceRequest.priority for each urgency (CLINICAL.md section 2); self-care refers nobody.
+#: ServiceRequest.priority for each urgency (docs/howto/fhir.md); self-care refers nobody.
 PRIORITY = {Urgency.ROUTINE: "routine", Urgency.URGENT: "urgent", Urgency.EMERGENCY: "stat"}
 REFERRAL = {
     Urgency.ROUTINE: "Clinical review within weeks (primary care)",
@@ -131,8 +131,9 @@ def evidence_references(
     found: dict[str, None] = {}
     for rule in assessment.rules_fired:
         for fact in rule.facts:
-            for reference in evidence.get(fact.input, ()):
-                found.setdefault(reference, None)
+            for field in fact.input.split(","):  # a computed value names each of its inputs
+                for reference in evidence.get(field, ()):
+                    found.setdefault(reference, None)
     return list(found)
 
 

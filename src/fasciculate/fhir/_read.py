@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pydantic
@@ -14,12 +15,14 @@ from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
 from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
-from fasciculate.fhir import _observations, _records
-from fasciculate.fhir._collect import Collector, parse_date
+from fasciculate.fhir import _labs, _observations, _recent, _records
+from fasciculate.fhir._collect import Collector
+from fasciculate.fhir._dates import Calendar, as_day
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
     MEMBERS,
     Bundle,
+    ClinicalResource,
     Condition,
     Medication,
     MedicationUse,
@@ -28,6 +31,7 @@ from fasciculate.fhir._resources import (
     Patient,
     QuestionnaireResponse,
 )
+from fasciculate.fhir._subject import Subject, choose, names
 
 #: Labs older than this many days before the reference date are skipped (and reported).
 LAB_WINDOW_DAYS = 90
@@ -70,9 +74,13 @@ def _relevant(detail: Any) -> bool:  # noqa: ANN401 - a pydantic error detail
 
 
 def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
-    if any(tuple(detail["loc"]) in {(), ("resourceType",)} for detail in error.errors()):
+    malformed = any(detail["type"] == "json_invalid" for detail in error.errors())
+    if not malformed and any(
+        tuple(detail["loc"]) in {(), ("resourceType",)} for detail in error.errors()
+    ):
         if isinstance(raw, str | bytes | bytearray):
-            with contextlib.suppress(json.JSONDecodeError):
+            # Parsed JSON (pydantic said so); a huge number or deep nesting still fails here.
+            with contextlib.suppress(ValueError, RecursionError):
                 raw = json.loads(raw)
         if not isinstance(raw, str | bytes | bytearray):
             return _not_a_bundle(raw)
@@ -82,12 +90,26 @@ def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
         loc = list(detail["loc"])
         if "resource" in loc and loc.index("resource") + 1 < len(loc):
             del loc[loc.index("resource") + 1]
+        if detail["type"] == "recursion_depth_exceeded":  # its value cannot even be shown
+            where = ".".join(map(str, loc[:8])) + ("..." if len(loc) > 8 else "")
+            message = "nested too deeply to read; a FHIR Bundle is a few levels deep"
+            problems.setdefault((where, message), Problem(where, message))
+            continue
         problem = problem_from({**detail, "loc": tuple(loc)}, Bundle)
         problems.setdefault((problem.path, problem.message), problem)
     return InvalidBundle(list(problems.values()))
 
 
 def _parse(bundle: Mapping[str, Any] | str | bytes) -> Bundle:
+    if isinstance(bundle, bytes | bytearray):
+        try:
+            bundle.decode()
+        except UnicodeDecodeError as error:
+            message = (
+                f"not UTF-8 text: byte {bundle[error.start]:#04x} at offset {error.start}; "
+                "save the bundle as UTF-8 JSON"
+            )
+            raise InvalidBundle([Problem("", message)]) from None
     try:
         if isinstance(bundle, str | bytes | bytearray):
             if not bundle.strip():
@@ -106,40 +128,47 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
     return f"entry.{index}"
 
 
-def _latest_date(bundle: Bundle) -> dt.date | None:
-    # ISO 8601 dates order as text, so only the latest one needs parsing.
-    texts: list[str] = []
-    for entry in bundle.entry:
-        resource = entry.resource
-        if isinstance(resource, Observation):
-            period = resource.effectivePeriod
-            texts += [resource.when or "", period.end or "" if period else ""]
-        elif isinstance(resource, Condition):
-            texts += [resource.onsetDateTime or "", resource.recordedDate or ""]
-        elif isinstance(resource, MedicationUse):
-            texts += [resource.authoredOn or "", resource.effectiveDateTime or ""]
-            texts.append(resource.dateAsserted or "")
-        elif isinstance(resource, QuestionnaireResponse):
-            texts.append(resource.authored or "")
-    for text in sorted({text[:10] for text in texts if text[:4].isdigit()}, reverse=True):
-        try:
-            return parse_date(text)
-        except ValueError:
-            continue
-    return None
+def _subjects(bundle: Bundle) -> list[str]:
+    return [
+        about
+        for entry in bundle.entry
+        if isinstance(entry.resource, ClinicalResource) and (about := entry.resource.about)
+    ]
 
 
 class Reader:
-    """One bundle being read: its resources, the reference date and the collected answers."""
+    """One bundle being read: its resources, the reference date and the collected answers.
 
-    def __init__(self, bundle: Bundle, as_of: dt.date | None, lab_window_days: int | None) -> None:
+    Reading is one pass over the entries (:meth:`read`) and a last step once the reference date
+    is known (:meth:`finish`): when it defaults, it is the latest date of a resource understood,
+    known only after the pass, so :attr:`as_of` is ``None`` during the pass and whatever needs it
+    (the patient's age, the lab window, whether a problem-list entry is recent) is done in
+    :meth:`finish`.
+    """
+
+    def __init__(
+        self,
+        bundle: Bundle,
+        subject: Subject,
+        as_of: dt.date | None,
+        lab_window_days: int | None,
+    ) -> None:
         self.bundle = bundle
         self.out = Collector()
         self.as_of = as_of
         self.window = lab_window_days
-        self.subject: str | None = None
+        self.patient = subject
+        self.subject: str | None = subject.reference
+        self.patient_seen = False
         self.types: dict[str, str] = {}
-        self.lab_keys: dict[tuple[object, ...], str] = {}
+        self.labs: list[_labs.Result] = []
+        self.at = 0  # the entry being read
+        self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
+        self.waiting: list[_recent.Waiting] = []  # Conditions decided at the reference date
+        self.deferred = -1  # the last entry read as one of those
+        self.birth: _records.Birth | None = None
+        self.elsewhere = 0  # resources skipped as another patient's
+        self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
         for index, entry in enumerate(bundle.entry):
             if isinstance(entry.resource, Medication):
@@ -147,6 +176,7 @@ class Reader:
                 self.medications[ref] = entry.resource
                 if entry.resource.id:
                     self.medications[f"Medication/{entry.resource.id}"] = entry.resource
+        self.responses = _records.current_responses(self)
 
     def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
         """A report entry about *resource* (known in the bundle as *ref*)."""
@@ -159,24 +189,71 @@ class Reader:
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
+            self.at = index
             ref = _reference(entry.fullUrl, resource, index)
             self.types[ref] = resource.resourceType
             path = f"entry.{index}.resource"
-            if isinstance(resource, Patient):
-                _records.patient(self, resource, ref, path)
-            elif isinstance(resource, Observation):
-                _observations.read(self, resource, ref, path)
-            elif isinstance(resource, Condition):
-                _records.condition(self, resource, ref)
-            elif isinstance(resource, MedicationUse):
-                _records.medication(self, resource, ref, path)
-            elif isinstance(resource, QuestionnaireResponse):
-                _records.questionnaire_response(self, resource, ref, path)
-            elif isinstance(resource, Medication):
-                reason = "read through the medication requests or statements that reference it"
-                self.out.skipped.append(self.entry(resource, ref, reason=reason))
-            else:
-                self.other(resource, ref)
+            if isinstance(resource, ClinicalResource) and not self.ours(resource, ref):
+                continue
+            understood = len(self.out.mapped)
+            self.route(entry.fullUrl, resource, ref, path)
+            mapped = len(self.out.mapped) > understood or index in {self.dated_lab, self.deferred}
+            if isinstance(resource, ClinicalResource) and mapped:
+                self.calendar.place(resource, ref, path)
+
+    def finish(self, as_of: dt.date | None) -> None:
+        """Complete the reading at the reference date *as_of*: age, labs, recent problems."""
+        self.as_of = as_of
+        _records.age(self)
+        _labs.resolve(self, self.labs)
+        _recent.decide(self)
+
+    def route(self, url: str | None, resource: Any, ref: str, path: str) -> None:  # noqa: ANN401
+        """Read one resource by the reader of its type."""
+        if isinstance(resource, Patient):
+            self.person(url, resource, ref, path)
+        elif isinstance(resource, Observation):
+            _observations.read(self, resource, ref, path)
+        elif isinstance(resource, Condition):
+            _records.condition(self, resource, ref, path)
+        elif isinstance(resource, MedicationUse):
+            _records.medication(self, resource, ref, path)
+        elif isinstance(resource, QuestionnaireResponse):
+            _records.questionnaire_response(self, resource, ref, path)
+        elif isinstance(resource, Medication):
+            reason = "read through the medication requests or statements that reference it"
+            self.out.skipped.append(self.entry(resource, ref, reason=reason))
+        else:
+            self.other(resource, ref)
+
+    def ours(self, resource: ClinicalResource, ref: str) -> bool:
+        """Whether *resource* is about the patient being assessed; if not, skip it and say why."""
+        if self.patient.owns(resource.about):
+            return True
+        if resource.about is None:
+            reason = (
+                "names no subject, and the bundle is not about one patient alone: "
+                "it cannot be told whose it is"
+            )
+        else:
+            reason = (
+                f"about {resource.about}, not the patient being assessed "
+                f"({self.patient.reference or 'the patient the other resources name'})"
+            )
+        self.out.skipped.append(self.entry(resource, ref, reason=reason))
+        self.elsewhere += 1
+        return False
+
+    def person(self, url: str | None, patient: Patient, ref: str, path: str) -> None:
+        """Read the Patient being assessed; skip any other."""
+        known = names(url) if url else set()
+        if patient.id:
+            known.add(f"Patient/{patient.id}")
+        if self.patient.known and not known & self.patient.known:
+            reason = f"another patient, not the one being assessed ({self.patient.reference})"
+            self.out.skipped.append(self.entry(patient, ref, reason=reason))
+            return
+        _records.patient(self, patient, ref, path)
 
     def other(self, resource: OtherResource, ref: str) -> None:
         """Skip a resource type fasciculate does not read, saying why."""
@@ -188,14 +265,8 @@ class Reader:
         self.out.skipped.append(self.entry(resource, ref, reason=reason))
 
     def date(self, text: str | None, path: str) -> dt.date | None:
-        """The date in *text*, or ``None``; a malformed date is a problem at *path*."""
-        try:
-            return parse_date(text)
-        except ValueError:
-            self.out.problems.append(
-                Problem(path, "not a FHIR date; write YYYY, YYYY-MM or YYYY-MM-DD", repr(text))
-            )
-            return None
+        """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
+        return self.calendar.date(text, path)
 
 
 def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
@@ -209,22 +280,44 @@ def _traced(problem: Problem, evidence: Mapping[str, list[str]]) -> Problem:
     return problem
 
 
+@contextlib.contextmanager
+def _paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while reading (restored after, as it was).
+
+    Reading allocates a few objects per element and no reference cycles (reference counting frees
+    them all), but the collector would rescan every live element each time they accumulate: half
+    the time of reading a 20,000-entry bundle (``benchmarks/bench_fhir.py``).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def read_bundle(
     bundle: Mapping[str, Any] | str | bytes,
     *,
-    as_of: dt.date | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
     lab_window_days: int | None = LAB_WINDOW_DAYS,
+    patient: str | None = None,
 ) -> BundleReading:
     """Read a FHIR R4 Bundle into a presentation, reporting every mapping decision.
 
     Args:
         bundle: The Bundle as a mapping, or as JSON text or bytes.
         as_of: The reference date for the patient's age, the lab window and the presentation's
-            ``assessed_on``. Default: the latest clinical date in the bundle (observations,
-            conditions, medications, questionnaire responses), so that the same bundle always
-            reads the same; today's date would not be reproducible.
+            ``assessed_on``: a date, a datetime (its date) or an ISO 8601 string. Default: the
+            latest date of a resource the reader understood (observations, conditions,
+            medications, questionnaire responses), so that the same bundle always reads the
+            same; dates in the future are reported and never used.
         lab_window_days: Lab results older than this many days before *as_of* are skipped (and
             reported); ``None`` reads every result.
+        patient: The patient to assess, when the bundle holds several: a reference
+            (``Patient/123``, an entry's ``fullUrl``) or a Patient id. Resources about anyone
+            else are skipped and reported.
 
     Returns:
         The presentation, the mapping report, the patient reference and, for each presentation
@@ -232,54 +325,70 @@ def read_bundle(
 
     Raises:
         InvalidBundle: If the bundle is not valid JSON or FHIR, or a value cannot be read (an
-            unknown lab unit, a malformed date), listing every problem with its path.
+            unknown lab unit, a malformed date, codes of two analytes on one result), or it
+            holds several patients and *patient* does not choose one, listing every problem
+            with its path.
     """
-    parsed = _parse(bundle)
-    notes = []
-    if as_of is None:
-        as_of = _latest_date(parsed)
-        notes.append(
-            f"reference date {as_of}: the latest clinical date in the bundle (pass as_of to fix it)"
-            if as_of
-            else "no reference date: the bundle has no clinical dates and as_of was not given"
-        )
-    reader = Reader(parsed, as_of, lab_window_days)
+    day = as_day(as_of)
+    with _paused_gc():
+        return _reading(_parse(bundle), day, lab_window_days, patient)
+
+
+def _reading(
+    parsed: Bundle, day: dt.date | None, lab_window_days: int | None, patient: str | None
+) -> BundleReading:
+    subject = choose(parsed.entry, _subjects(parsed), patient)
+    notes: list[str] = []
+    reader = Reader(parsed, subject, day, lab_window_days)
     reader.read()
+    if day is None:
+        day = reader.calendar.reference_date(notes)
+        notes.insert(
+            0,
+            f"reference date {day}: the latest clinical date in the bundle (pass as_of to fix it)"
+            if day
+            else "no reference date: the bundle has no clinical dates and as_of was not given",
+        )
+    reader.finish(day)
+    if reader.out.problems:
+        raise InvalidBundle(list(dict.fromkeys(reader.out.problems)))
     out = reader.out
-    data, conflicts = out.presentation_data(as_of)
-    if out.problems:
-        raise InvalidBundle(out.problems)
+    if reader.elsewhere:
+        notes.append(
+            f"{reader.elsewhere} resources about another patient (or naming none) skipped; "
+            "see the skipped list"
+        )
+    data, conflicts = out.presentation_data(day)
     try:
         presentation = Presentation.model_validate(data)
     except pydantic.ValidationError as error:
         problems = [_traced(p, out.evidence) for p in problems_from(error, Presentation)]
         raise InvalidBundle(problems) from None
     report = MappingReport(
-        as_of=as_of,
+        as_of=day,
         mapped=tuple(out.mapped),
         unmapped=tuple(out.unmapped),
         skipped=tuple(out.skipped),
         conflicts=tuple(conflicts),
         notes=tuple(notes + out.notes),
     )
+    cited = {ref for refs in out.evidence.values() for ref in refs}
     return BundleReading(
         presentation=presentation,
         report=report,
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
-        reference_types={
-            ref: kind
-            for ref, kind in reader.types.items()
-            if any(ref in refs for refs in out.evidence.values())
-        },
+        reference_types={ref: kind for ref, kind in reader.types.items() if ref in cited},
     )
 
 
 def presentation_from_bundle(
     bundle: Mapping[str, Any] | str | bytes,
     *,
-    as_of: dt.date | None = None,
+    as_of: dt.date | dt.datetime | str | None = None,
     lab_window_days: int | None = LAB_WINDOW_DAYS,
+    patient: str | None = None,
 ) -> Presentation:
     """The presentation a FHIR R4 Bundle describes (:func:`read_bundle` without the report)."""
-    return read_bundle(bundle, as_of=as_of, lab_window_days=lab_window_days).presentation
+    reading = read_bundle(bundle, as_of=as_of, lab_window_days=lab_window_days, patient=patient)
+    return reading.presentation

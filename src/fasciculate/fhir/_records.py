@@ -1,4 +1,11 @@
-"""Patients, conditions, medications and questionnaire responses of a bundle being read."""
+"""Patients, conditions, medications and questionnaire responses of a bundle being read.
+
+What counts: a Condition that is active (``clinicalStatus`` active, recurrence or relapse, or no
+status and no ``abatement[x]``) and not ``refuted`` or ``entered-in-error``; a MedicationStatement
+that is active, and a MedicationRequest that is active, an order (not a proposal or a plan) and
+not ``doNotPerform``; a QuestionnaireResponse to fasciculate's Questionnaire that is ``completed``
+or ``amended``, the latest by ``authored`` when there are several.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +13,15 @@ import datetime as dt
 import functools
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import pydantic
 
 from fasciculate._errors import Problem
 from fasciculate._validation import problems_from
 from fasciculate._vocab import Sex, TriState
+from fasciculate.fhir import _recent
 from fasciculate.fhir._codes import clean, code_maps
+from fasciculate.fhir._collect import parse_moment
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._resources import (
     CodeableConcept,
@@ -27,6 +37,10 @@ if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader
 
 _ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
+_SKIPPED_VERIFICATION = {"entered-in-error", "refuted"}
+_ORDERS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+_COUNTED_RESPONSES = {"completed", "amended"}
+_UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
 _SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
 
 
@@ -42,10 +56,11 @@ def _status(concept: CodeableConcept | None) -> str | None:
 
 
 def patient(reader: Reader, patient: Patient, ref: str, path: str) -> None:
-    if reader.subject is not None:
-        reader.out.notes.append(f"second Patient {ref} ignored; the bundle should hold one")
-        reader.out.skipped.append(reader.entry(patient, ref, reason="second Patient"))
+    if reader.patient_seen:
+        reader.out.notes.append(f"second copy of the Patient, {ref}, ignored")
+        reader.out.skipped.append(reader.entry(patient, ref, reason="second copy of the Patient"))
         return
+    reader.patient_seen = True
     reader.subject = ref
     sex = _SEX.get(patient.gender or "")
     if sex is not None:
@@ -55,8 +70,28 @@ def patient(reader: Reader, patient: Patient, ref: str, path: str) -> None:
     death = reader.date(patient.deceasedDateTime, f"{path}.deceasedDateTime")
     if death is not None or patient.deceasedBoolean:
         reader.out.notes.append(f"the patient is recorded as deceased ({death or 'date unknown'})")
-    if birth is None:
+    if birth is not None:  # the age needs the reference date: see age()
+        first = "age" not in reader.out.data["patient"]
+        reader.birth = Birth(patient, ref, path, birth, death, first=first)
+
+
+@attrs.frozen
+class Birth:
+    """The Patient's birth (and death) date, read before the reference date is known."""
+
+    patient: Patient
+    ref: str
+    path: str
+    birth: dt.date
+    death: dt.date | None
+    first: bool  # whether the Patient came before any other source of the age
+
+
+def age(reader: Reader) -> None:
+    """Set the patient's age at the reference date, as if it had been known while reading."""
+    if reader.birth is None:
         return
+    patient, ref, path, birth, death = attrs.astuple(reader.birth, recurse=False)[:5]
     on = reader.as_of if death is None or reader.as_of is None else min(reader.as_of, death)
     if on is None:
         reader.out.notes.append("age not computed: no reference date; pass as_of")
@@ -70,12 +105,20 @@ def patient(reader: Reader, patient: Patient, ref: str, path: str) -> None:
             )
         )
         return
-    reader.out.set_once("patient", "age", _age(birth, on), ref)
+    value = _age(birth, on)
+    given = reader.out.data["patient"].get("age")
+    if reader.birth.first and given is not None and given != value:
+        # A later source gave the age while the reference date was unknown: the first one wins.
+        later = ", ".join(reader.out.evidence.get("patient.age", []))
+        reader.out.notes.append(f"patient.age: kept {value!r}, ignored {given!r} from {later}")
+        reader.out.forget("patient.age")
+        del reader.out.data["patient"]["age"]
+    reader.out.set_once("patient", "age", value, ref)
     reason = f"age on {on} from birthDate {patient.birthDate}"
     reader.out.mapped.append(reader.entry(patient, ref, field="patient.age", reason=reason))
 
 
-def condition(reader: Reader, condition: Condition, ref: str) -> None:
+def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None:
     maps = code_maps()
     status = _status(condition.clinicalStatus)
     verification = _status(condition.verificationStatus)
@@ -83,8 +126,8 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
     codes = concept.codes() if concept else []
     display = concept.label() if concept else None
     code_text = "|".join(codes[0]) if codes else None
-    if verification == "entered-in-error":
-        reason = "verificationStatus entered-in-error"
+    if verification in _SKIPPED_VERIFICATION:
+        reason = f"verificationStatus {verification}"
         reader.out.skipped.append(
             reader.entry(condition, ref, code=code_text, display=display, reason=reason)
         )
@@ -110,44 +153,23 @@ def condition(reader: Reader, condition: Condition, ref: str) -> None:
             reason = f"clinicalStatus {status}: only active conditions count"
             reader.out.skipped.append(entry(reason=reason))
             return
-        answer = TriState.ABSENT if verification == "refuted" else TriState.PRESENT
-        stale = _not_recent(reader, condition, ref, finding) if answer is TriState.PRESENT else None
-        if stale is not None:
-            reader.out.skipped.append(entry(reason=stale))
+        if status is None and condition.abated:
+            reason = "abatement given and no clinicalStatus: resolved, only active conditions count"
+            reader.out.skipped.append(entry(reason=reason))
             return
-        reader.out.answer(field, answer, ref)
         reason = f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
+        recency = _recent.window(finding)
+        if recency is not None:  # decided at the reference date, once every entry is read
+            waiting = _recent.Waiting(condition, path, finding, recency, entry, reason, ref)
+            _recent.wait(reader, waiting)
+            return
+        reader.out.answer(field, TriState.PRESENT, ref)
         reader.out.mapped.append(entry(reason=reason))
         return
     reason = "no code in fasciculate's condition map (fhir/codes.toml)"
     reader.out.unmapped.append(
         reader.entry(condition, ref, code=code_text, display=display, reason=reason)
     )
-
-
-def _not_recent(reader: Reader, condition: Condition, ref: str, finding: str) -> str | None:
-    """Why a Condition cannot set a finding the rules call new (``None`` when it can)."""
-    recency = code_maps().recent.get(finding)
-    if recency is None:
-        return None
-    field, text = (
-        ("onsetDateTime", condition.onsetDateTime)
-        if condition.onsetDateTime
-        else ("recordedDate", condition.recordedDate)
-    )
-    onset = reader.date(text, f"{ref}.{field}") if text else None
-    window = f"{recency.days} days ({recency.source})"
-    if onset is None or reader.as_of is None:
-        return (
-            f"no onsetDateTime or recordedDate and reference date: cannot tell whether "
-            f"{finding} is new (window {window}); the question stays open"
-        )
-    if (reader.as_of - onset).days > recency.days:
-        return (
-            f"{field} {onset} is more than {window} before {reader.as_of}: a problem-list entry "
-            f"does not show that {finding} is new; the question stays open"
-        )
-    return None
 
 
 def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> CodeableConcept | None:
@@ -171,13 +193,26 @@ def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> Codeab
     return concept
 
 
+def _not_current(use: MedicationUse) -> str | None:
+    """Why *use* is not a current medication, or ``None`` when it is."""
+    if use.status != "active":
+        return f"status {use.status}: only active medications are read"
+    if use.resourceType != "MedicationRequest":
+        return None
+    if use.doNotPerform:
+        return "doNotPerform: a request not to give the medication"
+    if use.intent is not None and use.intent not in _ORDERS:
+        return f"intent {use.intent}: only orders are current medication"
+    return None
+
+
 def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
     concept = _medication_concept(reader, use, path)
     codes = concept.codes() if concept else []
     name = clean(concept.label() or "") if concept else ""
     code_text = "|".join(codes[0]) if codes else None
-    if use.status != "active":
-        reason = f"status {use.status}: only active medications are read"
+    reason = _not_current(use)
+    if reason is not None:
         reader.out.skipped.append(
             reader.entry(use, ref, code=code_text, display=name or None, reason=reason)
         )
@@ -217,16 +252,64 @@ def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
         )
 
 
+def _ours(response: QuestionnaireResponse) -> bool:
+    return (response.questionnaire or "").split("|")[0] == QUESTIONNAIRE_URL
+
+
+def _authored(response: QuestionnaireResponse) -> dt.datetime:
+    try:
+        return parse_moment(response.authored) or _UNDATED
+    except ValueError:  # reported when the response is read
+        return _UNDATED
+
+
+def current_responses(reader: Reader) -> tuple[dict[int, str], str | None]:
+    """The completed responses to fasciculate's Questionnaire that count (by entry index).
+
+    The latest by ``authored`` counts (several authored at that same instant all count); the
+    reference of one of them names what superseded the others.
+    """
+    counted = [
+        (index, entry.resource)
+        for index, entry in enumerate(reader.bundle.entry)
+        if isinstance(entry.resource, QuestionnaireResponse)
+        and _ours(entry.resource)
+        and entry.resource.status in _COUNTED_RESPONSES
+        and reader.patient.owns(entry.resource.about)
+    ]
+    latest = max((_authored(response) for _, response in counted), default=None)
+    current = {
+        index: response.authored or "no date"
+        for index, response in counted
+        if _authored(response) == latest
+    }
+    return current, next(iter(current.values()), None)
+
+
+def _not_counted(reader: Reader, response: QuestionnaireResponse, path: str) -> str | None:
+    """Why *response* (to fasciculate's Questionnaire) does not count, or ``None`` if it does."""
+    if response.status not in _COUNTED_RESPONSES:
+        return f"status {response.status}: only completed or amended responses are read"
+    reader.date(response.authored, f"{path}.authored")
+    current, latest = reader.responses
+    if reader.at not in current:
+        return f"superseded by a later response to the same Questionnaire (authored {latest})"
+    return None
+
+
 def questionnaire_response(
     reader: Reader, response: QuestionnaireResponse, ref: str, path: str
 ) -> None:
-    canonical = (response.questionnaire or "").split("|")[0]
-    if canonical != QUESTIONNAIRE_URL:
+    if not _ours(response):
         reason = (
             f"answers another Questionnaire ({response.questionnaire}); "
             f"only {QUESTIONNAIRE_URL} is read"
         )
         reader.out.unmapped.append(reader.entry(response, ref, reason=reason))
+        return
+    skip = _not_counted(reader, response, path)
+    if skip is not None:
+        reader.out.skipped.append(reader.entry(response, ref, reason=skip))
         return
     answers, problems = answers_from_response(response, path)
     reader.out.problems.extend(problems)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 
 class _Element(BaseModel):
@@ -45,6 +46,15 @@ class CodeableConcept(_Element):
         return None
 
 
+def _no_boolean(value: object) -> object:
+    # pydantic reads true as 1.0 in lax mode: a JSON boolean is never a measured amount.
+    if isinstance(value, bool):
+        raise PydanticCustomError(
+            "bool_not_number", "a JSON boolean is not a number; give a number"
+        )
+    return value
+
+
 class Quantity(_Element):
     """A measured amount."""
 
@@ -53,6 +63,8 @@ class Quantity(_Element):
     unit: str | None = None
     system: str | None = None
     code: str | None = None
+
+    _value = field_validator("value", mode="before")(_no_boolean)
 
 
 class Reference(_Element):
@@ -81,6 +93,21 @@ class _Resource(_Element):
     id: str | None = None
 
 
+class ClinicalResource(_Resource):
+    """A resource about one patient, named by ``subject`` (some types say ``patient``)."""
+
+    subject: Reference | None = None
+    patient: Reference | None = None
+
+    @property
+    def about(self) -> str | None:
+        """The reference to the patient (or other subject) the resource is about, if given."""
+        for target in (self.subject, self.patient):
+            if target is not None and target.reference:
+                return target.reference
+        return None
+
+
 class Patient(_Resource):
     """The patient."""
 
@@ -91,7 +118,7 @@ class Patient(_Resource):
     deceasedDateTime: str | None = None  # noqa: N815
 
 
-class Observation(_Resource):
+class Observation(ClinicalResource):
     """A symptom, a finding, a lab result, or something fasciculate does not use."""
 
     resourceType: Literal["Observation"]  # noqa: N815
@@ -105,6 +132,7 @@ class Observation(_Resource):
     effectivePeriod: Period | None = None  # noqa: N815
     issued: str | None = None
     bodySite: CodeableConcept | None = None  # noqa: N815
+    interpretation: list[CodeableConcept] = Field(default_factory=list)
     component: list[Component] = Field(default_factory=list)
 
     @property
@@ -123,7 +151,7 @@ class Observation(_Resource):
         return self.issued, "issued"
 
 
-class Condition(_Resource):
+class Condition(ClinicalResource):
     """A problem-list entry or diagnosis."""
 
     resourceType: Literal["Condition"]  # noqa: N815
@@ -132,13 +160,34 @@ class Condition(_Resource):
     code: CodeableConcept | None = None
     onsetDateTime: str | None = None  # noqa: N815
     recordedDate: str | None = None  # noqa: N815
+    abatementDateTime: str | None = None  # noqa: N815
+    abatementAge: dict[str, Any] | None = None  # noqa: N815
+    abatementPeriod: dict[str, Any] | None = None  # noqa: N815
+    abatementRange: dict[str, Any] | None = None  # noqa: N815
+    abatementString: str | None = None  # noqa: N815
+
+    @property
+    def abated(self) -> bool:
+        """Whether an ``abatement[x]`` element is given (the condition has resolved or remitted)."""
+        return any(
+            value is not None
+            for value in (
+                self.abatementDateTime,
+                self.abatementAge,
+                self.abatementPeriod,
+                self.abatementRange,
+                self.abatementString,
+            )
+        )
 
 
-class MedicationUse(_Resource):
+class MedicationUse(ClinicalResource):
     """A MedicationRequest or a MedicationStatement."""
 
     resourceType: Literal["MedicationRequest", "MedicationStatement"]  # noqa: N815
     status: str | None = None
+    intent: str | None = None
+    doNotPerform: bool | None = None  # noqa: N815
     medicationCodeableConcept: CodeableConcept | None = None  # noqa: N815
     medicationReference: Reference | None = None  # noqa: N815
     authoredOn: str | None = None  # noqa: N815
@@ -165,6 +214,8 @@ class Answer(_Element):
     valueString: str | None = None  # noqa: N815
     valueCoding: Coding | None = None  # noqa: N815
 
+    _numbers = field_validator("valueDecimal", "valueInteger", mode="before")(_no_boolean)
+
 
 class Item(_Element):
     """One item of a QuestionnaireResponse, possibly a group."""
@@ -174,7 +225,7 @@ class Item(_Element):
     item: list[Item] = Field(default_factory=list)
 
 
-class QuestionnaireResponse(_Resource):
+class QuestionnaireResponse(ClinicalResource):
     """Answers to a Questionnaire."""
 
     resourceType: Literal["QuestionnaireResponse"]  # noqa: N815

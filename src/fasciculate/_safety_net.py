@@ -1,0 +1,149 @@
+"""The safety net: the features that would raise the urgency from where the patient is now.
+
+Read from the rule table, not written twice. For each urgency above the patient's, every rule of
+that urgency is partially evaluated on what is already known: a finding the patient has counts as
+met (so it is never listed), a comparison that already holds counts as met, and what is left is a
+feature, or a combination of features, that would still raise the urgency. Examination signs,
+medication classes, laboratory words and laboratory values are not things a patient comes back
+with, so they never appear; a screening quantity that is asked for (how long the twitching has
+lasted, how many body regions) does. Each feature is listed once, at the highest urgency it would
+reach.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from typing import TypeAlias
+
+from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms
+from fasciculate._facts import Facts
+from fasciculate._kb import KnowledgeBase
+from fasciculate._vocab import TRUE, Urgency
+
+#: What is left of a condition: a feature's words, or ``("all" | "any", parts)``.
+_Node: TypeAlias = "str | tuple[str, tuple[_Node, ...]]"
+
+_PREFIX = {
+    Urgency.ROUTINE: "Clinical review (routine) if any of",
+    Urgency.URGENT: "Urgent referral if any of",
+    Urgency.EMERGENCY: "Same-day assessment (emergency) if any of",
+}
+_OP_WORDS = {">=": "of at least", ">": "above", "<=": "of at most", "<": "below"}
+_UNIT_WORDS = {"d": "days", "region(s)": "regions"}
+#: Fact groups and kinds a patient does not notice and come back with.
+_NOT_NOTICED_GROUPS = frozenset({"medications", "lab_report"})
+_CACHE_LIMIT = 4096
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+class SafetyNet:
+    """The safety-net lines of one knowledge base, computed from its rule table and cached."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        """Index the facts and comparisons the rules use, and what each would read as."""
+        self.kb = kb
+        used = [atom for rule in kb.rules for atom in atoms(rule.condition)]
+        self._facts = tuple(dict.fromkeys(a.name for a in used if isinstance(a, FactAtom)))
+        self._compares = tuple(dict.fromkeys(a for a in used if isinstance(a, CompareAtom)))
+        # The rule table names many facts, so the getter returns a tuple.
+        self._levels: Callable[[Mapping[str, int]], tuple[int, ...]] = operator.itemgetter(
+            *self._facts
+        )
+        self._words = {name: self._fact_words(name) for name in self._facts}
+        self._compare_words = {atom: self._compare_text(atom) for atom in self._compares}
+        self._memo: dict[tuple[object, ...], tuple[str, ...]] = {}
+
+    def _fact_words(self, name: str) -> str | None:
+        info = self.kb.facts[name]
+        if info.kind == "examination" or info.group in _NOT_NOTICED_GROUPS:
+            return None
+        return _lower_first(info.label)
+
+    def _compare_text(self, atom: CompareAtom) -> str | None:
+        quantity = self.kb.quantities[atom.quantity]
+        if quantity.when_missing != "ask":
+            return None
+        unit = _UNIT_WORDS.get(quantity.unit, quantity.unit)
+        return f"{_lower_first(quantity.label)} {_OP_WORDS[atom.op]} {atom.threshold:g} {unit}"
+
+    def __call__(self, urgency: Urgency, facts: Facts) -> tuple[str, ...]:
+        """The safety-net lines for a patient at *urgency* with *facts*."""
+        held = tuple(
+            facts.quantities[atom.quantity] is not None
+            and atom.holds(facts.quantities[atom.quantity])  # type: ignore[arg-type]
+            for atom in self._compares
+        )
+        key = (urgency, self._levels(facts.levels), held)
+        found = self._memo.get(key)
+        if found is None:
+            present = {
+                name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE
+            }
+            holding = {atom for atom, holds in zip(self._compares, held, strict=True) if holds}
+            found = self._lines(urgency, present, holding)
+            if len(self._memo) < _CACHE_LIMIT:
+                self._memo[key] = found
+        return found
+
+    def _lines(
+        self, urgency: Urgency, present: set[str], holding: set[CompareAtom]
+    ) -> tuple[str, ...]:
+        seen: set[str] = set()
+        by_tier: dict[Urgency, list[str]] = {}
+        for tier in sorted((u for u in Urgency if u > urgency), reverse=True):
+            items = by_tier.setdefault(tier, [])
+            for rule in self.kb.rules:
+                if rule.urgency is not tier:
+                    continue
+                left = self._left(rule.condition, present, holding)
+                if isinstance(left, bool):
+                    continue
+                alternatives = left[1] if isinstance(left, tuple) and left[0] == "any" else (left,)
+                for alternative in alternatives:
+                    text = _render(alternative, top=True)
+                    if text not in seen:
+                        seen.add(text)
+                        items.append(text)
+        return tuple(
+            f"{_PREFIX[tier]}: {'; '.join(by_tier[tier])}."
+            for tier in sorted(by_tier)
+            if by_tier[tier]
+        )
+
+    def _left(
+        self, condition: Condition, present: set[str], holding: set[CompareAtom]
+    ) -> bool | _Node:
+        """*condition* with what is known filled in: settled, or the features still needed."""
+        if isinstance(condition, FactAtom):
+            return condition.name in present or self._words[condition.name] or False
+        if isinstance(condition, CompareAtom):
+            return condition in holding or self._compare_words[condition] or False
+        every = isinstance(condition, All)
+        parts = [self._left(part, present, holding) for part in condition.parts]
+        settled = {part for part in parts if isinstance(part, bool)}
+        if (not every) in settled:  # a false part settles "all", a true part settles "any"
+            return not every
+        kind = "all" if every else "any"
+        flat: list[_Node] = []
+        for part in parts:  # (a | b) | c reads as a | b | c
+            if isinstance(part, bool):
+                continue
+            same = isinstance(part, tuple) and part[0] == kind
+            flat.extend(part[1] if isinstance(part, tuple) and same else (part,))
+        if not flat:
+            return every
+        return flat[0] if len(flat) == 1 else (kind, tuple(dict.fromkeys(flat)))
+
+
+def _render(left: _Node, *, top: bool = False) -> str:
+    if isinstance(left, str):
+        return left
+    kind, parts = left
+    if kind == "all":
+        return " with ".join(_render(part) for part in parts)
+    text = " or ".join(_render(part) for part in parts)
+    return text if top else f"({text})"

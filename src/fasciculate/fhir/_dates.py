@@ -1,0 +1,120 @@
+"""The dates of a bundle being read: each one checked, and the default reference date.
+
+A date the reader uses must be a FHIR date (:func:`~fasciculate.fhir._collect.parse_date`);
+anything else is a problem at its path. The default reference date is the latest date of a
+resource the reader understood, never one in the future (after now): those are reported instead,
+so that one mistyped date cannot move the lab window.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+
+from fasciculate._errors import InvalidBundle, Problem
+from fasciculate.fhir._collect import DATE_FORMS, parse_date, parse_moment
+from fasciculate.fhir._resources import (
+    ClinicalResource,
+    Condition,
+    MedicationUse,
+    Observation,
+    QuestionnaireResponse,
+)
+
+#: Future dates named one by one in the notes; the rest are counted.
+_SHOWN = 10
+
+
+def as_day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
+    """*as_of* as a date: a date, the date of a datetime, or an ISO 8601 date or dateTime.
+
+    Raises:
+        InvalidBundle: If *as_of* is none of these (the problem's path is ``as_of``).
+    """
+    if as_of is None or type(as_of) is dt.date:
+        return as_of
+    if isinstance(as_of, dt.datetime):
+        return as_of.date()
+    if isinstance(as_of, str):
+        with contextlib.suppress(ValueError):
+            return parse_date(as_of)
+        message = f"not an ISO 8601 date or dateTime; write {DATE_FORMS}"
+        raise InvalidBundle([Problem("as_of", message, repr(as_of))])
+    if isinstance(as_of, dt.date):  # a subclass of date
+        return dt.date(as_of.year, as_of.month, as_of.day)
+    message = "expected a date, a datetime or an ISO 8601 string"
+    raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
+
+
+def resource_dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
+    """The dates that place *resource* in time: (element, its text)."""
+    if isinstance(resource, Observation):
+        period = resource.effectivePeriod
+        return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
+    if isinstance(resource, Condition):
+        return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
+    if isinstance(resource, MedicationUse):
+        return [
+            ("authoredOn", resource.authoredOn),
+            ("effectiveDateTime", resource.effectiveDateTime),
+            ("dateAsserted", resource.dateAsserted),
+        ]
+    if isinstance(resource, QuestionnaireResponse):
+        return [("authored", resource.authored)]
+    return []
+
+
+class Calendar:
+    """The dates read so far: each text parsed once, problems collected, understood dates kept."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        """Collect the problems found into *problems*."""
+        self.problems = problems
+        self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}
+        #: Each understood resource's dates: (date, instant, reference, path).
+        self.placed: list[tuple[dt.date, dt.datetime, str, str]] = []
+
+    def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
+        if text not in self.parsed:
+            try:
+                moment, day = parse_moment(text), parse_date(text)
+            except ValueError:
+                self.parsed[text] = None
+            else:
+                assert day is not None  # noqa: S101 - text is not None
+                assert moment is not None  # noqa: S101
+                self.parsed[text] = (day, moment)
+        return self.parsed[text]
+
+    def date(self, text: str | None, path: str) -> dt.date | None:
+        """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
+        if text is None:
+            return None
+        parsed = self._parse(text)
+        if parsed is None:
+            self.problems.append(
+                Problem(path, f"not a FHIR date or dateTime; write {DATE_FORMS}", repr(text))
+            )
+            return None
+        return parsed[0]
+
+    def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
+        """Keep the dates of an understood resource, for the default reference date."""
+        for element, text in resource_dates(resource):
+            if text is None or self.date(text, f"{path}.{element}") is None:
+                continue
+            day, moment = self.parsed[text]  # type: ignore[misc] # date() parsed it
+            self.placed.append((day, moment, ref, f"{path}.{element}"))
+
+    def reference_date(self, notes: list[str]) -> dt.date | None:
+        """The latest date of an understood resource that is not in the future (noted)."""
+        now = dt.datetime.now(dt.UTC)
+        future = [(day, ref, where) for day, moment, ref, where in self.placed if moment > now]
+        notes.extend(
+            f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
+            "not used as the reference date: check it"
+            for day, ref, where in future[:_SHOWN]
+        )
+        if len(future) > _SHOWN:
+            notes.append(f"{len(future) - _SHOWN} more resources with dates in the future")
+        return max((day for day, moment, _, _ in self.placed if moment <= now), default=None)
