@@ -44,8 +44,20 @@ MOTOR_NEURON = (
     "falls",
     "loss_of_dexterity",
 )
-RADICULAR = ("back_pain", "radiating_leg_pain", "known_lumbar_radiculopathy")
-SCREEN = SEED_RED_FLAGS + CAUDA_EQUINA + NEURO_EMERGENCY + MOTOR_NEURON + RADICULAR
+RADICULAR = ("back_pain", "radiating_leg_pain", "known_lumbar_radiculopathy", "foot_drop")
+# Red flags for serious spinal pathology (nice-cg75, nice-ng234, cks-sciatica)
+# and the risk inputs asked with weakness (family history of MND, NICE NG42).
+SPINAL = (
+    "cancer_history",
+    "fever",
+    "iv_drug_use",
+    "immunosuppression",
+    "anticoagulation",
+    "recent_spinal_procedure",
+    "weight_loss",
+    "family_history_mnd",
+)
+SCREEN = SEED_RED_FLAGS + CAUDA_EQUINA + NEURO_EMERGENCY + MOTOR_NEURON + RADICULAR + SPINAL
 
 NORMAL_EXAM = {
     "strength": "normal",

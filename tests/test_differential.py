@@ -91,12 +91,23 @@ def test_probabilities_sum_to_one_and_are_deterministic(data):
     assert first.model_dump_json() == second.model_dump_json()
 
 
+def _made_present(fact: str) -> set[str]:
+    """*fact* and every fact it makes present (kb/derivations.toml: saddle numbness is numbness)."""
+    found = {fact}
+    for derivation in KB.derivations:
+        when = derivation.when
+        if isinstance(when, FactAtom) and when.name in found:
+            found.add(derivation.sets)
+    return found
+
+
 def _towards_only(category: Category, fact: str) -> bool:
+    present = _made_present(fact)
     mentions = [
         f
         for f in KB.features
         if f.category == category
-        and fact in {a.name for a in atoms(f.condition) if isinstance(a, FactAtom)}
+        and present & {a.name for a in atoms(f.condition) if isinstance(a, FactAtom)}
     ]
     return bool(mentions) and all(f.present >= 0 >= f.absent for f in mentions)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import fasciculate
@@ -196,21 +196,38 @@ def test_an_eyelid_twitch_is_its_own_benign_region():
     assert fasciculate.BodyRegion.EYELID == "eyelid"
 
 
-def test_several_regions_falls_weight_loss_and_age_are_context_only():
+def test_several_regions_falls_and_age_are_context_only():
     """Context moves the probability of MND but never raises must-not-miss on its own."""
     data = negative(
         patient={"age": 70},
         twitching={"regions": ["calf", "hand", "trunk"]},
-        findings={"spreading": "present", "falls": "present", "weight_loss": "present"},
+        findings={"spreading": "present", "falls": "present"},
     )
     result = fasciculate.assess(data)
     mnd = condition(result, "motor_neurone_disease")
-    assert {"SER-MULTI-REGION", "SER-FALLS-DEXTERITY", "SER-AGE", "SER-WEIGHT-LOSS"} <= {
+    assert {"SER-MULTI-REGION", "SER-FALLS-DEXTERITY", "SER-AGE"} <= {
         item.feature for item in mnd.supporting
     }
     assert result.urgency < Urgency.URGENT
     assert not mnd.must_not_miss
     assert not any(c.must_not_miss for c in result.differential)
+
+
+def test_weight_loss_is_context_before_50_and_a_red_flag_from_50():
+    """Weight loss alone is context at 40; from 50 (or with back pain) it is urgent (item 4)."""
+    findings = {"spreading": "present", "falls": "present", "weight_loss": "present"}
+    young = fasciculate.assess(
+        negative(patient={"age": 40}, twitching={"regions": ["calf", "hand"]}, findings=findings)
+    )
+    assert "SER-WEIGHT-LOSS" in {
+        item.feature for item in condition(young, "motor_neurone_disease").supporting
+    }
+    assert young.urgency < Urgency.URGENT
+    assert not any(c.must_not_miss for c in young.differential)
+    older = fasciculate.assess(negative(patient={"age": 70}, findings={"weight_loss": "present"}))
+    assert Urgency.URGENT == older.urgency
+    assert "SPINE-WEIGHT-LOSS" in {rule.id for rule in older.rules_fired}
+    assert older.differential[0].category == "serious_neurological"
 
 
 @pytest.mark.parametrize(
@@ -341,7 +358,11 @@ def test_blexrud_and_ng42_are_cited_where_the_issue_asks():
     st.integers(16, 95),
 )
 def test_context_alone_never_raises_must_not_miss(presentation, regions, falls, weight_loss, age):
-    """A negative screen plus several regions, falls, weight loss or any age is never flagged."""
+    """A negative screen plus several regions, falls, weight loss or any age is never flagged.
+
+    Weight loss from age 50 is a red flag of its own (SPINE-WEIGHT-LOSS, urgent), not context.
+    """
+    assume(weight_loss != "present" or age < 50)
     twitching = presentation.twitching.model_copy(
         update={"regions": [*presentation.twitching.regions, *regions]}
     )

@@ -27,7 +27,10 @@ def _given(presentation: Presentation, path: str) -> bool:
     if head in {"labs", "medications"}:
         items = getattr(presentation, head)
         return rest.isdigit() and int(rest) < len(items)
-    value = getattr(getattr(presentation, head), rest)
+    field, _, key = rest.partition(".")
+    value = getattr(getattr(presentation, head), field)
+    if key:  # a grade per movement: examination.power.<movement>
+        return key in value
     return value not in (None, TriState.UNKNOWN, [])
 
 
@@ -63,8 +66,11 @@ def test_every_given_quantity_comes_from_a_field_the_input_gave(presentation):
 
 
 def _field(path: str) -> str:
-    """An input path without its list index: ``labs.2`` -> ``labs``."""
+    """An input field: without a list index (``labs.2`` -> ``labs``) or a graded movement
+    (``examination.power.foot_dorsiflexion`` -> ``examination.power``)."""
     head, _, rest = path.partition(".")
+    if path.startswith("examination.power."):
+        return "examination.power"
     return head if rest.isdigit() or not rest else path
 
 
@@ -78,7 +84,8 @@ def test_every_decided_fact_came_from_a_field_its_open_question_names(presentati
         path = facts.path_of(name)
         if not path and name in KB.facts and KB.facts[name].when_missing == "not_measured":
             continue  # absent because nothing was measured: no field set it, and none is asked
-        assert _field(path) in answered_in(name, KB), (name, path)
+        for part in path.split(","):  # a computed value (adjusted calcium) names its inputs
+            assert _field(part) in answered_in(name, KB), (name, path)
 
 
 def _exists(path: str) -> bool:

@@ -44,6 +44,14 @@ def test_every_screening_item_is_used_by_a_rule():
     assert set(SCREEN) - {"back_pain", "radiating_leg_pain", "known_lumbar_radiculopathy"} <= used
 
 
+def test_every_derivation_is_cited_and_sets_a_fact_the_rules_read():
+    """Each implication between facts cites a source and makes present a fact some rule uses."""
+    used = {a.name for rule in KB.rules for a in atoms(rule.condition) if isinstance(a, FactAtom)}
+    assert [] == [d.id for d in KB.derivations if d.source not in KB.sources]
+    assert [] == [d.id for d in KB.derivations if d.sets not in used]
+    assert len({d.id for d in KB.derivations}) == len(KB.derivations)
+
+
 def test_every_rule_raises_urgency_and_has_rationale():
     """No rule sets self_care; each has a title and a rationale."""
     for rule in KB.rules:

@@ -100,6 +100,10 @@ def test_knowledge_base_objects_are_frozen():
     with pytest.raises(TypeError):
         KB.labs[fasciculate.Analyte.POTASSIUM].units["mmol/L"] = 2.0  # type: ignore[index]
     assert isinstance(KB.rules, tuple)
+    assert isinstance(KB.derivations, tuple)
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        KB.derivations[0].sets = "pain"  # type: ignore[misc]
+    assert all(isinstance(item, fasciculate.Derivation) for item in KB.derivations)
 
 
 @pytest.mark.parametrize(

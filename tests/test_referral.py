@@ -77,7 +77,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "CES-SADDLE": (
         negative(findings={"saddle_sensory_loss": "present"}),
-        {"CES-SADDLE"},
+        {"CES-SADDLE", "SEED-NUMBNESS"},
         Urgency.EMERGENCY,
     ),
     "CES-BLADDER": (
@@ -97,12 +97,12 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "CES-BILATERAL-SCIATICA": (
         negative(findings={"bilateral_sciatica": "present"}),
-        {"CES-BILATERAL-SCIATICA"},
+        {"CES-BILATERAL-SCIATICA", "SEED-PAIN"},
         Urgency.EMERGENCY,
     ),
     "CES-BILATERAL-WEAKNESS": (
         negative(findings={"bilateral_leg_weakness": "present"}),
-        {"CES-BILATERAL-WEAKNESS"},
+        {"CES-BILATERAL-WEAKNESS", "SEED-WEAKNESS"},
         Urgency.EMERGENCY,
     ),
     "CES-SEXUAL": (
@@ -112,12 +112,12 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "NEURO-RAPID-SYMMETRIC-WEAKNESS": (
         negative(findings={"rapid_symmetric_weakness": "present"}),
-        {"NEURO-RAPID-SYMMETRIC-WEAKNESS"},
+        {"NEURO-RAPID-SYMMETRIC-WEAKNESS", "SEED-WEAKNESS"},
         Urgency.EMERGENCY,
     ),
     "NEURO-SUDDEN-WEAKNESS": (
         negative(findings={"sudden_weakness": "present"}),
-        {"NEURO-SUDDEN-WEAKNESS"},
+        {"NEURO-SUDDEN-WEAKNESS", "SEED-WEAKNESS"},
         Urgency.EMERGENCY,
     ),
     "NEURO-ORTHOPNOEA-WEAKNESS": (
@@ -266,7 +266,7 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "MND-PROGRESSIVE-WEAKNESS": (
         negative(findings={"progressive_weakness": "present"}),
-        {"MND-PROGRESSIVE-WEAKNESS"},
+        {"MND-PROGRESSIVE-WEAKNESS", "SEED-WEAKNESS"},
         Urgency.URGENT,
     ),
     "MND-WASTING": (
@@ -285,14 +285,24 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
         Urgency.URGENT,
     ),
     "MND-RESPIRATORY": (
-        negative(findings={"morning_headache": "present"}),
-        {"MND-RESPIRATORY"},
+        negative(findings={"morning_headache": "present", "weakness": "present"}),
+        {"MND-RESPIRATORY", "MND-SLEEP-HEADACHE-ALONE", "SEED-WEAKNESS"},
         Urgency.URGENT,
     ),
+    "MND-SLEEP-HEADACHE-ALONE": (
+        negative(findings={"daytime_sleepiness": "present"}),
+        {"MND-SLEEP-HEADACHE-ALONE"},
+        Urgency.ROUTINE,
+    ),
     "MND-UMN-SIGNS": (
-        negative(examination={"ankle_reflex": "brisk"}),
-        {"MND-UMN-SIGNS"},
+        negative(examination={"ankle_reflex": "brisk"}, twitching={"course": "worsening"}),
+        {"MND-UMN-SIGNS", "MND-BRISK-REFLEX-ALONE", "SEED-WORSENING"},
         Urgency.URGENT,
+    ),
+    "MND-BRISK-REFLEX-ALONE": (
+        negative(examination={"knee_reflex": "brisk"}),
+        {"MND-BRISK-REFLEX-ALONE"},
+        Urgency.ROUTINE,
     ),
     "MND-FALLS-DEXTERITY": (
         negative(findings={"falls": "present", "weakness": "present"}),
@@ -301,13 +311,79 @@ CASES: dict[str, tuple[dict[str, Any], set[str], Urgency]] = {
     ),
     "RAD-PROGRESSIVE-DEFICIT": (
         negative(findings={"radiating_leg_pain": "present", "progressive_weakness": "present"}),
-        {"RAD-PROGRESSIVE-DEFICIT", "MND-PROGRESSIVE-WEAKNESS", "SEED-PAIN"},
+        {"RAD-PROGRESSIVE-DEFICIT", "MND-PROGRESSIVE-WEAKNESS", "SEED-PAIN", "SEED-WEAKNESS"},
         Urgency.URGENT,
     ),
     "NEURO-RAPID-SINGLE-LIMB": (
         negative(findings={"rapid_single_limb_weakness": "present"}),
-        {"NEURO-RAPID-SINGLE-LIMB"},
+        {"NEURO-RAPID-SINGLE-LIMB", "SEED-WEAKNESS"},
         Urgency.URGENT,
+    ),
+    # Second edition (issue 12: spinal red flags, motor deficit, scope).
+    "SPINE-CANCER-NEURO": (
+        negative(findings={"cancer_history": "present", "radiating_leg_pain": "present"}),
+        {"SPINE-CANCER-NEURO", "SEED-PAIN"},
+        Urgency.EMERGENCY,
+    ),
+    "SPINE-CANCER-BACK-PAIN": (
+        negative(findings={"cancer_history": "present", "back_pain": "present"}),
+        {"SPINE-CANCER-BACK-PAIN"},
+        Urgency.URGENT,
+    ),
+    "SPINE-INFECTION-NEURO": (
+        negative(findings={"back_pain": "present", "fever": "present", "numbness": "present"}),
+        {"SPINE-INFECTION-NEURO", "SPINE-INFECTION-RISK", "SEED-NUMBNESS"},
+        Urgency.EMERGENCY,
+    ),
+    "SPINE-INFECTION-RISK": (
+        negative(findings={"back_pain": "present", "iv_drug_use": "present"}),
+        {"SPINE-INFECTION-RISK"},
+        Urgency.URGENT,
+    ),
+    "SPINE-HAEMATOMA-NEURO": (
+        negative(
+            findings={"back_pain": "present", "anticoagulation": "present"},
+            examination={"sensory_loss": "present"},
+        ),
+        {"SPINE-HAEMATOMA-NEURO", "SEED-NUMBNESS"},
+        Urgency.EMERGENCY,
+    ),
+    "SPINE-WEIGHT-LOSS": (
+        negative(findings={"weight_loss": "present"}, patient={"age": 50}),
+        {"SPINE-WEIGHT-LOSS"},
+        Urgency.URGENT,
+    ),
+    "RAD-SEVERE-MOTOR-DEFICIT": (
+        negative(examination={"strength": "reduced", "power": {"knee_extension": 3}}),
+        {"RAD-SEVERE-MOTOR-DEFICIT", "SEED-WEAKNESS"},
+        Urgency.URGENT,
+    ),
+    "RAD-FOOT-DROP": (
+        negative(findings={"foot_drop": "present"}),
+        {"RAD-FOOT-DROP", "SEED-WEAKNESS"},
+        Urgency.URGENT,
+    ),
+    "RAD-KNEE-EXTENSION-REFLEX": (
+        negative(
+            findings={"weak_knee_extension": "present"}, examination={"knee_reflex": "reduced"}
+        ),
+        {"RAD-KNEE-EXTENSION-REFLEX", "SEED-WEAKNESS"},
+        Urgency.URGENT,
+    ),
+    "OUT-OF-SCOPE-AGE": (
+        negative(patient={"age": 15}),
+        {"OUT-OF-SCOPE-AGE"},
+        Urgency.ROUTINE,
+    ),
+    "MND-FAMILY-HISTORY": (
+        negative(findings={"family_history_mnd": "present", "weakness": "present"}),
+        {"MND-FAMILY-HISTORY", "SEED-WEAKNESS"},
+        Urgency.URGENT,
+    ),
+    "LAB-TSH-ABNORMAL": (
+        negative(**lab("tsh", 0.05, "mU/L")),
+        {"LAB-TSH-ABNORMAL"},
+        Urgency.ROUTINE,
     ),
 }
 
@@ -357,6 +433,21 @@ def test_rule_fires_on_its_case_and_gives_its_urgency(rule_id: str):
             negative(**lab("creatine_kinase", 4999, "U/L"), findings={"dark_urine": "present"}),
         ),
         ("MND-UMN-SIGNS", negative(examination={"knee_reflex": "reduced"})),
+        ("MND-UMN-SIGNS", negative(examination={"knee_reflex": "brisk"})),
+        ("MND-RESPIRATORY", negative(findings={"daytime_sleepiness": "present"})),
+        ("MND-RESPIRATORY", negative(findings={"morning_headache": "present"})),
+        ("SPINE-CANCER-NEURO", negative(findings={"cancer_history": "present"})),
+        ("SPINE-CANCER-BACK-PAIN", negative(findings={"back_pain": "present"})),
+        ("SPINE-INFECTION-NEURO", negative(findings={"back_pain": "present", "fever": "present"})),
+        ("SPINE-INFECTION-RISK", negative(findings={"fever": "present"})),
+        ("SPINE-HAEMATOMA-NEURO", negative(findings={"anticoagulation": "present"})),
+        ("SPINE-WEIGHT-LOSS", negative(findings={"weight_loss": "present"}, patient={"age": 49})),
+        ("RAD-SEVERE-MOTOR-DEFICIT", negative(examination={"power": {"knee_extension": 4}})),
+        ("RAD-KNEE-EXTENSION-REFLEX", negative(findings={"weak_knee_extension": "present"})),
+        ("OUT-OF-SCOPE-AGE", negative(patient={"age": 16})),
+        ("MND-FAMILY-HISTORY", negative(findings={"family_history_mnd": "present"})),
+        ("LAB-TSH-ABNORMAL", negative(**lab("tsh", 4.0, "mU/L"))),
+        ("LAB-TSH-ABNORMAL", negative(**lab("tsh", 0.4, "mU/L"))),
         ("MND-FALLS-DEXTERITY", negative(findings={"falls": "present"})),
         ("MND-OBJECTIVE-WEAKNESS-PROGRESSING", negative(examination={"strength": "reduced"})),
     ],

@@ -61,7 +61,7 @@ def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Asse
         >>> result.urgency
         <Urgency.EMERGENCY: 'emergency'>
         >>> [rule.id for rule in result.rules_fired]
-        ['CES-SADDLE']
+        ['CES-SADDLE', 'SEED-NUMBNESS']
         >>> result.differential[0].category
         <Category.SERIOUS_NEUROLOGICAL: 'serious_neurological'>
     """

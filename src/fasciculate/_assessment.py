@@ -57,6 +57,18 @@ class OpenQuestion(_Out):
     )
 
 
+class AnswerConflict(_Out):
+    """Two answers that contradict each other, resolved towards the worse reading: check them."""
+
+    fact: str = Field(description="The general fact answered absent, now read as present.")
+    label: str
+    answered: str = Field(description="The input field that said it was absent.")
+    implied_by: str = Field(description="The specific fact (or quantity) that implies it.")
+    input: str = Field(description="The input field of the specific fact.")
+    derivation: str = Field(description="The implication's id in kb/derivations.toml.")
+    note: str = Field(description="What was resolved, for the clinician to check.")
+
+
 class SourceRef(_Out):
     """A cited source."""
 
@@ -233,6 +245,12 @@ class Assessment(_Out):
     summary: str = Field(description="One line for a list view.")
     rules_fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
+    conflicts: tuple[AnswerConflict, ...] = Field(
+        description=(
+            "Contradictory answers (a specific finding present, its general question answered "
+            "absent), each resolved to present: check them with the patient."
+        )
+    )
     sources: tuple[SourceRef, ...] = Field(
         description="Every source cited by the fired rules, the differential, triggers and advice."
     )

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fasciculate._conditions import FactAtom
 from fasciculate._generated_vocab import Finding
+from fasciculate._kb import knowledge_base
 from fasciculate._vocab import REPORTED_ENDS, Analyte, MedicationClass, Region
 
 if TYPE_CHECKING:
@@ -20,26 +22,63 @@ if TYPE_CHECKING:
 #: The input path of each finding.
 FINDING_PATH: dict[str, str] = {finding: f"findings.{finding}" for finding in Finding}
 
-#: The facts that more than one input field can set (so their input path varies with the input),
-#: each with those fields. Every other fact has one input path, given exactly when the fact is
-#: present or absent.
-MULTI_SOURCE_PATHS: dict[str, tuple[str, ...]] = {
-    "tongue_twitching": ("findings.tongue_twitching", "twitching.regions"),
-    "numbness": (
-        "findings.numbness",
-        "findings.numbness_medial_leg",
-        "findings.numbness_lateral_leg",
-    ),
-    "exam_weakness": (
-        "examination.strength",
-        "findings.weak_knee_extension",
-        "findings.foot_drop",
-        "findings.weak_plantar_flexion",
-    ),
+#: The fields that set a fact directly when another field can set it too.
+_READ_FROM: dict[str, tuple[str, ...]] = {
+    "exam_weakness": ("examination.strength",),
     "brisk_reflexes": ("examination.knee_reflex", "examination.ankle_reflex"),
     **{f"med_{drug_class}": ("medications",) for drug_class in MedicationClass},
     **{f"{analyte}_reported_{end}": ("labs",) for analyte in Analyte for end in REPORTED_ENDS},
 }
+
+#: The input fields of the quantities that are not laboratory results (those come from ``labs``).
+QUANTITY_PATHS: dict[str, tuple[str, ...]] = {
+    "duration_days": ("twitching.duration_days", "twitching.onset_date"),
+    "region_count": ("twitching.regions",),
+    "age": ("patient.age",),
+    "caffeine_mg_per_day": ("exposures.caffeine_mg_per_day",),
+    "sleep_hours": ("exposures.sleep_hours",),
+    "power_lowest": ("examination.power",),
+}
+
+
+def _own_paths(fact: str) -> tuple[str, ...]:
+    """The fields that set *fact* itself (before any derivation)."""
+    if fact in _READ_FROM:
+        return _READ_FROM[fact]
+    if fact in FINDING_PATH:
+        return (FINDING_PATH[fact],)
+    if fact.startswith("region_"):
+        return ("twitching.regions",)
+    message = f"no input field known for fact {fact!r}: add it to fasciculate._fact_paths"
+    raise KeyError(message)
+
+
+def _multi_source(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Every fact more than one input field can set, each with those fields.
+
+    Generated: the facts read from several fields, and every fact a derivation of the knowledge
+    base (``kb/derivations.toml``) can set, with the fields of what it is derived from (rows may
+    build on earlier rows, so a chain leads back to its first field).
+    """
+    paths: dict[str, tuple[str, ...]] = dict(_READ_FROM)
+    for derivation in kb.derivations:
+        when = derivation.when
+        if isinstance(when, FactAtom):
+            name = when.name
+            sources = paths[name] if name in paths else _own_paths(name)
+        else:
+            sources = QUANTITY_PATHS[when.quantity]
+        target = derivation.sets
+        known = paths[target] if target in paths else _own_paths(target)
+        paths[target] = tuple(dict.fromkeys((*known, *sources)))
+    return paths
+
+
+#: The facts that more than one input field can set (so their input path varies with the input),
+#: each with those fields: those read from several fields, and every fact a derivation of the
+#: knowledge base can set (``kb/derivations.toml``). Every other fact has one input path, given
+#: exactly when the fact is present or absent.
+MULTI_SOURCE_PATHS: dict[str, tuple[str, ...]] = _multi_source(knowledge_base())
 
 #: The facts that more than one input field can set.
 MULTI_SOURCE = frozenset(MULTI_SOURCE_PATHS)
@@ -67,19 +106,10 @@ SOURCE_PATH: dict[str, str] = {
     **dict.fromkeys(("worsening", "improving"), "twitching.course"),
     **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
     "stress_high": "exposures.stress",
+    "age_under_16": "patient.age",
     "reduced_knee_reflex": "examination.knee_reflex",
     "reduced_ankle_reflex": "examination.ankle_reflex",
     **{f"region_{region}": "twitching.regions" for region in Region},
-}
-
-
-#: The input fields of the quantities that are not laboratory results (those come from ``labs``).
-QUANTITY_PATHS: dict[str, tuple[str, ...]] = {
-    "duration_days": ("twitching.duration_days", "twitching.onset_date"),
-    "region_count": ("twitching.regions",),
-    "age": ("patient.age",),
-    "caffeine_mg_per_day": ("exposures.caffeine_mg_per_day",),
-    "sleep_hours": ("exposures.sleep_hours",),
 }
 
 

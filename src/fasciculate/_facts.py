@@ -2,7 +2,8 @@
 
 Yes/no facts are held as Kleene levels (absent 0, unknown 1, present 2), and every fact can be
 traced to the input field it came from (:mod:`fasciculate._fact_paths`), so each cited fact leads
-back to what the caller sent.
+back to what the caller sent. The implications between facts (``kb/derivations.toml``) are applied
+last, and every contradiction they resolve is kept for the output.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from fractions import Fraction
 
 import attrs
 
+from fasciculate._conditions import FactAtom
 from fasciculate._fact_paths import (
     FINDING_PATH,
     MULTI_SOURCE_FINDINGS,
@@ -78,6 +80,21 @@ class MedicationFact:
     path: str
 
 
+@attrs.frozen(cache_hash=True)
+class Conflict:
+    """Two answers that contradict each other, resolved towards the worse reading.
+
+    A derivation of the knowledge base (``kb/derivations.toml``) made *fact* present because
+    *implied_by* is, while the input field *answered* had said *fact* was absent.
+    """
+
+    derivation: str
+    fact: str
+    answered: str
+    implied_by: str
+    input: str
+
+
 @attrs.frozen
 class Facts:
     """Everything the evaluators know about one presentation.
@@ -90,6 +107,8 @@ class Facts:
             one input path, :data:`SOURCE_PATH`; :meth:`path_of` answers for both.
         ordered: The values of ``levels``, in the knowledge base's fact order.
         trace: The values of ``origin`` then of ``quantities``, in their (fixed) order.
+        conflicts: The contradictions the knowledge base's derivations resolved towards present
+            (a specific finding present, its general question answered absent).
     """
 
     levels: Mapping[str, int]
@@ -99,6 +118,7 @@ class Facts:
     trace: list[str | float | None]
     medications: tuple[MedicationFact, ...]
     labs: tuple[LabFact, ...]
+    conflicts: tuple[Conflict, ...] = ()
 
     def path_of(self, name: str) -> str:
         """The input path of fact or quantity *name*, ``""`` when the input did not give it.
@@ -111,7 +131,7 @@ class Facts:
 
 # Enum members read once: in Python 3.11 each ``Enum.MEMBER`` read is a descriptor call, and these
 # are read for every presentation.
-_TONGUE, _BOTH, _HIGH = Region.TONGUE, Side.BOTH, Level.HIGH
+_BOTH, _HIGH = Side.BOTH, Level.HIGH
 _WORSENING, _IMPROVING = Course.WORSENING, Course.IMPROVING
 _WEAK, _REDUCED, _UNANSWERED = Strength.REDUCED, Reflex.REDUCED, TriState.UNKNOWN
 
@@ -178,6 +198,7 @@ class _Levels:
     """Kleene levels being collected, each with the input path it came from."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
         blanks = _blanks(kb)
         self.levels = blanks.levels.copy()
         # Complete from the start ("" = not given), so evaluators can read it with itemgetter.
@@ -194,8 +215,6 @@ class _Levels:
             self.origin[fact] = path
 
     def twitching(self, twitching: Twitching) -> None:
-        if _TONGUE in twitching.regions:
-            self.put("tongue_twitching", TRUE, "twitching.regions")
         if twitching.course is not None:  # the only source of these facts: set directly
             self.levels.update(_COURSE_LEVELS[twitching.course])
 
@@ -233,10 +252,36 @@ class _Levels:
             self.levels.update(_medication_levels(frozenset(taken)))
             for drug_class, fact in _MEDICATION_FACTS:
                 self.origin[fact] = taken.get(drug_class, "medications")
-        for finding in ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"):
-            # Weakness of a named movement is objective weakness, whatever else was answered.
-            if self.levels[finding] == TRUE:
-                self.put("exam_weakness", TRUE, FINDING_PATH[finding])
+        age = presentation.patient.age
+        if age is not None:  # its only source: set directly
+            youngest = self.kb.thresholds["scope_min_age"].value
+            self.levels["age_under_16"] = TRUE if age < youngest else FALSE
+
+    def derive(self, quantities: Mapping[str, float | None]) -> tuple[Conflict, ...]:
+        """Apply the knowledge base's derivations in order; the contradictions they resolve."""
+        conflicts: list[Conflict] = []
+        denied: dict[str, str] = {}  # the facts answered absent that a derivation made present
+        levels, origin = self.levels, self.origin
+        for derivation in self.kb.derivations:
+            when = derivation.when
+            if isinstance(when, FactAtom):
+                if levels[when.name] != TRUE:
+                    continue
+                name = when.name
+                path = origin.get(name) or SOURCE_PATH[name]
+            else:
+                value = quantities[when.quantity]
+                if value is None or not when.holds(value):
+                    continue
+                name, path = when.quantity, origin[when.quantity]
+            target = derivation.sets
+            if levels[target] == FALSE and origin[target]:
+                denied[target] = origin[target]  # kept: several findings may contradict it
+            answered = denied.get(target)
+            if answered is not None:
+                conflicts.append(Conflict(derivation.id, target, answered, name, path))
+            self.put(target, TRUE, path)
+        return tuple(conflicts)
 
     def answers(self, presentation: Presentation) -> None:
         """The yes/no answers of the structured sections, each the only source of its fact."""
@@ -273,6 +318,11 @@ def _quantities(
         if value is not None:
             quantities[key] = float(value)
             origin[key] = path
+    power = presentation.examination.power
+    if power:
+        weakest = min(power, key=power.__getitem__)
+        quantities["power_lowest"] = float(power[weakest])
+        origin["power_lowest"] = f"examination.power.{weakest}"
     if twitching.regions:
         quantities["region_count"] = _region_count(frozenset(twitching.regions))
         origin["region_count"] = "twitching.regions"
@@ -385,16 +435,6 @@ def _exact(value: float | None) -> Fraction:
     return Fraction(repr(value))
 
 
-# Numbness over a dermatome is numbness, a red flag of the seed article (seed-article; the
-# dermatomes as nice-cks-sciatica). Only presence carries over, so an unanswered follow-up question
-# never holds the screen open. (Found by the safety suite: medial-leg numbness with "numbness"
-# answered absent was self-care.)
-_IMPLIES = {
-    "numbness_medial_leg": "numbness",
-    "numbness_lateral_leg": "numbness",
-}
-
-
 def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> Facts:
     """Read *presentation* into :class:`Facts` (the only place the input models are read)."""
     kb = kb or knowledge_base()
@@ -410,9 +450,6 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
     for finding in MULTI_SOURCE_FINDINGS:  # the findings other fields can also set
         if finding in answered:
             origin[finding] = FINDING_PATH[finding]
-    for specific, general in _IMPLIES.items():
-        if levels.get(specific) == TRUE:
-            collected.put(general, TRUE, FINDING_PATH[specific])
     collected.twitching(presentation.twitching)
     collected.examination(presentation.examination)
     collected.answers(presentation)
@@ -437,6 +474,7 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         )
     collected.structure(presentation, medications)
     quantities = _quantities(presentation, labs, kb, origin)
+    conflicts = collected.derive(quantities) if kb.derivations else ()
     return Facts(
         levels=levels,
         quantities=quantities,
@@ -445,4 +483,5 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         trace=[*origin.values(), *quantities.values()],
         medications=medications,
         labs=labs,
+        conflicts=conflicts,
     )

@@ -133,3 +133,17 @@ class Finding(enum.StrEnum):
     NUMBNESS_MEDIAL_LEG = "numbness_medial_leg"
     #: Numbness of the lateral leg or top of the foot.
     NUMBNESS_LATERAL_LEG = "numbness_lateral_leg"
+    #: History of cancer.
+    CANCER_HISTORY = "cancer_history"
+    #: Fever.
+    FEVER = "fever"
+    #: Intravenous drug use.
+    IV_DRUG_USE = "iv_drug_use"
+    #: Immunosuppression.
+    IMMUNOSUPPRESSION = "immunosuppression"
+    #: Anticoagulant treatment.
+    ANTICOAGULATION = "anticoagulation"
+    #: Recent spinal procedure.
+    RECENT_SPINAL_PROCEDURE = "recent_spinal_procedure"
+    #: Family history of motor neurone disease.
+    FAMILY_HISTORY_MND = "family_history_mnd"

@@ -15,13 +15,14 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any
 
-from fasciculate._conditions import Any_, Quantity, parse
+from fasciculate._conditions import Any_, CompareAtom, FactAtom, Quantity, parse
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._kb_differential import cited, differential_tables, rule_category, unique
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
     ConditionInfo,
+    Derivation,
     FactInfo,
     Feature,
     KnowledgeBase,
@@ -39,6 +40,7 @@ __all__ = [
     "AdviceInfo",
     "CategoryInfo",
     "ConditionInfo",
+    "Derivation",
     "FactInfo",
     "Feature",
     "KnowledgeBase",
@@ -58,6 +60,7 @@ _FILES = (
     "labs.toml",
     "facts.toml",
     "rules.toml",
+    "derivations.toml",
     "differential.toml",
     "advice.toml",
     "medications.toml",
@@ -171,6 +174,9 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     )
 
     _check_citations(sources, thresholds, labs, rules)
+    derivations = _derivations(
+        data["derivations.toml"]["derivation"], facts, grammar, named, sources
+    )
     open_row = rules_data["screen_incomplete"]
     screen_incomplete = Rule(
         id=open_row["id"],
@@ -194,6 +200,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         quantities=MappingProxyType(quantities),
         rules=rules,
         screen_incomplete=screen_incomplete,
+        derivations=derivations,
         **differential,
     )
 
@@ -218,6 +225,35 @@ def _check_citations(
         cited(f"rule {rule.id}", rule.source, sources)
         if rule.urgency is Urgency.SELF_CARE:
             raise KnowledgeBaseError(f"rule {rule.id}: a rule must raise urgency above self_care")
+
+
+def _derivations(
+    rows: list[dict[str, Any]],
+    facts: Mapping[str, FactInfo],
+    grammar: Mapping[str, Quantity],
+    named: Mapping[str, float],
+    sources: Mapping[str, Source],
+) -> tuple[Derivation, ...]:
+    """The implications between facts, checked: one atom each, cited, applicable in one pass."""
+    unique("derivation", [row["id"] for row in rows])
+    derivations: list[Derivation] = []
+    for row in rows:
+        where = f"derivation {row['id']}"
+        when = parse(row["when"], facts=frozenset(facts), quantities=grammar, thresholds=named)
+        if not isinstance(when, FactAtom | CompareAtom):
+            raise KnowledgeBaseError(f"{where}: `when` must be one fact or one comparison")
+        if row["sets"] not in facts:
+            raise KnowledgeBaseError(f"{where} sets unknown fact {row['sets']!r}")
+        cited(where, row["source"], sources)
+        derivations.append(Derivation(when=when, **{k: v for k, v in row.items() if k != "when"}))
+    for position, derivation in enumerate(derivations):
+        later = {other.sets for other in derivations[position:]}
+        if isinstance(derivation.when, FactAtom) and derivation.when.name in later:
+            raise KnowledgeBaseError(
+                f"derivation {derivation.id} reads {derivation.when.name!r}, which this or a "
+                "later row sets: put the row that sets it first"
+            )
+    return tuple(derivations)
 
 
 def _generated_facts(labs: Mapping[Analyte, Lab]) -> list[FactInfo]:

@@ -136,6 +136,25 @@ class Rule:
 
 
 @attrs.frozen(cache_hash=True)
+class Derivation:
+    """An implication between facts (``kb/derivations.toml``): when *when* holds, *sets* is present.
+
+    *when* is the specific finding, one fact or one comparison as the table writes it (e.g.
+    ``foot_drop``, ``power_lowest < 5``).
+
+    Attributes:
+        sets: The general fact it makes present. When the input answered it absent, the two
+            answers contradict each other: the worse reading wins and the pair is reported.
+    """
+
+    id: str
+    when: Atom
+    sets: str
+    source: str
+    note: str
+
+
+@attrs.frozen(cache_hash=True)
 class CategoryInfo:
     """A category of the differential; its prior is the sum of its conditions' priors."""
 
@@ -247,6 +266,7 @@ class KnowledgeBase:
     quantities: Mapping[str, QuantityInfo]
     rules: tuple[Rule, ...]
     screen_incomplete: Rule
+    derivations: tuple[Derivation, ...]
     categories: Mapping[Category, CategoryInfo]
     conditions: Mapping[str, ConditionInfo]
     features: tuple[Feature, ...]

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from fasciculate import _differential as diff
+from fasciculate import _facts
 from fasciculate import _referral as ref
 from fasciculate._assessment import (
     Advice,
+    AnswerConflict,
     Assessment,
     CategoryResult,
     ConditionResult,
@@ -166,6 +168,7 @@ class Output:
             summary=summary(referral),
             rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
             missing=tuple(self.open_question(question) for question in referral.missing),
+            conflicts=tuple(self.conflict(conflict) for conflict in facts.conflicts),
             sources=tuple(
                 self.sources[key]
                 for key in self.source_ids(self.cited(referral, differential, facts, advice_key))
@@ -278,6 +281,25 @@ class Output:
             could_raise_to=question.could_raise_to,
             rules=question.rules,
             inputs=answered_in(question.fact, self.kb),
+        )
+
+    @_memo
+    def conflict(self, conflict: _facts.Conflict) -> AnswerConflict:
+        labels = {key: info.label for key, info in self.kb.facts.items()}
+        labels.update({key: info.label for key, info in self.kb.quantities.items()})
+        general, specific = labels[conflict.fact], labels[conflict.implied_by]
+        return _build(
+            AnswerConflict,
+            fact=conflict.fact,
+            label=general,
+            answered=conflict.answered,
+            implied_by=conflict.implied_by,
+            input=conflict.input,
+            derivation=conflict.derivation,
+            note=(
+                f"{conflict.answered} says '{general}' is absent, but {conflict.input} gives "
+                f"'{specific}', which implies it: read as present. Check both answers."
+            ),
         )
 
     @_memo

@@ -88,6 +88,7 @@ class JsonOutput:
         self._roots = _Parts(_model(output.root_level))
         self._labs = _Parts(_model(output.lab))
         self._triggers = _Parts(_model(output.trigger))
+        self._conflicts = _Parts(_model(output.conflict))
         self._questions = _Parts(
             lambda questions: to_json([output.open_question(item) for item in questions]),
             large=True,
@@ -131,12 +132,13 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         output = self.output
         advice_key = output.advice_key(referral, differential)
-        out = [
-            self._heads.one(referral),
+        out = [self._heads.one(referral), b',"conflicts":']
+        self._conflicts.extend(out, facts.conflicts)
+        out += (
             b',"sources":',
             self._sources.one(output.cited(referral, differential, facts, advice_key)),
             b',"differential":[',
-        ]
+        )
         self._ranked(out, differential)
         out += (
             b'],"restless_legs":',

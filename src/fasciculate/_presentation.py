@@ -31,6 +31,7 @@ from fasciculate._vocab import (
     Interpretation,
     Level,
     MedicationClass,
+    Movement,
     Reflex,
     Region,
     Sex,
@@ -95,6 +96,14 @@ class Examination(_Model):
     """What the clinician found on examination."""
 
     strength: Strength | None = Field(default=None, description="Power of the affected limb.")
+    power: dict[Movement, Annotated[int, Field(ge=0, le=5, strict=True)]] = Field(
+        default_factory=dict,
+        description=(
+            "MRC (Oxford) grade 0-5 of each movement examined, the weaker side where both were: "
+            "5 normal, 4 against some resistance, 3 against gravity only, 2 with gravity "
+            "eliminated, 1 a flicker, 0 none."
+        ),
+    )
     knee_reflex: Reflex | None = None
     ankle_reflex: Reflex | None = None
     babinski: TriState = Field(default=_UNKNOWN, description="Extensor plantar response.")

@@ -218,6 +218,25 @@ class Strength(enum.StrEnum):
     REDUCED = "reduced"
 
 
+class Movement(enum.StrEnum):
+    """A movement of the leg graded for power on examination, with its main root (myotome)."""
+
+    #: Hip flexion (L2, L3).
+    HIP_FLEXION = "hip_flexion"
+    #: Knee extension, quadriceps (L3, L4).
+    KNEE_EXTENSION = "knee_extension"
+    #: Knee flexion, hamstrings (L5, S1).
+    KNEE_FLEXION = "knee_flexion"
+    #: Ankle dorsiflexion (L4, L5): weak in foot drop.
+    ANKLE_DORSIFLEXION = "ankle_dorsiflexion"
+    #: Great-toe extension (L5).
+    GREAT_TOE_EXTENSION = "great_toe_extension"
+    #: Ankle eversion (L5, S1).
+    ANKLE_EVERSION = "ankle_eversion"
+    #: Ankle plantar flexion (S1).
+    PLANTAR_FLEXION = "plantar_flexion"
+
+
 class Reflex(enum.StrEnum):
     """A tendon reflex found on examination."""
 
@@ -287,6 +306,8 @@ class Analyte(enum.StrEnum):
     CREATINE_KINASE = "creatine_kinase"
     #: Albumin, serum or plasma (used to adjust a total calcium).
     ALBUMIN = "albumin"
+    #: Thyroid-stimulating hormone (thyroid function).
+    TSH = "tsh"
 
 
 class Category(enum.StrEnum):

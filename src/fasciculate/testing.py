@@ -45,6 +45,7 @@ from fasciculate._vocab import (
     Interpretation,
     Level,
     MedicationClass,
+    Movement,
     Reflex,
     Region,
     Sex,
@@ -63,25 +64,38 @@ __all__ = [
     "tri_states",
 ]
 
+_SCREENED_GROUPS = frozenset(
+    {
+        "seed_red_flag",
+        "cauda_equina",
+        "neurological_emergency",
+        "motor_neuron",
+        "radiculopathy",
+        "spinal_red_flag",
+    }
+)
+#: The findings that make a screened finding present (kb/derivations.toml), e.g. joint pain.
+_IMPLYING = frozenset(str(d.when.render()) for d in knowledge_base().derivations)
+
 #: The screening questions of the red-flag groups of the knowledge base (seed article, cauda
-#: equina, neurological emergencies, motor neurone disease) and the radicular questions that some
-#: red flags combine with.
+#: equina, neurological emergencies, motor neurone disease, serious spinal pathology), the
+#: radicular questions that some red flags combine with, and the findings that imply one of them.
 SCREENING_FINDINGS: tuple[Finding, ...] = tuple(
     Finding(fact.id)
     for fact in knowledge_base().facts.values()
-    if fact.kind == "finding"
-    and fact.group
-    in {"seed_red_flag", "cauda_equina", "neurological_emergency", "motor_neuron", "radiculopathy"}
+    if fact.kind == "finding" and (fact.group in _SCREENED_GROUPS or fact.id in _IMPLYING)
 )
 
 #: Findings each of which, present on its own, means at least a routine review (the red flags
 #: of seed-article and of the guidelines in kb/sources.toml). Sexual dysfunction is left out: it
 #: is a red flag together with back or leg pain, and radicular pain is a red flag only as pain
-#: (both are in :data:`SCREENING_FINDINGS`).
+#: (both are in :data:`SCREENING_FINDINGS`); so are the spinal red flags (a history of cancer,
+#: fever...), red flags only with other features.
 RED_FLAGS: tuple[Finding, ...] = tuple(
     finding
     for finding in SCREENING_FINDINGS
     if str(finding) not in {"sexual_dysfunction", "back_pain", "known_lumbar_radiculopathy"}
+    and knowledge_base().facts[finding].group != "spinal_red_flag"
 )
 
 _T = TypeVar("_T")
@@ -171,6 +185,7 @@ def _examinations() -> st.SearchStrategy[Examination]:
     return st.builds(
         Examination,
         strength=_optional(st.sampled_from(Strength)),
+        power=st.dictionaries(st.sampled_from(Movement), st.integers(0, 5)),
         knee_reflex=_optional(st.sampled_from(Reflex)),
         ankle_reflex=_optional(st.sampled_from(Reflex)),
         babinski=tri_states(),

@@ -113,13 +113,6 @@ def test_no_serious_case_is_under_triaged(capsys: pytest.CaptureFixture[str]) ->
     assert not under, "serious cases under-triaged:\n" + "\n".join(under)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issue 13 targets (top-1 >= 80%, top-3 >= 95%) wait for the differential restructure "
-        "(branch i13-diff); the current figures are on the validation page"
-    ),
-)
 def test_validation_targets_are_met() -> None:
     """Issue 13 targets on this set: exact triage >= 85 %, top-1 >= 80 %, top-3 >= 95 %."""
     assert set(TARGETS) == {"exact", "top1", "top3"}

@@ -1,9 +1,10 @@
 """Mutants of the rule table, generated programmatically.
 
 Each mutant is the packaged knowledge base with one change that could make it less safe or less
-specific: a rule dropped, a rule's urgency lowered one step, one term of a condition dropped, or one
-threshold moved one step in the unsafe direction (and, as half a step, made strict). Mutants are
-built with ``attrs.evolve`` and run by a real ``ReferralEvaluator``.
+specific: a rule dropped, a rule's urgency lowered one step, one term of a condition dropped, one
+threshold moved one step in the unsafe direction (and, as half a step, made strict), or one
+implication between facts (``kb/derivations.toml``) dropped. Mutants are built with
+``attrs.evolve`` and run by a real ``ReferralEvaluator`` on facts read with the mutant.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ STEP = {
     "vitamin_b12": 1.0,
     "creatine_kinase": 1.0,
     "albumin": 1.0,
+    "power_lowest": 1.0,  # MRC grades are whole numbers
+    "age": 1.0,
+    "tsh": 0.01,
 }
 _UNSAFE = {">=": 1, ">": 1, "<=": -1, "<": -1}
 _STRICT = {">=": ">", "<=": "<"}
@@ -95,7 +99,12 @@ def _text(condition: Condition) -> str:
 
 
 def mutants(kb: KnowledgeBase) -> Iterator[Mutant]:
-    """Every mutant of *kb*'s rule table."""
+    """Every mutant of *kb*'s rule table and of its derivations."""
+    for position, derivation in enumerate(kb.derivations):
+        kept = kb.derivations[:position] + kb.derivations[position + 1 :]
+        yield Mutant(
+            f"drop {derivation.id}", "drop a derivation", attrs.evolve(kb, derivations=kept)
+        )
     for position, rule in enumerate(kb.rules):
         yield Mutant(f"drop {rule.id}", "drop a rule", _with_rule(kb, position, None))
         lower = attrs.evolve(rule, urgency=Urgency.from_rank(rule.urgency.rank - 1))

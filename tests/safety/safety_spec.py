@@ -56,6 +56,12 @@ VITAMIN_D_LOW = 50.0  # nmol/L, uk-nos-2013 (30-50 may be inadequate; < 30 defic
 VITAMIN_B12_LOW = 350.0  # ng/L, nice-ng239 (180-350 indeterminate; < 180 deficient)
 # cks-hypercalcaemia: adjusted Ca = Ca + 0.02 x (40 - albumin g/L).
 ALBUMIN_FACTOR, ALBUMIN_REFERENCE = Fraction("0.02"), Fraction(40)
+# --- second edition: spinal red flags, motor deficit, scope, thyroid function ---
+SEVERE_MRC_GRADE = 3.0  # NHS Lothian RefHelp: a deficit of grade 3 or less (Oxford scale)
+FULL_MRC_GRADE = 5.0  # below full power is weakness
+WEIGHT_LOSS_AGE = 50.0  # issue 12: unexplained weight loss "at 50 or over" (expert estimate)
+ADULT_AGE = 16  # NICE NG127: recommendations for people aged 16 and over
+TSH_LOW, TSH_HIGH = 0.4, 4.0  # a typical adult interval (expert estimate; laboratories differ)
 
 #: Quantities that are screening questions: not given means unknown (asked for). Laboratory
 #: results are evidence when present and never demanded: not measured means absent.
@@ -98,6 +104,42 @@ class Clause:
     holds: Callable[[Algebra[Any]], Any] = attrs.field(repr=False)
 
 
+# A specific finding that is present makes its general item present, whatever the general question
+# was answered (the worse reading of a contradiction). Only presence carries over: an unanswered
+# specific question leaves the general one as it was. Written from the clinical reading of each
+# item (seed-article, nice-cks-sciatica dermatomes and myotomes, nhs-lothian-spine MRC grades),
+# not from kb/derivations.toml.
+IMPLIED_BY: dict[str, tuple[str, ...]] = {
+    # Weakness of a named movement, or weakness described by its course or extent, is weakness.
+    "weakness": (
+        "weak_knee_extension",
+        "foot_drop",
+        "weak_plantar_flexion",
+        "progressive_weakness",
+        "rapid_single_limb_weakness",
+        "rapid_symmetric_weakness",
+        "sudden_weakness",
+        "bilateral_leg_weakness",
+    ),
+    # A weak named movement is weakness found on examination (L3/L4, L5, S1 myotomes).
+    "exam_weakness": ("weak_knee_extension", "foot_drop", "weak_plantar_flexion"),
+    # Numbness over a dermatome (L3/L4, L5) or over the saddle is numbness.
+    "numbness": ("numbness_medial_leg", "numbness_lateral_leg", "saddle_sensory_loss"),
+    # Radiating leg pain, sciatica in both legs and joint pain are all pain.
+    "pain": ("radiating_leg_pain", "bilateral_sciatica", "joint_pain"),
+    # Twitching felt in the tongue is tongue fasciculation.
+    "tongue_twitching": ("region_tongue",),
+}
+
+
+def implied(a: Algebra[T], name: str, present_only: Callable[[T], T], raw: T) -> T:
+    """The level of item *name*: its own answer, or present when a specific finding is present."""
+    parts = [raw, *(present_only(a.item(specific)) for specific in IMPLIED_BY.get(name, ()))]
+    if name == "exam_weakness":  # any movement graded below full power (MRC 5) is weakness
+        parts.append(present_only(a.below("power_lowest", FULL_MRC_GRADE)))
+    return a.any_(*parts)
+
+
 def _any_weakness(a: Algebra[T]) -> T:
     # Every kind of limb weakness the screen asks about, reported or found on examination.
     return a.any_(
@@ -115,6 +157,31 @@ def _wasting(a: Algebra[T]) -> T:
     return a.any_(a.item("visible_wasting"), a.item("exam_wasting"))
 
 
+def _bulbar(a: Algebra[T]) -> T:
+    return a.any_(
+        a.item("slurred_speech"), a.item("swallowing_difficulty"), a.item("tongue_twitching")
+    )
+
+
+def _mnd_companion(a: Algebra[T]) -> T:
+    # The MND red-flag tool's companions of a single feature: weakness, wasting, bulbar features
+    # or progression (mnda-rcgp-red-flag: a feature and progression).
+    return a.any_(_any_weakness(a), _wasting(a), _bulbar(a), a.item("worsening"))
+
+
+def _neurological_deficit(a: Algebra[T]) -> T:
+    # NICE CG75: limb weakness, difficulty walking, sensory loss, bladder or bowel dysfunction.
+    return a.any_(
+        _any_weakness(a),
+        a.item("walking_difficulty"),
+        a.item("numbness"),
+        a.item("exam_sensory_loss"),
+        a.item("saddle_sensory_loss"),
+        a.item("bladder_dysfunction"),
+        a.item("bowel_dysfunction"),
+    )
+
+
 def _ck_phoned(a: Algebra[T]) -> T:
     return a.any_(
         a.at_least("creatine_kinase_highest", CREATINE_KINASE_PHONED),
@@ -124,7 +191,7 @@ def _ck_phoned(a: Algebra[T]) -> T:
 
 # Every analyte a laboratory can report, in words or as a value.
 _LABS = ("potassium", "magnesium", "calcium_adjusted", "calcium_ionised", "calcium_total")
-_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "albumin")
+_LABS += ("vitamin_d", "vitamin_b12", "ferritin", "creatine_kinase", "albumin", "tsh")
 
 R, U, E = Urgency.ROUTINE, Urgency.URGENT, Urgency.EMERGENCY
 SEED = "seed-article"
@@ -162,10 +229,8 @@ CLAUSES: tuple[Clause, ...] = (
         "seed.pain",
         R,
         SEED,
-        "pain with the twitching, including pain radiating down the leg",
-        lambda a: a.any_(
-            a.item("pain"), a.item("radiating_leg_pain"), a.item("bilateral_sciatica")
-        ),
+        "pain with the twitching (radiating, bilateral or joint pain is pain)",
+        lambda a: a.item("pain"),
     ),
     Clause("seed.wasting", R, SEED, "visible muscle wasting", _wasting),
     Clause(
@@ -317,20 +382,38 @@ CLAUSES: tuple[Clause, ...] = (
         "mnd.respiratory",
         U,
         MND,
-        "unexplained respiratory features (orthopnoea alone included)",
+        "breathlessness on exertion or lying flat; morning headache or daytime sleepiness only "
+        "with weakness, wasting, bulbar features or progression",
         lambda a: a.any_(
             a.item("breathless_on_exertion"),
-            a.item("morning_headache"),
-            a.item("daytime_sleepiness"),
             a.item("breathless_lying_flat"),
+            a.all_(
+                a.any_(a.item("morning_headache"), a.item("daytime_sleepiness")),
+                _mnd_companion(a),
+            ),
         ),
+    ),
+    Clause(
+        "mnd.sleep_headache_alone",
+        R,
+        "mnda-rcgp-red-flag (a single non-specific feature: review)",
+        "morning headache or daytime sleepiness alone: review",
+        lambda a: a.any_(a.item("morning_headache"), a.item("daytime_sleepiness")),
     ),
     Clause(
         "mnd.umn",
         U,
         MND,
-        "upper motor neuron signs with fasciculation (a lower motor neuron sign)",
-        lambda a: a.any_(a.item("brisk_reflexes"), a.item("babinski")),
+        "an extensor plantar, or brisk reflexes with weakness, wasting, bulbar features or "
+        "progression, beside fasciculation",
+        lambda a: a.any_(a.item("babinski"), a.all_(a.item("brisk_reflexes"), _mnd_companion(a))),
+    ),
+    Clause(
+        "mnd.brisk_alone",
+        R,
+        "mnda-rcgp-red-flag (a single non-specific feature: review)",
+        "a brisk reflex alone: review",
+        lambda a: a.item("brisk_reflexes"),
     ),
     Clause(
         "mnd.falls_dexterity",
@@ -366,6 +449,111 @@ CLAUSES: tuple[Clause, ...] = (
         NEURO,
         "very rapidly progressive weakness of one limb",
         lambda a: a.item("rapid_single_limb_weakness"),
+    ),
+    # --- section 10: serious spinal pathology (NICE CG75/NG234, CKS sciatica) ---
+    Clause(
+        "spine.cancer_neuro",
+        E,
+        "nice-cg75, nice-ng234 (MSCC coordinator immediately)",
+        "history of cancer with radicular pain, limb weakness, difficulty walking, sensory loss, "
+        "bladder or bowel dysfunction",
+        lambda a: a.all_(
+            a.item("cancer_history"),
+            a.any_(
+                a.item("radiating_leg_pain"), a.item("bilateral_sciatica"), _neurological_deficit(a)
+            ),
+        ),
+    ),
+    Clause(
+        "spine.cancer_back_pain",
+        U,
+        "cks-sciatica (suspected secondaries seen within a few days)",
+        "back pain with a history of cancer",
+        lambda a: a.all_(a.item("cancer_history"), a.item("back_pain")),
+    ),
+    Clause(
+        "spine.infection_neuro",
+        E,
+        "cks-sciatica (red flags for infection), nice-cg75 (neurological deficit)",
+        "back pain with fever, IV drug use or immunosuppression and a neurological deficit",
+        lambda a: a.all_(
+            a.item("back_pain"),
+            a.any_(a.item("fever"), a.item("iv_drug_use"), a.item("immunosuppression")),
+            _neurological_deficit(a),
+        ),
+    ),
+    Clause(
+        "spine.infection",
+        U,
+        "cks-sciatica (red flags for infection; the urgency an expert-estimate)",
+        "back pain with fever, IV drug use or immunosuppression",
+        lambda a: a.all_(
+            a.item("back_pain"),
+            a.any_(a.item("fever"), a.item("iv_drug_use"), a.item("immunosuppression")),
+        ),
+    ),
+    Clause(
+        "spine.haematoma_neuro",
+        E,
+        "expert-estimate (epidural haematoma or abscess)",
+        "back pain on anticoagulation or after a spinal procedure, with a neurological deficit",
+        lambda a: a.all_(
+            a.item("back_pain"),
+            a.any_(a.item("anticoagulation"), a.item("recent_spinal_procedure")),
+            _neurological_deficit(a),
+        ),
+    ),
+    Clause(
+        "spine.weight_loss",
+        U,
+        "cks-sciatica (unexplained weight loss: malignancy; age 50 an expert-estimate)",
+        "unexplained weight loss with back pain, or at 50 or over",
+        lambda a: a.all_(
+            a.item("weight_loss"),
+            a.any_(a.item("back_pain"), a.at_least("age", WEIGHT_LOSS_AGE)),
+        ),
+    ),
+    # --- section 10: focal motor deficit (NHS Lothian; CKS sciatica) ---
+    Clause(
+        "rad.severe_deficit",
+        U,
+        "nhs-lothian-spine (grade 3 or less: early surgical opinion)",
+        "a movement graded 3 or less on the MRC scale",
+        lambda a: a.at_most("power_lowest", SEVERE_MRC_GRADE),
+    ),
+    Clause(
+        "rad.foot_drop",
+        U,
+        "nhs-lothian-spine (acute foot drop: early surgical opinion; asked with weakness)",
+        "foot drop",
+        lambda a: a.all_(a.item("foot_drop"), a.item("weakness")),
+    ),
+    Clause(
+        "rad.knee_extension_reflex",
+        U,
+        "cks-sciatica (a new myotomal deficit is urgent)",
+        "weak knee extension with a reduced knee jerk (L3/L4)",
+        lambda a: a.all_(
+            a.item("weak_knee_extension"), a.item("reduced_knee_reflex"), a.item("weakness")
+        ),
+    ),
+    # --- section 10: risk of familial MND (NICE NG42: 5-10 % familial) ---
+    Clause(
+        "mnd.family_history",
+        U,
+        "nice-ng42 (5-10 % familial; the mapping an expert-estimate)",
+        "family history of MND with weakness or progression",
+        lambda a: a.all_(
+            a.item("family_history_mnd"), a.any_(_any_weakness(a), a.item("worsening"))
+        ),
+    ),
+    # --- section 10: scope (NICE NG127 recommendations from age 16) ---
+    Clause(
+        "scope.child",
+        R,
+        "nice-ng127 (adult recommendations from 16; never self-care)",
+        "aged under 16",
+        lambda a: a.item("age_under_16"),
     ),
     # --- moderate bands, urgent ---
     Clause(
@@ -409,6 +597,13 @@ CLAUSES: tuple[Clause, ...] = (
             *(a.item(f"{name}_reported_{end}") for name in _LABS for end in ("low", "high")),
         ),
     ),
+    Clause(
+        "lab.thyroid",
+        R,
+        "turner-talbot-2013 (reassure only with normal thyroid function; range expert-estimate)",
+        "TSH outside its reference range",
+        lambda a: a.any_(a.below("tsh_lowest", TSH_LOW), a.above("tsh_highest", TSH_HIGH)),
+    ),
 )
 
 
@@ -438,7 +633,8 @@ class KleeneAlgebra(Generic[T]):
         self.screen = screen
 
     def item(self, name: str) -> int:
-        return self.screen.levels.get(name, UNKNOWN)
+        own = self.screen.levels.get(name, UNKNOWN)
+        return implied(self, name, lambda level: PRESENT if level == PRESENT else ABSENT, own)
 
     def _compare(self, quantity: str, holds: bool | None) -> int:
         if holds is None:
@@ -501,15 +697,6 @@ _NEURAXIS = {
 }
 
 
-_FORM_OF = {
-    "weak_knee_extension": "exam_weakness",  # quadriceps (L3/L4), nice-cks-sciatica
-    "foot_drop": "exam_weakness",  # ankle dorsiflexion (L5)
-    "weak_plantar_flexion": "exam_weakness",  # S1
-    "numbness_medial_leg": "numbness",  # L3/L4 dermatome
-    "numbness_lateral_leg": "numbness",  # L5 dermatome
-}
-
-
 def screen_of(presentation: Presentation) -> Screen:
     """Read a presentation the way a clinician would read the form (not via fasciculate._facts)."""
     # The vocabularies are string enums, so every answer compares equal to its JSON spelling.
@@ -518,12 +705,17 @@ def screen_of(presentation: Presentation) -> Screen:
     }
     twitching, exam = presentation.twitching, presentation.examination
     regions = [str(region) for region in twitching.regions]
-    if "tongue" in regions:
-        levels["tongue_twitching"] = PRESENT
+    if regions:  # the list of sites answers "is the tongue one of them?"
+        levels["region_tongue"] = PRESENT if "tongue" in regions else ABSENT
+    age = presentation.patient.age
+    if age is not None:
+        levels["age_under_16"] = PRESENT if age < ADULT_AGE else ABSENT
     if twitching.course is not None:
         levels["worsening"] = PRESENT if twitching.course == "worsening" else ABSENT
     if exam.strength is not None:
         levels["exam_weakness"] = PRESENT if exam.strength == "reduced" else ABSENT
+    if exam.knee_reflex is not None:
+        levels["reduced_knee_reflex"] = PRESENT if exam.knee_reflex == "reduced" else ABSENT
     reflexes = [exam.knee_reflex, exam.ankle_reflex]
     if "brisk" in reflexes:
         levels["brisk_reflexes"] = PRESENT
@@ -539,16 +731,15 @@ def screen_of(presentation: Presentation) -> Screen:
         ("anal_sphincter_laxity", exam.anal_sphincter_laxity),
     ):
         levels[name] = _TRI[answer]
-    # Weakness of a named movement is objective weakness; numbness over a dermatome is numbness.
-    for specific, general in _FORM_OF.items():
-        if levels.get(specific) == PRESENT:
-            levels[general] = PRESENT
 
+    grades = list(exam.power.values())
     quantities: dict[str, float | None] = {
         "duration_days": presentation.duration_days,
         "region_count": (
             float(len({_NEURAXIS[r] for r in regions if r in _NEURAXIS})) if regions else None
         ),
+        "age": float(age) if age is not None else None,
+        "power_lowest": float(min(grades)) if grades else None,
     }
     if presentation.medications:
         statin = any(

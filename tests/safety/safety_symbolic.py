@@ -26,7 +26,7 @@ import fasciculate
 from fasciculate import Presentation, Urgency
 from fasciculate._conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._kb import KnowledgeBase, Rule
-from safety_spec import ASKED_QUANTITIES, CLAUSES, PRESENT, UNKNOWN
+from safety_spec import ASKED_QUANTITIES, CLAUSES, IMPLIED_BY, PRESENT, UNKNOWN, implied
 
 Expr = Any  # a z3 arithmetic or boolean expression
 
@@ -146,7 +146,7 @@ class RecordingAlgebra:
 
     def item(self, name: str) -> int:
         self.items.add(name)
-        return 0
+        return implied(self, name, lambda level: level, 0)  # type: ignore[arg-type]
 
     def _quantity(self, quantity: str, *_: object) -> int:
         self.quantities.add(quantity)
@@ -169,8 +169,10 @@ def spec_vocabulary() -> tuple[set[str], set[str]]:
 
 
 def kb_vocabulary(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
-    """The fact atoms and quantities the rule table uses."""
+    """The fact atoms and quantities the rule table and its derivations use."""
     found = [atom for rule in kb.rules for atom in atoms(rule.condition)]
+    found += [derivation.when for derivation in kb.derivations]
+    found += [FactAtom(derivation.sets) for derivation in kb.derivations]
     return (
         {atom.name for atom in found if isinstance(atom, FactAtom)},
         {atom.quantity for atom in found if isinstance(atom, CompareAtom)},
@@ -203,6 +205,24 @@ class World:
         self.given = {name: z3.Bool(f"{name}_given{tag}") for name in self.quantity_names}
         self.value = {name: z3.Real(f"{name}{tag}") for name in self.quantity_names}
 
+    def _whole_numbers(self, name: str) -> list[Expr]:
+        """The constraints of a counted quantity, and of the items read from the same field."""
+        value, given = self.value[name], self.given[name]
+        found = []
+        if name == "region_count":
+            found.append(z3.Implies(given, z3.Or([value == n for n in (1, 2, 3, 4)])))
+            if "region_tongue" in self.items:  # the tongue is asked with the sites
+                found.append((self.items["region_tongue"] == UNKNOWN) == z3.Not(given))
+        if name == "power_lowest":  # MRC grades are whole numbers
+            found.append(z3.Implies(given, z3.Or([value == n for n in range(6)])))
+        if name == "age":  # whole years; under 16 is read from the age
+            found.append(z3.IsInt(value))
+            if "age_under_16" in self.items:
+                child = self.items["age_under_16"]
+                found.append((child == UNKNOWN) == z3.Not(given))
+                found.append(z3.Implies(given, (child == PRESENT) == (value < 16)))
+        return found
+
     def _expressible(self, name: str, level: Expr, *, medications: bool) -> list[Expr]:
         """What the input can say about item *name* (see :meth:`domain`)."""
         if name.startswith("med_"):
@@ -231,8 +251,7 @@ class World:
             value, given = self.value[name], self.given[name]
             low, high = self.bounds.get(name, (0, 10**6))
             quantities.append(z3.And(low <= value, value <= high))
-            if name == "region_count":
-                quantities.append(z3.Implies(given, z3.Or([value == n for n in (1, 2, 3, 4)])))
+            quantities += self._whole_numbers(name)
             if name.endswith("_lowest") and (high := name.replace("_lowest", "_highest")) in (
                 self.given
             ):
@@ -243,6 +262,11 @@ class World:
                 quantities.append(given if fixed is not None else z3.Not(given))
                 if fixed is not None:
                     quantities.append(value == fixed)
+        if {"brisk_reflexes", "reduced_knee_reflex"} <= set(self.items):
+            # An unexamined knee with brisk reflexes answered absent cannot be written down: brisk
+            # reflexes are only absent when both reflexes were examined.
+            brisk, reduced = self.items["brisk_reflexes"], self.items["reduced_knee_reflex"]
+            facts.append(z3.Not(z3.And(brisk == 0, reduced == UNKNOWN)))
         return facts + quantities
 
 
@@ -256,7 +280,21 @@ class Z3Algebra:
         return lift(level) if self.worst else level
 
     def item(self, name: str) -> Level:
-        return self._out(of_int(self.world.items[name]))
+        return self._out(self.answer(name))
+
+    def answer(self, name: str) -> Level:
+        """The item's level before the worst completion: its answer, with its implications."""
+        raw = of_int(self.world.items[name])
+        parts = [raw, *(self._present(self.answer(s)) for s in IMPLIED_BY.get(name, ()))]
+        if name == "exam_weakness":
+            grade = self.world.value["power_lowest"]
+            weak = compared(self.world.given["power_lowest"], grade < 5, asked=False)
+            parts.append(self._present(weak))
+        return kmax(*parts)
+
+    @staticmethod
+    def _present(level: Level) -> Level:
+        return Level(level.present, level.present)
 
     def _compare(self, quantity: str, holds: Expr) -> Level:
         given = self.world.given[quantity]
@@ -291,6 +329,9 @@ class CitedAlgebra(Z3Algebra):
     def item(self, name: str) -> Level:
         shown = self.cited.get(name, z3.BoolVal(val=False))
         return Level(shown, shown)
+
+    def answer(self, name: str) -> Level:
+        return self.item(name)
 
     def _compare(self, quantity: str, holds: Expr) -> Level:
         shown = z3.And(self.cited.get(quantity, z3.BoolVal(val=False)), holds)
@@ -333,12 +374,29 @@ def _condition(condition: Condition, atom_level: Callable[[Any], Level]) -> Leve
 def compile_kb(kb: KnowledgeBase, world: World) -> Compiled:
     """Compile the rule table of *kb* with the semantics of ``ReferralEvaluator``."""
 
-    def atom_level(atom: FactAtom | CompareAtom) -> Level:
+    def raw_level(atom: FactAtom | CompareAtom) -> Level:
         if isinstance(atom, FactAtom):
             return of_int(world.items[atom.name])
         ask = kb.quantities[atom.quantity].when_missing == "ask"
         holds = _OPS[atom.op](world.value[atom.quantity], atom.threshold)
         return compared(world.given[atom.quantity], holds, asked=ask)
+
+    # The derivations of kb/derivations.toml, in order: a specific finding that is present makes
+    # its general fact present (only presence carries over), as ``facts_from`` applies them.
+    derived: dict[str, Level] = {}
+    for derivation in kb.derivations:
+        target = derived.get(derivation.sets) or of_int(world.items[derivation.sets])
+        source = derivation.when
+        if isinstance(source, FactAtom) and source.name in derived:
+            when = derived[source.name]
+        else:
+            when = raw_level(source)
+        derived[derivation.sets] = kmax(target, Level(when.present, when.present))
+
+    def atom_level(atom: FactAtom | CompareAtom) -> Level:
+        if isinstance(atom, FactAtom) and atom.name in derived:
+            return derived[atom.name]
+        return raw_level(atom)
 
     levels = tuple(_condition(rule.condition, atom_level) for rule in kb.rules)
     ranks = [rule.urgency.rank for rule in kb.rules]
@@ -389,7 +447,12 @@ class Proof:
         """Declare the variables and compile both sides."""
         spec_items, spec_quantities = spec_vocabulary()
         kb_items, kb_quantities = kb_vocabulary(kb)
-        bounds = {"duration_days": (0.0, 36500.0), "region_count": (1.0, 4.0)}
+        bounds = {
+            "duration_days": (0.0, 36500.0),
+            "region_count": (1.0, 4.0),
+            "power_lowest": (0.0, 5.0),
+            "age": (0.0, 120.0),
+        }
         for lab in kb.labs.values():
             bounds[f"{lab.analyte}_lowest"] = bounds[f"{lab.analyte}_highest"] = lab.plausible
         world = World(spec_items | kb_items, spec_quantities | kb_quantities, bounds)
@@ -557,6 +620,7 @@ _EXPOSURES = {"strenuous_exercise": "strenuous_exercise_48h", "dehydration": "de
 _WORDS = {"low": "L", "critically_low": "LL", "high": "H", "critically_high": "HH"}
 # One twitching site in each region of the neuraxis, knee first.
 _SITES = ("knee", "arm", "trunk", "face")
+_TONGUE_SITES = ("tongue", "knee", "arm", "trunk")
 _FINDINGS = frozenset(str(finding) for finding in fasciculate.Finding)
 
 
@@ -585,10 +649,13 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
         elif name == "exam_weakness":
             exam["strength"] = {0: "normal", 1: None, 2: "reduced"}[level]
         elif name == "brisk_reflexes":
-            exam["knee_reflex"] = {0: "normal", 1: None, 2: "brisk"}[level]
-            exam["ankle_reflex"] = {0: "normal", 1: None, 2: "normal"}[level]
+            # The ankle carries brisk; the knee carries reduced_knee_reflex (normal by default).
+            exam["knee_reflex"] = {0: "normal", 1: "normal", 2: "normal"}[level]
+            exam["ankle_reflex"] = {0: "normal", 1: None, 2: "brisk"}[level]
         elif name == "worsening":
             twitching["course"] = {0: "stable", 1: None, 2: "worsening"}[level]
+        elif name in {"reduced_knee_reflex", "region_tongue", "age_under_16"}:
+            pass  # written below, with the fields they share
         elif name in _EXPOSURES:
             data.setdefault("exposures", {})[_EXPOSURES[name]] = _TRI[level]
         elif name.startswith("med_"):
@@ -605,12 +672,45 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
                 words.append(name)
         else:  # pragma: no cover - a new derived fact needs a line here
             raise KeyError(name)
+    _shared_fields(levels, quantities, data)
+    labs = _lab_data(quantities, words, kb)
+    if labs or words or any(name.endswith(("_lowest", "_highest")) for name in quantities):
+        data["labs"] = labs
+    return data
+
+
+def _shared_fields(
+    levels: Mapping[str, int], quantities: Mapping[str, float | None], data: dict[str, Any]
+) -> None:
+    """The fields several items and quantities share: knee reflex, age, power, regions."""
+    exam, twitching = data["examination"], data["twitching"]
+    if "reduced_knee_reflex" in levels:
+        exam["knee_reflex"] = {0: "normal", 1: None, 2: "reduced"}[levels["reduced_knee_reflex"]]
+    if "age_under_16" in levels and "age" not in quantities:
+        age = {0: 30, 1: None, 2: 12}[levels["age_under_16"]]
+        data.setdefault("patient", {})["age"] = age
+    if "age" in quantities:
+        patient = data.setdefault("patient", {})
+        patient["age"] = None if quantities["age"] is None else int(quantities["age"])
+    if "power_lowest" in quantities:
+        grade = quantities["power_lowest"]
+        exam["power"] = {} if grade is None else {"knee_extension": int(grade)}
+    tongue = levels.get("region_tongue")
     if "duration_days" in quantities:
         twitching["duration_days"] = quantities["duration_days"]
         twitching.pop("onset_date", None)
     if "region_count" in quantities:
         count = quantities["region_count"]
-        twitching["regions"] = list(_SITES[: int(count)]) if count is not None else []
+        sites = _TONGUE_SITES if tongue == PRESENT else _SITES
+        twitching["regions"] = list(sites[: int(count)]) if count is not None else []
+    elif tongue == PRESENT:
+        twitching["regions"] = [*twitching.get("regions", []), "tongue"]
+
+
+def _lab_data(
+    quantities: Mapping[str, float | None], words: list[str], kb: KnowledgeBase
+) -> list[dict[str, Any]]:
+    """The laboratory results: each end's value, then each result given in words."""
     labs = []
     for lab in kb.labs.values():
         low = quantities.get(f"{lab.analyte}_lowest")
@@ -624,9 +724,7 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
         stronger = name.replace("_reported_", "_reported_critically_")
         if end in _WORDS and stronger not in words:
             labs.append({"analyte": analyte, "interpretation": _WORDS[end]})
-    if labs or words or any(name.endswith(("_lowest", "_highest")) for name in quantities):
-        data["labs"] = labs
-    return data
+    return labs
 
 
 def describe(violation: Violation, background: Background | None, kb: KnowledgeBase) -> str:
@@ -696,7 +794,7 @@ def _quantities(**given: float) -> dict[str, float | None]:
 BACKGROUNDS: dict[str, Background | None] = {
     "young-caffeine": Background(
         "young-caffeine",
-        _quantities(duration_days=3, region_count=1),
+        _quantities(duration_days=3, region_count=1, age=24),
         {
             "patient": {"age": 24, "sex": "male"},
             "twitching": {"regions": ["knee"], "duration_days": 3},
@@ -705,7 +803,7 @@ BACKGROUNDS: dict[str, Background | None] = {
     ),
     "older-long-duration": Background(
         "older-long-duration",
-        _quantities(duration_days=180, region_count=1),
+        _quantities(duration_days=180, region_count=1, age=68),
         {
             "patient": {"age": 68, "sex": "female"},
             "twitching": {"regions": ["calf"], "duration_days": 180},
@@ -716,6 +814,7 @@ BACKGROUNDS: dict[str, Background | None] = {
         _quantities(
             duration_days=10,
             region_count=1,
+            age=45,
             potassium_lowest=3.1,
             potassium_highest=3.1,
             magnesium_lowest=0.55,

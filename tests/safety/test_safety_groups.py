@@ -143,17 +143,66 @@ GROUPS = {
         ),
         levels=(0, 2),
     ),
+    # Second edition: spinal red flags, motor deficit, scope (nice-cg75, cks-sciatica, ...).
+    "serious spinal pathology": Group(
+        (
+            "cancer_history",
+            "fever",
+            "iv_drug_use",
+            "immunosuppression",
+            "anticoagulation",
+            "recent_spinal_procedure",
+            "back_pain",
+            "radiating_leg_pain",
+            "weakness",
+            "weight_loss",
+        )
+    ),
+    # Named movements, their general questions and an MRC grade (not graded, 5, 4, 3, 0): the
+    # implications and their contradictions.
+    "motor deficit and contradictions": Group(
+        (
+            "foot_drop",
+            "weak_knee_extension",
+            "weak_plantar_flexion",
+            "weakness",
+            "exam_weakness",
+            "reduced_knee_reflex",
+            "joint_pain",
+            "pain",
+        ),
+        {"power": (None, 5.0, 4.0, 3.0, 0.0)},
+    ),
+    "single MND features": Group(
+        (
+            "morning_headache",
+            "daytime_sleepiness",
+            "brisk_reflexes",
+            "weakness",
+            "worsening",
+            "family_history_mnd",
+            "visible_wasting",
+            "babinski",
+        )
+    ),
+    "scope and thyroid": Group(
+        ("age_under_16", "weight_loss", "back_pain"),
+        {"tsh": (None, 2.0, 0.39, 0.4, 4.0, 4.01)},
+    ),
 }
 
 BASE = negative()
 BASE_QUANTITIES: dict[str, float | None] = dict.fromkeys(PROOF.world.quantity_names)
-BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0)
+BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0, age=30.0)
 
 
 def combinations(group: Group) -> Iterator[tuple[dict[str, int], dict[str, float | None]]]:
     lab_names = list(group.labs)
     for levels in itertools.product(group.levels, repeat=len(group.items)):
         named = dict(zip(group.items, levels, strict=True))
+        if named.get("reduced_knee_reflex") == 1 and named.get("brisk_reflexes", 0) == 0:
+            continue  # an unexamined knee with brisk reflexes absent cannot be written down
+        # (World.domain excludes it too).
         if any(  # a critical word is also out of range: LL is low (what the input can say)
             level == 2 and named.get(name.replace("critically_", ""), 2) != 2
             for name, level in named.items()

@@ -68,11 +68,44 @@ EQUIVALENT: dict[str, str] = {
     "RAD-PROGRESSIVE-DEFICIT: drop term 'known_lumbar_radiculopathy'": _RADICULAR,
     "RAD-PROGRESSIVE-DEFICIT: drop term 'back_pain | radiating_leg_pain | "
     "known_lumbar_radiculopathy'": _RADICULAR,
-    "MND-FALLS-DEXTERITY: drop term 'progressive_weakness'": (
-        "progressive_weakness alone fires MND-PROGRESSIVE-WEAKNESS at urgent, so falls or loss "
-        "of dexterity with progressive weakness is urgent with or without this term."
-    ),
 }
+# Derivations whose specific finding is an emergency on its own: the general fact they make present
+# can raise nothing further. Kept for the conflict report (an answer contradicting them is shown to
+# the clinician) and for the differential.
+_EMERGENCY_ALONE = (
+    "{} is an emergency on its own ({}), so the general fact it implies cannot raise the urgency; "
+    "kept so that a contradicting answer is reported under `conflicts`."
+)
+EQUIVALENT.update(
+    {
+        "drop DERIVE-RAPID-SYMMETRIC-WEAKNESS": _EMERGENCY_ALONE.format(
+            "rapid_symmetric_weakness", "NEURO-RAPID-SYMMETRIC-WEAKNESS"
+        ),
+        "drop DERIVE-SUDDEN-WEAKNESS": _EMERGENCY_ALONE.format(
+            "sudden_weakness", "NEURO-SUDDEN-WEAKNESS"
+        ),
+        "drop DERIVE-BILATERAL-LEG-WEAKNESS": _EMERGENCY_ALONE.format(
+            "bilateral_leg_weakness", "CES-BILATERAL-WEAKNESS"
+        ),
+        "drop DERIVE-SADDLE-NUMBNESS": _EMERGENCY_ALONE.format("saddle_sensory_loss", "CES-SADDLE"),
+        "drop DERIVE-BILATERAL-SCIATICA": _EMERGENCY_ALONE.format(
+            "bilateral_sciatica", "CES-BILATERAL-SCIATICA"
+        ),
+        "drop DERIVE-FOOT-DROP-EXAM-WEAKNESS": (
+            "foot drop makes weakness present (DERIVE-FOOT-DROP-WEAKNESS), and with it "
+            "RAD-FOOT-DROP fires at urgent, above every rule that reads exam_weakness alone at "
+            "urgent or below. Kept so that a normal strength beside a foot drop is reported "
+            "under `conflicts`."
+        ),
+        "drop DERIVE-PLANTAR-FLEXION-WEAKNESS": (
+            "weak plantar flexion also makes exam_weakness present "
+            "(DERIVE-PLANTAR-FLEXION-EXAM-WEAKNESS), and every rule that reads weakness reads "
+            "exam_weakness beside it, except RAD-FOOT-DROP and RAD-KNEE-EXTENSION-REFLEX, whose "
+            "own finding makes weakness present. Kept so that 'weakness: absent' beside a weak "
+            "plantar flexion is reported under `conflicts`."
+        ),
+    }
+)
 
 
 def kill(proof: Proof) -> Violation | None:
@@ -121,7 +154,7 @@ def test_safety_suite_kills_the_mutant(mutant: Mutant):
 
 
 def test_there_are_mutants_of_every_kind():
-    """The generator makes mutants of all four kinds."""
+    """The generator makes mutants of all five kinds."""
     kinds = {mutant.kind for mutant in MUTANTS}
-    assert 4 == len(kinds)
+    assert 5 == len(kinds)
     assert set(EQUIVALENT) <= {mutant.id for mutant in MUTANTS}

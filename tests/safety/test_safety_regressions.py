@@ -40,8 +40,11 @@ FOUND: list[tuple[str, dict[str, Any], Urgency]] = [
     # Weakness of a named movement already counted as objective weakness; kept as a guard.
     *(
         (name, negative(findings={name: "present"}), Urgency.ROUTINE)
-        for name in ("foot_drop", "weak_knee_extension", "weak_plantar_flexion")
+        for name in ("weak_knee_extension", "weak_plantar_flexion")
     ),
+    # Second edition: foot drop is an objective myotomal deficit, urgent without "progressive"
+    # (nhs-lothian-spine): was routine.
+    ("foot_drop", negative(findings={"foot_drop": "present"}), Urgency.URGENT),
 ]
 
 
@@ -61,9 +64,16 @@ def test_unanswered_orthopnoea_keeps_the_screen_open():
 
 
 def test_unanswered_follow_up_questions_do_not_hold_the_screen_open():
-    """Dermatome and myotome follow-ups are evidence when present, never demanded."""
-    assert "foot_drop" not in negative()["findings"]
-    assert Urgency.SELF_CARE == fasciculate.assess(negative()).urgency
+    """Dermatome and myotome follow-ups are evidence when present, never demanded.
+
+    Foot drop is asked once weakness is present (RAD-FOOT-DROP), so with weakness absent it is
+    not needed either.
+    """
+    data = negative()
+    del data["findings"]["foot_drop"]
+    follow_ups = ("numbness_medial_leg", "numbness_lateral_leg", "weak_knee_extension")
+    assert [] == [name for name in follow_ups if name in data["findings"]]
+    assert Urgency.SELF_CARE == fasciculate.assess(data).urgency
 
 
 def test_dermatome_numbness_is_cited_as_numbness_from_its_own_field():

@@ -33,6 +33,7 @@ logger = logging.getLogger(__name__)
 #: Cross-reference roles (std domain), one per kind of entry, and their row-id prefixes.
 KINDS = {
     "kbrule": "rule",
+    "kbderivation": "derivation",
     "kbfact": "fact",
     "kbquantity": "quantity",
     "kbthreshold": "threshold",
@@ -49,6 +50,7 @@ KINDS = {
 TABLES: dict[str, Callable[[KnowledgeBase], list[nodes.Node]]] = {
     "kb-stamp": _kb_referral.stamp,
     "kb-rules": _kb_referral.rules,
+    "kb-derivations": _kb_referral.derivations,
     "kb-thresholds": _kb_referral.thresholds,
     "kb-labs": _kb_referral.labs,
     "kb-facts": _kb_referral.facts,
@@ -65,6 +67,7 @@ TABLES: dict[str, Callable[[KnowledgeBase], list[nodes.Node]]] = {
 COVERS = {
     "kb-stamp": ("version", "sha256"),
     "kb-rules": ("rules", "screen_incomplete"),
+    "kb-derivations": ("derivations",),
     "kb-thresholds": ("thresholds",),
     "kb-labs": ("labs",),
     "kb-facts": ("facts", "quantities"),

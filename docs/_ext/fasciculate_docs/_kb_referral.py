@@ -50,6 +50,30 @@ def rules(kb: KnowledgeBase) -> list[nodes.Node]:
     ]
 
 
+def derivations(kb: KnowledgeBase) -> list[nodes.Node]:
+    """The implications between facts (``derivations.toml``), in the order they are applied."""
+    rows: list[Row] = [
+        (
+            f"derivation-{item.id}",
+            [
+                [strong(item.id)],
+                [code(item.when.render())],
+                [xref("kbfact", item.sets)],
+                item.note,
+                [xref("kbsource", item.source)],
+            ],
+        )
+        for item in kb.derivations
+    ]
+    return [
+        table(
+            ["Derivation", "When", "Sets present", "Why", "Source"],
+            rows,
+            widths=[26, 18, 16, 28, 12],
+        )
+    ]
+
+
 def _argues_for(rule: Rule, kb: KnowledgeBase) -> list[nodes.Node]:
     """The differential category (and condition) a rule declares, linked to its table."""
     if rule.category is None:

@@ -68,6 +68,8 @@ def _users(kb: KnowledgeBase) -> Iterable[tuple[str, str, Condition]]:
     """Every entry whose condition uses facts: ``(role, target, condition)``."""
     for rule in kb.rules:
         yield "kbrule", rule.id, rule.condition
+    for derivation in kb.derivations:
+        yield "kbderivation", derivation.id, derivation.when
     for feature in kb.features:
         yield "kbfeature", feature.id, feature.condition
     for criterion in kb.rls_criteria:
@@ -102,6 +104,8 @@ def cited_by(kb: KnowledgeBase) -> dict[str, list[Entry]]:
     cited: dict[str, list[Entry]] = defaultdict(list)
     for rule in (*kb.rules, kb.screen_incomplete):
         cited[rule.source].append(("kbrule", rule.id))
+    for derivation in kb.derivations:
+        cited[derivation.source].append(("kbderivation", derivation.id))
     for threshold in kb.thresholds.values():
         cited[threshold.source].append(("kbthreshold", threshold.id))
     for lab in kb.labs.values():

@@ -62,6 +62,14 @@ class ConditionMap:
 
 
 @attrs.frozen
+class Recency:
+    """How recent a problem-list Condition must be to set a finding the rules call new."""
+
+    days: int
+    source: str
+
+
+@attrs.frozen
 class MedicationMap:
     """The codes and names of one medication class."""
 
@@ -91,6 +99,7 @@ class CodeMaps:
     smoking_loinc: str
     smoking: Mapping[str, bool]
     twitching: frozenset[tuple[str, str]]
+    recent: Mapping[str, Recency] = attrs.field(factory=dict)
 
     def condition_finding(self, system: str, code: str) -> str | None:
         """The finding a condition code means, or ``None``."""
@@ -165,6 +174,17 @@ def code_maps() -> CodeMaps:
     for condition in conditions:
         if condition.finding not in findings:
             raise KnowledgeBaseError(f"fhir/codes.toml: unknown finding {condition.finding!r}")
+    recent = _unique_keys(
+        "recent finding",
+        [
+            (finding, Recency(days=row["days"], source=row["source"]))
+            for row in data.get("recent", ())
+            for finding in row["findings"]
+        ],
+    )
+    unknown = sorted(set(recent) - findings)
+    if unknown:
+        raise KnowledgeBaseError(f"fhir/codes.toml: [[recent]] names unknown findings {unknown}")
     medications = tuple(
         MedicationMap(
             drug_class=MedicationClass(row["drug_class"]),
@@ -237,4 +257,5 @@ def code_maps() -> CodeMaps:
             [(SNOMED, code) for code in data["twitching"]["snomed"]]
             + [(ICD10CM, code) for code in data["twitching"]["icd10cm"]]
         ),
+        recent=recent,
     )

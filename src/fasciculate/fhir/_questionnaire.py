@@ -109,6 +109,12 @@ def item_specs() -> Mapping[str, ItemSpec]:
     for section, model, _ in _SECTIONS:
         for name, field in model.model_fields.items():
             link_id = f"{section}.{name}"
+            if typing.get_origin(field.annotation) is dict:  # a grade per movement
+                keys, _ = typing.get_args(field.annotation)
+                for key in keys:
+                    text = f"{_text(name, None)}: {key.replace('_', ' ')} (MRC grade 0-5)"
+                    specs[f"{link_id}.{key}"] = ItemSpec(f"{link_id}.{key}", "integer", text)
+                continue
             specs[link_id] = _spec(link_id, field.annotation, _text(name, field.description))
     for key, fact in knowledge_base().facts.items():
         if fact.kind == "finding":

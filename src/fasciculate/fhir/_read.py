@@ -15,7 +15,7 @@ from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
 from fasciculate._validation import _problem as problem_from
 from fasciculate._validation import problems_from
-from fasciculate.fhir import _labs, _observations, _records
+from fasciculate.fhir import _labs, _observations, _recent, _records
 from fasciculate.fhir._collect import Collector
 from fasciculate.fhir._dates import Calendar, as_day
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
@@ -142,7 +142,8 @@ class Reader:
     Reading is one pass over the entries (:meth:`read`) and a last step once the reference date
     is known (:meth:`finish`): when it defaults, it is the latest date of a resource understood,
     known only after the pass, so :attr:`as_of` is ``None`` during the pass and whatever needs it
-    (the patient's age, the lab window) is done in :meth:`finish`.
+    (the patient's age, the lab window, whether a problem-list entry is recent) is done in
+    :meth:`finish`.
     """
 
     def __init__(
@@ -163,6 +164,8 @@ class Reader:
         self.labs: list[_labs.Result] = []
         self.at = 0  # the entry being read
         self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
+        self.waiting: list[_recent.Waiting] = []  # Conditions decided at the reference date
+        self.deferred = -1  # the last entry read as one of those
         self.birth: _records.Birth | None = None
         self.elsewhere = 0  # resources skipped as another patient's
         self.calendar = Calendar(self.out.problems)
@@ -194,15 +197,16 @@ class Reader:
                 continue
             understood = len(self.out.mapped)
             self.route(entry.fullUrl, resource, ref, path)
-            mapped = len(self.out.mapped) > understood or self.dated_lab == index
+            mapped = len(self.out.mapped) > understood or index in {self.dated_lab, self.deferred}
             if isinstance(resource, ClinicalResource) and mapped:
                 self.calendar.place(resource, ref, path)
 
     def finish(self, as_of: dt.date | None) -> None:
-        """Complete the reading at the reference date *as_of*: the age, then the labs."""
+        """Complete the reading at the reference date *as_of*: age, labs, recent problems."""
         self.as_of = as_of
         _records.age(self)
         _labs.resolve(self, self.labs)
+        _recent.decide(self)
 
     def route(self, url: str | None, resource: Any, ref: str, path: str) -> None:  # noqa: ANN401
         """Read one resource by the reader of its type."""

@@ -19,6 +19,7 @@ import pydantic
 from fasciculate._errors import Problem
 from fasciculate._validation import problems_from
 from fasciculate._vocab import Sex, TriState
+from fasciculate.fhir import _recent
 from fasciculate.fhir._codes import clean, code_maps
 from fasciculate.fhir._collect import parse_moment
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
@@ -117,7 +118,7 @@ def age(reader: Reader) -> None:
     reader.out.mapped.append(reader.entry(patient, ref, field="patient.age", reason=reason))
 
 
-def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None:  # noqa: ARG001 - the same signature as the other readers
+def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None:
     maps = code_maps()
     status = _status(condition.clinicalStatus)
     verification = _status(condition.verificationStatus)
@@ -156,8 +157,13 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
             reason = "abatement given and no clinicalStatus: resolved, only active conditions count"
             reader.out.skipped.append(entry(reason=reason))
             return
-        reader.out.answer(field, TriState.PRESENT, ref)
         reason = f"condition {status or 'without clinicalStatus'}, {verification or 'unverified'}"
+        recency = _recent.window(finding)
+        if recency is not None:  # decided at the reference date, once every entry is read
+            waiting = _recent.Waiting(condition, path, finding, recency, entry, reason, ref)
+            _recent.wait(reader, waiting)
+            return
+        reader.out.answer(field, TriState.PRESENT, ref)
         reader.out.mapped.append(entry(reason=reason))
         return
     reason = "no code in fasciculate's condition map (fhir/codes.toml)"

@@ -113,7 +113,11 @@ def _data(answers: Mapping[str, Any]) -> dict[str, Any]:
             data[field] = value
         else:
             section, key = field.split(".", 1)
-            data.setdefault(section, {})[key] = value
+            key, _, entry = key.partition(".")  # examination.power.<movement>: one grade each
+            if entry:
+                data.setdefault(section, {}).setdefault(key, {})[entry] = value
+            else:
+                data.setdefault(section, {})[key] = value
     return data
 
 
@@ -155,7 +159,9 @@ def _answers_of(presentation: Presentation) -> dict[str, Any]:
     answers: dict[str, Any] = {}
     for section in ("patient", "twitching", "examination", "exposures"):
         for key, value in data[section].items():
-            if value not in ("unknown", []):
+            if isinstance(value, dict):  # examination.power: one item per movement graded
+                answers.update({f"{section}.{key}.{k}": v for k, v in value.items()})
+            elif value not in ("unknown", []):
                 answers[f"{section}.{key}"] = value
     for key, value in data["findings"].items():
         answers[f"findings.{key}"] = value
