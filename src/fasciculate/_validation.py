@@ -16,6 +16,7 @@ import datetime as dt
 import decimal
 import difflib
 import enum
+import functools
 import itertools
 import json
 import typing
@@ -103,29 +104,41 @@ def _refuse_excess_fields(data: object, model: type[BaseModel], path: tuple[str,
     Walks *data* along the fields of *model*, its sub-models and its enum-keyed mappings (such as
     ``findings``); at the first mapping holding more than ``MAX_PROBLEMS`` unknown keys, raises
     :class:`InvalidPresentation` listing the first ones and counting them all (what pydantic
-    would report, in constant memory).
+    would report, in constant memory). Runs on every mapping given to :func:`assess`, so the
+    fields to walk are worked out once per model (:func:`_walk_plan`).
     """
     if not isinstance(data, Mapping):
         return
-    fields = model.model_fields
-    _refuse_unknown_keys(
-        data, fields, path, f"unknown field; remove it or use one of: {', '.join(sorted(fields))}"
-    )
-    for name, value in data.items():
-        field = fields.get(name) if isinstance(name, str) else None
-        if field is None:
-            continue
-        keys = _enum_keys(field.annotation)
+    fields, message, children = _walk_plan(model)
+    _refuse_unknown_keys(data, fields, path, message)
+    for name, keys, sub in children:
+        value = data.get(name)
         if keys is not None and isinstance(value, Mapping):
             expected = f"expected one of {len(keys)} values ({_SCHEMA_HINT})"
             _refuse_unknown_keys(value, keys, (*path, name), f"not an allowed key; {expected}")
-        sub = _model_of(field.annotation)
-        if sub is None:
+        if sub is None or value is None:
             continue
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items[: MAX_PROBLEMS + 1]):
             where = (*path, name, str(index)) if isinstance(value, list) else (*path, name)
             _refuse_excess_fields(item, sub, where)
+
+
+@functools.cache
+def _walk_plan(
+    model: type[BaseModel],
+) -> tuple[
+    frozenset[str], str, tuple[tuple[str, frozenset[str] | None, type[BaseModel] | None], ...]
+]:
+    """*model*'s field names, its unknown-field message, and the fields to walk into."""
+    fields = model.model_fields
+    message = f"unknown field; remove it or use one of: {', '.join(sorted(fields))}"
+    children = tuple(
+        (name, _enum_keys(field.annotation), _model_of(field.annotation))
+        for name, field in fields.items()
+        if _enum_keys(field.annotation) is not None or _model_of(field.annotation) is not None
+    )
+    return frozenset(fields), message, children
 
 
 def _refuse_unknown_keys(
