@@ -8,10 +8,38 @@ open questions, the cited sources and the fingerprint of the knowledge base.
 from __future__ import annotations
 
 import enum
+from typing import Any, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fasciculate._vocab import Analyte, Category, Interpretation, LabFlag, Urgency
+
+
+class ReadOnlyDict(dict[str, int]):
+    """A ``dict`` that refuses changes: the mappings inside a returned assessment.
+
+    Parts of an assessment are shared between calls (the engine keeps them), so a mapping in one
+    must not be editable: a change would show in every later result that shares it. It is still a
+    ``dict`` to pydantic, ``json`` and ``==``.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
+        msg = "an assessment is read-only; copy it with dict(...) to change it"
+        raise TypeError(msg)
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    clear = pop = popitem = setdefault = update = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (dict(self),))
+
+    def __copy__(self) -> ReadOnlyDict:
+        return self
+
+    def __deepcopy__(self, _memo: object) -> ReadOnlyDict:
+        return self
 
 
 class _Out(BaseModel):

@@ -30,6 +30,7 @@ from fasciculate._assessment import (
     KnowledgeBaseStamp,
     LabInterpretation,
     OpenQuestion,
+    ReadOnlyDict,
     RestlessLegs,
     RootLevel,
     SourceRef,
@@ -241,7 +242,7 @@ class Output:
     @_memo
     def root_level(self, root: diff.RootLevelResult) -> RootLevel:
         facts = self.facts_used(root.evidence)
-        return _build(RootLevel, level=root.level, counts=dict(root.counts), facts=facts)
+        return _build(RootLevel, level=root.level, counts=ReadOnlyDict(root.counts), facts=facts)
 
     @_memo
     def facts_used(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:

@@ -13,10 +13,11 @@ from typing import Annotated, Self
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Field,
     ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
     field_validator,
     model_validator,
 )
@@ -43,16 +44,20 @@ from fasciculate._vocab import (
 _UNKNOWN = TriState.UNKNOWN
 
 
-def _not_a_boolean(value: object) -> object:
+def _number(value: object, handler: ValidatorFunctionWrapHandler) -> object:
     # pydantic reads true as 1 for a number in its lax mode; a JSON boolean is never a quantity.
     if isinstance(value, bool):
         raise PydanticCustomError("bool_not_number", "a number is needed, not true or false")
-    return value
+    number = handler(value)
+    # -0.0 equals 0.0 (and so shares their cached parts) but prints as "-0": one zero only, so
+    # that the output never depends on which of the two an engine met first.
+    return number + 0.0 if isinstance(number, float) else number
 
 
-#: Marks a numeric field: true and false are refused, not read as 1 and 0. It goes after the
-#: field's constraints, so that pydantic keeps checking them in its core, as for any number.
-_NUMBER = BeforeValidator(_not_a_boolean)
+#: Marks a numeric field: true and false are refused, not read as 1 and 0, and a negative zero is
+#: read as zero. It goes after the field's constraints, so that pydantic keeps checking them in
+#: its core, as for any number.
+_NUMBER = WrapValidator(_number)
 
 
 class _Model(BaseModel):
