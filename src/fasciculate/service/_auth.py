@@ -1,0 +1,145 @@
+"""Client JWTs (CDS Hooks 2.0, "Trusting CDS Clients"), checked with PyJWT.
+
+A request is trusted only when its bearer token is signed with ES384 or RS384 (``none`` and the
+HMAC algorithms are refused: a public key must never serve as a shared secret), names a ``kid``
+found in the issuer's keys (a JWKS file registered out of band, or a ``jku`` on the issuer's
+allow-list), and carries ``iss`` (allow-listed), ``aud`` (exactly the URL called), ``exp`` (at most
+``max_lifetime_seconds`` ahead), ``iat`` (not in the future, with the configured skew) and a ``jti``
+not seen before. Any failure is the same bare :class:`Unauthorized`; the reason goes to the log at
+debug level, the token never does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+import jwt
+
+from fasciculate.service._config import Auth, Issuer
+
+#: The only signing algorithms accepted (CDS Hooks 2.0: ES384 and RS384 at least; no HMAC).
+ALGORITHMS = ("ES384", "RS384")
+_KEY_TYPE = {"ES384": "EC", "RS384": "RSA"}
+#: How long a JWKS fetched from a ``jku`` is kept before it is fetched again.
+JKU_CACHE_SECONDS = 300.0
+_REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
+_PRUNE_EVERY = 4096
+
+
+class Unauthorized(Exception):  # noqa: N818 - the HTTP status it becomes
+    """The request's JWT is missing or not trusted (HTTP 401; the reason is kept for the log)."""
+
+
+def _keys(jwks: Mapping[str, Any], where: str) -> dict[str, jwt.PyJWK]:
+    """The keys of a JWKS by ``kid``; keys without one cannot be chosen and are left out."""
+    try:
+        keyset = jwt.PyJWKSet.from_dict(dict(jwks))
+    except jwt.PyJWKSetError as error:
+        raise ValueError(f"{where}: not a usable JWKS ({error})") from None
+    return {key.key_id: key for key in keyset.keys if key.key_id}
+
+
+class Verifier:
+    """Checks client JWTs against the configured issuers; holds the ``jti`` replay cache.
+
+    The replay cache lives in the process: with several workers, run one replay cache per worker
+    behind a proxy that pins each client to a worker, or accept that a token could be replayed
+    once per worker within its (at most five-minute) lifetime.
+    """
+
+    def __init__(self, auth: Auth, client: httpx.AsyncClient) -> None:
+        """Load every issuer's registered JWKS file; ``jku`` sets are fetched when first named."""
+        self._auth = auth
+        self._client = client
+        self._issuers: dict[str, Issuer] = {issuer.iss: issuer for issuer in auth.issuers}
+        self._files: dict[str, dict[str, jwt.PyJWK]] = {}
+        for issuer in auth.issuers:
+            if issuer.jwks_file is not None:
+                data = json.loads(issuer.jwks_file.read_text(encoding="utf-8"))
+                self._files[issuer.iss] = _keys(data, str(issuer.jwks_file))
+        self._jku: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
+        self._seen: dict[tuple[str, str], float] = {}
+        self._inserts = 0
+
+    async def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
+        """The verified claims of the bearer token in *authorization*, for the URL *audience*.
+
+        Raises:
+            Unauthorized: For any reason the token is not trusted.
+        """
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("no bearer token")
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"malformed token: {error}") from None
+        alg = header.get("alg")
+        if alg not in ALGORITHMS:
+            raise Unauthorized(f"algorithm {alg!r} refused")
+        issuer = self._issuers.get(str(unverified.get("iss")))
+        if issuer is None:
+            raise Unauthorized("issuer not allowed")
+        key = await self._key(issuer, header)
+        if key.key_type != _KEY_TYPE[alg]:
+            raise Unauthorized(f"key {key.key_id!r} is not a {alg} key")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key=key.key,
+                algorithms=[alg],
+                audience=audience,
+                issuer=issuer.iss,
+                leeway=self._auth.skew_seconds,
+                options={"require": _REQUIRED, "strict_aud": True},
+            )
+        except jwt.PyJWTError as error:
+            raise Unauthorized(f"token refused: {error}") from None
+        now = time.time()
+        if claims["exp"] > now + self._auth.max_lifetime_seconds + self._auth.skew_seconds:
+            raise Unauthorized("exp too far ahead")
+        self._once(issuer.iss, str(claims["jti"]), float(claims["exp"]), now)
+        return claims
+
+    async def _key(self, issuer: Issuer, header: Mapping[str, Any]) -> jwt.PyJWK:
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise Unauthorized("no kid")
+        jku = header.get("jku")
+        if jku is None:
+            keys = self._files.get(issuer.iss, {})
+        elif jku in issuer.jku:
+            keys = await self._fetched(jku)
+        else:
+            raise Unauthorized("jku not allowed")
+        if kid not in keys:
+            raise Unauthorized("unknown kid")
+        return keys[kid]
+
+    async def _fetched(self, url: str) -> dict[str, jwt.PyJWK]:
+        cached = self._jku.get(url)
+        if cached is not None and cached[0] > time.monotonic():
+            return cached[1]
+        try:
+            response = await self._client.get(url)
+            response.raise_for_status()
+            keys = _keys(response.json(), url)
+        except (httpx.HTTPError, ValueError) as error:
+            raise Unauthorized(f"jku not fetched: {error}") from None
+        self._jku[url] = (time.monotonic() + JKU_CACHE_SECONDS, keys)
+        return keys
+
+    def _once(self, iss: str, jti: str, exp: float, now: float) -> None:
+        """Remember (iss, jti) until the token expires; a second use is a replay."""
+        seen = self._seen.get((iss, jti))
+        if seen is not None and seen >= now:
+            raise Unauthorized("jti replayed")
+        self._seen[(iss, jti)] = exp + self._auth.skew_seconds
+        self._inserts += 1
+        if self._inserts % _PRUNE_EVERY == 0:
+            self._seen = {key: until for key, until in self._seen.items() if until >= now}

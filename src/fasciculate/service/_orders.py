@@ -1,0 +1,162 @@
+"""order-select and order-sign: a draft order that lowers a lab already low, a twitching referral.
+
+The draft orders are read together with the patient's record (so a draft's medication is classed
+exactly as :func:`fasciculate.fhir.read_bundle` classes any medication); a draft medication whose
+class lowers an analyte (``orders.toml``) while the latest result of that analyte is below its
+reference range gives one warning card, critical at or beyond the critical limit, citing the
+results it rests on.
+"""
+
+from __future__ import annotations
+
+import functools
+import tomllib
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from typing import Any
+
+import attrs
+
+import fasciculate
+from fasciculate import Analyte, LabFlag, MedicationClass
+from fasciculate.fhir import BundleReading, Card, Suggestion
+from fasciculate.service import _card_extras
+
+_TWITCHING_CODES = frozenset({"82470000", "R25.3"})
+_TWITCHING_WORDS = ("twitch", "fascicul")
+_CRITICAL = {LabFlag.CRITICAL_LOW}
+_LOW = {LabFlag.LOW, LabFlag.DEFICIENT, LabFlag.CRITICAL_LOW}
+
+
+@attrs.frozen
+class Lowers:
+    """One row of ``orders.toml``: a medication class and the analytes it lowers."""
+
+    drug_class: MedicationClass
+    analytes: tuple[Analyte, ...]
+    source: str
+    mechanism: str
+
+
+@functools.cache
+def order_rules() -> dict[MedicationClass, Lowers]:
+    """The table of ``orders.toml``, checked against the knowledge base (cached)."""
+    text = resources.files("fasciculate.service").joinpath("orders.toml").read_text("utf-8")
+    rows = {}
+    sources = fasciculate.knowledge_base().sources
+    for number, row in enumerate(tomllib.loads(text)["lowers"]):
+        if row["source"] not in sources:
+            message = f"orders.toml lowers[{number}]: unknown source {row['source']!r}"
+            raise fasciculate.KnowledgeBaseError(message)
+        rule = Lowers(
+            MedicationClass(row["drug_class"]),
+            tuple(Analyte(a) for a in row["analytes"]),
+            row["source"],
+            row["mechanism"],
+        )
+        rows[rule.drug_class] = rule
+    return rows
+
+
+def is_twitching_referral(resource: Mapping[str, Any]) -> bool:
+    """Whether a draft ServiceRequest refers the patient for twitching (by code or by words)."""
+    if resource.get("resourceType") != "ServiceRequest":
+        return False
+    concepts = [resource.get("code") or {}, *(resource.get("reasonCode") or [])]
+    for concept in concepts:
+        codes = {str(c.get("code")) for c in concept.get("coding") or []}
+        words = " ".join(
+            [str(concept.get("text") or "")]
+            + [str(c.get("display") or "") for c in concept.get("coding") or []]
+        ).lower()
+        if codes & _TWITCHING_CODES or any(word in words for word in _TWITCHING_WORDS):
+            return True
+    return False
+
+
+def _date(resource: Mapping[str, Any]) -> str:
+    when = resource.get("effectiveDateTime") or resource.get("issued") or "date not given"
+    return str(when)[:10]
+
+
+def electrolyte_cards(
+    reading: BundleReading,
+    drafts: Sequence[str],
+    record: Mapping[str, Mapping[str, Any]],
+) -> list[Card]:
+    """A card for each draft medication (by reference, in *drafts*) that lowers a low lab.
+
+    Args:
+        reading: The record read together with the draft orders.
+        drafts: References (as the reader reports them) of the draft MedicationRequests.
+        record: Every resource read, by the same references (for the result dates).
+    """
+    kb = fasciculate.knowledge_base()
+    presentation = reading.presentation
+    low: dict[Analyte, list[tuple[float, LabFlag, str]]] = {}
+    for index, lab in enumerate(presentation.labs):
+        value = lab.si_value
+        flag = kb.labs[lab.analyte].classify(value) if value is not None else None
+        if flag in _LOW and value is not None and flag is not None:
+            reference = reading.evidence.get(f"labs.{index}", ("",))[0]
+            low.setdefault(lab.analyte, []).append((value, flag, reference))
+    cards = []
+    for index, medication in enumerate(presentation.medications):
+        reference = reading.evidence.get(f"medications.{index}", ("",))[0]
+        rule = order_rules().get(medication.drug_class) if medication.drug_class else None
+        if reference not in drafts or rule is None:
+            continue
+        found = [(a, hit) for a in rule.analytes for hit in low.get(a, [])]
+        if found:
+            name = medication.name or str(medication.drug_class).replace("_", " ")
+            cards.append(_card(name, reference, rule, found, record))
+    return cards
+
+
+def _card(
+    name: str,
+    reference: str,
+    rule: Lowers,
+    found: list[tuple[Analyte, tuple[float, LabFlag, str]]],
+    record: Mapping[str, Mapping[str, Any]],
+) -> Card:
+    kb = fasciculate.knowledge_base()
+    critical = any(flag in _CRITICAL for _, (_, flag, _) in found)
+    labels = dict.fromkeys(f"{kb.labs[a].label.lower()} {v:.2f} {kb.labs[a].unit}" for a, (v, _, _) in found)
+    summary = f"{name} ordered while {' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} low"
+    if len(summary) >= _card_extras.SUMMARY_LIMIT:
+        summary = summary[: _card_extras.SUMMARY_LIMIT - 2].rstrip() + "…"
+    lines = [f"**{rule.mechanism}**", "", "#### Results below the reference range", ""]
+    cited = [kb.sources[rule.source]]
+    for analyte, (value, flag, lab_ref) in found:
+        lab = kb.labs[analyte]
+        lines.append(
+            f"- {lab.label}: {value:.2f} {lab.unit} on {_date(record.get(lab_ref, {}))} "
+            f"(`{lab_ref}`), {flag.replace('_', ' ')}; reference range {lab.lower}-{lab.upper} "
+            f"{lab.unit}"
+        )
+        cited.append(kb.sources[lab.range_source])
+        if flag in _CRITICAL and lab.critical_source:
+            cited.append(kb.sources[lab.critical_source])
+    lines += ["", f"Draft order: `{reference}`.", "", "#### Sources", ""]
+    lines += [f"- {s.title}, {s.publisher}, {s.year}" for s in dict.fromkeys(cited)]
+    suggestion: Suggestion = {
+        "label": f"Remove the draft order of {name}",
+        "isRecommended": critical,
+        "actions": [
+            {
+                "type": "delete",
+                "description": f"Remove the draft order of {name} (review the electrolytes first)",
+                "resourceId": [reference],
+            }
+        ],
+    }
+    card: Card = {
+        "summary": summary,
+        "indicator": "critical" if critical else "warning",
+        "detail": "\n".join(lines),
+        "source": {"label": f"fasciculate {fasciculate.__version__}", "url": _card_extras.HOME},
+        "suggestions": [suggestion],
+        "selectionBehavior": "at-most-one",
+    }
+    return _card_extras.finish(card, topic=_card_extras.TOPIC_ORDER, cited=cited)

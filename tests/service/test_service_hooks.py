@@ -1,0 +1,145 @@
+"""The three hooks against the running service: which charts and orders get which cards."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from _service_support import SYNTHEA, THIAZIDE, TWITCHING_PATIENT, fhir_resources
+
+ALFREDA = "6d23a95e-7e18-4201-90ec-9501fa89fbd2"  # Synthea: hydrochlorothiazide, no twitching
+PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
+ORDER_SELECT = "/cds-services/fasciculate-order-select"
+ORDER_SIGN = "/cds-services/fasciculate-order-sign"
+
+
+def _record(patient: str) -> list[dict[str, Any]]:
+    def about(r: dict[str, Any]) -> bool:
+        ref = (r.get("subject") or r.get("patient") or {}).get("reference")
+        return ref == f"Patient/{patient}" or (r["resourceType"] == "Patient" and r["id"] == patient)
+
+    return [r for r in fhir_resources() if about(r)]
+
+
+def _prefetch(patient: str) -> dict[str, Any]:
+    """Every prefetch key filled from the record (the EHR did the fetching)."""
+    record = _record(patient)
+
+    def search(kind: str) -> dict[str, Any]:
+        hits = [{"resource": r} for r in record if r["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": hits}
+
+    return {
+        "patient": next(r for r in record if r["resourceType"] == "Patient"),
+        "observations": search("Observation"),
+        "conditions": search("Condition"),
+        "medications": search("MedicationRequest"),
+        "questionnaireResponses": search("QuestionnaireResponse"),
+    }
+
+
+def _draft(drug: str, rxnorm: str, rid: str = "draft-1") -> dict[str, Any]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "draft",
+        "intent": "order",
+        "medicationCodeableConcept": {
+            "text": drug,
+            "coding": [
+                {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm, "display": drug}
+            ],
+        },
+        "subject": {"reference": f"Patient/{TWITCHING_PATIENT}"},
+    }
+
+
+def _orders(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+def test_patient_view_with_twitching_gets_the_assessment(cds):
+    body = cds.request("patient-view", TWITCHING_PATIENT, prefetch=_prefetch(TWITCHING_PATIENT))
+    response = cds.post(PATIENT_VIEW, body)
+    assert 200 == response.status_code, response.text
+    (card,) = response.json()["cards"]
+    assert card["source"]["topic"]["code"] == "twitching-assessment"
+    assert "Urgency: routine" in card["detail"]
+
+
+def test_patient_view_without_twitching_gets_no_card(cds):
+    body = cds.request("patient-view", ALFREDA, prefetch=_prefetch(ALFREDA))
+    response = cds.post(PATIENT_VIEW, body)
+    assert 200 == response.status_code, response.text
+    assert {"cards": []} == response.json()
+
+
+def test_every_synthea_chart_gets_no_card_through_the_fhir_server(cds, fhir_hits):
+    """Four real charts, none about twitching, read from the FHIR server: no card, no error."""
+    patients = [
+        json.loads(path.read_text("utf-8"))["entry"][0]["resource"]["id"]
+        for path in SYNTHEA.glob("*.json")
+    ]
+    before = fhir_hits["search Observation"]
+    for patient in patients:
+        response = cds.post(PATIENT_VIEW, cds.request("patient-view", patient))
+        assert 200 == response.status_code, response.text
+        assert [] == response.json()["cards"]
+    assert fhir_hits["search Observation"] - before >= len(patients)
+
+
+def test_order_select_diuretic_with_low_potassium_gets_a_warning(cds):
+    drafts = _orders(_draft("Furosemide 40 MG Oral Tablet", "315971"))
+    context = {"selections": ["MedicationRequest/draft-1"], "draftOrders": drafts}
+    body = cds.request("order-select", TWITCHING_PATIENT, prefetch=_prefetch(TWITCHING_PATIENT))
+    body["context"].update(context)
+    response = cds.post(ORDER_SELECT, body)
+    assert 200 == response.status_code, response.text
+    (card,) = response.json()["cards"]
+    assert "warning" == card["indicator"]
+    assert card["summary"].startswith("Furosemide 40 MG Oral Tablet ordered while potassium 3.20")
+    assert "`Observation/" in card["detail"]  # the evidence: the low result
+    assert [["MedicationRequest/draft-1"]] == [
+        a["resourceId"] for s in card["suggestions"] for a in s["actions"]
+    ]
+
+
+def test_order_select_reads_only_the_selected_orders(cds):
+    drafts = _orders(_draft("Furosemide 40 MG Oral Tablet", "315971"))
+    body = cds.request("order-select", TWITCHING_PATIENT, prefetch=_prefetch(TWITCHING_PATIENT))
+    body["context"].update({"selections": [], "draftOrders": drafts})
+    response = cds.post(ORDER_SELECT, body)
+    assert {"cards": []} == response.json()
+
+
+def test_order_sign_without_a_trigger_gets_no_card(cds):
+    drafts = _orders(_draft("Acetaminophen 325 MG Oral Tablet", "313782"))
+    body = cds.request("order-sign", TWITCHING_PATIENT)
+    body["context"]["draftOrders"] = drafts
+    response = cds.post(ORDER_SIGN, body)
+    assert 200 == response.status_code, response.text
+    assert {"cards": []} == response.json()
+
+
+def test_order_sign_of_a_twitching_referral_gets_the_assessment(cds):
+    referral = {
+        "resourceType": "ServiceRequest",
+        "id": "ref-1",
+        "status": "draft",
+        "intent": "order",
+        "code": {"text": "Neurology referral"},
+        "reasonCode": [{"coding": [{"system": "http://snomed.info/sct", "code": "82470000"}]}],
+        "subject": {"reference": f"Patient/{TWITCHING_PATIENT}"},
+    }
+    body = cds.request("order-sign", TWITCHING_PATIENT)
+    body["context"]["draftOrders"] = _orders(referral, _draft("Hydrochlorothiazide 25 MG", "316049"))
+    response = cds.post(ORDER_SIGN, body)
+    assert 200 == response.status_code, response.text
+    topics = sorted(card["source"]["topic"]["code"] for card in response.json()["cards"])
+    assert ["order-lowers-electrolyte", "twitching-assessment"] == topics
+
+
+def test_the_thiazide_example_is_the_twitching_patient():
+    """The fixture patient is the bundled example (a check on the test data itself)."""
+    example = json.loads(THIAZIDE.read_text("utf-8"))
+    assert len(example["entry"]) == len(_record(TWITCHING_PATIENT))
