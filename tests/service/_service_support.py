@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import socket
 import threading
 import time
@@ -86,7 +87,7 @@ class Keys:
 
     def token(
         self,
-        aud: str,
+        audience: str,
         *,
         alg: str = "ES384",
         kid: str | None = "es",
@@ -95,29 +96,29 @@ class Keys:
         **claims: Any,
     ) -> str:
         now = int(time.time())
-        payload = {"iss": ISSUER, "sub": "client", "aud": aud, "iat": now, "exp": now + 240}
+        payload = {"iss": ISSUER, "sub": "client", "aud": audience, "iat": now, "exp": now + 240}
         payload["jti"] = str(uuid.uuid4())
         payload.update(claims)
         payload = {k: v for k, v in payload.items() if v is not None}
-        signer = key if key is not None else (self.rs384 if alg == "RS384" else self.es384)
+        signer = key if key is not None else (self.rs384 if alg.startswith("RS") else self.es384)
         header = {"kid": kid} if kid else {}
         header.update(headers or {})
         return jwt.encode(payload, signer, algorithm=alg, headers=header)
 
 
-def _recent(bundle: dict[str, Any]) -> dict[str, Any]:
-    """The thiazide example as a server would hold it: ids, Type/id references, recent labs."""
+def as_served(bundle: dict[str, Any], patient: str, prefix: str) -> dict[str, Any]:
+    """A bundled example as a server would hold it: ids, Type/id references, labs of 5 days ago."""
     out = copy.deepcopy(bundle)
     ids = {}
     for number, entry in enumerate(out["entry"]):
         resource = entry["resource"]
-        resource["id"] = TWITCHING_PATIENT if resource["resourceType"] == "Patient" else f"t{number}"
+        resource["id"] = patient if resource["resourceType"] == "Patient" else f"{prefix}{number}"
         ids[entry["fullUrl"]] = f"{resource['resourceType']}/{resource['id']}"
     recent = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=5)).isoformat()
     text = json.dumps(out)
     for old, new in ids.items():
         text = text.replace(old, new)
-    text = text.replace('"effectiveDateTime": "2026-11-18"', f'"effectiveDateTime": "{recent}"')
+    text = re.sub(r'"effectiveDateTime": "[0-9-]+"', f'"effectiveDateTime": "{recent}"', text)
     return json.loads(text)
 
 
@@ -131,7 +132,8 @@ def fhir_resources() -> list[dict[str, Any]]:
         for full_url, kind in kinds.items():
             text = text.replace(f'"{full_url}"', f'"{kind}/{full_url.removeprefix("urn:uuid:")}"')
         found += [e["resource"] for e in json.loads(text)["entry"]]
-    found += [e["resource"] for e in _recent(json.loads(THIAZIDE.read_text("utf-8")))["entry"]]
+    thiazide = json.loads(THIAZIDE.read_text("utf-8"))
+    found += [e["resource"] for e in as_served(thiazide, TWITCHING_PATIENT, "t")["entry"]]
     return found
 
 

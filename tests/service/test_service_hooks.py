@@ -99,7 +99,7 @@ def test_order_select_diuretic_with_low_potassium_gets_a_warning(cds):
     assert "warning" == card["indicator"]
     assert card["summary"].startswith("Furosemide 40 MG Oral Tablet ordered while potassium 3.20")
     assert "`Observation/" in card["detail"]  # the evidence: the low result
-    assert [["MedicationRequest/draft-1"]] == [
+    assert ["MedicationRequest/draft-1"] == [
         a["resourceId"] for s in card["suggestions"] for a in s["actions"]
     ]
 

@@ -13,13 +13,13 @@ import functools
 import tomllib
 from collections.abc import Mapping, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 import fasciculate
 from fasciculate import Analyte, LabFlag, MedicationClass
-from fasciculate.fhir import BundleReading, Card, Suggestion
+from fasciculate.fhir import Action, BundleReading, Card, Suggestion
 from fasciculate.service import _card_extras
 
 _TWITCHING_CODES = frozenset({"82470000", "R25.3"})
@@ -140,16 +140,17 @@ def _card(
             cited.append(kb.sources[lab.critical_source])
     lines += ["", f"Draft order: `{reference}`.", "", "#### Sources", ""]
     lines += [f"- {s.title}, {s.publisher}, {s.year}" for s in dict.fromkeys(cited)]
+    # CDS Hooks 2.0 spells Action.resourceId as one relative reference (a string);
+    # fasciculate.fhir.Action types it as a list, hence the cast.
+    delete = {
+        "type": "delete",
+        "description": f"Remove the draft order of {name} (review the electrolytes first)",
+        "resourceId": reference,
+    }
     suggestion: Suggestion = {
         "label": f"Remove the draft order of {name}",
         "isRecommended": critical,
-        "actions": [
-            {
-                "type": "delete",
-                "description": f"Remove the draft order of {name} (review the electrolytes first)",
-                "resourceId": [reference],
-            }
-        ],
+        "actions": [cast("Action", delete)],
     }
     card: Card = {
         "summary": summary,
