@@ -17,16 +17,18 @@ import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 import uvicorn
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from starlette.applications import Starlette
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 ROOT = Path(__file__).resolve().parents[2]
 SYNTHEA = ROOT / "examples" / "fhir" / "synthea"
@@ -50,7 +52,11 @@ class Running:
 
     def start(self, app: Any = None) -> None:
         config = uvicorn.Config(
-            app or self.app, log_config=None, access_log=False, lifespan="on", timeout_graceful_shutdown=1
+            app or self.app,
+            log_config=None,
+            access_log=False,
+            lifespan="on",
+            timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
@@ -146,10 +152,14 @@ def _about(resource: dict[str, Any], patient: str) -> bool:
 
 
 def _codes(resource: dict[str, Any]) -> set[str]:
-    return {f"{c.get('system')}|{c.get('code')}" for c in resource.get("code", {}).get("coding", [])}
+    return {
+        f"{c.get('system')}|{c.get('code')}" for c in resource.get("code", {}).get("coding", [])
+    }
 
 
-def fhir_app(resources: list[dict[str, Any]], jwks: dict[str, Any], hits: Counter[str]) -> Starlette:
+def fhir_app(  # noqa: C901 - one small server, its routes inside
+    resources: list[dict[str, Any]], jwks: dict[str, Any], hits: Counter[str]
+) -> Starlette:
     """A small FHIR R4 server: read Patient, search by patient/code/questionnaire, 50 a page."""
     by_type: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:

@@ -1,4 +1,4 @@
-"""Fixtures of the service tests: a loopback FHIR server, the CDS service under uvicorn, a client."""
+"""Fixtures of the service tests: a loopback FHIR server, the service under uvicorn, a client."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ from _service_support import (
 )
 
 from fasciculate.service import ServiceConfig, create_app
+
+#: Sign a fresh token for the request (the default); pass a token, or None for no token.
+SIGN = object()
 
 
 @pytest.fixture(scope="session")
@@ -60,12 +63,12 @@ class Cds:
     def token(self, path: str, **kwargs: Any) -> str:
         return self.keys.token(self.url + path, **kwargs)
 
-    def get(self, path: str, *, token: str | None = "sign", **kwargs: Any) -> httpx.Response:
+    def get(self, path: str, *, token: Any = SIGN, **kwargs: Any) -> httpx.Response:
         headers = self._auth(path, token)
         return self.http.get(path, headers=headers, **kwargs)
 
     def post(
-        self, path: str, body: Any = None, *, token: str | None = "sign", **kwargs: Any
+        self, path: str, body: Any = None, *, token: Any = SIGN, **kwargs: Any
     ) -> httpx.Response:
         headers = self._auth(path, token) | kwargs.pop("headers", {})
         if body is not None:
@@ -75,7 +78,7 @@ class Cds:
     def _auth(self, path: str, token: str | None) -> dict[str, str]:
         if token is None:
             return {}
-        return {"Authorization": f"Bearer {self.token(path) if token == 'sign' else token}"}
+        return {"Authorization": f"Bearer {self.token(path) if token is SIGN else token}"}
 
     def request(self, hook: str, patient: str, **extra: Any) -> dict[str, Any]:
         """A CDS Hooks request for *hook* that leaves the record to the FHIR server."""

@@ -51,10 +51,15 @@ def _referral_context() -> dict[str, Any]:
         "medicationCodeableConcept": {"text": "Furosemide 40 MG Oral Tablet"},
         "subject": {"reference": f"Patient/{TWITCHING_PATIENT}"},
     }
-    bundle = {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": referral}, {"resource": furosemide}
-    ]}
-    return {"draftOrders": bundle, "selections": ["ServiceRequest/ref-1", "MedicationRequest/med-1"]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": referral}, {"resource": furosemide}],
+    }
+    return {
+        "draftOrders": bundle,
+        "selections": ["ServiceRequest/ref-1", "MedicationRequest/med-1"],
+    }
 
 
 def test_discovery_lists_every_service_with_the_required_fields(cds):
@@ -63,7 +68,9 @@ def test_discovery_lists_every_service_with_the_required_fields(cds):
     services = response.json()["services"]
     assert HOOKS == {service["hook"] for service in services}
     for service in services:
-        assert {"hook", "id", "title", "description", "prefetch", "usageRequirements"} <= set(service)
+        assert {"hook", "id", "title", "description", "prefetch", "usageRequirements"} <= set(
+            service
+        )
         assert re.fullmatch(r"[A-Za-z0-9_.~-]+", service["id"])
         assert prefetch_templates() == service["prefetch"]
 
@@ -127,9 +134,11 @@ def test_an_urgent_chart_gets_a_warning_with_links(cds):
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     body["prefetch"] = {
         "patient": patient,
-        "observations": {"resourceType": "Bundle", "type": "searchset", "entry": [
-            {"resource": r} for r in resources if r["resourceType"] != "Patient"
-        ]},
+        "observations": {
+            "resourceType": "Bundle",
+            "type": "searchset",
+            "entry": [{"resource": r} for r in resources if r["resourceType"] != "Patient"],
+        },
         "conditions": None,
         "medications": None,
         "questionnaireResponses": None,

@@ -27,7 +27,9 @@ def _still_serving(cds) -> None:
 
 
 def test_bad_json_is_400(cds):
-    response = cds.post(PATIENT_VIEW, content=b'{"hook": ', headers={"Content-Type": "application/json"})
+    response = cds.post(
+        PATIENT_VIEW, content=b'{"hook": ', headers={"Content-Type": "application/json"}
+    )
     assert "not valid JSON" in _outcome(response, 400)
 
 
@@ -70,7 +72,9 @@ def test_a_10_mb_body_is_413_and_nothing_breaks(cds):
 
 
 def test_wrong_content_type_is_415(cds):
-    response = cds.post(PATIENT_VIEW, content=b"hook=patient-view", headers={"Content-Type": "text/plain"})
+    response = cds.post(
+        PATIENT_VIEW, content=b"hook=patient-view", headers={"Content-Type": "text/plain"}
+    )
     assert "Content-Type" in _outcome(response, 415)
 
 
@@ -111,10 +115,9 @@ def test_null_prefetch_means_no_data(cds):
     """Every key null: nothing to read, so no card (and no call to the FHIR server)."""
     body = cds.request("patient-view", TWITCHING_PATIENT)
     del body["fhirServer"]
-    body["prefetch"] = {
-        key: None
-        for key in ("patient", "observations", "conditions", "medications", "questionnaireResponses")
-    }
+    body["prefetch"] = dict.fromkeys(
+        ("patient", "observations", "conditions", "medications", "questionnaireResponses")
+    )
     response = cds.post(PATIENT_VIEW, body)
     assert 200 == response.status_code
     assert {"cards": []} == response.json()
@@ -184,5 +187,7 @@ def test_hook_instance_is_logged_without_the_token(cds, caplog):
     assert fields["latencyMs"] > 0
     assert any(r.getMessage() == "unauthorized" for r in caplog.records)
     assert token not in caplog.text
-    assert token.split(".")[2] not in " ".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
+    assert token.split(".")[2] not in " ".join(
+        json.dumps(r.__dict__, default=str) for r in caplog.records
+    )
     assert uuid.UUID(fields["hookInstance"])

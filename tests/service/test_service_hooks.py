@@ -16,7 +16,9 @@ ORDER_SIGN = "/cds-services/fasciculate-order-sign"
 def _record(patient: str) -> list[dict[str, Any]]:
     def about(r: dict[str, Any]) -> bool:
         ref = (r.get("subject") or r.get("patient") or {}).get("reference")
-        return ref == f"Patient/{patient}" or (r["resourceType"] == "Patient" and r["id"] == patient)
+        return ref == f"Patient/{patient}" or (
+            r["resourceType"] == "Patient" and r["id"] == patient
+        )
 
     return [r for r in fhir_resources() if about(r)]
 
@@ -47,7 +49,11 @@ def _draft(drug: str, rxnorm: str, rid: str = "draft-1") -> dict[str, Any]:
         "medicationCodeableConcept": {
             "text": drug,
             "coding": [
-                {"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": rxnorm, "display": drug}
+                {
+                    "system": "http://www.nlm.nih.gov/research/umls/rxnorm",
+                    "code": rxnorm,
+                    "display": drug,
+                }
             ],
         },
         "subject": {"reference": f"Patient/{TWITCHING_PATIENT}"},
@@ -55,7 +61,11 @@ def _draft(drug: str, rxnorm: str, rid: str = "draft-1") -> dict[str, Any]:
 
 
 def _orders(*resources: dict[str, Any]) -> dict[str, Any]:
-    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in resources],
+    }
 
 
 def test_patient_view_with_twitching_gets_the_assessment(cds):
@@ -132,7 +142,9 @@ def test_order_sign_of_a_twitching_referral_gets_the_assessment(cds):
         "subject": {"reference": f"Patient/{TWITCHING_PATIENT}"},
     }
     body = cds.request("order-sign", TWITCHING_PATIENT)
-    body["context"]["draftOrders"] = _orders(referral, _draft("Hydrochlorothiazide 25 MG", "316049"))
+    body["context"]["draftOrders"] = _orders(
+        referral, _draft("Hydrochlorothiazide 25 MG", "316049")
+    )
     response = cds.post(ORDER_SIGN, body)
     assert 200 == response.status_code, response.text
     topics = sorted(card["source"]["topic"]["code"] for card in response.json()["cards"])

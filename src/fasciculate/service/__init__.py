@@ -8,15 +8,35 @@ as an ASGI application::
     fasciculate.service.serve(config)                  # or run it with uvicorn
 
 ``fasciculate serve --config FILE`` does the same from the command line. Importing
-:mod:`fasciculate` never imports this package, nor any HTTP library.
+:mod:`fasciculate` never imports this package; importing this package imports no HTTP library
+either, until :func:`create_app` or :func:`serve` is first used (Starlette, uvicorn, httpx, PyJWT).
 """
 
-from fasciculate.service._app import create_app
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from fasciculate.service._config import Auth, ConfigError, Issuer, ServiceConfig, load_config
 from fasciculate.service._feedback import feedback_records
 from fasciculate.service._hooks import discovery
-from fasciculate.service._prefetch import prefetch_templates
-from fasciculate.service._serve import serve
+from fasciculate.service._templates import prefetch_templates
+
+if TYPE_CHECKING:
+    from fasciculate.service._app import create_app
+    from fasciculate.service._serve import serve
+
+#: The names whose modules import the HTTP stack, loaded when first used.
+_LAZY = {"create_app": "fasciculate.service._app", "serve": "fasciculate.service._serve"}
+
+
+def __getattr__(name: str) -> Any:  # noqa: ANN401 - a module attribute of any kind
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fasciculate.service' has no attribute {name!r}")
+
 
 __all__ = [
     "Auth",

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pydantic
@@ -22,7 +22,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -33,6 +32,9 @@ from fasciculate.service._config import ServiceConfig
 from fasciculate.service._feedback import Feedback, FeedbackStore
 from fasciculate.service._logging import LOGGER, event
 from fasciculate.service._prefetch import BadPrefetch, Fetcher, Unavailable
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
 
 _JSON_TYPES = ("application/json", "application/fhir+json")
 
@@ -46,7 +48,7 @@ def outcome(status: int, message: str, code: str = "invalid") -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/fhir+json")
 
 
-class _Rejected(Exception):  # noqa: N818 - carries the response to send
+class _Rejected(Exception):
     def __init__(self, response: Response) -> None:
         super().__init__(response.status_code)
         self.response = response
@@ -73,7 +75,8 @@ class _Service:
             claims = await self.verifier.verify(request.headers.get("authorization"), audience)
         except Unauthorized as error:
             event("unauthorized", logging.DEBUG, path=request.url.path, reason=str(error))
-            raise _Rejected(Response(status_code=401, headers={"WWW-Authenticate": "Bearer"}))
+            bare = Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+            raise _Rejected(bare) from None
         return str(claims["iss"])
 
     async def json_body(self, request: Request) -> Any:  # noqa: ANN401 - any JSON
@@ -96,7 +99,8 @@ class _Service:
         try:
             return json.loads(b"".join(chunks))
         except (ValueError, UnicodeDecodeError) as error:
-            raise _Rejected(outcome(400, f"the body is not valid JSON: {error}", "structure"))
+            message = f"the body is not valid JSON: {error}"
+            raise _Rejected(outcome(400, message, "structure")) from None
 
 
 def _endpoint(
@@ -108,7 +112,7 @@ def _endpoint(
             return await handler(service, request)
         except _Rejected as rejected:
             return rejected.response
-        except Exception:
+        except Exception:  # noqa: BLE001 - fail closed: an error is a 500, never a 200 without cards
             LOGGER.exception("error", extra={"fields": {"path": request.url.path}})
             return outcome(500, "the service failed to compute a result", "exception")
 
@@ -157,8 +161,8 @@ async def _call(service: _Service, request: Request) -> Response:
         hookInstance=instance,
         client=client,
         status=response.status_code,
-        urgency=urgency if response.status_code == 200 else None,  # noqa: PLR2004
-        cards=len(cards) if response.status_code == 200 else None,  # noqa: PLR2004
+        urgency=urgency if response.status_code == 200 else None,
+        cards=len(cards) if response.status_code == 200 else None,
         latencyMs=round((time.perf_counter() - started) * 1000, 3),
     )
     return response

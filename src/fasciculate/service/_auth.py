@@ -30,7 +30,7 @@ _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
 _PRUNE_EVERY = 4096
 
 
-class Unauthorized(Exception):  # noqa: N818 - the HTTP status it becomes
+class Unauthorized(Exception):
     """The request's JWT is missing or not trusted (HTTP 401; the reason is kept for the log)."""
 
 

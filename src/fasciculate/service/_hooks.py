@@ -16,14 +16,17 @@ from __future__ import annotations
 import copy
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 import fasciculate
 from fasciculate.fhir import BundleReading, Card, assessment_to_cards, read_bundle
 from fasciculate.service import _card_extras, _orders
-from fasciculate.service._prefetch import Fetcher, prefetch_templates
+from fasciculate.service._templates import prefetch_templates
+
+if TYPE_CHECKING:
+    from fasciculate.service._prefetch import Fetcher
 
 
 @attrs.frozen
@@ -139,16 +142,22 @@ def _drafts(service: Service, context: Mapping[str, Any]) -> list[dict[str, Any]
 
 def _bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
     unique = {(r["resourceType"], r.get("id") or str(n)): r for n, r in enumerate(resources)}
-    return {"resourceType": "Bundle", "type": "collection", "entry": [
-        {"resource": r} for r in unique.values()
-    ]}
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": r} for r in unique.values()],
+    }
 
 
 def _read(resources: list[dict[str, Any]], patient: str) -> BundleReading:
     try:
-        return read_bundle(_bundle(resources), as_of=dt.datetime.now(dt.UTC).date(), patient=patient)
+        return read_bundle(
+            _bundle(resources), as_of=dt.datetime.now(dt.UTC).date(), patient=patient
+        )
     except fasciculate.InvalidBundle as error:
-        raise HookError(422, f"the patient's record cannot be read: {error}", code="processing") from None
+        raise HookError(
+            422, f"the patient's record cannot be read: {error}", code="processing"
+        ) from None
 
 
 def relevant(reading: BundleReading) -> bool:
@@ -170,7 +179,9 @@ def _assessment_cards(reading: BundleReading) -> tuple[list[Card], str]:
     )
     kb = fasciculate.knowledge_base()
     cited = [kb.sources[s.id] for s in assessment.sources if s.id in kb.sources]
-    finished = [_card_extras.finish(c, topic=_card_extras.TOPIC_ASSESSMENT, cited=cited) for c in cards]
+    finished = [
+        _card_extras.finish(c, topic=_card_extras.TOPIC_ASSESSMENT, cited=cited) for c in cards
+    ]
     return finished, str(assessment.urgency)
 
 

@@ -122,8 +122,12 @@ def _card(
 ) -> Card:
     kb = fasciculate.knowledge_base()
     critical = any(flag in _CRITICAL for _, (_, flag, _) in found)
-    labels = dict.fromkeys(f"{kb.labs[a].label.lower()} {v:.2f} {kb.labs[a].unit}" for a, (v, _, _) in found)
-    summary = f"{name} ordered while {' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} low"
+    labels = dict.fromkeys(
+        f"{kb.labs[a].label.lower()} {v:.2f} {kb.labs[a].unit}" for a, (v, _, _) in found
+    )
+    summary = (
+        f"{name} ordered while {' and '.join(labels)} {'is' if len(labels) == 1 else 'are'} low"
+    )
     if len(summary) >= _card_extras.SUMMARY_LIMIT:
         summary = summary[: _card_extras.SUMMARY_LIMIT - 2].rstrip() + "…"
     lines = [f"**{rule.mechanism}**", "", "#### Results below the reference range", ""]

@@ -15,35 +15,13 @@ from urllib.parse import quote
 
 import httpx
 
-from fasciculate import knowledge_base
-from fasciculate.fhir import QUESTIONNAIRE_URL
+from fasciculate.service._templates import prefetch_templates
 
-#: LOINC "Symptom" and "Symptom absent" observations carry the twitching and red-flag findings.
-_FINDING_LOINC = ("75325-1", "111551-8")
 #: Pages of a search bundle followed at most (``link`` ``next``), so a huge record cannot stall.
 MAX_PAGES = 10
 
 
-def _observation_codes() -> str:
-    codes = [*_FINDING_LOINC, *(c for lab in knowledge_base().labs.values() for c in lab.loinc)]
-    return ",".join(f"http://loinc.org|{code}" for code in dict.fromkeys(codes))
-
-
-def prefetch_templates() -> dict[str, str]:
-    """The prefetch templates every service of fasciculate declares (one per resource kind)."""
-    patient = "{{context.patientId}}"
-    return {
-        "patient": f"Patient/{patient}",
-        "observations": f"Observation?patient={patient}&code={_observation_codes()}",
-        "conditions": f"Condition?patient={patient}",
-        "medications": f"MedicationRequest?patient={patient}",
-        "questionnaireResponses": (
-            f"QuestionnaireResponse?patient={patient}&questionnaire={quote(QUESTIONNAIRE_URL)}"
-        ),
-    }
-
-
-class Unavailable(Exception):  # noqa: N818 - the HTTP status it becomes (412)
+class Unavailable(Exception):
     """A prefetch key was neither sent nor could be fetched from the FHIR server."""
 
 
@@ -98,9 +76,7 @@ class Fetcher:
             if key in prefetch:
                 resources += resources_of(prefetch[key], key)
         if missing:
-            fetched = await asyncio.gather(
-                *(self._fetch(request, key, patient) for key in missing)
-            )
+            fetched = await asyncio.gather(*(self._fetch(request, key, patient) for key in missing))
             for key, value in zip(missing, fetched, strict=True):
                 resources += value if key != "patient" else resources_of(value[0], key)
         return resources
@@ -127,7 +103,11 @@ class Fetcher:
                 return [data]
             found += resources_of(data, key)
             url = next(
-                (link.get("url") for link in data.get("link") or [] if link.get("relation") == "next"),
+                (
+                    link.get("url")
+                    for link in data.get("link") or []
+                    if link.get("relation") == "next"
+                ),
                 None,
             )
         return found
