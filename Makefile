@@ -4,7 +4,10 @@
 #               docs, notebooks)
 # Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
 # and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
-# base after changing its findings, to commit), make dist (an sdist and a wheel in dist/).
+# base after changing its findings, to commit), make dist (an sdist and a wheel in dist/), make serve
+# (the CDS Hooks service on 127.0.0.1:8765 with the demo configuration and keys; then run
+# `.venv/bin/python examples/service/client.py` in another terminal), make bench-service (its
+# latency benchmark).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -12,13 +15,14 @@ BIN    := $(VENV)/bin
 # One stamp per install: the package alone (demo), the build tool (dist), every extra (test).
 STAMP_RUN  := $(VENV)/.installed
 STAMP_DIST := $(VENV)/.installed-dist
+STAMP_SERVICE := $(VENV)/.installed-service
 STAMP      := $(VENV)/.installed-dev
 EXAMPLE ?= examples/presentations/progressive-weakness-wasting.json
 NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench mutation dist clean
+.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
 
 # The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
 # (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
@@ -44,16 +48,25 @@ $(STAMP_DIST): $(STAMP_RUN)
 	$(VENV_PIP) install -e ".[dist]"
 	@touch $@
 
+# The CDS Hooks service's extra (Starlette, uvicorn, httpx, PyJWT with cryptography).
+$(STAMP_SERVICE): $(STAMP_RUN)
+	$(VENV_PIP) install -e ".[service]"
+	@touch $@
+
 # Every extra (tests, lint, docs, notebooks, proof, mutation, dist): a minute or more. The
 # environment gets a current pip of its own (the tests build and install wheels with it).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[dev]"
-	@touch $(STAMP_RUN) $(STAMP_DIST) $@
+	@touch $(STAMP_RUN) $(STAMP_DIST) $(STAMP_SERVICE) $@
 
 demo: $(STAMP_RUN)
 	$(BIN)/fasciculate assess $(EXAMPLE)
+
+# The CDS Hooks service on loopback with the demo configuration and its published demo keys.
+serve: $(STAMP_SERVICE)
+	$(BIN)/fasciculate serve --config examples/service/demo.toml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -101,6 +114,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assess.py --population 1000
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_fhir.py
+
+# The service's latency at a fixed request rate on one worker, with and without client JWTs.
+bench-service: $(STAMP_SERVICE)
+	$(BIN)/python benchmarks/bench_service.py
 
 # A source distribution and a wheel in dist/ (the wheel holds src/fasciculate only).
 dist: $(STAMP_DIST)

@@ -6,7 +6,9 @@
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
 with its problems in its place; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
-``fasciculate rules`` prints the rule table.
+``fasciculate rules`` prints the rule table; ``fasciculate serve --config FILE`` runs the CDS Hooks
+service and ``fasciculate feedback --config FILE`` lists the card feedback it stored (both need
+the extra ``fasciculate[service]``).
 
 Every failure is one line on standard error and an exit status, never a traceback: 0 done, 1 an
 input or output failed (a file that cannot be read, a closed or broken pipe, a full disk), 2 bad
@@ -35,6 +37,9 @@ from fasciculate._cli_io import (
     say,
 )
 from fasciculate._cli_screen import screen
+from fasciculate._cli_service import COMMANDS as SERVICE_COMMANDS
+from fasciculate._cli_service import add_commands as add_service_commands
+from fasciculate._cli_service import run as run_service_command
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
 from fasciculate._presentation import Presentation
 from fasciculate._render import PrintVersion, assessment_text, rules_json, rules_text
@@ -103,6 +108,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rules_cmd = commands.add_parser("rules", help="print the referral rule table with sources")
     rules_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    add_service_commands(commands)
     return parser
 
 
@@ -120,6 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.command in SERVICE_COMMANDS:
+        return run_service_command(args)
     if args.command == "screen":
         if args.id_field in Presentation.model_fields:
             say(f"--id-field {args.id_field} is a presentation field; name another member")

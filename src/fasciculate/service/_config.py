@@ -58,12 +58,6 @@ class Auth(_Model):
         default=60, description="Clock skew allowed on `iat` and `exp`."
     )
 
-    @pydantic.model_validator(mode="after")
-    def _issuers_when_required(self) -> Auth:
-        if self.required and not self.issuers:
-            raise ValueError("auth.required is true but no [[auth.issuers]] is listed")
-        return self
-
 
 class ServiceConfig(_Model):
     """Everything `fasciculate serve` needs; see the configuration reference in the docs."""
@@ -88,6 +82,13 @@ class ServiceConfig(_Model):
     log_level: str = "info"
     auth: Auth = Field(default_factory=Auth)
 
+    @pydantic.model_validator(mode="after")
+    def _issuers_when_required(self) -> ServiceConfig:
+        if self.auth.required and not self.auth.issuers:
+            message = "auth.required is true but no [[auth.issuers]] is listed: list the clients"
+            raise ValueError(message)
+        return self
+
     @field_validator("base_url")
     @classmethod
     def _no_trailing_slash(cls, value: str) -> str:
@@ -99,12 +100,12 @@ class ServiceConfig(_Model):
 def _resolved(data: dict[str, object], folder: Path) -> dict[str, object]:
     """*data* with the file paths it names made absolute against *folder*."""
     if isinstance(path := data.get("feedback_database"), str):
-        data["feedback_database"] = str(folder / path)
+        data["feedback_database"] = str((folder / path).resolve())
     auth = data.get("auth")
     if isinstance(auth, dict):
         for issuer in auth.get("issuers", []):
             if isinstance(issuer, dict) and isinstance(issuer.get("jwks_file"), str):
-                issuer["jwks_file"] = str(folder / issuer["jwks_file"])
+                issuer["jwks_file"] = str((folder / issuer["jwks_file"]).resolve())
     return data
 
 
