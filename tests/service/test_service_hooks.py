@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -155,3 +156,77 @@ def test_the_thiazide_example_is_the_twitching_patient():
     """The fixture patient is the bundled example (a check on the test data itself)."""
     example = json.loads(THIAZIDE.read_text("utf-8"))
     assert len(example["entry"]) == len(_record(TWITCHING_PATIENT))
+
+
+def _lab(loinc: str, value: float, unit: str, rid: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": rid,
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": loinc}]},
+        "subject": {"reference": "Patient/lab-1"},
+        "effectiveDateTime": dt.datetime.now(dt.UTC).date().isoformat(),
+        "valueQuantity": {"value": value, "unit": unit, "system": "http://unitsofmeasure.org"},
+    }
+
+
+def _lab_chart(*labs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "patient": {
+            "resourceType": "Patient",
+            "id": "lab-1",
+            "gender": "male",
+            "birthDate": "1950-01-01",
+        },
+        "observations": {"resourceType": "Bundle", "entry": [{"resource": lab} for lab in labs]},
+        "conditions": None,
+        "medications": None,
+        "questionnaireResponses": None,
+    }
+
+
+def test_a_critical_potassium_makes_the_card_critical(cds):
+    draft = _draft("Furosemide 40 MG Oral Tablet", "315971") | {
+        "subject": {"reference": "Patient/lab-1"}
+    }
+    body = cds.request(
+        "order-sign", "lab-1", prefetch=_lab_chart(_lab("2823-3", 2.4, "mmol/L", "k"))
+    )
+    body["context"]["draftOrders"] = _orders(draft)
+    (card,) = cds.post(ORDER_SIGN, body).json()["cards"]
+    assert "critical" == card["indicator"]
+    assert "critical low" in card["detail"]
+    assert card["suggestions"][0]["isRecommended"]
+
+
+def test_a_proton_pump_inhibitor_with_low_magnesium_but_normal_potassium(cds):
+    labs = (_lab("2823-3", 4.1, "mmol/L", "k"), _lab("19123-9", 1.4, "mg/dL", "mg"))
+    omeprazole = {
+        **_draft("Omeprazole 20 MG Delayed Release Oral Capsule", "198053"),
+        "subject": {"reference": "Patient/lab-1"},
+    }
+    body = cds.request("order-sign", "lab-1", prefetch=_lab_chart(*labs))
+    body["context"]["draftOrders"] = _orders(omeprazole)
+    (card,) = cds.post(ORDER_SIGN, body).json()["cards"]
+    assert "warning" == card["indicator"]
+    assert "while magnesium 0.58 mmol/L is low" in card["summary"]
+    assert "Potassium" not in card["detail"]
+
+
+def test_an_answered_intake_questionnaire_alone_is_relevant(cds):
+    example = json.loads(THIAZIDE.read_text("utf-8"))
+    answers = next(
+        e["resource"]
+        for e in example["entry"]
+        if e["resource"]["resourceType"] == "QuestionnaireResponse"
+    )
+    answers = {**answers, "id": "qr-1", "subject": {"reference": "Patient/lab-1"}}
+    prefetch = _lab_chart()
+    prefetch["questionnaireResponses"] = {
+        "resourceType": "Bundle",
+        "entry": [{"resource": answers}],
+    }
+    body = cds.request("patient-view", "lab-1", prefetch=prefetch)
+    response = cds.post(PATIENT_VIEW, body)
+    assert 200 == response.status_code, response.text
+    assert 1 == len(response.json()["cards"])
