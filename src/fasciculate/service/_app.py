@@ -196,6 +196,8 @@ def create_app(config: ServiceConfig) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        # The first assessment compiles the rule table: done here, not in a clinician's call.
+        fasciculate.assess(fasciculate.Presentation())
         event("started", baseUrl=config.base_url, jwt=config.auth.required)
         try:
             yield

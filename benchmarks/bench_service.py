@@ -1,0 +1,343 @@
+"""Benchmark: the CDS Hooks service on loopback, one uvicorn worker, with and without client JWTs.
+
+Each run starts ``fasciculate serve`` in its own process (one worker) with a temporary
+configuration, then:
+
+1. **Latency at a fixed rate** (open loop, so a slow answer cannot hold back the next request):
+   ``--rate`` patient-view calls a second for ``--seconds``, each with the bundled thiazide example
+   as prefetch (a record that gets a card) and, with JWT, a unique ES384-signed token (signed
+   beforehand, so the client's signing is not timed). 5 % of the calls are malformed (bad JSON,
+   expected 400) and 5 % are feedback posts. Latency is counted from the time a call was due, not
+   the time it was sent; the figures are p50, p99 and the maximum, and the check is that no
+   answer is a 5xx and every feedback record acknowledged is in the database.
+2. **Throughput per worker** (closed loop, as fast as 8 connections go, ``--seconds`` / 2): with
+   wrk when it is installed (Debian package ``wrk``; a Lua script hands each request its own
+   pre-signed token), else a Python client (slower, so a lower bound).
+
+Usage: ``python benchmarks/bench_service.py [--rate 200] [--seconds 10] [--check]``; ``--check``
+exits 1 when the p99 with JWT exceeds 20 ms, an answer is a 5xx, or a feedback record is lost.
+Needs the ``service`` extra. The client shares the machine's cores with the server: on a busy
+machine the figures are upper bounds of the service's own latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "examples" / "service"))
+from client import prefetch_from  # noqa: E402 - the example client's prefetch builder
+
+EXAMPLE = ROOT / "examples" / "fhir" / "routine-thiazide-low-potassium.json"
+ISSUER = "https://bench-ehr.invalid"
+SERVICE = "/cds-services/fasciculate-patient-view"
+P99_TARGET_MS = 20.0
+_LUA = """
+local tokens, body, n = {}, nil, 0
+function init(args)
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = line end
+  local f = io.open(args[2], "rb"); body = f:read("*a"); f:close()
+end
+function request()
+  n = n + 1
+  local headers = {["Content-Type"] = "application/json"}
+  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(n - 1) % #tokens + 1] end
+  return wrk.format("POST", nil, headers, body)
+end
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User and system CPU time of process *pid* so far (Linux ``/proc``; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def running(
+    folder: Path, *, jwt_on: bool, key: ec.EllipticCurvePrivateKey
+) -> Iterator[tuple[str, int]]:
+    """``fasciculate serve`` (one worker) on a free loopback port; its base URL and pid."""
+    port = _free_port()
+    public = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    (folder / "jwks.json").write_text(json.dumps({"keys": [{**public, "kid": "bench"}]}))
+    database = folder / f"feedback-{port}.sqlite3"
+    config = folder / f"service-{port}.toml"
+    config.write_text(
+        f'base_url = "http://127.0.0.1:{port}"\nport = {port}\nlog_level = "warning"\n'
+        f"feedback_database = {json.dumps(str(database))}\n"
+        f"[auth]\nrequired = {'true' if jwt_on else 'false'}\n"
+        f'[[auth.issuers]]\niss = "{ISSUER}"\njwks_file = "jwks.json"\n'
+    )
+    server = subprocess.Popen(  # noqa: S603 - our own command line
+        [sys.executable, "-m", "fasciculate", "serve", "--config", str(config)],
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{url}/health").status_code == 200:
+                    break
+            time.sleep(0.1)
+        yield url, server.pid
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def tokens(url: str, key: ec.EllipticCurvePrivateKey, count: int) -> list[str]:
+    """*count* distinct ES384 client tokens for the patient-view service at *url*."""
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": url + SERVICE, "iat": now, "exp": now + 290}
+    return [
+        jwt.encode(
+            {**claims, "jti": uuid.uuid4().hex}, key, algorithm="ES384", headers={"kid": "bench"}
+        )
+        for _ in range(count)
+    ]
+
+
+def hook_body() -> bytes:
+    patient, prefetch = prefetch_from(json.loads(EXAMPLE.read_text("utf-8")))
+    body = {
+        "hook": "patient-view",
+        "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/bench", "patientId": patient},
+        "prefetch": prefetch,
+    }
+    return json.dumps(body).encode()
+
+
+def _feedback_body() -> bytes:
+    item = {
+        "card": str(uuid.uuid4()),
+        "outcome": "accepted",
+        "outcomeTimestamp": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    return json.dumps({"feedback": [item]}).encode()
+
+
+async def fixed_rate(
+    url: str,
+    signed: list[str] | None,
+    feedback_signed: list[str] | None,
+    rate: float,
+    seconds: float,
+) -> dict[str, Any]:
+    """Open-loop load at *rate* calls a second; latencies from the time each call was due."""
+    body = hook_body()
+    count = int(rate * seconds)
+    latencies: list[float] = []
+    statuses: Counter[str] = Counter()
+    stored = 0
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def one(number: int, due: float) -> None:
+            nonlocal stored
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            kind, path, content = "hook", SERVICE, body
+            if number % 20 == 7:
+                kind, content = "malformed", b'{"hook": "patient-view", '
+            elif number % 20 == 13:
+                kind, path, content = "feedback", SERVICE + "/feedback", _feedback_body()
+            headers = {"Content-Type": "application/json"}
+            pool = feedback_signed if kind == "feedback" else signed
+            if pool is not None:
+                headers["Authorization"] = f"Bearer {pool[number]}"
+            response = await client.post(path, content=content, headers=headers)
+            if kind == "hook":
+                latencies.append((time.perf_counter() - due) * 1000)
+            statuses[f"{kind} {response.status_code}"] += 1
+            if kind == "feedback" and response.status_code == 200:
+                stored += response.json()["stored"]
+
+        start = time.perf_counter() + 0.2
+        await asyncio.gather(*(one(n, start + n / rate) for n in range(count)))
+    latencies.sort()
+    return {
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "max": latencies[-1],
+        "statuses": dict(sorted(statuses.items())),
+        "acknowledged": stored,
+    }
+
+
+def _stored(folder: Path, url: str) -> int:
+    port = url.rsplit(":", 1)[1]
+    with sqlite3.connect(folder / f"feedback-{port}.sqlite3") as db:
+        return int(db.execute("SELECT count(*) FROM feedback").fetchone()[0])
+
+
+def throughput_wrk(
+    wrk: str, url: str, signed: list[str] | None, seconds: float, folder: Path
+) -> str:
+    """Closed-loop throughput with wrk: one thread (one token list), 8 connections."""
+    (folder / "tokens.txt").write_text("\n".join(signed or []) + ("\n" if signed else ""))
+    (folder / "body.json").write_bytes(hook_body())
+    (folder / "bench.lua").write_text(_LUA)
+    done = subprocess.run(  # noqa: S603 - wrk, found on PATH, with our own files
+        [wrk, "-t1", "-c8", f"-d{max(1, int(seconds))}s", "-s", str(folder / "bench.lua"),
+         url + SERVICE, "--", str(folder / "tokens.txt"), str(folder / "body.json")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rate = next(line for line in done.stdout.splitlines() if "Requests/sec" in line)
+    errors = [line.strip() for line in done.stdout.splitlines() if "Non-2xx" in line]
+    note = f"; {errors[0]}" if errors else ""
+    return f"{float(rate.split()[1]):.0f} requests/s (wrk, 8 connections){note}"
+
+
+async def throughput_python(url: str, signed: list[str] | None, seconds: float) -> str:
+    body = hook_body()
+    done = 0
+    stop = time.perf_counter() + seconds
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+
+        async def worker() -> None:
+            nonlocal done
+            while time.perf_counter() < stop:
+                headers = {"Content-Type": "application/json"}
+                if signed is not None:
+                    headers["Authorization"] = f"Bearer {signed[done % len(signed)]}"
+                await client.post(SERVICE, content=body, headers=headers)
+                done += 1
+
+        await asyncio.gather(*(worker() for _ in range(8)))
+    return f"{done / seconds:.0f} requests/s (Python client, 8 connections; a lower bound)"
+
+
+def import_seconds() -> tuple[float, float]:
+    """Seconds to import the core, and then the service with its HTTP stack (fresh processes)."""
+    code = (
+        "import time; t = time.perf_counter(); import fasciculate; a = time.perf_counter() - t; "
+        "t = time.perf_counter(); import fasciculate.service as s; s.create_app; s.serve; "
+        "print(a, time.perf_counter() - t)"
+    )
+    runs = [
+        subprocess.run(  # noqa: S603 - this interpreter, our own code
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        for _ in range(3)
+    ]
+    pairs = sorted(tuple(float(x) for x in run.stdout.split()) for run in runs)
+    return pairs[1][0], pairs[1][1]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rate", type=float, default=200.0, help="calls a second (default 200)")
+    parser.add_argument("--seconds", type=float, default=10.0, help="length of each run")
+    parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one fixed-rate run, with JWT (no import time, no throughput, no run without JWT)",
+    )
+    args = parser.parse_args()
+    key = ec.generate_private_key(ec.SECP384R1())
+    if not args.quick:
+        core, service = import_seconds()
+        print(
+            f"import: fasciculate {core:.3f} s, then fasciculate.service with its HTTP stack "
+            f"{service:.3f} s"
+        )
+    print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the start\n")
+    failed = False
+    count = int(args.rate * args.seconds)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for jwt_on in (True,) if args.quick else (True, False):
+            label = "with JWT (ES384, a unique token each call)" if jwt_on else "without JWT"
+            with running(folder, jwt_on=jwt_on, key=key) as (url, pid):
+                signed = tokens(url, key, count) if jwt_on else None
+                feedback = None
+                if jwt_on:
+                    now = int(time.time())
+                    claims = {
+                        "iss": ISSUER,
+                        "aud": url + SERVICE + "/feedback",
+                        "iat": now,
+                        "exp": now + 290,
+                    }
+                    feedback = [
+                        jwt.encode(
+                            {**claims, "jti": f"f{n}"},
+                            key,
+                            algorithm="ES384",
+                            headers={"kid": "bench"},
+                        )
+                        for n in range(count)
+                    ]
+                before = cpu_seconds(pid)
+                result = asyncio.run(fixed_rate(url, signed, feedback, args.rate, args.seconds))
+                after = cpu_seconds(pid)
+                in_db = _stored(folder, url)
+                errors = sum(
+                    n for status, n in result["statuses"].items() if status.split()[1][0] == "5"
+                )
+                print(f"{label}: {args.rate:.0f} calls/s for {args.seconds:.0f} s, one worker")
+                print(
+                    f"  latency p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
+                    f"max {result['max']:.1f} ms"
+                )
+                print(f"  answers: {result['statuses']}; 5xx: {errors}")
+                print(f"  feedback: {result['acknowledged']} acknowledged, {in_db} in the database")
+                if before is not None and after is not None:
+                    per_call = (after - before) / count * 1000
+                    print(
+                        f"  server CPU: {per_call:.2f} ms a call (all kinds), so at most "
+                        f"{1000 / per_call:.0f} calls/s on one free core"
+                    )
+                failed |= errors > 0 or in_db != result["acknowledged"]
+                failed |= jwt_on and result["p99"] > P99_TARGET_MS
+                if args.quick:
+                    continue
+                spare = max(1.0, args.seconds / 2)
+                more = tokens(url, key, int(2000 * spare)) if jwt_on else None
+                if wrk := shutil.which("wrk"):
+                    rate = throughput_wrk(wrk, url, more, spare, folder)
+                else:
+                    rate = asyncio.run(throughput_python(url, more, spare))
+                print(f"  throughput: {rate}\n")
+    print(
+        f"target: p99 at most {P99_TARGET_MS:.0f} ms at {args.rate:.0f} calls/s with JWT, "
+        "no 5xx, no feedback lost"
+    )
+    return 1 if args.check and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
