@@ -230,3 +230,39 @@ def test_an_answered_intake_questionnaire_alone_is_relevant(cds):
     response = cds.post(PATIENT_VIEW, body)
     assert 200 == response.status_code, response.text
     assert 1 == len(response.json()["cards"])
+
+
+def test_a_low_result_since_repeated_normal_gives_no_warning(cds):
+    """Only the latest result counts: potassium 3.1 last week, 4.2 today."""
+    old = _lab("2823-3", 3.1, "mmol/L", "k-old")
+    old["effectiveDateTime"] = (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=7)).isoformat()
+    draft = _draft("Furosemide 40 MG Oral Tablet", "315971")
+    draft["subject"] = {"reference": "Patient/lab-1"}
+    chart = _lab_chart(old, _lab("2823-3", 4.2, "mmol/L", "k-new"))
+    body = cds.request("order-sign", "lab-1", prefetch=chart)
+    body["context"]["draftOrders"] = _orders(draft)
+    assert {"cards": []} == cds.post(ORDER_SIGN, body).json()
+
+
+def test_a_fasciculation_condition_alone_is_relevant(cds):
+    condition = {
+        "resourceType": "Condition",
+        "id": "c1",
+        "subject": {"reference": "Patient/lab-1"},
+        "clinicalStatus": {
+            "coding": [
+                {
+                    "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                    "code": "active",
+                }
+            ]
+        },
+        "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": "R25.3"}]},
+        "onsetDateTime": (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=3)).isoformat(),
+    }
+    prefetch = _lab_chart()
+    prefetch["conditions"] = {"resourceType": "Bundle", "entry": [{"resource": condition}]}
+    body = cds.request("patient-view", "lab-1", prefetch=prefetch)
+    response = cds.post(PATIENT_VIEW, body)
+    assert 200 == response.status_code, response.text
+    assert 1 == len(response.json()["cards"])

@@ -161,12 +161,23 @@ def _read(resources: list[dict[str, Any]], patient: str) -> BundleReading:
 
 
 def relevant(reading: BundleReading) -> bool:
-    """Whether the record says anything this knowledge base is about (patient-view)."""
-    return any(
-        entry.resource_type == "QuestionnaireResponse"
-        or (entry.field or "").partition(".")[0] == "twitching"
-        for entry in reading.report.mapped
-    )
+    """Whether the record says anything this knowledge base is about (patient-view).
+
+    It is when the reader mapped an answered intake questionnaire, anything about the twitching
+    (its sites, course, onset), a finding named for twitching (tongue twitching), or a resource
+    coded as twitching itself (a fasciculation Condition or symptom).
+    """
+    for entry in reading.report.mapped:
+        field = entry.field or ""
+        code = (entry.code or "").rpartition("|")[2]
+        if (
+            entry.resource_type == "QuestionnaireResponse"
+            or field.partition(".")[0] == "twitching"
+            or code in _orders.TWITCHING_CODES
+            or any(word in field for word in _orders.TWITCHING_WORDS)
+        ):
+            return True
+    return False
 
 
 def _assessment_cards(reading: BundleReading) -> tuple[list[Card], str]:
@@ -203,9 +214,10 @@ async def answer(service: Service, body: object, fetcher: Fetcher) -> tuple[list
         reading = _read(record, patient)
         return _assessment_cards(reading) if relevant(reading) else ([], None)
     read_drafts = []
-    for draft in drafts:
+    for number, draft in enumerate(drafts):
         # The reader reads active medications only: a draft is read as if already active.
         copied = copy.deepcopy(draft)
+        copied.setdefault("id", f"draft-{number}")
         if copied["resourceType"] == "MedicationRequest":
             copied["status"] = "active"
             copied.setdefault("subject", {"reference": f"Patient/{patient}"})

@@ -22,8 +22,10 @@ from fasciculate import Analyte, LabFlag, MedicationClass
 from fasciculate.fhir import Action, BundleReading, Card, Suggestion
 from fasciculate.service import _card_extras
 
-_TWITCHING_CODES = frozenset({"82470000", "R25.3"})
-_TWITCHING_WORDS = ("twitch", "fascicul")
+#: Codes of twitching itself: SNOMED CT 82470000 fasciculation, ICD-10-CM R25.3 fasciculation.
+TWITCHING_CODES = frozenset({"82470000", "R25.3"})
+#: Words that name twitching in a text, a display or a presentation field.
+TWITCHING_WORDS = ("twitch", "fascicul")
 _CRITICAL = {LabFlag.CRITICAL_LOW}
 _LOW = {LabFlag.LOW, LabFlag.DEFICIENT, LabFlag.CRITICAL_LOW}
 
@@ -69,14 +71,36 @@ def is_twitching_referral(resource: Mapping[str, Any]) -> bool:
             [str(concept.get("text") or "")]
             + [str(c.get("display") or "") for c in concept.get("coding") or []]
         ).lower()
-        if codes & _TWITCHING_CODES or any(word in words for word in _TWITCHING_WORDS):
+        if codes & TWITCHING_CODES or any(word in words for word in TWITCHING_WORDS):
             return True
     return False
 
 
 def _date(resource: Mapping[str, Any]) -> str:
-    when = resource.get("effectiveDateTime") or resource.get("issued") or "date not given"
+    """The result's date (``YYYY-MM-DD``; an empty string, sorting first, when it has none)."""
+    when = resource.get("effectiveDateTime") or resource.get("issued") or ""
     return str(when)[:10]
+
+
+def _latest_low(
+    reading: BundleReading, record: Mapping[str, Mapping[str, Any]]
+) -> dict[Analyte, tuple[float, LabFlag, str]]:
+    """For each analyte whose latest numeric result is below its range: value, flag, reference."""
+    kb = fasciculate.knowledge_base()
+    latest: dict[Analyte, tuple[str, float, LabFlag, str]] = {}
+    for index, lab in enumerate(reading.presentation.labs):
+        value = lab.si_value
+        if value is None:
+            continue
+        reference = reading.evidence.get(f"labs.{index}", ("",))[0]
+        when = _date(record.get(reference, {}))
+        if lab.analyte not in latest or when > latest[lab.analyte][0]:
+            latest[lab.analyte] = (when, value, kb.labs[lab.analyte].classify(value), reference)
+    return {
+        analyte: (value, flag, reference)
+        for analyte, (_, value, flag, reference) in latest.items()
+        if flag in _LOW
+    }
 
 
 def electrolyte_cards(
@@ -91,22 +115,15 @@ def electrolyte_cards(
         drafts: References (as the reader reports them) of the draft MedicationRequests.
         record: Every resource read, by the same references (for the result dates).
     """
-    kb = fasciculate.knowledge_base()
     presentation = reading.presentation
-    low: dict[Analyte, list[tuple[float, LabFlag, str]]] = {}
-    for index, lab in enumerate(presentation.labs):
-        value = lab.si_value
-        flag = kb.labs[lab.analyte].classify(value) if value is not None else None
-        if flag in _LOW and value is not None and flag is not None:
-            reference = reading.evidence.get(f"labs.{index}", ("",))[0]
-            low.setdefault(lab.analyte, []).append((value, flag, reference))
+    low = _latest_low(reading, record)
     cards = []
     for index, medication in enumerate(presentation.medications):
         reference = reading.evidence.get(f"medications.{index}", ("",))[0]
         rule = order_rules().get(medication.drug_class) if medication.drug_class else None
         if reference not in drafts or rule is None:
             continue
-        found = [(a, hit) for a in rule.analytes for hit in low.get(a, [])]
+        found = [(a, low[a]) for a in rule.analytes if a in low]
         if found:
             name = medication.name or str(medication.drug_class).replace("_", " ")
             cards.append(_card(name, reference, rule, found, record))
@@ -134,8 +151,9 @@ def _card(
     cited = [kb.sources[rule.source]]
     for analyte, (value, flag, lab_ref) in found:
         lab = kb.labs[analyte]
+        when = _date(record.get(lab_ref, {})) or "a date not given"
         lines.append(
-            f"- {lab.label}: {value:.2f} {lab.unit} on {_date(record.get(lab_ref, {}))} "
+            f"- {lab.label}: {value:.2f} {lab.unit} on {when} "
             f"(`{lab_ref}`), {flag.replace('_', ' ')}; reference range {lab.lower}-{lab.upper} "
             f"{lab.unit}"
         )
