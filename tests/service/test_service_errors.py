@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import uuid
 
 import pytest
@@ -191,3 +192,18 @@ def test_hook_instance_is_logged_without_the_token(cds, caplog):
         json.dumps(r.__dict__, default=str) for r in caplog.records
     )
     assert uuid.UUID(fields["hookInstance"])
+
+
+def test_a_body_declared_far_too_big_is_refused_unread(cds):
+    """Content-Length of 200 MB: 413 at once, without waiting for the body."""
+    path = PATIENT_VIEW
+    token = cds.token(path)
+    head = (
+        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+        "Content-Type: application/json\r\nContent-Length: 200000000\r\n\r\n{"
+    )
+    with socket.create_connection(("127.0.0.1", cds.running.port), timeout=10) as sock:
+        sock.sendall(head.encode())
+        answer = sock.recv(4096).decode()
+    assert answer.startswith("HTTP/1.1 413")
+    _still_serving(cds)

@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from starlette.requests import Request
 
 _JSON_TYPES = ("application/json", "application/fhir+json")
+#: A body declared larger than this many times the limit is refused without reading it.
+_DRAIN_FACTOR = 16
 
 
 def outcome(status: int, message: str, code: str = "invalid") -> JSONResponse:
@@ -87,6 +89,9 @@ class _Service:
         limit = self.config.max_body_bytes
         declared = request.headers.get("content-length", "")
         too_big = declared.isdigit() and int(declared) > limit
+        if declared.isdigit() and int(declared) > _DRAIN_FACTOR * limit:
+            # Far too big to read to its end: refused at once (the client may see a reset).
+            raise _Rejected(outcome(413, f"the body exceeds {limit} bytes", "too-costly"))
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)
@@ -111,6 +116,8 @@ def _endpoint(
         try:
             return await handler(service, request)
         except _Rejected as rejected:
+            status = rejected.response.status_code
+            event("rejected", path=request.url.path, status=status)
             return rejected.response
         except Exception:  # noqa: BLE001 - fail closed: an error is a 500, never a 200 without cards
             LOGGER.exception("error", extra={"fields": {"path": request.url.path}})
