@@ -239,21 +239,27 @@ async def throughput_python(url: str, signed: list[str] | None, seconds: float) 
     return f"{done / seconds:.0f} requests/s (Python client, 8 connections; a lower bound)"
 
 
-def import_seconds() -> tuple[float, float]:
-    """Seconds to import the core, and then the service with its HTTP stack (fresh processes)."""
+def import_seconds() -> tuple[float, float, float, float]:
+    """Wall and CPU seconds to import the core, then the service with its HTTP stack.
+
+    Medians of three fresh processes. CPU time is what the import itself costs; wall time is
+    also what the machine's other work made it wait.
+    """
     code = (
-        "import time; t = time.perf_counter(); import fasciculate; a = time.perf_counter() - t; "
-        "t = time.perf_counter(); import fasciculate.service as s; s.create_app; s.serve; "
-        "print(a, time.perf_counter() - t)"
+        "import time; w, c = time.perf_counter(), time.process_time(); import fasciculate; "
+        "a, b = time.perf_counter() - w, time.process_time() - c; "
+        "w, c = time.perf_counter(), time.process_time(); "
+        "import fasciculate.service as s; s.create_app; s.serve; "
+        "print(a, b, time.perf_counter() - w, time.process_time() - c)"
     )
     runs = [
         subprocess.run(  # noqa: S603 - this interpreter, our own code
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        )
+        ).stdout.split()
         for _ in range(3)
     ]
-    pairs = sorted(tuple(float(x) for x in run.stdout.split()) for run in runs)
-    return pairs[1][0], pairs[1][1]
+    medians = [statistics.median(float(run[i]) for run in runs) for i in range(4)]
+    return medians[0], medians[1], medians[2], medians[3]
 
 
 def main() -> int:
@@ -269,10 +275,10 @@ def main() -> int:
     args = parser.parse_args()
     key = ec.generate_private_key(ec.SECP384R1())
     if not args.quick:
-        core, service = import_seconds()
+        core, core_cpu, service, service_cpu = import_seconds()
         print(
-            f"import: fasciculate {core:.3f} s, then fasciculate.service with its HTTP stack "
-            f"{service:.3f} s"
+            f"import: fasciculate {core:.3f} s ({core_cpu:.3f} s CPU), then fasciculate.service "
+            f"with its HTTP stack {service:.3f} s ({service_cpu:.3f} s CPU)"
         )
     print(f"cores: {os.cpu_count()}; load average {os.getloadavg()[0]:.1f} at the start\n")
     failed = False
