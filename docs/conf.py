@@ -36,9 +36,10 @@ nitpicky = True
 nitpick_ignore_regex = [
     (
         "py:.*",
-        r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis)(\..*)?",
+        r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis|starlette)"
+        r"(\..*)?",
     ),
-    ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse)\..*"),
+    ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse|pathlib)\..*"),
 ]
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
