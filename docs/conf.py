@@ -36,8 +36,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (
         "py:.*",
-        r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis|starlette)"
-        r"(\..*)?",
+        r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis|starlette)(\..*)?",
     ),
     ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse|pathlib)\..*"),
 ]
