@@ -177,7 +177,11 @@ async def fixed_rate(
             pool = feedback_signed if kind == "feedback" else signed
             if pool is not None:
                 headers["Authorization"] = f"Bearer {pool[number]}"
-            response = await client.post(path, content=content, headers=headers)
+            try:
+                response = await client.post(path, content=content, headers=headers)
+            except httpx.TransportError as error:  # counted, so an overloaded run still reports
+                statuses[f"{kind} {type(error).__name__}"] += 1
+                return
             if kind == "hook":
                 latencies.append((time.perf_counter() - due) * 1000)
             statuses[f"{kind} {response.status_code}"] += 1
@@ -187,6 +191,8 @@ async def fixed_rate(
         start = time.perf_counter() + 0.2
         await asyncio.gather(*(one(n, start + n / rate) for n in range(count)))
     latencies.sort()
+    if not latencies:  # no hook call answered: nothing to rank
+        latencies = [float("nan")]
     return {
         "p50": statistics.median(latencies),
         "p99": latencies[int(len(latencies) * 0.99) - 1],
@@ -314,12 +320,13 @@ def main() -> int:
                 errors = sum(
                     n for status, n in result["statuses"].items() if status.split()[1][0] == "5"
                 )
+                lost = sum(n for status, n in result["statuses"].items() if "Error" in status)
                 print(f"{label}: {args.rate:.0f} calls/s for {args.seconds:.0f} s, one worker")
                 print(
                     f"  latency p50 {result['p50']:.1f} ms, p99 {result['p99']:.1f} ms, "
                     f"max {result['max']:.1f} ms"
                 )
-                print(f"  answers: {result['statuses']}; 5xx: {errors}")
+                print(f"  answers: {result['statuses']}; 5xx: {errors}; no answer: {lost}")
                 print(f"  feedback: {result['acknowledged']} acknowledged, {in_db} in the database")
                 if before is not None and after is not None:
                     per_call = (after - before) / count * 1000
@@ -327,7 +334,7 @@ def main() -> int:
                         f"  server CPU: {per_call:.2f} ms a call (all kinds), so at most "
                         f"{1000 / per_call:.0f} calls/s on one free core"
                     )
-                failed |= errors > 0 or in_db != result["acknowledged"]
+                failed |= errors > 0 or lost > 0 or in_db != result["acknowledged"]
                 failed |= jwt_on and result["p99"] > P99_TARGET_MS
                 if args.quick:
                     continue
