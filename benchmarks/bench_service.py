@@ -96,7 +96,7 @@ def running(
     config = folder / f"service-{port}.toml"
     config.write_text(
         f'base_url = "http://127.0.0.1:{port}"\nport = {port}\nlog_level = "warning"\n'
-        f"feedback_database = {json.dumps(str(database))}\n"
+        f"database = {json.dumps(str(database))}\n"
         f"[auth]\nrequired = {'true' if jwt_on else 'false'}\n"
         f'[[auth.issuers]]\niss = "{ISSUER}"\njwks_file = "jwks.json"\n'
     )

@@ -71,7 +71,7 @@ def _feedback(config: ServiceConfig, args: argparse.Namespace) -> int:
     from fasciculate.service import feedback_records  # noqa: PLC0415
 
     try:
-        records = feedback_records(config.feedback_database, service=args.service)
+        records = feedback_records(config.database, service=args.service)
     except FileNotFoundError as error:
         say(f"{error} (the service creates it when it starts)")
         return EXIT_IO
@@ -79,7 +79,7 @@ def _feedback(config: ServiceConfig, args: argparse.Namespace) -> int:
         lines = [json.dumps(records, indent=2)]
     else:
         lines = [_line(record) for record in records]
-        lines.append(f"{len(records)} feedback records in {config.feedback_database}")
+        lines.append(f"{len(records)} feedback records in {config.database}")
     out = Output()
     out.write("".join(f"{line}\n" for line in lines).encode())
     out.flush()

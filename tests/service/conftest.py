@@ -109,7 +109,7 @@ def make_service(
         running = Running(None)
         data: dict[str, Any] = {
             "base_url": running.url,
-            "feedback_database": tmp_path_factory.mktemp("db") / "feedback.sqlite3",
+            "database": tmp_path_factory.mktemp("db") / "feedback.sqlite3",
             "auth": {
                 "issuers": [
                     {"iss": ISSUER, "jwks_file": jwks_file, "jku": [f"{fhir.url}/jwks.json"]}

@@ -159,3 +159,14 @@ def test_replayed_jti(cds):
 def test_auth_can_be_turned_off(make_service):
     cds = make_service(auth={"required": False})
     assert 200 == cds.get(DISCOVERY, token=None).status_code
+
+
+def test_the_replay_cache_is_shared_through_the_database(make_service, cds):
+    """Two servers on one database (two workers behind one URL): a token works once in all."""
+    twin = make_service(base_url=cds.url, database=cds.config.database)
+    token = cds.token(DISCOVERY)
+    assert 200 == cds.get(DISCOVERY, token=token).status_code
+    _bare_401(twin.get(DISCOVERY, token=token))
+    other = cds.token(DISCOVERY)
+    assert 200 == twin.get(DISCOVERY, token=other).status_code
+    _bare_401(cds.get(DISCOVERY, token=other))

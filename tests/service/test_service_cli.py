@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
 from _service_support import ROOT
 
@@ -27,11 +28,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _demo_config(tmp_path: Path, port: int) -> Path:
-    """The bundled demo configuration, moved to another port and a fresh feedback file."""
+def _demo_config(tmp_path: Path, port: int, workers: int = 1) -> Path:
+    """The bundled demo configuration, moved to another port and a fresh database."""
     text = (DEMO / "demo.toml").read_text("utf-8")
     text = text.replace("8765", str(port))
-    text = text.replace("../../build/demo-feedback.sqlite3", str(tmp_path / "feedback.sqlite3"))
+    text = text.replace("workers = 1 ", f"workers = {workers} ")
+    text = text.replace("../../build/demo-service.sqlite3", str(tmp_path / "service.sqlite3"))
     text = text.replace('"demo-jwks.json"', json.dumps(str(DEMO / "demo-jwks.json")))
     path = tmp_path / "demo.toml"
     path.write_text(text, encoding="utf-8")
@@ -51,7 +53,7 @@ def _fasciculate(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def demo(tmp_path):
     port = _free_port()
-    config = _demo_config(tmp_path, port)
+    config = _demo_config(tmp_path, port, workers=2)
     server = subprocess.Popen(
         [sys.executable, "-m", "fasciculate", "serve", "--config", str(config)],
         stderr=subprocess.PIPE,
@@ -73,7 +75,9 @@ def demo(tmp_path):
     server.terminate()
     _, logs = server.communicate(timeout=20)
     lines = [json.loads(line) for line in logs.splitlines() if line.strip()]
-    assert {"started", "cds-call", "feedback"} <= {line["event"] for line in lines}
+    events = [line["event"] for line in lines]
+    assert 2 == events.count("started")  # two workers
+    assert {"cds-call", "rejected"} & set(events)  # the calls of the test, as JSON lines
     assert "Bearer" not in logs  # no token (nor its header) is ever logged
 
 
@@ -97,6 +101,29 @@ def test_the_example_client_gets_cards_and_the_feedback_is_listed(demo, capsys):
     assert "https://demo-ehr.fasciculate.invalid" == record["client"]
     assert 0 == main(["feedback", "--config", str(config)])
     assert "overridden (" in capsys.readouterr().out
+
+
+def test_a_token_used_on_one_worker_is_refused_on_all(demo):
+    """Two workers share the replay cache: the same token twice is refused, whichever answers."""
+    url, _ = demo
+    key = (DEMO / "demo-client-key.pem").read_text("utf-8")
+    now = int(time.time())
+    claims = {
+        "iss": "https://demo-ehr.fasciculate.invalid",
+        "aud": f"{url}/cds-services",
+        "iat": now,
+        "exp": now + 60,
+        "jti": "once",
+    }
+    token = jwt.encode(claims, key, algorithm="ES384", headers={"kid": "demo-ehr-es384"})
+    statuses = []
+    for _ in range(4):  # new connections, so the calls spread over the workers
+        with httpx.Client() as client:
+            response = client.get(
+                f"{url}/cds-services", headers={"Authorization": f"Bearer {token}"}
+            )
+            statuses.append(response.status_code)
+    assert [200, 401, 401, 401] == statuses
 
 
 def test_serve_with_a_bad_configuration_says_what_is_wrong(tmp_path):

@@ -31,7 +31,7 @@ def test_feedback_is_stored_with_its_override_reason(cds):
     response = cds.post(FEEDBACK, {"feedback": [accepted, overridden]})
     assert 200 == response.status_code, response.text
     assert {"stored": 2} == response.json()
-    records = {r["card"]: r for r in feedback_records(cds.config.feedback_database)}
+    records = {r["card"]: r for r in feedback_records(cds.config.database)}
     assert ["s-1"] == records[accepted["card"]]["accepted_suggestions"]
     stored = records[overridden["card"]]
     assert ("overridden", "already-addressed", "seen") == (
@@ -45,7 +45,7 @@ def test_feedback_is_stored_with_its_override_reason(cds):
 
 def test_the_database_is_a_real_sqlite_file(cds):
     cds.post(FEEDBACK, {"feedback": [_item()]})
-    with sqlite3.connect(cds.config.feedback_database) as db:
+    with sqlite3.connect(cds.config.database) as db:
         assert db.execute("SELECT count(*) FROM feedback").fetchone()[0] >= 1
 
 
@@ -59,11 +59,11 @@ def test_the_database_is_a_real_sqlite_file(cds):
     ],
 )
 def test_invalid_feedback_is_400_and_stores_nothing(cds, body):
-    before = len(feedback_records(cds.config.feedback_database))
+    before = len(feedback_records(cds.config.database))
     response = cds.post(FEEDBACK, body)
     assert 400 == response.status_code
     assert "feedback" in response.json()["issue"][0]["diagnostics"]
-    assert before == len(feedback_records(cds.config.feedback_database))
+    assert before == len(feedback_records(cds.config.database))
 
 
 def test_feedback_for_an_unknown_service_is_404(cds):
@@ -80,13 +80,13 @@ def test_no_feedback_is_lost_when_it_arrives_at_once(cds):
     with ThreadPoolExecutor(8) as pool:
         statuses = list(pool.map(send, cards))
     assert [200] * len(cards) == statuses
-    stored = {r["card"] for r in feedback_records(cds.config.feedback_database)}
+    stored = {r["card"] for r in feedback_records(cds.config.database)}
     assert {item["card"] for item in cards} <= stored
 
 
 def test_feedback_of_one_service_only(cds):
     item = _item()
     cds.post("/cds-services/fasciculate-order-sign/feedback", {"feedback": [item]})
-    only = feedback_records(cds.config.feedback_database, service="fasciculate-order-sign")
+    only = feedback_records(cds.config.database, service="fasciculate-order-sign")
     assert item["card"] in {r["card"] for r in only}
     assert {"fasciculate-order-sign"} == {r["service"] for r in only}

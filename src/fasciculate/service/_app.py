@@ -32,6 +32,7 @@ from fasciculate.service._config import ServiceConfig
 from fasciculate.service._feedback import Feedback, FeedbackStore
 from fasciculate.service._logging import LOGGER, event
 from fasciculate.service._prefetch import BadPrefetch, Fetcher, Unavailable
+from fasciculate.service._replay import ReplayCache
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -62,11 +63,12 @@ class _Service:
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
         self.client = httpx.AsyncClient(follow_redirects=False)
-        self.verifier = Verifier(config.auth, self.client)
+        self.replays = ReplayCache(config.database)
+        self.verifier = Verifier(config.auth, self.client, self.replays)
         self.fetcher = Fetcher(
             self.client, allowed=config.fhir_servers, timeout=config.fhir_timeout_seconds
         )
-        self.store = FeedbackStore(config.feedback_database)
+        self.store = FeedbackStore(config.database)
 
     async def client_of(self, request: Request) -> str | None:
         """The verified client (``iss``) of *request*; raises 401 when not trusted."""
@@ -211,6 +213,7 @@ def create_app(config: ServiceConfig) -> Starlette:
         finally:
             await service.client.aclose()
             service.store.close()
+            service.replays.close()
 
     middleware = []
     if config.cors_origins:

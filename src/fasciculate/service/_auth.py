@@ -20,6 +20,7 @@ import httpx
 import jwt
 
 from fasciculate.service._config import Auth, Issuer
+from fasciculate.service._replay import ReplayCache
 
 #: The only signing algorithms accepted (CDS Hooks 2.0: ES384 and RS384 at least; no HMAC).
 ALGORITHMS = ("ES384", "RS384")
@@ -27,7 +28,6 @@ _KEY_TYPE = {"ES384": "EC", "RS384": "RSA"}
 #: How long a JWKS fetched from a ``jku`` is kept before it is fetched again.
 JKU_CACHE_SECONDS = 300.0
 _REQUIRED = ["iss", "aud", "exp", "iat", "jti"]
-_PRUNE_EVERY = 4096
 
 
 class Unauthorized(Exception):
@@ -44,14 +44,9 @@ def _keys(jwks: Mapping[str, Any], where: str) -> dict[str, jwt.PyJWK]:
 
 
 class Verifier:
-    """Checks client JWTs against the configured issuers; holds the ``jti`` replay cache.
+    """Checks client JWTs against the configured issuers and the shared ``jti`` replay cache."""
 
-    The replay cache lives in the process: with several workers, run one replay cache per worker
-    behind a proxy that pins each client to a worker, or accept that a token could be replayed
-    once per worker within its (at most five-minute) lifetime.
-    """
-
-    def __init__(self, auth: Auth, client: httpx.AsyncClient) -> None:
+    def __init__(self, auth: Auth, client: httpx.AsyncClient, replays: ReplayCache) -> None:
         """Load every issuer's registered JWKS file; ``jku`` sets are fetched when first named."""
         self._auth = auth
         self._client = client
@@ -62,8 +57,7 @@ class Verifier:
                 data = json.loads(issuer.jwks_file.read_text(encoding="utf-8"))
                 self._files[issuer.iss] = _keys(data, str(issuer.jwks_file))
         self._jku: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
-        self._seen: dict[tuple[str, str], float] = {}
-        self._inserts = 0
+        self._replays = replays
 
     async def verify(self, authorization: str | None, audience: str) -> dict[str, Any]:
         """The verified claims of the bearer token in *authorization*, for the URL *audience*.
@@ -103,7 +97,9 @@ class Verifier:
         now = time.time()
         if claims["exp"] > now + self._auth.max_lifetime_seconds + self._auth.skew_seconds:
             raise Unauthorized("exp too far ahead")
-        self._once(issuer.iss, str(claims["jti"]), float(claims["exp"]), now)
+        until = float(claims["exp"]) + self._auth.skew_seconds
+        if not self._replays.first_use(issuer.iss, str(claims["jti"]), until, now):
+            raise Unauthorized("jti replayed")
         return claims
 
     async def _key(self, issuer: Issuer, header: Mapping[str, Any]) -> jwt.PyJWK:
@@ -133,13 +129,3 @@ class Verifier:
             raise Unauthorized(f"jku not fetched: {error}") from None
         self._jku[url] = (time.monotonic() + JKU_CACHE_SECONDS, keys)
         return keys
-
-    def _once(self, iss: str, jti: str, exp: float, now: float) -> None:
-        """Remember (iss, jti) until the token expires; a second use is a replay."""
-        seen = self._seen.get((iss, jti))
-        if seen is not None and seen >= now:
-            raise Unauthorized("jti replayed")
-        self._seen[(iss, jti)] = exp + self._auth.skew_seconds
-        self._inserts += 1
-        if self._inserts % _PRUNE_EVERY == 0:
-            self._seen = {key: until for key, until in self._seen.items() if until >= now}

@@ -1,6 +1,6 @@
 """The service's configuration: one TOML file, validated into frozen pydantic models.
 
-Relative paths in the file (JWKS files, the feedback database) are read relative to the file
+Relative paths in the file (JWKS files, the database) are read relative to the file
 itself, so a configuration and its keys can move together.
 """
 
@@ -65,6 +65,9 @@ class ServiceConfig(_Model):
     base_url: Annotated[str, Field(description="The URL clients call (the JWT `aud` prefix).")]
     host: str = Field(default="127.0.0.1", description="The address to listen on.")
     port: Annotated[int, Field(ge=0, le=65535)] = 8765
+    workers: Annotated[int, Field(ge=1, le=64)] = Field(
+        default=1, description="Worker processes (one per core); they share the database."
+    )
     max_body_bytes: Annotated[int, Field(gt=0)] = Field(
         default=1_048_576, description="Larger request bodies are refused with 413."
     )
@@ -76,8 +79,9 @@ class ServiceConfig(_Model):
         description="URL prefixes of FHIR servers the service may fetch from; None allows any.",
     )
     fhir_timeout_seconds: Annotated[float, Field(gt=0, le=60)] = 5.0
-    feedback_database: Path = Field(
-        default=Path("fasciculate-feedback.sqlite3"), description="The SQLite feedback file."
+    database: Path = Field(
+        default=Path("fasciculate-service.sqlite3"),
+        description="The SQLite file of card feedback and of the JWT ids seen.",
     )
     log_level: str = "info"
     auth: Auth = Field(default_factory=Auth)
@@ -99,8 +103,8 @@ class ServiceConfig(_Model):
 
 def _resolved(data: dict[str, object], folder: Path) -> dict[str, object]:
     """*data* with the file paths it names made absolute against *folder*."""
-    if isinstance(path := data.get("feedback_database"), str):
-        data["feedback_database"] = str((folder / path).resolve())
+    if isinstance(path := data.get("database"), str):
+        data["database"] = str((folder / path).resolve())
     auth = data.get("auth")
     if isinstance(auth, dict):
         for issuer in auth.get("issuers", []):

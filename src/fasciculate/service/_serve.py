@@ -1,6 +1,9 @@
-"""Run the service with uvicorn (one process; see the deployment how-to for more workers)."""
+"""Run the service with uvicorn: one process, or several workers sharing the database."""
 
 from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -8,9 +11,25 @@ from fasciculate.service._app import create_app
 from fasciculate.service._config import ServiceConfig
 from fasciculate.service._logging import configure
 
+if TYPE_CHECKING:
+    from starlette.applications import Starlette
+
+#: How the configuration reaches worker processes, which uvicorn starts afresh.
+_ENVIRONMENT = "FASCICULATE_SERVICE_CONFIG"
+
+
+def worker_app() -> Starlette:
+    """The app of one worker process, from the configuration :func:`serve` passed on."""
+    config = ServiceConfig.model_validate_json(os.environ[_ENVIRONMENT])
+    configure(config.log_level)
+    return create_app(config)
+
 
 def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = None) -> None:
     """Serve *config*'s CDS service until interrupted, logging JSON lines to stderr.
+
+    With ``config.workers`` above 1, uvicorn runs that many worker processes on the one port;
+    they share the SQLite database (feedback and the JWT replay cache).
 
     Args:
         config: The service configuration (:func:`load_config`).
@@ -18,12 +37,27 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
         port: Listen on this port instead of ``config.port``.
     """
     configure(config.log_level)
+    host, port = host or config.host, config.port if port is None else port
+    if config.workers == 1:
+        uvicorn.run(
+            create_app(config),
+            host=host,
+            port=port,
+            proxy_headers=False,
+            log_config=None,
+            access_log=False,
+            server_header=False,
+        )
+        return
+    os.environ[_ENVIRONMENT] = config.model_dump_json()
     uvicorn.run(
-        create_app(config),
-        host=host or config.host,
-        port=config.port if port is None else port,
+        f"{__name__}:worker_app",
+        factory=True,
+        workers=config.workers,
+        host=host,
+        port=port,
+        proxy_headers=False,
         log_config=None,
         access_log=False,
         server_header=False,
-        proxy_headers=False,
     )
