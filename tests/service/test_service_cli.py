@@ -162,3 +162,17 @@ def test_the_demo_configuration_loads():
     assert "127.0.0.1" == config.host
     assert config.auth.required
     assert () == config.cors_origins
+
+
+def test_serve_without_the_extra_names_what_to_install():
+    code = (
+        "import sys; sys.modules['uvicorn'] = None; from fasciculate.cli import main; "
+        f"sys.exit(main(['serve', '--config', {str(DEMO / 'demo.toml')!r}]))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert 1 == done.returncode
+    assert "pip install 'fasciculate[service]'" in done.stderr
+    assert "uvicorn" in done.stderr
+    assert "Traceback" not in done.stderr
