@@ -58,12 +58,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _serve(config: ServiceConfig, args: argparse.Namespace) -> int:
+    from fasciculate.service import ConfigError  # noqa: PLC0415
+
     try:
         from fasciculate.service import serve  # noqa: PLC0415 - imports the HTTP stack
     except ModuleNotFoundError as error:
         say(f"{_EXTRA} ({error.name} is missing)")
         return EXIT_IO
-    serve(config, host=args.host, port=args.port)
+    try:
+        serve(config, host=args.host, port=args.port)
+    except ConfigError as error:
+        say(f"{args.config}: {error}")
+        return EXIT_BAD_INPUT
     return EXIT_OK
 
 

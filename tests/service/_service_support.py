@@ -35,6 +35,8 @@ SYNTHEA = ROOT / "examples" / "fhir" / "synthea"
 THIAZIDE = ROOT / "examples" / "fhir" / "routine-thiazide-low-potassium.json"
 ISSUER = "https://ehr.test.invalid"
 FHIR_TOKEN = "fhir-access-token-for-tests"  # noqa: S105 - a test value
+#: Search results a page (small, so that searches of the Synthea charts are paged).
+PAGE = 5
 #: The patient made from the thiazide example (twitching, hydrochlorothiazide, potassium 3.2).
 TWITCHING_PATIENT = "twitching-1"
 
@@ -160,7 +162,10 @@ def _codes(resource: dict[str, Any]) -> set[str]:
 def fhir_app(  # noqa: C901 - one small server, its routes inside
     resources: list[dict[str, Any]], jwks: dict[str, Any], hits: Counter[str]
 ) -> Starlette:
-    """A small FHIR R4 server: read Patient, search by patient/code/questionnaire, 50 a page."""
+    """A small FHIR R4 server: read, search by patient/code/questionnaire, PAGE results a page.
+
+    ``/junk/...`` answers JSON that is not FHIR, as a misconfigured server might.
+    """
     by_type: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         by_type.setdefault(resource["resourceType"], []).append(resource)
@@ -193,19 +198,22 @@ def fhir_app(  # noqa: C901 - one small server, its routes inside
         if "questionnaire" in query:
             matches = [r for r in matches if r.get("questionnaire") == query["questionnaire"]]
         offset = int(query.get("_offset", "0"))
-        page = matches[offset : offset + 50]
+        page = matches[offset : offset + PAGE]
         bundle: dict[str, Any] = {
             "resourceType": "Bundle",
             "type": "searchset",
             "total": len(matches),
             "entry": [{"resource": r} for r in page],
         }
-        if offset + 50 < len(matches):
+        if offset + PAGE < len(matches):
             params = dict(query)
-            params["_offset"] = str(offset + 50)
+            params["_offset"] = str(offset + PAGE)
             url = request.url.include_query_params(**params)
             bundle["link"] = [{"relation": "next", "url": str(url)}]
         return JSONResponse(bundle)
+
+    async def junk(_request: Request) -> Response:
+        return JSONResponse([1, 2, 3])
 
     async def keys(_request: Request) -> Response:
         hits["jwks"] += 1
@@ -214,6 +222,7 @@ def fhir_app(  # noqa: C901 - one small server, its routes inside
     return Starlette(
         routes=[
             Route("/jwks.json", keys),
+            Route("/junk/{rest:path}", junk),
             Route("/fhir/{kind}/{rid}", read),
             Route("/fhir/{kind}", search),
         ]

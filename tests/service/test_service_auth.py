@@ -170,3 +170,9 @@ def test_the_replay_cache_is_shared_through_the_database(make_service, cds):
     other = cds.token(DISCOVERY)
     assert 200 == twin.get(DISCOVERY, token=other).status_code
     _bare_401(cds.get(DISCOVERY, token=other))
+
+
+def test_a_jku_that_cannot_be_fetched(make_service, fhir):
+    missing = f"{fhir.url}/no-such-jwks.json"
+    cds = make_service(auth={"issuers": [{"iss": ISSUER, "jku": [missing]}]})
+    _bare_401(cds.get(DISCOVERY, token=cds.token(DISCOVERY, headers={"jku": missing})))

@@ -176,3 +176,21 @@ def test_serve_without_the_extra_names_what_to_install():
     assert "pip install 'fasciculate[service]'" in done.stderr
     assert "uvicorn" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_serve_with_an_unusable_jwks_file(tmp_path, capsys):
+    (tmp_path / "keys.json").write_text('{"keys": "none"}', encoding="utf-8")
+    config = tmp_path / "service.toml"
+    config.write_text(
+        'base_url = "http://127.0.0.1:1"\n[[auth.issuers]]\niss = "x"\njwks_file = "keys.json"\n',
+        encoding="utf-8",
+    )
+    assert 2 == main(["serve", "--config", str(config)])
+    assert "JWKS file cannot be used" in capsys.readouterr().err
+
+
+def test_a_configuration_that_is_not_toml(tmp_path, capsys):
+    config = tmp_path / "service.toml"
+    config.write_text("base_url = ", encoding="utf-8")
+    assert 2 == main(["feedback", "--config", str(config)])
+    assert "not valid TOML" in capsys.readouterr().err

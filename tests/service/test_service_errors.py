@@ -106,6 +106,13 @@ def test_an_unreachable_fhir_server_is_412(cds):
     assert "did not answer" in _outcome(cds.post(PATIENT_VIEW, body), 412)
 
 
+@pytest.mark.parametrize("key", ["patient", "observations"])
+def test_a_fhir_server_that_answers_no_fhir_is_412(cds, key):
+    body = cds.request("patient-view", TWITCHING_PATIENT, fhirServer=f"{cds.fhir.url}/junk")
+    body["prefetch"] = {k: None for k in ("patient", "observations") if k != key}
+    assert "not FHIR" in _outcome(cds.post(PATIENT_VIEW, body), 412)
+
+
 def test_a_fhir_server_off_the_allow_list_is_412(make_service):
     cds = make_service(fhir_servers=["https://ehr.example.org/fhir"])
     body = cds.request("patient-view", TWITCHING_PATIENT)

@@ -96,7 +96,8 @@ def test_every_synthea_chart_gets_no_card_through_the_fhir_server(cds, fhir_hits
         response = cds.post(PATIENT_VIEW, cds.request("patient-view", patient))
         assert 200 == response.status_code, response.text
         assert [] == response.json()["cards"]
-    assert fhir_hits["search Observation"] - before >= len(patients)
+    # Brent Beer's 8 potassium and calcium results come in two pages of 5.
+    assert fhir_hits["search Observation"] - before > len(patients)
 
 
 def test_order_select_diuretic_with_low_potassium_gets_a_warning(cds):

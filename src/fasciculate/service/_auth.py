@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import jwt
 
-from fasciculate.service._config import Auth, Issuer
+from fasciculate.service._config import Auth, ConfigError, Issuer
 from fasciculate.service._replay import ReplayCache
 
 #: The only signing algorithms accepted (CDS Hooks 2.0: ES384 and RS384 at least; no HMAC).
@@ -43,19 +43,38 @@ def _keys(jwks: Mapping[str, Any], where: str) -> dict[str, jwt.PyJWK]:
     return {key.key_id: key for key in keyset.keys if key.key_id}
 
 
+def registered_keys(auth: Auth) -> dict[str, dict[str, jwt.PyJWK]]:
+    """Each issuer's keys from its JWKS file, by ``kid``.
+
+    Raises:
+        ConfigError: A JWKS file cannot be read, or is not a usable JWKS.
+    """
+    keys = {}
+    for issuer in auth.issuers:
+        if issuer.jwks_file is None:
+            continue
+        try:
+            data = json.loads(issuer.jwks_file.read_text(encoding="utf-8"))
+            keys[issuer.iss] = _keys(data, str(issuer.jwks_file))
+        except (OSError, ValueError, TypeError) as error:
+            message = f"auth.issuers ({issuer.iss}): the JWKS file cannot be used: {error}"
+            raise ConfigError(message) from None
+    return keys
+
+
 class Verifier:
     """Checks client JWTs against the configured issuers and the shared ``jti`` replay cache."""
 
     def __init__(self, auth: Auth, client: httpx.AsyncClient, replays: ReplayCache) -> None:
-        """Load every issuer's registered JWKS file; ``jku`` sets are fetched when first named."""
+        """Load every issuer's registered JWKS file; ``jku`` sets are fetched when first named.
+
+        Raises:
+            ConfigError: A JWKS file cannot be used.
+        """
         self._auth = auth
         self._client = client
         self._issuers: dict[str, Issuer] = {issuer.iss: issuer for issuer in auth.issuers}
-        self._files: dict[str, dict[str, jwt.PyJWK]] = {}
-        for issuer in auth.issuers:
-            if issuer.jwks_file is not None:
-                data = json.loads(issuer.jwks_file.read_text(encoding="utf-8"))
-                self._files[issuer.iss] = _keys(data, str(issuer.jwks_file))
+        self._files = registered_keys(auth)
         self._jku: dict[str, tuple[float, dict[str, jwt.PyJWK]]] = {}
         self._replays = replays
 

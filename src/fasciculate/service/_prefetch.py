@@ -77,8 +77,8 @@ class Fetcher:
                 resources += resources_of(prefetch[key], key)
         if missing:
             fetched = await asyncio.gather(*(self._fetch(request, key, patient) for key in missing))
-            for key, value in zip(missing, fetched, strict=True):
-                resources += value if key != "patient" else resources_of(value[0], key)
+            for value in fetched:
+                resources += value
         return resources
 
     async def _fetch(self, request: Mapping[str, Any], key: str, patient: str) -> list[Any]:
@@ -99,9 +99,12 @@ class Fetcher:
             if url is None:
                 break
             data = await self._get(url, headers, key)
+            try:
+                found += resources_of(data, key)
+            except BadPrefetch as error:
+                raise Unavailable(f"the FHIR server's answer is not FHIR: {error}") from None
             if key == "patient":
-                return [data]
-            found += resources_of(data, key)
+                break
             url = next(
                 (
                     link.get("url")

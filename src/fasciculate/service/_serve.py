@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import uvicorn
 
 from fasciculate.service._app import create_app
+from fasciculate.service._auth import registered_keys
 from fasciculate.service._config import ServiceConfig
 from fasciculate.service._logging import configure
 
@@ -35,7 +36,11 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
         config: The service configuration (:func:`load_config`).
         host: Listen on this address instead of ``config.host``.
         port: Listen on this port instead of ``config.port``.
+
+    Raises:
+        ConfigError: An issuer's JWKS file cannot be used (checked before anything starts).
     """
+    registered_keys(config.auth)
     configure(config.log_level)
     host, port = host or config.host, config.port if port is None else port
     if config.workers == 1:
