@@ -88,10 +88,11 @@ class Verifier:
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("no bearer token")
         try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+            # One unverified parse, only to pick the issuer and key; nothing is trusted yet.
+            peek = jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
             raise Unauthorized(f"malformed token: {error}") from None
+        header, unverified = peek["header"], peek["payload"]
         alg = header.get("alg")
         if alg not in ALGORITHMS:
             raise Unauthorized(f"algorithm {alg!r} refused")
