@@ -78,7 +78,9 @@ def indications(kb: KnowledgeBase) -> list[nodes.Node]:
     """The core questions, then each indication with the questions it opens."""
 
     def questions(names: tuple[str, ...]) -> list[nodes.Node]:
-        return joined(xref("kbquantity" if name in kb.quantities else "kbfact", name) for name in names)
+        return joined(
+            xref("kbquantity" if name in kb.quantities else "kbfact", name) for name in names
+        )
 
     rows: list[Row] = [
         (
