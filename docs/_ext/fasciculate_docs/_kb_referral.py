@@ -92,20 +92,20 @@ def indications(kb: KnowledgeBase) -> list[nodes.Node]:
                 kb.core.rationale,
                 [xref("kbsource", kb.core.source)],
             ],
-        ),
-        *(
-            (
-                f"indication-{item.id}",
-                [
-                    blocks(strong(item.id), item.title),
-                    questions(item.questions),
-                    condition(item.when, item.condition, kb),
-                    item.rationale,
-                    [xref("kbsource", item.source)],
-                ],
-            )
-            for item in kb.indications
-        ),
+        )
+    ]
+    rows += [
+        (
+            f"indication-{item.id}",
+            [
+                blocks(strong(item.id), item.title),
+                questions(item.questions),
+                condition(item.when, item.condition, kb),
+                item.rationale,
+                [xref("kbsource", item.source)],
+            ],
+        )
+        for item in kb.indications
     ]
     return [
         table(
