@@ -25,7 +25,7 @@ from fasciculate.fhir import (
     read_bundle,
 )
 from fasciculate.fhir._codes import ICD10CM
-from fasciculate.fhir._output import reference_type
+from fasciculate.fhir._writeback import reference_type
 from strategies import presentations
 
 CARD_SCHEMA = json.loads(

@@ -196,17 +196,10 @@ def _render(assessment: Assessment, reading: BundleReading | None, form: str) ->
         return assessment_text(assessment) + report
     from fasciculate.fhir import assessment_to_cards, assessment_to_fhir  # noqa: PLC0415
 
-    subject = reading.subject if reading else None
-    evidence = reading.evidence if reading else None
-    types = reading.reference_types if reading else None
     if form == "fhir":
-        bundle = assessment_to_fhir(
-            assessment, subject=subject, evidence=evidence, reference_types=types
-        )
+        bundle = assessment_to_fhir(assessment, reading=reading)
         return json.dumps(bundle, indent=2, ensure_ascii=False)
-    cards = assessment_to_cards(
-        assessment, subject=subject, evidence=evidence, reference_types=types
-    )
+    cards = assessment_to_cards(assessment, reading=reading)
     return json.dumps({"cards": cards}, indent=2, ensure_ascii=False)
 
 

@@ -283,11 +283,32 @@ Resource = Annotated[
 ]
 
 
+class EntryRequest(_Element):
+    """How a transaction or batch entry is to be processed."""
+
+    method: str | None = None
+
+
 class Entry(_Element):
     """One bundle entry."""
 
     fullUrl: str | None = None  # noqa: N815
     resource: Resource | None = None
+    request: EntryRequest | None = None
+
+    @property
+    def server_reference(self) -> str | None:
+        """``Type/id`` of the resource on the server it came from, when it has one.
+
+        A resource to be created (``request.method`` POST) has no server id yet: its ``id``
+        is a placeholder the server replaces.
+        """
+        resource = self.resource
+        if resource is None or not resource.id:
+            return None
+        if self.request is not None and (self.request.method or "").upper() == "POST":
+            return None
+        return f"{resource.resourceType}/{resource.id}"
 
 
 class Bundle(_Element):
