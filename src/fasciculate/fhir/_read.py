@@ -381,7 +381,11 @@ def _reading(
         report=report,
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
-        reference_types={ref: kind for ref, kind in reader.types.items() if ref in cited},
+        reference_types={
+            ref: kind
+            for ref, kind in reader.types.items()
+            if ref in cited or ref == reader.subject
+        },
         server_references={
             ref: server
             for ref, server in reader.servers.items()

@@ -298,17 +298,21 @@ class Entry(_Element):
 
     @property
     def server_reference(self) -> str | None:
-        """``Type/id`` of the resource on the server it came from, when it has one.
+        """How the server the bundle came from knows the resource, when it does.
 
-        A resource to be created (``request.method`` POST) has no server id yet: its ``id``
-        is a placeholder the server replaces.
+        ``Type/id`` when the resource has an id, else an absolute ``http(s)`` fullUrl. A resource
+        to be created (``request.method`` POST) has no server id yet: its ``id`` is a placeholder
+        the server replaces.
         """
         resource = self.resource
-        if resource is None or not resource.id:
+        if resource is None:
             return None
         if self.request is not None and (self.request.method or "").upper() == "POST":
             return None
-        return f"{resource.resourceType}/{resource.id}"
+        if resource.id:
+            return f"{resource.resourceType}/{resource.id}"
+        url = self.fullUrl or ""
+        return url if url.startswith(("https://", "http://")) else None
 
 
 class Bundle(_Element):

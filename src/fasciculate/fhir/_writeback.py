@@ -8,8 +8,9 @@ Nothing else in an output depends on the call: the same assessment, reading, *id
 A reference to the patient's own resources is written as the server knows it: ``Patient/123``
 where the input bundle gave the resource an id on its server (``BundleReading.server_references``),
 or the literal reference when it already names a server resource (``Observation/9``, an absolute
-URL). A ``urn:uuid:`` of the input bundle names nothing on the server the output is posted to, so
-it is left out of the references and counted in a note; the subject becomes a display.
+URL). An entry of the input bundle without a server id (a ``urn:uuid:`` fullUrl, or an entry the
+input transaction was to create) names nothing on the server the output is posted to, so it is
+left out of the references and counted in a note; the subject becomes a display.
 """
 
 from __future__ import annotations
@@ -95,6 +96,8 @@ class Call:
         """*reference* as the EHR's server knows it, or ``None`` when it names nothing there."""
         if reference in self.servers:
             return self.servers[reference]
+        if reference in self.types:  # an entry of the input bundle without a server id
+            return None
         return reference if reference_type(reference) is not None else None
 
     def kind(self, reference: str) -> str | None:
@@ -132,17 +135,16 @@ def call(  # noqa: PLR0913 - the keyword arguments of the public writers, passed
         subject = reading.subject
     if evidence is None and reading is not None:
         evidence = reading.evidence
-    resolved = None
-    if subject is not None:
-        resolved = servers.get(subject) or (subject if reference_type(subject) else None)
-    return Call(
+    writing = Call(
         ids=ids or uuid.uuid4,
         at=_moment(at),
-        subject=resolved,
+        subject=None,
         evidence=evidence or {},
         types=types,
         servers=servers,
     )
+    resolved = None if subject is None else writing.resolve(subject)
+    return attrs.evolve(writing, subject=resolved)
 
 
 def typed(reference: str, kind: str | None) -> dict[str, Any]:
