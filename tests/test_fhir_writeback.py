@@ -42,7 +42,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _MOMENT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d")
 
 
-def counter() -> Any:  # noqa: ANN401 - an id factory
+def counter() -> Any:
     """Ids 00000000-0000-4000-8000-000000000001, ...002, ... in order."""
     numbers = itertools.count(1)
     return lambda: uuid.UUID(f"00000000-0000-4000-8000-{next(numbers):012d}")
