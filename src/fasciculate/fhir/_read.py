@@ -382,9 +382,7 @@ def _reading(
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
         reference_types={
-            ref: kind
-            for ref, kind in reader.types.items()
-            if ref in cited or ref == reader.subject
+            ref: kind for ref, kind in reader.types.items() if ref in cited or ref == reader.subject
         },
         server_references={
             ref: server
