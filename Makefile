@@ -2,7 +2,8 @@
 #   make demo   create .venv, install the package alone (pydantic, attrs), assess a bundled example
 #   make test   create .venv, install the development extras, run every check (lint, types, tests,
 #               docs, notebooks)
-# Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
+# Also: make terminology (fasciculate's FHIR CodeSystems and ValueSets into build/terminology.json),
+# make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
 # and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
 # base after changing its findings, to commit), make dist (an sdist and a wheel in dist/).
 
@@ -18,7 +19,7 @@ NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench mutation dist clean
+.PHONY: demo terminology test lint typecheck pytest docs doctest notebooks nbtest generate bench mutation dist clean
 
 # The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
 # (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
@@ -54,6 +55,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP_RUN)
 	$(BIN)/fasciculate assess $(EXAMPLE)
+
+# fasciculate's own code systems as FHIR R4 CodeSystems and ValueSets, for a terminology server.
+terminology: $(STAMP_RUN)
+	mkdir -p build
+	$(BIN)/fasciculate terminology > build/terminology.json
+	@echo "terminology: build/terminology.json"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

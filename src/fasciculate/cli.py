@@ -5,7 +5,8 @@
 ``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
 with its problems in its place; ``fasciculate questionnaire``
-prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
+prints the SDC intake Questionnaire; ``fasciculate terminology`` prints fasciculate's code
+systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the input's JSON Schema;
 ``fasciculate rules`` prints the rule table.
 
 Every failure is one line on standard error and an exit status, never a traceback: 0 done, 1 an
@@ -98,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
+    commands.add_parser(
+        "terminology",
+        help="print fasciculate's code systems: FHIR R4 CodeSystems and ValueSets in a Bundle",
+    )
 
     commands.add_parser("schema", help="print the JSON Schema of a presentation")
 
@@ -132,6 +137,10 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "rules":
         kb = _engine().kb
         text = json.dumps(rules_json(kb), indent=2) if args.format == "json" else rules_text(kb)
+    elif args.command == "terminology":
+        from fasciculate.fhir import terminology  # noqa: PLC0415 - only this command needs it
+
+        text = json.dumps(terminology(), indent=2, ensure_ascii=False)
     else:
         from fasciculate.fhir import questionnaire  # noqa: PLC0415 - only this command needs it
 
