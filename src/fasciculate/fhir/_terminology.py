@@ -121,9 +121,8 @@ def value_sets() -> list[dict[str, Any]]:
 def terminology() -> dict[str, Any]:
     """The CodeSystems and ValueSets of fasciculate in one R4 Bundle (type collection).
 
-    >>> bundle = terminology()
-    >>> sorted({entry["resource"]["resourceType"] for entry in bundle["entry"]})
-    ['CodeSystem', 'ValueSet']
+    The CodeSystems come first, then their ValueSets; each entry's ``fullUrl`` is the resource's
+    canonical URL. ``fasciculate terminology`` prints the same Bundle.
     """
     resources = [*code_systems(), *value_sets()]
     return {
