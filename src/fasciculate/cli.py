@@ -6,8 +6,8 @@
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
 with its problems in its place; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate terminology`` prints fasciculate's code
-systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the input's JSON Schema;
-``fasciculate rules`` prints the rule table.
+systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the
+input's JSON Schema; ``fasciculate rules`` prints the rule table.
 
 Every failure is one line on standard error and an exit status, never a traceback: 0 done, 1 an
 input or output failed (a file that cannot be read, a closed or broken pipe, a full disk), 2 bad
