@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
         "py:.*",
         r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis)(\..*)?",
     ),
-    ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse)\..*"),
+    ("py:.*", r"(datetime|enum|collections\.abc|typing|argparse|uuid)\..*"),
 ]
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]
