@@ -167,8 +167,9 @@ def service_request(
     if assessment.urgency is Urgency.SELF_CARE:
         return None
     references = evidence_references(assessment, writing.evidence)
-    cited = [(target, writing.kind(ref)) for ref in references if (target := writing.resolve(ref))]
-    unresolved = len(references) - len(cited)
+    resolved = [(found, writing.kind(ref)) for ref in references if (found := writing.resolve(ref))]
+    unresolved = len(references) - len(resolved)
+    cited = list(dict.fromkeys(resolved))  # two copies of one server resource are cited once
     supporting = [typed(target, kind) for target, kind in cited]
     if risk_assessment_url:
         supporting.insert(0, {"reference": risk_assessment_url, "type": "RiskAssessment"})
