@@ -2,7 +2,8 @@
 #   make demo   create .venv, install the package alone (pydantic, attrs), assess a bundled example
 #   make test   create .venv, install the development extras, run every check (lint, types, tests,
 #               docs, notebooks)
-# Also: make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
+# Also: make terminology (fasciculate's FHIR CodeSystems and ValueSets into build/terminology.json),
+# make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
 # and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
 # base after changing its findings, to commit), make dist (an sdist and a wheel in dist/), make serve
 # (the CDS Hooks service on 127.0.0.1:8765 with the demo configuration and keys; then run
@@ -22,7 +23,7 @@ NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
+.PHONY: demo terminology test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
 
 # The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
 # (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
@@ -67,6 +68,12 @@ demo: $(STAMP_RUN)
 # The CDS Hooks service on loopback with the demo configuration and its published demo keys.
 serve: $(STAMP_SERVICE)
 	$(BIN)/fasciculate serve --config examples/service/demo.toml
+
+# fasciculate's own code systems as FHIR R4 CodeSystems and ValueSets, for a terminology server.
+terminology: $(STAMP_RUN)
+	mkdir -p build
+	$(BIN)/fasciculate terminology > build/terminology.json
+	@echo "terminology: build/terminology.json"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -30,13 +30,17 @@ def test_assess_fhir_text_report_ends_with_the_mapping_summary(capsys):
     assert "FHIR mapping (as of 2026-11-20)" in out
 
 
-def test_assess_fhir_as_fhir_prints_a_bundle_citing_the_patient(capsys):
-    """--format fhir prints a Bundle whose ServiceRequest is stat and names the bundle's patient."""
+def test_assess_fhir_as_fhir_prints_a_transaction_bundle(capsys):
+    """--format fhir prints a transaction whose ServiceRequest is stat.
+
+    The example's patient has no server id (a urn:uuid fullUrl), so it is named, not referenced.
+    """
     code, out, _ = run(capsys, "assess", "--fhir", str(EMERGENCY), "--format", "fhir")
-    resources = {e["resource"]["resourceType"]: e["resource"] for e in json.loads(out)["entry"]}
-    assert 0 == code
+    output = json.loads(out)
+    resources = {e["resource"]["resourceType"]: e["resource"] for e in output["entry"]}
+    assert (0, "transaction") == (code, output["type"])
     assert "stat" == resources["ServiceRequest"]["priority"]
-    assert resources["ServiceRequest"]["subject"]["reference"].startswith("urn:uuid:")
+    assert {"display": "the assessed patient"} == resources["ServiceRequest"]["subject"]
 
 
 def test_assess_fhir_as_cards_prints_a_cds_hooks_response(capsys):

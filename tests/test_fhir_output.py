@@ -24,8 +24,8 @@ from fasciculate.fhir import (
     questionnaire_response,
     read_bundle,
 )
-from fasciculate.fhir._codes import ICD10CM
-from fasciculate.fhir._output import reference_type
+from fasciculate.fhir._codes import ICD10CM, SNOMED
+from fasciculate.fhir._writeback import reference_type
 from strategies import presentations
 
 CARD_SCHEMA = json.loads(
@@ -107,28 +107,22 @@ def test_the_differential_follows_the_urgency_in_the_predictions():
     assert f"1. Restless legs syndrome: {assessment.differential[0].probability:.0%}" in detail
 
 
-def test_the_same_assessment_always_gives_the_same_bundle():
-    """Identifiers are derived from the assessment, so the output is deterministic."""
-    assessment = fasciculate.assess(BY_URGENCY[Urgency.URGENT])
-    assert assessment_to_fhir(assessment) == assessment_to_fhir(assessment)
-
-
 @pytest.mark.parametrize("reading", _readings(), ids=sorted(EXPECTED))
 def test_every_example_gives_valid_fhir_and_cards_citing_the_patients_own_resources(reading):
-    """For each example bundle: valid R4 output, valid cards, evidence cited from the bundle."""
+    """For each example bundle: valid R4 output, valid cards, resolvable evidence cited."""
     assessment = fasciculate.assess(reading.presentation)
-    bundle = assessment_to_fhir(assessment, subject=reading.subject, evidence=reading.evidence)
+    bundle = assessment_to_fhir(assessment, reading=reading)
     Bundle.model_validate(bundle)
-    cards = assessment_to_cards(assessment, subject=reading.subject, evidence=reading.evidence)
+    cards = assessment_to_cards(assessment, reading=reading)
     for card in cards:
         VALIDATOR.validate(card)
     request = _resources(bundle).get("ServiceRequest")
     if request is None:
         return
-    assert reading.subject == request["subject"]["reference"]
     inputs = {fact.input for rule in assessment.rules_fired for fact in rule.facts}
     cited = {ref for field in inputs for ref in reading.evidence.get(field, ())}
-    assert cited <= {info["reference"] for info in request["supportingInfo"]}
+    resolved = {reading.server_references[ref] for ref in cited if ref in reading.server_references}
+    assert resolved <= {info["reference"] for info in request["supportingInfo"]}
 
 
 @pytest.mark.parametrize("urgency", list(Urgency))
@@ -216,18 +210,27 @@ def _systems(value: object) -> set[str]:
     return set()
 
 
-def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
-    """No SNOMED CT (displays unverified) or other outside code reaches an output."""
+def test_outputs_write_only_our_own_code_systems_checked_icd10cm_and_the_referral_code():
+    """No outside code reaches an output but ICD-10-CM R25.3 and SNOMED CT Patient referral."""
     outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
     for reading in _readings():
         assessment = fasciculate.assess(reading.presentation)
-        outputs.append(
-            assessment_to_fhir(assessment, subject=reading.subject, evidence=reading.evidence)
-        )
+        outputs.append(assessment_to_fhir(assessment, reading=reading))
         outputs.append(assessment_to_cards(assessment))
     ours = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
     foreign = {s for out in outputs for s in _systems(out) if not s.startswith(ours)}
-    assert {ICD10CM} == foreign
+    assert {ICD10CM, SNOMED} == foreign
+    snomed = {c["code"] for out in outputs for c in _codings(out) if c["system"] == SNOMED}
+    assert {"3457005"} == snomed
+
+
+def _codings(value: object) -> list[dict]:
+    if isinstance(value, dict):
+        own = [value] if isinstance(value.get("system"), str) and "code" in value else []
+        return own + [c for item in value.values() for c in _codings(item)]
+    if isinstance(value, list):
+        return [c for item in value for c in _codings(item)]
+    return []
 
 
 @pytest.mark.parametrize(
@@ -273,17 +276,32 @@ def test_server_references_become_typed_reasons():
     assert "Observation" == request["supportingInfo"][1]["type"]
 
 
-def test_urn_uuid_references_are_typed_from_the_reading():
-    """With the reading's reference_types, urn:uuid evidence becomes typed reasonReference."""
+def test_urn_uuid_references_are_typed_from_the_reading_and_resolved_by_its_server_ids():
+    """urn:uuid evidence is typed by reference_types and written as its server reference."""
     reference = "urn:uuid:00000000-0000-4000-8000-000000000009"
     assessment = fasciculate.assess({"findings": {"slurred_speech": "present"}})
-    evidence = {"findings.slurred_speech": [reference]}
-    bundle = assessment_to_fhir(
-        assessment, evidence=evidence, reference_types={reference: "Observation"}
+    reading = read_bundle(
+        {
+            "resourceType": "Bundle",
+            "type": "collection",
+            "entry": [
+                {
+                    "fullUrl": reference,
+                    "resource": {
+                        "resourceType": "Condition",
+                        "id": "c9",
+                        "subject": {"reference": "Patient/1"},
+                        "code": {"coding": [{"system": ICD10CM, "code": "R47.1"}]},
+                    },
+                }
+            ],
+        }
     )
-    request = _resources(bundle)["ServiceRequest"]
+    assert {reference: "Condition"} == dict(reading.reference_types)
+    request = _resources(assessment_to_fhir(assessment, reading=reading))["ServiceRequest"]
     ServiceRequest.model_validate(request)
-    assert [{"reference": reference, "type": "Observation"}] == request["reasonReference"]
+    assert [{"reference": "Condition/c9", "type": "Condition"}] == request["reasonReference"]
+    evidence = {"findings.slurred_speech": [reference]}
     untyped = _resources(assessment_to_fhir(assessment, evidence=evidence))["ServiceRequest"]
     assert "reasonReference" not in untyped
 

@@ -5,10 +5,11 @@
 ``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
 with its problems in its place; ``fasciculate questionnaire``
-prints the SDC intake Questionnaire; ``fasciculate schema`` prints the input's JSON Schema;
-``fasciculate rules`` prints the rule table; ``fasciculate serve --config FILE`` runs the CDS Hooks
-service and ``fasciculate feedback --config FILE`` lists the card feedback it stored (both need
-the extra ``fasciculate[service]``).
+prints the SDC intake Questionnaire; ``fasciculate terminology`` prints fasciculate's code
+systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the
+input's JSON Schema; ``fasciculate rules`` prints the rule table; ``fasciculate serve --config
+FILE`` runs the CDS Hooks service and ``fasciculate feedback --config FILE`` lists the card
+feedback it stored (both need the extra ``fasciculate[service]``).
 
 Every failure is one line on standard error and an exit status, never a traceback: 0 done, 1 an
 input or output failed (a file that cannot be read, a closed or broken pipe, a full disk), 2 bad
@@ -103,6 +104,10 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
+    commands.add_parser(
+        "terminology",
+        help="print fasciculate's code systems: FHIR R4 CodeSystems and ValueSets in a Bundle",
+    )
 
     commands.add_parser("schema", help="print the JSON Schema of a presentation")
 
@@ -140,6 +145,10 @@ def _run(args: argparse.Namespace) -> int:
     elif args.command == "rules":
         kb = _engine().kb
         text = json.dumps(rules_json(kb), indent=2) if args.format == "json" else rules_text(kb)
+    elif args.command == "terminology":
+        from fasciculate.fhir import terminology  # noqa: PLC0415 - only this command needs it
+
+        text = json.dumps(terminology(), indent=2, ensure_ascii=False)
     else:
         from fasciculate.fhir import questionnaire  # noqa: PLC0415 - only this command needs it
 
@@ -204,17 +213,10 @@ def _render(assessment: Assessment, reading: BundleReading | None, form: str) ->
         return assessment_text(assessment) + report
     from fasciculate.fhir import assessment_to_cards, assessment_to_fhir  # noqa: PLC0415
 
-    subject = reading.subject if reading else None
-    evidence = reading.evidence if reading else None
-    types = reading.reference_types if reading else None
     if form == "fhir":
-        bundle = assessment_to_fhir(
-            assessment, subject=subject, evidence=evidence, reference_types=types
-        )
+        bundle = assessment_to_fhir(assessment, reading=reading)
         return json.dumps(bundle, indent=2, ensure_ascii=False)
-    cards = assessment_to_cards(
-        assessment, subject=subject, evidence=evidence, reference_types=types
-    )
+    cards = assessment_to_cards(assessment, reading=reading)
     return json.dumps({"cards": cards}, indent=2, ensure_ascii=False)
 
 

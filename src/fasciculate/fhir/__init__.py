@@ -7,13 +7,9 @@ Reading::
 
 Writing::
 
-    fasciculate.fhir.assessment_to_fhir(
-        result,
-        subject=reading.subject,
-        evidence=reading.evidence,
-        reference_types=reading.reference_types,
-    )
-    fasciculate.fhir.assessment_to_cards(result)             # CDS Hooks 2.0 cards (typed dicts)
+    fasciculate.fhir.assessment_to_fhir(result, reading=reading)   # a transaction Bundle to POST
+    fasciculate.fhir.assessment_to_cards(result, reading=reading)  # CDS Hooks 2.0 cards
+    fasciculate.fhir.terminology()                   # fasciculate's CodeSystems and ValueSets
 
 This module works on plain JSON (dicts) and imports no FHIR library; it reads only the elements it
 needs, and reports everything else.
@@ -29,6 +25,7 @@ from fasciculate.fhir._response import (
     presentation_from_questionnaire_response,
     questionnaire_response,
 )
+from fasciculate.fhir._terminology import terminology
 
 __all__ = [
     "QUESTIONNAIRE_URL",
@@ -49,4 +46,5 @@ __all__ = [
     "questionnaire",
     "questionnaire_response",
     "read_bundle",
+    "terminology",
 ]

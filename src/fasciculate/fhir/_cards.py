@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import datetime as dt
+import uuid
+from collections.abc import Callable, Mapping, Sequence
 from typing import Literal
 
 from fasciculate._assessment import Assessment, CategoryResult
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._card_types import Card, Suggestion
-from fasciculate.fhir._output import HOME, _id, service_request
+from fasciculate.fhir._output import HOME, service_request
+from fasciculate.fhir._report import BundleReading
+from fasciculate.fhir._writeback import call
 
 #: Card indicator for each urgency (the mapping documented in docs/howto/fhir.md).
 INDICATOR: dict[Urgency, Literal["info", "warning", "critical"]] = {
@@ -74,12 +78,15 @@ def _percent(probability: float) -> str:
     return f"{probability:.0%}" if probability >= 0.005 else "<1%"
 
 
-def assessment_to_cards(
+def assessment_to_cards(  # noqa: PLR0913 - keyword-only options of one output
     assessment: Assessment,
     *,
+    reading: BundleReading | None = None,
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
     reference_types: Mapping[str, str] | None = None,
+    ids: Callable[[], uuid.UUID | str] | None = None,
+    at: dt.datetime | None = None,
 ) -> list[Card]:
     """The assessment as CDS Hooks 2.0 cards (the ``cards`` of a CDS service response).
 
@@ -89,12 +96,29 @@ def assessment_to_cards(
 
     Args:
         assessment: The result of :func:`fasciculate.assess`.
-        subject: A reference to the Patient for the ServiceRequest (``Patient/123``).
-        evidence: ``BundleReading.evidence``, cited by the ServiceRequest.
-        reference_types: ``BundleReading.reference_types``, to type ``urn:uuid:`` references.
+        reading: The :class:`~fasciculate.fhir.BundleReading` the assessment came from (the
+            patient, the evidence and the server ids the ServiceRequest refers to).
+        subject: A reference to the Patient, instead of the reading's (``Patient/123``).
+        evidence: The evidence cited by the ServiceRequest, instead of the reading's.
+        reference_types: The resource type behind references that do not show it.
+        ids: Makes each new identifier (default :func:`uuid.uuid4`), in this order: the card's
+            ``uuid``, the ServiceRequest's ``id``, the suggestion's ``uuid``. Every call has new
+            ones, so that feedback by card uuid names one card.
+        at: The ServiceRequest's ``authoredOn`` (default: now); a timezone-aware datetime.
+
+    Raises:
+        ValueError: If *at* has no time zone, or *ids* does not make UUIDs.
     """
+    writing = call(
+        reading=reading,
+        subject=subject,
+        evidence=evidence,
+        reference_types=reference_types,
+        ids=ids,
+        at=at,
+    )
     card: Card = {
-        "uuid": _id(assessment, "card"),
+        "uuid": writing.new_id(),
         "summary": _summary(assessment),
         "indicator": INDICATOR[assessment.urgency],
         "detail": _detail(assessment),
@@ -103,13 +127,11 @@ def assessment_to_cards(
             "url": HOME,
         },
     }
-    request = service_request(
-        assessment, subject=subject, evidence=evidence, reference_types=reference_types
-    )
+    request = service_request(assessment, writing)
     if request is not None:
         suggestion: Suggestion = {
             "label": f"Propose referral: {request['code']['text']}",
-            "uuid": _id(assessment, "suggestion"),
+            "uuid": writing.new_id(),
             "isRecommended": True,
             "actions": [
                 {

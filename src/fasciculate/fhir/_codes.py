@@ -24,6 +24,8 @@ from fasciculate._vocab import Analyte, MedicationClass, Region
 SNOMED = "http://snomed.info/sct"
 LOINC = "http://loinc.org"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
+#: WHO ICD-10 (the international edition), read beside ICD-10-CM through its own code list.
+ICD10 = "http://hl7.org/fhir/sid/icd-10"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ATC = "http://www.whocc.no/atc"
 UCUM = "http://unitsofmeasure.org"
@@ -59,6 +61,7 @@ class ConditionMap:
     snomed: tuple[str, ...]
     source: str
     verified: bool
+    icd10: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -77,6 +80,16 @@ class MedicationMap:
     atc: tuple[str, ...]
     rxnorm: tuple[str, ...]
     names: tuple[str, ...]
+
+
+@attrs.frozen
+class Referral:
+    """The SNOMED CT concept written as the ServiceRequest's code."""
+
+    system: str
+    code: str
+    display: str
+    source: str
 
 
 @attrs.frozen
@@ -100,16 +113,23 @@ class CodeMaps:
     smoking: Mapping[str, bool]
     twitching: frozenset[tuple[str, str]]
     recent: Mapping[str, Recency] = attrs.field(factory=dict)
+    icd10: Mapping[str, str] = attrs.field(factory=dict)
+    referral: Referral | None = None
 
     def condition_finding(self, system: str, code: str) -> str | None:
-        """The finding a condition code means, or ``None``."""
-        if system == ICD10CM:
+        """The finding a condition code means, or ``None``.
+
+        An ICD-10-CM or WHO ICD-10 code maps when it, or a category above it, is in that
+        edition's list (``N18.31`` -> ``N18.3`` -> ``N18``).
+        """
+        if system in {ICD10CM, ICD10}:
+            table = self.icd10cm if system == ICD10CM else self.icd10
             code = code.upper().replace(" ", "")
             if "." not in code and len(code) > 3:
                 code = f"{code[:3]}.{code[3:]}"
             while code:
-                if code in self.icd10cm:
-                    return self.icd10cm[code]
+                if code in table:
+                    return table[code]
                 code = code[:-1].rstrip(".")
             return None
         if system == SNOMED:
@@ -168,6 +188,7 @@ def code_maps() -> CodeMaps:
             snomed=tuple(row.get("snomed", ())),
             source=row["source"],
             verified=row["verified"],
+            icd10=tuple(row.get("icd10", ())),
         )
         for row in data["condition"]
     )
@@ -242,7 +263,9 @@ def code_maps() -> CodeMaps:
             "LOINC code", [(code, lab.analyte) for lab in kb.labs.values() for code in lab.loinc]
         ),
         rxnorm=_unique_keys(
-            "RxNorm code", [(code, med.drug_class) for med in medications for code in med.rxnorm]
+            "RxNorm code",
+            [(code, med.drug_class) for med in medications for code in med.rxnorm]
+            + _ingredients(kb.medication_names, kb.sources),
         ),
         atc=tuple(atc),
         names=_words(list(name_class)),
@@ -256,6 +279,26 @@ def code_maps() -> CodeMaps:
         twitching=frozenset(
             [(SNOMED, code) for code in data["twitching"]["snomed"]]
             + [(ICD10CM, code) for code in data["twitching"]["icd10cm"]]
+            + [(ICD10, code) for code in data["twitching"]["icd10"]]
         ),
         recent=recent,
+        icd10=_unique_keys(
+            "WHO ICD-10 code", [(code, c.finding) for c in conditions for code in c.icd10]
+        ),
+        referral=Referral(**data["referral"]),
     )
+
+
+def _ingredients(
+    classes: Mapping[str, MedicationClass], sources: Mapping[str, object]
+) -> list[tuple[str, MedicationClass]]:
+    """The RxNorm ingredient codes of ``kb/medications.toml``, each with its name's class."""
+    raw = resources.files("fasciculate").joinpath("kb", "medications.toml").read_text("utf-8")
+    table = tomllib.loads(raw).get("ingredients", {})
+    if table and table.get("source") not in sources:
+        raise KnowledgeBaseError("kb/medications.toml: [ingredients] cites an unknown source")
+    rxnorm: dict[str, str] = table.get("rxnorm", {})
+    unknown = sorted(set(rxnorm) - set(classes))
+    if unknown:
+        raise KnowledgeBaseError(f"kb/medications.toml: ingredients without a class {unknown}")
+    return [(code, classes[name]) for name, code in rxnorm.items()]

@@ -1,22 +1,27 @@
 """An assessment as FHIR R4: a RiskAssessment and, when a referral is advised, a ServiceRequest.
 
 Following the HL7 CPG IG, the referral is a ServiceRequest with ``intent = proposal`` for the
-clinician to accept or not; its ``supportingInfo`` points at the RiskAssessment and at the
-patient's own resources that fired the rules (when the caller passes the reading's evidence).
-Only fasciculate's own code systems and ICD-10-CM codes checked in the tests are written.
+clinician to accept or not, coded SNOMED CT 3457005 |Patient referral|; its ``reasonReference``
+cites the patient's Conditions and Observations that fired the rules, and its ``supportingInfo``
+the RiskAssessment and those resources (R4 does not allow a RiskAssessment as a reason). The
+Bundle is a ``transaction`` that an EHR can POST as it is (see :mod:`fasciculate.fhir._writeback`
+for identifiers and references). Only fasciculate's own code systems, that SNOMED CT concept and
+ICD-10-CM codes checked in the tests are written.
 """
 
 from __future__ import annotations
 
-import hashlib
+import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from fasciculate._assessment import Assessment, EvidenceItem
 from fasciculate._vocab import Urgency
-from fasciculate.fhir._codes import ICD10CM
+from fasciculate.fhir._codes import ICD10CM, code_maps
 from fasciculate.fhir._questionnaire import BASE
+from fasciculate.fhir._report import BundleReading
+from fasciculate.fhir._writeback import Call, call, typed
 
 URGENCY_SYSTEM = f"{BASE}/CodeSystem/urgency"
 RULE_SYSTEM = f"{BASE}/CodeSystem/referral-rule"
@@ -34,30 +39,6 @@ REFERRAL = {
 REASON = {"system": ICD10CM, "code": "R25.3", "display": "Fasciculation"}
 #: The evidence types ServiceRequest.reasonReference allows (R4) that a bundle reading cites.
 _REASON_TYPES = {"Observation", "Condition"}
-
-
-def reference_type(reference: str) -> str | None:
-    """The resource type a literal reference names, or ``None`` for an opaque one (``urn:uuid:``).
-
-    ``Observation/1``, ``https://ehr.example/fhir/Observation/1`` and ``.../_history/2`` all name
-    Observation.
-    """
-    parts = reference.split("/")
-    if "_history" in parts:
-        parts = parts[: parts.index("_history")]
-    if len(parts) < 2 or not parts[-2][:1].isupper() or not parts[-2].isalpha():
-        return None
-    return parts[-2]
-
-
-def _typed(reference: str, types: Mapping[str, str]) -> dict[str, str]:
-    kind = types.get(reference) or reference_type(reference)
-    return {"reference": reference, "type": kind} if kind else {"reference": reference}
-
-
-def _id(assessment: Assessment, kind: str) -> str:
-    digest = hashlib.sha256(assessment.model_dump_json().encode() + kind.encode()).digest()
-    return str(uuid.UUID(bytes=digest[:16], version=4))
 
 
 def _urgency(urgency: Urgency) -> dict[str, Any]:
@@ -137,19 +118,20 @@ def evidence_references(
     return list(found)
 
 
-def risk_assessment(assessment: Assessment, *, subject: str | None = None) -> dict[str, Any]:
+def risk_assessment(assessment: Assessment, writing: Call) -> dict[str, Any]:
     """The RiskAssessment: urgency as the prediction, fired rules as basis and notes."""
     kb = assessment.knowledge_base
     resource: dict[str, Any] = {
         "resourceType": "RiskAssessment",
-        "id": _id(assessment, "RiskAssessment"),
+        "id": writing.new_id(),
         "status": "final",
         "method": {
             "text": f"fasciculate referral rule table, knowledge base {kb.version} "
             f"(sha256 {kb.sha256})"
         },
         "code": {"text": "Referral urgency for muscle twitching (fasciculation)"},
-        "subject": _subject(subject),
+        "subject": writing.subject_reference(),
+        "occurrenceDateTime": writing.at,
         "basis": [
             {"identifier": {"system": RULE_SYSTEM, "value": rule.id}, "display": rule.title}
             for rule in assessment.rules_fired
@@ -164,51 +146,55 @@ def risk_assessment(assessment: Assessment, *, subject: str | None = None) -> di
     return resource
 
 
-def _subject(subject: str | None) -> dict[str, str]:
-    return {"reference": subject} if subject else {"display": "the assessed patient"}
+def _code(assessment: Assessment) -> dict[str, Any]:
+    referral = code_maps().referral
+    coding = (
+        []
+        if referral is None
+        else [{"system": referral.system, "code": referral.code, "display": referral.display}]
+    )
+    return {"coding": coding, "text": REFERRAL[assessment.urgency]}
 
 
 def service_request(
-    assessment: Assessment,
-    *,
-    subject: str | None = None,
-    risk_assessment_reference: str | None = None,
-    evidence: Mapping[str, Sequence[str]] | None = None,
-    reference_types: Mapping[str, str] | None = None,
+    assessment: Assessment, writing: Call, *, risk_assessment_url: str | None = None
 ) -> dict[str, Any] | None:
     """The proposed referral, or ``None`` when the urgency is self-care.
 
-    *reference_types* (``BundleReading.reference_types``) gives the resource type of references
-    that do not show it, such as ``urn:uuid:`` ones inside a transaction bundle.
+    Its reasons and supporting information are the patient's resources behind the fired rules
+    that resolve on the EHR's server; the others are counted in a note.
     """
     if assessment.urgency is Urgency.SELF_CARE:
         return None
-    types = reference_types or {}
-    references = evidence_references(assessment, evidence)
-    reasons = [
-        {"reference": r, "type": kind}
-        for r in references
-        if (kind := types.get(r) or reference_type(r)) in _REASON_TYPES
-    ]
-    supporting = [_typed(ref, types) for ref in references]
-    if risk_assessment_reference:
-        supporting.insert(0, {"reference": risk_assessment_reference, "type": "RiskAssessment"})
+    references = evidence_references(assessment, writing.evidence)
+    resolved = [(found, writing.kind(ref)) for ref in references if (found := writing.resolve(ref))]
+    unresolved = len(references) - len(resolved)
+    cited = list(dict.fromkeys(resolved))  # two copies of one server resource are cited once
+    supporting = [typed(target, kind) for target, kind in cited]
+    if risk_assessment_url:
+        supporting.insert(0, {"reference": risk_assessment_url, "type": "RiskAssessment"})
+    note = (
+        f"Proposed by fasciculate {assessment.fasciculate_version}: decision support for a "
+        "healthcare professional, not a diagnosis."
+    )
+    if unresolved:
+        note += (
+            f" {unresolved} resources of the input bundle behind this proposal had no server id "
+            "and are not referenced."
+        )
     resource: dict[str, Any] = {
         "resourceType": "ServiceRequest",
-        "id": _id(assessment, "ServiceRequest"),
+        "id": writing.new_id(),
         "status": "draft",
         "intent": "proposal",
         "priority": PRIORITY[assessment.urgency],
-        "code": {"text": REFERRAL[assessment.urgency]},
-        "subject": _subject(subject),
+        "code": _code(assessment),
+        "subject": writing.subject_reference(),
+        "authoredOn": writing.at,
         "reasonCode": [{"coding": [REASON], "text": assessment.summary}],
-        "note": [
-            {
-                "text": f"Proposed by fasciculate {assessment.fasciculate_version}: decision "
-                "support for a healthcare professional, not a diagnosis."
-            }
-        ],
+        "note": [{"text": note}],
     }
+    reasons = [typed(target, kind) for target, kind in cited if kind in _REASON_TYPES]
     if reasons:
         resource["reasonReference"] = reasons
     if supporting:
@@ -216,44 +202,68 @@ def service_request(
     return resource
 
 
-def assessment_to_fhir(
+def _entry(resource: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "fullUrl": f"urn:uuid:{resource['id']}",
+        "resource": resource,
+        "request": {"method": "POST", "url": resource["resourceType"]},
+    }
+
+
+def assessment_to_fhir(  # noqa: PLR0913 - keyword-only options of one output
     assessment: Assessment,
     *,
+    reading: BundleReading | None = None,
     subject: str | None = None,
     evidence: Mapping[str, Sequence[str]] | None = None,
     reference_types: Mapping[str, str] | None = None,
+    ids: Callable[[], uuid.UUID | str] | None = None,
+    at: dt.datetime | None = None,
 ) -> dict[str, Any]:
-    """The assessment as a FHIR R4 Bundle (type collection).
+    """The assessment as a FHIR R4 transaction Bundle, to POST to the EHR as it is.
 
     Args:
         assessment: The result of :func:`fasciculate.assess`.
-        subject: A reference to the Patient (``BundleReading.subject``); without it the resources
-            name "the assessed patient".
-        evidence: ``BundleReading.evidence``: the patient resources each presentation field came
-            from, cited as the ServiceRequest's reason and supporting information.
-        reference_types: ``BundleReading.reference_types``: the resource type behind each
-            reference, so that ``urn:uuid:`` references can be typed and cited as reasons.
+        reading: The :class:`~fasciculate.fhir.BundleReading` the assessment came from: it gives
+            the patient, the evidence and the server id of each resource, so that references
+            resolve on the EHR's server (``Patient/123``).
+        subject: A reference to the Patient, instead of the reading's; without either (or when
+            it is a ``urn:uuid:`` with no server id) the resources name "the assessed patient".
+        evidence: The patient resources each presentation field came from, instead of the
+            reading's; cited as the ServiceRequest's reasons and supporting information.
+        reference_types: The resource type behind references that do not show it, added to the
+            reading's.
+        ids: Makes each new identifier (default :func:`uuid.uuid4`), in this order: the
+            RiskAssessment, the ServiceRequest, the Bundle. Pass a seeded factory to reproduce
+            an output exactly.
+        at: The time of the assessment, written as ``occurrenceDateTime`` and ``authoredOn``
+            (default: now); a timezone-aware datetime.
 
     Returns:
-        A Bundle holding a RiskAssessment and, unless the urgency is self-care, a ServiceRequest
-        (intent proposal, priority routine / urgent / stat). Identifiers are derived from the
-        assessment, so the same assessment always gives the same Bundle.
+        A ``transaction`` Bundle whose entries POST a RiskAssessment and, unless the urgency is
+        self-care, a ServiceRequest (intent proposal, priority routine / urgent / stat). Every
+        call has new identifiers; apart from them and *at*, the same arguments always give the
+        same Bundle.
+
+    Raises:
+        ValueError: If *at* has no time zone, or *ids* does not make UUIDs.
     """
-    risk = risk_assessment(assessment, subject=subject)
-    risk_url = f"urn:uuid:{risk['id']}"
-    entries = [{"fullUrl": risk_url, "resource": risk}]
-    request = service_request(
-        assessment,
+    writing = call(
+        reading=reading,
         subject=subject,
-        risk_assessment_reference=risk_url,
         evidence=evidence,
         reference_types=reference_types,
+        ids=ids,
+        at=at,
     )
+    risk = risk_assessment(assessment, writing)
+    entries = [_entry(risk)]
+    request = service_request(assessment, writing, risk_assessment_url=entries[0]["fullUrl"])
     if request is not None:
-        entries.append({"fullUrl": f"urn:uuid:{request['id']}", "resource": request})
+        entries.append(_entry(request))
     return {
         "resourceType": "Bundle",
-        "id": _id(assessment, "Bundle"),
-        "type": "collection",
+        "id": writing.new_id(),
+        "type": "transaction",
         "entry": entries,
     }

@@ -161,6 +161,7 @@ class Reader:
         self.subject: str | None = subject.reference
         self.patient_seen = False
         self.types: dict[str, str] = {}
+        self.servers: dict[str, str] = {}  # reference in the bundle -> Type/id on its server
         self.labs: list[_labs.Result] = []
         self.at = 0  # the entry being read
         self.dated_lab = -1  # the last entry read as a lab result (inside the window or not)
@@ -192,6 +193,8 @@ class Reader:
             self.at = index
             ref = _reference(entry.fullUrl, resource, index)
             self.types[ref] = resource.resourceType
+            if (server := entry.server_reference) is not None:
+                self.servers[ref] = server
             path = f"entry.{index}.resource"
             if isinstance(resource, ClinicalResource) and not self.ours(resource, ref):
                 continue
@@ -378,7 +381,14 @@ def _reading(
         report=report,
         subject=reader.subject,
         evidence={field: tuple(refs) for field, refs in out.evidence.items()},
-        reference_types={ref: kind for ref, kind in reader.types.items() if ref in cited},
+        reference_types={
+            ref: kind for ref, kind in reader.types.items() if ref in cited or ref == reader.subject
+        },
+        server_references={
+            ref: server
+            for ref, server in reader.servers.items()
+            if ref in cited or ref == reader.subject
+        },
     )
 
 

@@ -173,8 +173,23 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
 
 
 def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> CodeableConcept | None:
+    """The medication's code, given inline or in the Medication referenced.
+
+    The Medication may be contained or in the bundle; one the bundle does not hold (a server
+    reference) is known by the reference's ``display``, read as a name.
+    """
     concept = use.medicationCodeableConcept
-    if concept is None and use.medicationReference and use.medicationReference.reference:
+    reference = use.medicationReference
+    if concept is None and reference is not None:
+        concept = _referenced(reader, use, path)
+        if concept is None and reference.display and reference.display.strip():
+            concept = CodeableConcept(text=reference.display)
+    return concept
+
+
+def _referenced(reader: Reader, use: MedicationUse, path: str) -> CodeableConcept | None:
+    concept = None
+    if use.medicationReference and use.medicationReference.reference:
         target = use.medicationReference.reference
         if target.startswith("#"):
             for index, contained in enumerate(use.contained):

@@ -92,3 +92,9 @@ class BundleReading(_Out):
         description="The resource type behind each reference of the bundle (urn:uuid: "
         "references do not show it); pass to assessment_to_fhir with the evidence.",
     )
+    server_references: Mapping[str, str] = Field(
+        default_factory=dict,
+        description="For the subject and each evidence reference whose resource has an id on "
+        "the server the bundle came from, that server reference (Patient/123): what the "
+        "written-back bundle refers to. A resource the bundle was to create (POST) has none.",
+    )

@@ -283,11 +283,36 @@ Resource = Annotated[
 ]
 
 
+class EntryRequest(_Element):
+    """How a transaction or batch entry is to be processed."""
+
+    method: str | None = None
+
+
 class Entry(_Element):
     """One bundle entry."""
 
     fullUrl: str | None = None  # noqa: N815
     resource: Resource | None = None
+    request: EntryRequest | None = None
+
+    @property
+    def server_reference(self) -> str | None:
+        """How the server the bundle came from knows the resource, when it does.
+
+        ``Type/id`` when the resource has an id, else an absolute ``http(s)`` fullUrl. A resource
+        to be created (``request.method`` POST) has no server id yet: its ``id`` is a placeholder
+        the server replaces.
+        """
+        resource = self.resource
+        if resource is None:
+            return None
+        if self.request is not None and (self.request.method or "").upper() == "POST":
+            return None
+        if resource.id:
+            return f"{resource.resourceType}/{resource.id}"
+        url = self.fullUrl or ""
+        return url if url.startswith(("https://", "http://")) else None
 
 
 class Bundle(_Element):
