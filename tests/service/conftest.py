@@ -11,7 +11,9 @@ from typing import Any
 
 import httpx
 import pytest
-from _service_support import (
+
+from fasciculate.service import ServiceConfig, create_app
+from service._service_support import (
     FHIR_TOKEN,
     ISSUER,
     Keys,
@@ -20,8 +22,6 @@ from _service_support import (
     fhir_resources,
     serving,
 )
-
-from fasciculate.service import ServiceConfig, create_app
 
 #: Sign a fresh token for the request (the default); pass a token, or None for no token.
 SIGN = object()

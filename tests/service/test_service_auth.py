@@ -9,7 +9,8 @@ import json
 import time
 
 import pytest
-from _service_support import ISSUER, TWITCHING_PATIENT
+
+from service._service_support import ISSUER, TWITCHING_PATIENT
 
 DISCOVERY = "/cds-services"
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"

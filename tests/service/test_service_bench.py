@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from _service_support import ROOT
+from service._service_support import ROOT
 
 
 def test_the_service_benchmark_reports_latency_errors_and_feedback():

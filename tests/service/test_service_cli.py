@@ -14,9 +14,9 @@ from pathlib import Path
 import httpx
 import jwt
 import pytest
-from _service_support import ROOT
 
 from fasciculate.cli import main
+from service._service_support import ROOT
 
 DEMO = ROOT / "examples" / "service"
 CLIENT = DEMO / "client.py"

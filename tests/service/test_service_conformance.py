@@ -15,10 +15,10 @@ from typing import Any
 
 import jsonschema
 import pytest
-from _service_support import ROOT, TWITCHING_PATIENT, as_served
 from fhir.resources.R4B.servicerequest import ServiceRequest
 
 from fasciculate.service import prefetch_templates
+from service._service_support import ROOT, TWITCHING_PATIENT, as_served
 
 SCHEMA = json.loads((ROOT / "tests" / "schemas" / "cds-hooks-card.schema.json").read_text("utf-8"))
 HOOKS = {"patient-view", "order-select", "order-sign"}

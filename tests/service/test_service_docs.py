@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from _service_support import ROOT
-
 from fasciculate.service import Auth, Issuer, ServiceConfig
+from service._service_support import ROOT
 
 PAGE = ROOT / "docs" / "reference" / "service-config.md"
 

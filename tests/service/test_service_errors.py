@@ -7,7 +7,8 @@ import socket
 import uuid
 
 import pytest
-from _service_support import TWITCHING_PATIENT
+
+from service._service_support import TWITCHING_PATIENT
 
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
 

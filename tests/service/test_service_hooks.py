@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from typing import Any
 
-from _service_support import SYNTHEA, THIAZIDE, TWITCHING_PATIENT, fhir_resources
+from service._service_support import SYNTHEA, THIAZIDE, TWITCHING_PATIENT, fhir_resources
 
 ALFREDA = "6d23a95e-7e18-4201-90ec-9501fa89fbd2"  # Synthea: hydrochlorothiazide, no twitching
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"

@@ -1,0 +1,1 @@
+"""The CDS Hooks service tests (a package, so that its conftest is not the top-level one)."""
