@@ -183,6 +183,7 @@ _ANSWERS = {
     "twitching.duration_days": 3,
     "twitching.onset_date": "2026-01-01",
     "examination.strength": "normal",
+    "examination.power": {movement.value: 5 for movement in fasciculate.Movement},
     "examination.knee_reflex": "normal",
     "examination.ankle_reflex": "normal",
     "exposures.stress": "low",
