@@ -1,8 +1,8 @@
 """How ``fasciculate interview`` asks for one input field and reads a typed answer into it.
 
 Nothing here is a per-question table: the kind of answer is read from the :class:`Presentation`
-models (a present/absent/unknown item, a choice from a vocabulary, a number, a list of regions, MRC
-grades by movement) and a number's unit from the knowledge base's quantity. The only table is
+models (a present/absent/unknown item, a choice from a vocabulary, a number, a list of regions)
+and a number's unit from the knowledge base's quantity. The only table is
 of units themselves (a week is seven days), so that ``3 weeks`` or ``18 months`` can be said.
 """
 
@@ -96,7 +96,7 @@ def _strip(annotation: object) -> object:
 
 
 def asking(path: str) -> Asking | None:
-    """How *path* is asked, or ``None`` when it cannot be answered in one line (labs, dates)."""
+    """How *path* is asked, or ``None`` when it is not asked in one line (labs, dates, grades)."""
     annotation = _strip(_field_type(path))
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if annotation is TriState:
@@ -107,8 +107,6 @@ def asking(path: str) -> Asking | None:
         return _number(path, whole=annotation is int)
     if origin is list and _is_enum(args[0]):
         return _members(path, args[0])
-    if origin is dict and _is_enum(args[0]) and _strip(args[1]) is int:
-        return _grades(path, args[0])
     return None
 
 
@@ -212,30 +210,10 @@ def _members(path: str, vocabulary: type[enum.Enum]) -> Asking:
     return Asking(path, hint, read)
 
 
-def _grades(path: str, vocabulary: type[enum.Enum]) -> Asking:
-    def read(text: str) -> object:
-        if _is_unknown(text):
-            return UNANSWERED
-        grades: dict[str, object] = {}
-        for part in _words(text):
-            match = re.fullmatch(r"(.*?)\s*[=:\s]\s*(\d+)", part)
-            if match is None:
-                message = f"{part!r}: give a movement and its grade, e.g. knee_extension 4"
-                raise AnswerError(message)
-            grades[_member(match[1], vocabulary)] = int(match[2])
-        return grades
-
-    hint = f"movement and MRC grade 0-5, e.g. knee_extension 4 ({', '.join(_names(vocabulary))})"
-    return Asking(path, f"{hint}  ? unknown", read)
-
-
 def put(data: dict[str, Any], path: str, value: object) -> dict[str, Any]:
-    """A copy of *data* with *value* at *path* (grades are added to those given, not replaced)."""
+    """A copy of *data* with *value* at *path*."""
     head, _, rest = path.partition(".")
     if not rest:
-        current = data.get(head)
-        if isinstance(current, dict) and isinstance(value, dict):
-            value = {**current, **value}
         return {**data, head: value}
     inner = data.get(head)
     return {**data, head: put(inner if isinstance(inner, dict) else {}, rest, value)}

@@ -232,6 +232,7 @@ def interview(*, start: str | None, save: str | None, as_json: bool) -> int:
                 session.write()
             ended = session.run()
         except KeyboardInterrupt:
+            _tell("\n")  # off the prompt's line
             saved = f"; {save} holds them" if save else ""
             say(f"interrupted after {_answers(session.answers)}{saved}")
             return EXIT_INTERRUPTED
