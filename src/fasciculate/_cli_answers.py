@@ -32,16 +32,16 @@ _TRI_WORDS = {
 }
 _READ_TRI = {word: level for level, words in _TRI_WORDS.items() for word in words}
 
-#: Units a number may be given in: each dimension's units as factors of one of them, with the
-#: ways of writing each unit.
+#: Units a number may be given in: each dimension's units as factors of one of them, each with
+#: its ways of writing it (the first is shown).
 _UNITS: tuple[dict[tuple[str, ...], float], ...] = (
     {
         ("min", "mins", "minute", "minutes"): 1 / 1440,
         ("h", "hr", "hrs", "hour", "hours"): 1 / 24,
         ("d", "day", "days"): 1.0,
-        ("w", "wk", "wks", "week", "weeks"): 7.0,
-        ("mo", "month", "months"): 365.25 / 12,
-        ("y", "yr", "yrs", "year", "years"): 365.25,
+        ("weeks", "week", "w", "wk", "wks"): 7.0,
+        ("months", "month", "mo"): 365.25 / 12,
+        ("years", "year", "y", "yr", "yrs"): 365.25,
     },
     {
         ("mg/d", "mg", "mg/day", "mg a day", "mg per day", "mg daily"): 1.0,
@@ -155,9 +155,11 @@ def _is_unknown(text: str) -> bool:
 
 def _number(path: str, *, whole: bool) -> Asking:
     unit = _unit_of(path)
-    units = _dimension(unit) if unit is not None else None
-    example = "" if units is None else f", e.g. 10 {unit}" + (", 3 weeks" if unit == "d" else "")
-    hint = f"a number in {unit}{example}  ? unknown" if unit else "a number  ? unknown"
+    table = _dimension(unit) if unit is not None else None
+    written = {word: factor for words, factor in (table or {}).items() for word in words}
+    shown = ", ".join(words[0] for words in table or ())
+    hint = "a number" if unit is None else f"a number in {unit}"
+    hint += f" (or with a unit: {shown})" if shown else ""
 
     def read(text: str) -> object:
         if _is_unknown(text):
@@ -168,14 +170,14 @@ def _number(path: str, *, whole: bool) -> Asking:
             raise AnswerError(message)
         value, said = float(match[1]), " ".join(match[2].lower().split())
         if said and said != (unit or "").lower():
-            if units is None or said not in units:
-                accepted = f"; use one of: {', '.join(units)}" if units else ""
+            if said not in written:
+                accepted = f"; use one of: {shown}" if shown else f"; give it in {unit}"
                 message = f"unknown unit {said!r} for {path}{accepted}"
                 raise AnswerError(message)
-            value *= units[said] / units[typing.cast("str", unit).lower()]
+            value = round(value * written[said] / written[str(unit).lower()], 6)
         return math.floor(value) if whole else value
 
-    return Asking(path, hint, read)
+    return Asking(path, f"{hint}  ? unknown", read)
 
 
 def _unit_of(path: str) -> str | None:
@@ -187,12 +189,11 @@ def _unit_of(path: str) -> str | None:
     return None
 
 
-def _dimension(unit: str) -> dict[str, float] | None:
-    """Every way to write a unit of *unit*'s dimension, each with its factor."""
+def _dimension(unit: str) -> dict[tuple[str, ...], float] | None:
+    """The units of *unit*'s dimension (each with its ways of writing it), or ``None``."""
     for table in _UNITS:
-        written = {word: factor for words, factor in table.items() for word in words}
-        if unit.lower() in written:
-            return written
+        if any(unit.lower() in words for words in table):
+            return table
     return None
 
 
