@@ -131,7 +131,7 @@ def test_a_present_answer_shows_the_urgency_rise():
         ),
         ("twitching.course", ["better", "9", "st"], ["'better' is not one of: "], "stable"),
         ("twitching.regions", ["calf, shin", "calf and knee"], ["'shin' is not one of"], None),
-        ("examination.sensory_loss", ["maybe", "absent"], ["'maybe' is not an answer"], "absent"),
+        ("examination.sensory_loss", ["maybe", "x" * 5000, "absent"], ["'maybe' is not"], "absent"),
     ],
 )
 def test_a_bad_answer_is_asked_again(tmp_path, path, answers, messages, stored):

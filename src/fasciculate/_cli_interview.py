@@ -41,6 +41,7 @@ from fasciculate._validation import MAX_INPUT_BYTES, parse_presentation
 from fasciculate._vocab import TriState
 
 _STOP = frozenset({"q", "quit", "stop", "end"})
+_LONGEST = 200  # bytes of an answer: longer than any (all regions), short enough to show
 
 
 def open_questions(presentation: Presentation) -> tuple[OpenQuestion, ...]:
@@ -59,14 +60,23 @@ def _tell(text: str) -> None:
 
 
 def _read_line() -> bytes:
-    """One line of standard input (empty at its end), as bytes: a bad byte is not fatal."""
+    """One line of standard input (empty at its end), as bytes: a bad byte is not fatal.
+
+    A line longer than :data:`_LONGEST` is read to its end and replaced by a line of its first
+    :data:`_LONGEST` bytes, which no answer matches.
+    """
     stdin = sys.stdin
+    buffer = getattr(stdin, "buffer", None)  # absent for a text stream in memory
+    read = buffer.readline if buffer is not None else lambda n: stdin.readline(n).encode()
     try:
-        buffer = getattr(stdin, "buffer", None)  # absent for a text stream in memory
-        return buffer.readline() if buffer is not None else stdin.readline().encode()
+        line: bytes = read(_LONGEST)
+        rest = line
+        while len(rest) >= _LONGEST and not rest.endswith(b"\n"):
+            rest = read(_LONGEST)
     except OSError as error:
         message = f"cannot read standard input: {error.strerror or error}"
         raise CommandFailed(message, EXIT_IO) from None
+    return line
 
 
 def _is_terminal() -> bool:
