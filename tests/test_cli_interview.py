@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from _cli_process import assess_in_a_process, interview_in_a_process
-from fasciculate import assess
+from fasciculate import Urgency, assess, next_questions
 from fasciculate.cli import main
 
 #: A 24-year-old with ten days of calf twitching: the start of the issue's example.
@@ -49,7 +49,7 @@ def _benign_answers() -> tuple[list[str], dict[str, Any]]:
     """
     data, answers, done = START, [], set()
     while True:
-        ready = [q for q in assess(data).missing if not set(q.inputs) <= done]
+        ready = [q for q in next_questions(data) if not set(q.inputs) <= done]
         if not ready:
             return answers, data
         path = next(p for p in ready[0].inputs if p not in done)
@@ -99,14 +99,23 @@ def test_q_stops_the_interview():
 
 
 def test_a_present_answer_shows_the_urgency_rise():
-    """The running urgency after each answer, with the rule that raised it."""
-    first, second = assess({}).missing[:2]
-    done = interview_in_a_process(["n", "y"])
-    assert f"[1] {first.question}" in done.stderr
-    assert f"[2] {second.question}" in done.stderr
-    assert "    urgency: routine; rules: SCREEN-INCOMPLETE;" in done.stderr
-    raised = assess({"findings": {second.fact: "present"}})
-    assert f"    urgency: {raised.urgency} (was routine); rules: " in done.stderr
+    """The running urgency after each answer; a present answer that raises it names the rule."""
+    data: dict[str, Any] = {}
+    answers = []
+    while True:  # "n" to each question until one whose "y" raises the urgency by itself
+        question = assess(data).missing[0]
+        path = question.inputs[0]
+        assert path.startswith("findings.")  # the first questions are present/absent items
+        raised = assess(_put(data, path, "present"))
+        if raised.urgency > Urgency.ROUTINE:
+            break
+        answers.append("n")
+        data = _put(data, path, "absent")
+    done = interview_in_a_process([*answers, "y"])
+    assert f"[{len(answers) + 1}] {question.question}" in done.stderr
+    assert done.stderr.count("    urgency: routine; rules: SCREEN-INCOMPLETE;") == len(answers)
+    rules = ", ".join(rule.id for rule in raised.rules_fired)
+    assert f"    urgency: {raised.urgency} (was routine); rules: {rules};" in done.stderr
     assert done.stdout.startswith(f"URGENCY: {raised.urgency.upper()}\n")
 
 
@@ -131,7 +140,7 @@ def test_a_present_answer_shows_the_urgency_rise():
         ),
         ("twitching.course", ["better", "9", "st"], ["'better' is not one of: "], "stable"),
         ("twitching.regions", ["calf, shin", "calf and knee"], ["'shin' is not one of"], None),
-        ("examination.sensory_loss", ["maybe", "x" * 5000, "absent"], ["'maybe' is not"], "absent"),
+        ("findings.weakness", ["maybe", "x" * 5000, "absent"], ["'maybe' is not"], "absent"),
     ],
 )
 def test_a_bad_answer_is_asked_again(tmp_path, path, answers, messages, stored):

@@ -1,5 +1,8 @@
 """``fasciculate interview``: the open questions asked one at a time in the terminal.
 
+The questions are those of :func:`~fasciculate.next_questions`, read again after every answer
+(an answer can open questions, such as the cauda equina screen after back pain, or close them).
+
 Each question is asked through the first of its input fields that takes a one-line answer (see
 :mod:`fasciculate._cli_answers`); the answer is written into the presentation and checked by the
 same models as :func:`~fasciculate.assess`, so a value out of range is named with its field and
@@ -20,7 +23,7 @@ from typing import Any
 
 import attrs
 
-from fasciculate._assess import assess
+from fasciculate._assess import assess, next_questions
 from fasciculate._assessment import OpenQuestion
 from fasciculate._cli_answers import UNANSWERED, AnswerError, Asking, asking, given, put
 from fasciculate._cli_io import (
@@ -45,8 +48,12 @@ _LONGEST = 200  # bytes of an answer: longer than any (all regions), short enoug
 
 
 def open_questions(presentation: Presentation) -> tuple[OpenQuestion, ...]:
-    """The questions still open about *presentation*, the one to ask first first."""
-    return assess(presentation).missing
+    """The questions still open about *presentation*, the one to ask first first.
+
+    The indicated, unanswered questions that could raise the urgency (``Assessment.missing``);
+    the one place the interview learns what to ask.
+    """
+    return next_questions(presentation)
 
 
 def _tell(text: str) -> None:
