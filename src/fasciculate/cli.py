@@ -4,7 +4,8 @@
 ``fasciculate assess --fhir BUNDLE.json`` reads a FHIR R4 Bundle instead, and ``--format fhir`` or
 ``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
-with its problems in its place; ``fasciculate questionnaire``
+with its problems in its place; ``fasciculate interview`` asks the open questions one at a time in
+the terminal and ends with the assessment; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate terminology`` prints fasciculate's code
 systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the
 input's JSON Schema; ``fasciculate rules`` prints the rule table; ``fasciculate serve --config
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from fasciculate._assess import _engine, assess
 from fasciculate._assessment import Assessment
+from fasciculate._cli_interview import interview
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -103,6 +105,32 @@ def _parser() -> argparse.ArgumentParser:
         "must-not-miss categories and the number of open questions (default: full)",
     )
 
+    interview_cmd = commands.add_parser(
+        "interview",
+        help="ask the open questions one at a time, then assess",
+        description="Ask the open questions one at a time (the one that decides fastest first), "
+        "reading each answer from standard input: y / n / ? for present / absent / unknown, a "
+        "choice by name or number, a number with its unit (10 d, 3 weeks, 200 mg). The running "
+        "urgency is shown after each answer. Questions go to standard error; the assessment, "
+        "once every question has been asked or the input ends (or q is answered), to standard "
+        "output.",
+    )
+    interview_cmd.add_argument(
+        "--from",
+        dest="start",
+        metavar="FILE",
+        help="start from this presentation (JSON): only what it leaves open is asked",
+    )
+    interview_cmd.add_argument(
+        "--save",
+        metavar="FILE",
+        help="write the answers as presentation JSON (input for `fasciculate assess`), "
+        "rewritten after every answer; may be the --from file",
+    )
+    interview_cmd.add_argument(
+        "--json", action="store_true", help="print the assessment as JSON instead of text"
+    )
+
     commands.add_parser("questionnaire", help="print the SDC intake Questionnaire (FHIR R4)")
     commands.add_parser(
         "terminology",
@@ -140,6 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         return screen(args.file, id_field=args.id_field, output=args.output)
     if args.command == "assess":
         return _assess(args)
+    if args.command == "interview":
+        return interview(start=args.start, save=args.save, as_json=args.json)
     if args.command == "schema":
         text = json.dumps(Presentation.model_json_schema(), indent=2)
     elif args.command == "rules":

@@ -1,8 +1,8 @@
 """Directives that show what the command line prints, by running it at build time.
 
 ``cli-help [SUBCOMMAND]`` shows the ``--help`` text; ``cli-run ARGS`` runs ``fasciculate ARGS`` from
-the repository root (the directive's content, if any, is its standard input) and shows the command,
-its output and a non-zero exit status.
+the repository root (the directive's content, if any, is its standard input, one line a line) and
+shows the command, its output and a non-zero exit status.
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ class CliRun(SphinxDirective):
         argv = shlex.split(self.arguments[0])
         stdin = "\n".join(self.content)
         command = shlex.join(["fasciculate", *argv])
-        if stdin:
+        if len(self.content) > 1:  # one answer a line, as `fasciculate interview` reads them
+            command = f"printf '%s\\n' {shlex.join(self.content)} | {command}"
+        elif stdin:
             command = f"echo '{' '.join(line.strip() for line in self.content)}' | {command}"
         for name in argv:
             if (ROOT / name).is_file():
