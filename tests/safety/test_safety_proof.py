@@ -16,7 +16,15 @@ from fasciculate._kb import knowledge_base
 from safety_symbolic import BACKGROUNDS, Proof, Violation, describe, quantity_classes, timed
 
 KB = knowledge_base()
-PROPERTIES = ("below_spec", "above_spec", "not_monotone", "self_care_while_open", "unexplained")
+PROPERTIES = (
+    "below_spec",
+    "above_spec",
+    "not_monotone",
+    "self_care_while_open",
+    "escalates_as_before",
+    "indication_withdrawn",
+    "unexplained",
+)
 
 
 def proof_for(name: str) -> Proof:
