@@ -89,7 +89,8 @@ def _wasting(a: Any) -> Any:
 
 
 def _seed_red_flag(a: Any) -> Any:
-    # Any red flag of the seed article, as reported: each sends the twitch to a clinician.
+    # Any red flag of the seed article, as reported: each sends the twitch to a clinician. (All
+    # but interference with daily life or sleep: see FINDINGS.)
     return a.any_(
         *(
             a.item(name)
@@ -100,7 +101,6 @@ def _seed_red_flag(a: Any) -> Any:
                 "visible_wasting",
                 "walking_difficulty",
                 "spreading",
-                "daily_life_interference",
                 "onset_after_injury",
                 "worsening",
             )
@@ -202,13 +202,18 @@ INDICATIONS: tuple[SpecIndication, ...] = (
         (
             "falls",
             "loss_of_dexterity",
-            "family_history_mnd",
-            "known_lumbar_radiculopathy",
         ),
-        "mnda-rcgp-red-flag, nice-ng42 (falls and dexterity, family history: asked with a feature "
-        "of MND or progression); seed-article (falls are a balance problem)",
+        "mnda-rcgp-red-flag (falls and loss of dexterity: asked with a feature of MND or "
+        "progression); seed-article (falls are a balance problem)",
         "weakness, wasting, bulbar features, progression, or difficulty walking",
         lambda a: a.any_(_mnd_features(a), a.item("walking_difficulty")),
+    ),
+    SpecIndication(
+        "spec.family_history",
+        ("family_history_mnd",),
+        "nice-ng42 (5-10 % of MND is familial: a risk input with weakness, wasting or progression)",
+        "weakness, wasting or a worsening course",
+        lambda a: a.any_(_weakness(a), _wasting(a), a.item("worsening")),
     ),
     SpecIndication(
         "spec.serious_spinal_pathology",
@@ -222,6 +227,7 @@ INDICATIONS: tuple[SpecIndication, ...] = (
             "weight_loss",
             "back_pain",
             "radiating_leg_pain",
+            "known_lumbar_radiculopathy",
         ),
         "cks-sciatica (red flags looked for in back pain and sciatica), nice-cg75, nice-ng234 "
         "(cancer with any neurological symptom)",
@@ -279,6 +285,15 @@ FINDINGS: tuple[SpecIndication, ...] = (
         "it)",
         "tingling",
         lambda a: a.item("tingling"),
+    ),
+    SpecIndication(
+        "spec.examination.interference",
+        ("exam_weakness", "exam_wasting", "exam_sensory_loss", "brisk_reflexes", "babinski"),
+        "seed-article (significant interference with daily life or sleep is a red flag: it sends "
+        "the twitch to a clinician, who examines; IND-EXAMINATION reads every other seed red "
+        "flag)",
+        "significant interference with daily life or sleep",
+        lambda a: a.item("daily_life_interference"),
     ),
 )
 

@@ -721,7 +721,11 @@ def clause_levels(
 
 def spec_urgency(screen: Screen, indications: tuple[SpecIndication, ...] = INDICATIONS) -> Urgency:
     """The least urgency a safe answer may give for *screen* (and, exactly, the expected one)."""
-    return combine(clause_levels(screen), clause_levels(screen, focused=indications))
+    levels = clause_levels(screen)
+    unfocused = combine(levels)
+    if unfocused == combine(levels, dict.fromkeys(levels, ABSENT)):
+        return unfocused  # nothing is open that the focused screen could close
+    return combine(levels, clause_levels(screen, focused=indications))
 
 
 # --- reading a presentation, independently of fasciculate._facts --------------------------------

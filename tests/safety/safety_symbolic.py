@@ -14,6 +14,7 @@ about the formulas is a proof about the evaluator; the agreement tests check tha
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -434,6 +435,77 @@ def spec_result(
 
 
 @attrs.frozen
+class SpecFocus:
+    """The specification's focused screen as z3 terms: what it calls for, and its clause levels."""
+
+    indicated: dict[str, Expr]
+    #: Each clause's rank, and its level on the focused screen.
+    ranks: tuple[int, ...]
+    focused: tuple[Level, ...]
+    base: Rank
+    _demands: dict[str, Expr] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def demands(self, world: World) -> dict[str, Expr]:
+        """For each question, when the specification demands it.
+
+        Unanswered, called for, and its answer could make a clause above the urgency of the
+        clauses that hold more certain (present against absent). Built once: it does not depend
+        on the knowledge base.
+        """
+        if not self._demands:
+            for name in sorted(self.indicated):
+                if name not in world.items:
+                    continue
+                var = world.items[name]
+
+                def at(level: Level, value: int, var: Expr = var) -> Level:
+                    pair = (var, z3.IntVal(value))
+                    return Level(
+                        z3.substitute(level.present, pair), z3.substitute(level.possible, pair)
+                    )
+
+                could_raise = [
+                    z3.And(z3.Not(self.base.ge(rank)), raised(at(level, PRESENT), at(level, 0)))
+                    for level, rank in zip(self.focused, self.ranks, strict=True)
+                ]
+                self._demands[name] = z3.And(
+                    var == UNKNOWN, self.indicated[name], z3.Or(could_raise)
+                )
+        return self._demands
+
+
+@functools.cache
+def spec_focus(
+    world_key: tuple[tuple[str, ...], tuple[str, ...]],
+    indications: tuple[SpecIndication, ...] = INDICATIONS,
+) -> SpecFocus:
+    """The specification's focused screen on the world named by *world_key*.
+
+    The key is the world's item and quantity names: z3 knows a variable by its name, so every
+    world of the same names shares the terms (the knowledge base's mutants among them).
+    """
+    world = World(*world_key, bounds={})
+    indicated = spec_indicated(world, indications)
+    levels = [clause.holds(Z3Algebra(world)) for clause in CLAUSES]
+    ranks = tuple(clause.urgency.rank for clause in CLAUSES)
+    focused = Z3Algebra(world, indicated=indicated)
+    return SpecFocus(
+        indicated,
+        ranks,
+        tuple(clause.holds(focused) for clause in CLAUSES),
+        highest(levels, ranks),
+    )
+
+
+def raised(higher: Level, lower: Level) -> Expr:
+    """``higher > lower`` in Kleene order."""
+    return z3.Or(
+        z3.And(higher.present, z3.Not(lower.present)),
+        z3.And(higher.possible, z3.Not(lower.possible)),
+    )
+
+
+@attrs.frozen
 class Compiled:
     """The rule table as z3 terms: rule levels, result rank and what each fired rule cites."""
 
@@ -576,6 +648,7 @@ class Proof:
     compiled: Compiled
     spec: Rank
     spec_worst: Rank
+    focus: SpecFocus
 
     @classmethod
     def build(
@@ -599,7 +672,9 @@ class Proof:
         world = World(spec_items | kb_items, spec_quantities | kb_quantities, bounds)
         spec, _ = spec_result(world, indications=indications)
         spec_worst, _ = spec_result(world, worst=True, indications=indications)
-        return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst)
+        key = (tuple(world.items), tuple(world.quantity_names))
+        focused = spec_focus(key, indications)
+        return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst, focused)
 
     def solver(self) -> z3.Solver:
         """A solver holding the domain of the assignments."""
@@ -708,6 +783,39 @@ class Proof:
         return self.find(
             "fired rules <= urgency <= the unfocused screen's",
             z3.Or(compiled.result.lt(compiled.base), compiled.unfocused.lt(compiled.result)),
+        )
+
+    def asks_less(self, skip: frozenset[str] = frozenset()) -> Violation | None:
+        """Every question the specification calls for, and that could raise the urgency, is asked.
+
+        Beyond self-care too: a question the specification indicates, unanswered, whose answer
+        could make a clause above the urgency of the clauses that hold more certain (present
+        against absent, on the specification's focused screen), is indicated by the knowledge
+        base, so that it is among the open questions the clinician is given.
+        """
+        asked = {
+            atom.name
+            for rule in self.kb.rules
+            for atom in atoms(rule.condition)
+            if isinstance(atom, FactAtom)
+        }
+        demands = self.focus.demands(self.world)
+        parts = {
+            name: z3.And(demand, z3.Not(self.compiled.indicated.get(name, z3.BoolVal(val=False))))
+            for name, demand in demands.items()
+            if name in asked and name not in skip
+        }
+        solver = self.solver()
+        solver.add(z3.Or([*parts.values(), z3.BoolVal(val=False)]))
+        if solver.check() == z3.unsat:
+            return None
+        model = solver.model()
+        names = [name for name, part in parts.items() if z3.is_true(model.eval(part))]
+        return self._violation(
+            f"the knowledge base asks every question the specification calls for: "
+            f"{', '.join(names)} is not asked",
+            model,
+            ", ".join(names),
         )
 
     def indication_withdrawn(self) -> Violation | None:

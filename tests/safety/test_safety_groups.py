@@ -196,34 +196,33 @@ GROUPS = {
         {"tsh": (None, 2.0, 0.39, 0.4, 4.0, 4.01)},
     ),
     # Issue 14, the focused screen, from a core-only screen (everything not answered unknown): the
-    # indicators of the indications (back pain, leg pain, weakness, numbness, progression, the
-    # symptoms of a low calcium or magnesium), reported or examined.
+    # indicators of the indications (back pain, leg pain, weakness, numbness, difficulty walking,
+    # progression, wasting), reported, and objective weakness.
     "focused screen: indicators": Group(
         (
             "back_pain",
             "pain",
             "weakness",
             "numbness",
-            "cramps",
-            "tingling",
-            "worsening",
-            "exam_weakness",
             "walking_difficulty",
+            "worsening",
+            "visible_wasting",
+            "exam_weakness",
         ),
         base="core only",
     ),
-    # The same screen: an indicator beside the questions it opens, each answered or not, and a
+    # The same screen: indicators beside the questions they open (the CES screen, the respiratory
+    # follow-up, the examination, the infection red flags, tetany), each answered or not, and a
     # low potassium that calls for the questions about tetany.
     "focused screen: indicated questions": Group(
         (
             "back_pain",
+            "weakness",
             "saddle_sensory_loss",
-            "bladder_dysfunction",
             "breathless_at_rest",
-            "slurred_speech",
-            "tetany",
-            "cramps",
             "brisk_reflexes",
+            "fever",
+            "tetany",
         ),
         {"potassium": (None, 3.1)},
         base="core only",
