@@ -114,12 +114,16 @@ def test_every_rule_cites_a_known_source():
     assert [] == [rule.id for rule in rules if rule.source not in KB.sources]
 
 
-def test_the_specification_is_written_apart_from_the_knowledge_base():
-    """safety_spec.py reads nothing from the rule table or the knowledge base's files."""
-    source = (Path(__file__).parent / "safety_spec.py").read_text()
+@pytest.mark.parametrize("module", ["safety_spec.py", "safety_indications.py"])
+def test_the_specification_is_written_apart_from_the_knowledge_base(module: str):
+    """The specification reads nothing from the rule table, the indications or the KB's files."""
+    source = (Path(__file__).parent / module).read_text()
     imports = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
-    assert [] == [line for line in imports if "_kb" in line or "_referral" in line]
+    assert [] == [
+        line for line in imports if any(name in line for name in ("_kb", "_referral", "_screen"))
+    ]
     assert "rules.toml" not in source.replace("kb/rules.toml``", "")
+    assert "indications.toml" not in source.replace("kb/indications.toml``", "")
 
 
 def test_the_knowledge_base_asks_every_question_the_specification_calls_for():
