@@ -3,8 +3,11 @@
 Each mutant is the packaged knowledge base with one change that could make it less safe or less
 specific: a rule dropped, a rule's urgency lowered one step, one term of a condition dropped, one
 threshold moved one step in the unsafe direction (and, as half a step, made strict), or one
-implication between facts (``kb/derivations.toml``) dropped. Mutants are built with
-``attrs.evolve`` and run by a real ``ReferralEvaluator`` on facts read with the mutant.
+implication between facts (``kb/derivations.toml``) dropped. The focused screen
+(``kb/indications.toml``) is mutated the ways that ask less: an indication dropped, a question
+dropped from an indication, an indicator (a disjunct of ``when``) dropped, or a question moved out
+of the core. Mutants are built with ``attrs.evolve`` and run by a real ``ReferralEvaluator`` on
+facts read with the mutant.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import attrs
 
 from fasciculate import Urgency
 from fasciculate._conditions import All, Any_, CompareAtom, Condition
-from fasciculate._kb import KnowledgeBase, Rule
+from fasciculate._kb import Indication, KnowledgeBase, Rule
 
 # One step of each quantity: the precision laboratories and clinicians report it in.
 STEP = {
@@ -99,7 +102,8 @@ def _text(condition: Condition) -> str:
 
 
 def mutants(kb: KnowledgeBase) -> Iterator[Mutant]:
-    """Every mutant of *kb*'s rule table and of its derivations."""
+    """Every mutant of *kb*'s rule table, its derivations and its focused screen."""
+    yield from indication_mutants(kb)
     for position, derivation in enumerate(kb.derivations):
         kept = kb.derivations[:position] + kb.derivations[position + 1 :]
         yield Mutant(
@@ -140,4 +144,67 @@ def _threshold_mutants(
             f"{rule.id}: {text}",
             "move a threshold the unsafe way",
             _with_rule(kb, position, attrs.evolve(rule, condition=condition)),
+        )
+
+
+# --- the focused screen (kb/indications.toml) -----------------------------------------------------
+
+
+def _with_indication(kb: KnowledgeBase, position: int, new: Indication | None) -> KnowledgeBase:
+    found = list(kb.indications)
+    if new is None:
+        del found[position]
+    else:
+        found[position] = new
+    return attrs.evolve(kb, indications=tuple(found))
+
+
+def _disjuncts(condition: Condition) -> Iterator[tuple[int, ...]]:
+    """The paths of the parts of every disjunction in *condition*."""
+    for path in _subtrees(condition):
+        node = _at(condition, path)
+        if isinstance(node, Any_):
+            yield from ((*path, position) for position in range(len(node.parts)))
+
+
+#: The kinds of mutant that can change which questions are indicated: the indications read facts
+#: after the derivations, so a dropped derivation is one of them.
+ASKING_KINDS = frozenset(
+    {
+        "drop a derivation",
+        "drop an indication",
+        "drop a question from an indication",
+        "drop an indicator (a disjunct of an indication's condition)",
+        "move a question out of the core",
+    }
+)
+
+
+def indication_mutants(kb: KnowledgeBase) -> Iterator[Mutant]:
+    """Every mutant of the focused screen that asks less than the packaged one."""
+    for position, indication in enumerate(kb.indications):
+        yield Mutant(
+            f"drop {indication.id}", "drop an indication", _with_indication(kb, position, None)
+        )
+        for question in indication.questions:
+            fewer = tuple(name for name in indication.questions if name != question)
+            yield Mutant(
+                f"{indication.id}: drop question {question}",
+                "drop a question from an indication",
+                _with_indication(kb, position, attrs.evolve(indication, questions=fewer)),
+            )
+        for path in _disjuncts(indication.condition):
+            dropped = _replace(indication.condition, path, None)
+            changed = attrs.evolve(indication, condition=dropped, when=_text(dropped))
+            yield Mutant(
+                f"{indication.id}: drop indicator {_text(_at(indication.condition, path))!r}",
+                "drop an indicator (a disjunct of an indication's condition)",
+                _with_indication(kb, position, changed),
+            )
+    for question in kb.core.questions:
+        fewer = tuple(name for name in kb.core.questions if name != question)
+        yield Mutant(
+            f"move {question} out of the core",
+            "move a question out of the core",
+            attrs.evolve(kb, core=attrs.evolve(kb.core, questions=fewer)),
         )

@@ -13,9 +13,14 @@ small *algebra* (``item``, ``at_least``, ``any_``, ...), so that the same clause
 in Python on one presentation (:class:`KleeneAlgebra`) and compiled into solver formulas for the
 proof (``safety_symbolic.Z3Algebra``).
 
-Unknown answers follow the project's rule for an incomplete screen: the answer is the highest
-urgency of the clauses that certainly hold, and if some clause that would raise it is still open
-(unknown), at least ``routine`` (never self-care while a red-flag question is unanswered).
+Unknown answers follow the project's rule for an incomplete screen, restated for the focused screen
+(issue 14): the answer is the highest urgency of the clauses that certainly hold (a present answer
+escalates whether or not its question was indicated), and if some clause that would raise it is
+still open (unknown) *through questions the presentation calls for*, at least ``routine``. Which
+questions it calls for is the specification's own table, ``safety_indications`` (written from the
+sources, not read from ``kb/indications.toml``): a question that is not indicated and not answered
+is read as absent when deciding whether the screen is open, and only then. So self-care is never
+given while an indicated red-flag question is unanswered.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import attrs
 
 from fasciculate import Presentation, Urgency
+from safety_indications import CORE, INDICATIONS, SpecIndication
 
 T = TypeVar("T")
 ABSENT, UNKNOWN, PRESENT = 0, 1, 2
@@ -607,11 +613,17 @@ CLAUSES: tuple[Clause, ...] = (
 )
 
 
-def combine(levels: Mapping[str, int]) -> Urgency:
-    """The urgency given the Kleene level of every clause (the incomplete-screen law)."""
+def combine(levels: Mapping[str, int], focused: Mapping[str, int] | None = None) -> Urgency:
+    """The urgency given the Kleene level of every clause (the incomplete-screen law).
+
+    *levels* are read on the answers as given; *focused* on the answers with every unanswered
+    question that is not indicated read as absent (the open screen is decided on these; without
+    them, on *levels*: every question indicated, the first edition's law).
+    """
+    focused = levels if focused is None else focused
     held = [clause.urgency for clause in CLAUSES if levels[clause.id] == PRESENT]
     base = max(held, default=Urgency.SELF_CARE)
-    still_open = any(levels[clause.id] == UNKNOWN and clause.urgency > base for clause in CLAUSES)
+    still_open = any(focused[clause.id] == UNKNOWN and clause.urgency > base for clause in CLAUSES)
     return max(base, Urgency.ROUTINE) if still_open else base
 
 
@@ -667,15 +679,53 @@ class KleeneAlgebra(Generic[T]):
         return min(parts)
 
 
-def clause_levels(screen: Screen) -> dict[str, int]:
-    """The Kleene level of every clause on *screen*."""
+class FocusedAlgebra(KleeneAlgebra[T]):
+    """The same, with every unanswered question that is not *indicated* read as absent."""
+
+    def __init__(self, screen: Screen, indicated: frozenset[str]) -> None:
+        super().__init__(screen)
+        self.indicated = indicated
+
+    def item(self, name: str) -> int:
+        own = self.screen.levels.get(name, UNKNOWN)
+        if own == UNKNOWN and name not in self.indicated:
+            own = ABSENT
+        return implied(self, name, lambda level: PRESENT if level == PRESENT else ABSENT, own)
+
+    def _compare(self, quantity: str, holds: bool | None) -> int:
+        if holds is None and quantity not in self.indicated:
+            return ABSENT
+        return super()._compare(quantity, holds)
+
+
+def indicated(
+    screen: Screen, indications: tuple[SpecIndication, ...] = INDICATIONS
+) -> frozenset[str]:
+    """The questions *screen* calls for: the core, and those of every indication that may hold."""
     algebra: KleeneAlgebra[int] = KleeneAlgebra(screen)
+    opened = (ind.questions for ind in indications if ind.when(algebra) != ABSENT)
+    return CORE.union(*opened)
+
+
+def clause_levels(
+    screen: Screen, *, focused: tuple[SpecIndication, ...] | None = None
+) -> dict[str, int]:
+    """The Kleene level of every clause on *screen* (*focused*: on the questions it calls for)."""
+    algebra: KleeneAlgebra[int] = (
+        KleeneAlgebra(screen)
+        if focused is None
+        else FocusedAlgebra(screen, indicated(screen, focused))
+    )
     return {clause.id: clause.holds(algebra) for clause in CLAUSES}
 
 
-def spec_urgency(screen: Screen) -> Urgency:
+def spec_urgency(screen: Screen, indications: tuple[SpecIndication, ...] = INDICATIONS) -> Urgency:
     """The least urgency a safe answer may give for *screen* (and, exactly, the expected one)."""
-    return combine(clause_levels(screen))
+    levels = clause_levels(screen)
+    unfocused = combine(levels)
+    if unfocused == combine(levels, dict.fromkeys(levels, ABSENT)):
+        return unfocused  # nothing is open that the focused screen could close
+    return combine(levels, clause_levels(screen, focused=indications))
 
 
 # --- reading a presentation, independently of fasciculate._facts --------------------------------
@@ -705,8 +755,7 @@ def screen_of(presentation: Presentation) -> Screen:
     }
     twitching, exam = presentation.twitching, presentation.examination
     regions = [str(region) for region in twitching.regions]
-    if regions:  # the list of sites answers "is the tongue one of them?"
-        levels["region_tongue"] = PRESENT if "tongue" in regions else ABSENT
+    levels.update(_named_sites(regions))
     age = presentation.patient.age
     if age is not None:
         levels["age_under_16"] = PRESENT if age < ADULT_AGE else ABSENT
@@ -750,6 +799,16 @@ def screen_of(presentation: Presentation) -> Screen:
         levels["med_statin"] = PRESENT if statin else ABSENT
     _read_labs(presentation, levels, quantities)
     return Screen(levels=levels, quantities=quantities)
+
+
+def _named_sites(regions: list[str]) -> dict[str, int]:
+    """The list of sites answers "is the tongue (a hand, the face) one of them?"."""
+    if not regions:
+        return {}
+    return {f"region_{site}": PRESENT if site in regions else ABSENT for site in _NAMED}
+
+
+_NAMED = ("tongue", "hand", "face")
 
 
 def _read_labs(

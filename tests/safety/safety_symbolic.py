@@ -14,6 +14,7 @@ about the formulas is a proof about the evaluator; the agreement tests check tha
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -26,6 +27,7 @@ import fasciculate
 from fasciculate import Presentation, Urgency
 from fasciculate._conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._kb import KnowledgeBase, Rule
+from safety_indications import CORE, FINDINGS, INDICATIONS, SpecIndication
 from safety_spec import ASKED_QUANTITIES, CLAUSES, IMPLIED_BY, PRESENT, UNKNOWN, implied
 
 Expr = Any  # a z3 arithmetic or boolean expression
@@ -68,10 +70,17 @@ def lift(level: Level) -> Level:
     return Level(level.possible, level.possible)
 
 
-def compared(given: Expr, holds: Expr, *, asked: bool) -> Level:
+def compared(given: Expr, holds: Expr, *, asked: bool | Expr) -> Level:
     """The level of a comparison: its truth when given; unknown (asked) or absent when not."""
     present = z3.And(given, holds)
-    return Level(present, z3.Or(present, z3.Not(given)) if asked else present)
+    if asked is False:
+        return Level(present, present)
+    return Level(present, z3.Or(present, z3.And(z3.Not(given), asked)))
+
+
+def focus(level: Level, indicated: Expr) -> Level:
+    """An answer on the focused screen: unknown only when its question is indicated."""
+    return Level(level.present, z3.Or(level.present, z3.And(level.possible, indicated)))
 
 
 @attrs.frozen
@@ -161,18 +170,37 @@ class RecordingAlgebra:
 
 
 def spec_vocabulary() -> tuple[set[str], set[str]]:
-    """The items and quantities the specification reads."""
+    """The items and quantities the specification reads (its clauses and its indications)."""
     recorder = RecordingAlgebra()
     for clause in CLAUSES:
         clause.holds(recorder)  # type: ignore[arg-type]
+    for indication in (*INDICATIONS, *FINDINGS):
+        indication.when(recorder)
     return recorder.items, recorder.quantities
 
 
+@attrs.frozen
+class KbFocus:
+    """The focused screen of a knowledge base: core questions, and (questions, when) pairs."""
+
+    core: frozenset[str]
+    indications: tuple[tuple[tuple[str, ...], Condition], ...]
+
+
+def kb_focus(kb: KnowledgeBase) -> KbFocus:
+    """The core questions and the indications of *kb* (their parsed conditions)."""
+    return KbFocus(
+        frozenset(kb.core.questions),
+        tuple((ind.questions, ind.condition) for ind in kb.indications),
+    )
+
+
 def kb_vocabulary(kb: KnowledgeBase) -> tuple[set[str], set[str]]:
-    """The fact atoms and quantities the rule table and its derivations use."""
+    """The fact atoms and quantities the rule table, its derivations and indications use."""
     found = [atom for rule in kb.rules for atom in atoms(rule.condition)]
     found += [derivation.when for derivation in kb.derivations]
     found += [FactAtom(derivation.sets) for derivation in kb.derivations]
+    found += [atom for ind in kb.indications for atom in atoms(ind.condition)]
     return (
         {atom.name for atom in found if isinstance(atom, FactAtom)},
         {atom.quantity for atom in found if isinstance(atom, CompareAtom)},
@@ -211,8 +239,7 @@ class World:
         found = []
         if name == "region_count":
             found.append(z3.Implies(given, z3.Or([value == n for n in (1, 2, 3, 4)])))
-            if "region_tongue" in self.items:  # the tongue is asked with the sites
-                found.append((self.items["region_tongue"] == UNKNOWN) == z3.Not(given))
+            found += self._named_sites(value, given)
         if name == "power_lowest":  # MRC grades are whole numbers
             found.append(z3.Implies(given, z3.Or([value == n for n in range(6)])))
         if name == "age":  # whole years; under 16 is read from the age
@@ -221,6 +248,23 @@ class World:
                 child = self.items["age_under_16"]
                 found.append((child == UNKNOWN) == z3.Not(given))
                 found.append(z3.Implies(given, (child == PRESENT) == (value < 16)))
+        return found
+
+    def _named_sites(self, count: Expr, given: Expr) -> list[Expr]:
+        """The tongue, a hand and the face are answered with the sites, and counted in them.
+
+        The bulbar region has no site but the tongue and the face: four regions need one of them.
+        """
+        named = {name: self.items[name] for name in _NAMED_SITES if name in self.items}
+        found = [(level == UNKNOWN) == z3.Not(given) for level in named.values()]
+        bulbar = z3.Or(
+            [named[n] == PRESENT for n in ("region_tongue", "region_face") if n in named]
+        )
+        hand = named["region_hand"] == PRESENT if "region_hand" in named else z3.BoolVal(val=False)
+        forced = z3.If(bulbar, 1, 0) + z3.If(hand, 1, 0)
+        found.append(z3.Implies(given, count >= forced))
+        if {"region_tongue", "region_face"} <= set(named):
+            found.append(z3.Implies(z3.And(given, count == 4), bulbar))
         return found
 
     def _expressible(self, name: str, level: Expr, *, medications: bool) -> list[Expr]:
@@ -271,10 +315,21 @@ class World:
 
 
 class Z3Algebra:
-    """The specification's algebra over a :class:`World` (optionally on its worst completion)."""
+    """The specification's algebra over a :class:`World` (optionally on its worst completion).
 
-    def __init__(self, world: World, *, worst: bool = False) -> None:
-        self.world, self.worst = world, worst
+    With *indicated* (a z3 boolean per question), an unanswered question that is not indicated
+    reads as absent: the focused screen.
+    """
+
+    def __init__(
+        self, world: World, *, worst: bool = False, indicated: Mapping[str, Expr] | None = None
+    ) -> None:
+        self.world, self.worst, self.indicated = world, worst, indicated
+
+    def _indicated(self, name: str) -> Expr:
+        if self.indicated is None:
+            return z3.BoolVal(val=True)
+        return self.indicated.get(name, z3.BoolVal(val=False))
 
     def _out(self, level: Level) -> Level:
         return lift(level) if self.worst else level
@@ -285,6 +340,8 @@ class Z3Algebra:
     def answer(self, name: str) -> Level:
         """The item's level before the worst completion: its answer, with its implications."""
         raw = of_int(self.world.items[name])
+        if self.indicated is not None:
+            raw = focus(raw, self._indicated(name))
         parts = [raw, *(self._present(self.answer(s)) for s in IMPLIED_BY.get(name, ()))]
         if name == "exam_weakness":
             grade = self.world.value["power_lowest"]
@@ -298,7 +355,8 @@ class Z3Algebra:
 
     def _compare(self, quantity: str, holds: Expr) -> Level:
         given = self.world.given[quantity]
-        return self._out(compared(given, holds, asked=quantity in ASKED_QUANTITIES))
+        asked = quantity in ASKED_QUANTITIES and self._indicated(quantity)
+        return self._out(compared(given, holds, asked=asked))
 
     def at_least(self, quantity: str, threshold: float) -> Level:
         return self._compare(quantity, self.world.value[quantity] >= threshold)
@@ -338,14 +396,113 @@ class CitedAlgebra(Z3Algebra):
         return Level(shown, shown)
 
 
-def spec_result(world: World, *, worst: bool = False) -> tuple[Rank, dict[str, Level]]:
-    """The specified urgency rank and every clause's level, as z3 terms."""
-    algebra = Z3Algebra(world, worst=worst)
+def spec_indicated(
+    world: World, indications: tuple[SpecIndication, ...] = INDICATIONS
+) -> dict[str, Expr]:
+    """Whether each question of the specification is indicated (its indications, real answers)."""
+    algebra = Z3Algebra(world)
+    whens = [(ind.questions, ind.when(algebra).possible) for ind in indications]
+    names = {name for questions, _ in whens for name in questions}
+    found = {
+        name: z3.Or([when for questions, when in whens if name in questions]) for name in names
+    }
+    found.update(dict.fromkeys(CORE, z3.BoolVal(val=True)))
+    return found
+
+
+def spec_result(
+    world: World,
+    *,
+    worst: bool = False,
+    indications: tuple[SpecIndication, ...] = INDICATIONS,
+) -> tuple[Rank, dict[str, Level]]:
+    """The specified urgency rank and every clause's level, as z3 terms.
+
+    The base is read on the answers as given; the open screen on the focused screen (*worst*:
+    every indicated unanswered question answered present, every other one absent).
+    """
+    indicated = spec_indicated(world, indications)
+    algebra = Z3Algebra(world)
     levels = {clause.id: clause.holds(algebra) for clause in CLAUSES}
     ranks = [clause.urgency.rank for clause in CLAUSES]
+    focused = Z3Algebra(world, worst=worst, indicated=indicated)
+    focused_levels = [clause.holds(focused) for clause in CLAUSES]
+    if worst:
+        return highest(focused_levels, ranks), levels
     base = highest(levels.values(), ranks)
-    screen_open = still_open(base, levels.values(), ranks)
+    screen_open = still_open(base, focused_levels, ranks)
     return open_screen(base, screen_open, Urgency.ROUTINE.rank), levels
+
+
+@attrs.frozen
+class SpecFocus:
+    """The specification's focused screen as z3 terms: what it calls for, and its clause levels."""
+
+    indicated: dict[str, Expr]
+    #: Each clause's rank, and its level on the focused screen.
+    ranks: tuple[int, ...]
+    focused: tuple[Level, ...]
+    base: Rank
+    _demands: dict[str, Expr] = attrs.field(factory=dict, eq=False, repr=False)
+
+    def demands(self, world: World) -> dict[str, Expr]:
+        """For each question, when the specification demands it.
+
+        Unanswered, called for, and its answer could make a clause above the urgency of the
+        clauses that hold more certain (present against absent). Built once: it does not depend
+        on the knowledge base.
+        """
+        if not self._demands:
+            for name in sorted(self.indicated):
+                if name not in world.items:
+                    continue
+                var = world.items[name]
+
+                def at(level: Level, value: int, var: Expr = var) -> Level:
+                    pair = (var, z3.IntVal(value))
+                    return Level(
+                        z3.substitute(level.present, pair), z3.substitute(level.possible, pair)
+                    )
+
+                could_raise = [
+                    z3.And(z3.Not(self.base.ge(rank)), raised(at(level, PRESENT), at(level, 0)))
+                    for level, rank in zip(self.focused, self.ranks, strict=True)
+                ]
+                self._demands[name] = z3.And(
+                    var == UNKNOWN, self.indicated[name], z3.Or(could_raise)
+                )
+        return self._demands
+
+
+@functools.cache
+def spec_focus(
+    world_key: tuple[tuple[str, ...], tuple[str, ...]],
+    indications: tuple[SpecIndication, ...] = INDICATIONS,
+) -> SpecFocus:
+    """The specification's focused screen on the world named by *world_key*.
+
+    The key is the world's item and quantity names: z3 knows a variable by its name, so every
+    world of the same names shares the terms (the knowledge base's mutants among them).
+    """
+    world = World(*world_key, bounds={})
+    indicated = spec_indicated(world, indications)
+    levels = [clause.holds(Z3Algebra(world)) for clause in CLAUSES]
+    ranks = tuple(clause.urgency.rank for clause in CLAUSES)
+    focused = Z3Algebra(world, indicated=indicated)
+    return SpecFocus(
+        indicated,
+        ranks,
+        tuple(clause.holds(focused) for clause in CLAUSES),
+        highest(levels, ranks),
+    )
+
+
+def raised(higher: Level, lower: Level) -> Expr:
+    """``higher > lower`` in Kleene order."""
+    return z3.Or(
+        z3.And(higher.present, z3.Not(lower.present)),
+        z3.And(higher.possible, z3.Not(lower.possible)),
+    )
 
 
 @attrs.frozen
@@ -358,6 +515,12 @@ class Compiled:
     screen_open: Expr
     worst_result: Rank
     cited: tuple[dict[str, Expr], ...]
+    #: The rank of the fired rules alone, and the result under the first edition's law (every
+    #: question indicated).
+    base: Rank
+    unfocused: Rank
+    #: Whether each question is indicated (core: true), as z3 booleans.
+    indicated: dict[str, Expr]
 
 
 def _condition(condition: Condition, atom_level: Callable[[Any], Level]) -> Level:
@@ -369,6 +532,34 @@ def _condition(condition: Condition, atom_level: Callable[[Any], Level]) -> Leve
     if isinstance(condition, Any_):
         return kmax(*parts)
     raise TypeError(condition)  # pragma: no cover - the condition language has four node types
+
+
+def kb_indicated(focused: KbFocus, atom_level: Callable[[Any], Level]) -> dict[str, Expr]:
+    """Whether each question is indicated: core, or some indication listing it may hold."""
+    indicated: dict[str, Expr] = {}
+    whens = [
+        (questions, _condition(when, atom_level).possible)
+        for questions, when in focused.indications
+    ]
+    for name in {name for questions, _ in whens for name in questions}:
+        indicated[name] = z3.Or([when for questions, when in whens if name in questions])
+    indicated.update(dict.fromkeys(focused.core, z3.BoolVal(val=True)))
+    return indicated
+
+
+def _cited(
+    rules: tuple[Rule, ...], levels: tuple[Level, ...], atom_level: Callable[[Any], Level]
+) -> list[dict[str, Expr]]:
+    """For each rule, when each fact or quantity it reads is cited (the rule fires on it)."""
+    cited = []
+    for rule, level in zip(rules, levels, strict=True):
+        shown: dict[str, Expr] = {}
+        for atom in dict.fromkeys(atoms(rule.condition)):
+            name = atom.name if isinstance(atom, FactAtom) else atom.quantity
+            holds = z3.And(level.present, atom_level(atom).present)
+            shown[name] = z3.Or(shown[name], holds) if name in shown else holds
+        cited.append(shown)
+    return cited
 
 
 def compile_kb(kb: KnowledgeBase, world: World) -> Compiled:
@@ -398,24 +589,40 @@ def compile_kb(kb: KnowledgeBase, world: World) -> Compiled:
             return derived[atom.name]
         return raw_level(atom)
 
+    # The focused screen (kb/indications.toml): a question is indicated when it is core or some
+    # indication listing it may hold on the answers as given (unknown indicates); an unanswered
+    # question that is not indicated reads as absent when deciding whether the screen is open.
+    focused = kb_focus(kb)
+    indicated = kb_indicated(focused, atom_level)
+
+    def focused_level(atom: FactAtom | CompareAtom) -> Level:
+        name = atom.name if isinstance(atom, FactAtom) else atom.quantity
+        return focus(atom_level(atom), indicated.get(name, z3.BoolVal(val=False)))
+
     levels = tuple(_condition(rule.condition, atom_level) for rule in kb.rules)
     ranks = [rule.urgency.rank for rule in kb.rules]
     base = highest(levels, ranks)
-    screen_open = still_open(base, levels, ranks)
-    result = open_screen(base, screen_open, kb.screen_incomplete.urgency.rank)
+    screen = kb.screen_incomplete.urgency.rank
+    open_levels = [_condition(rule.condition, focused_level) for rule in kb.rules]
+    screen_open = still_open(base, open_levels, ranks)
+    result = open_screen(base, screen_open, screen)
+    unfocused = open_screen(base, still_open(base, levels, ranks), screen)
     worst_levels = [
-        _condition(rule.condition, lambda atom: lift(atom_level(atom))) for rule in kb.rules
+        _condition(rule.condition, lambda atom: lift(focused_level(atom))) for rule in kb.rules
     ]
     worst_result = highest(worst_levels, ranks)
-    cited = []
-    for rule, level in zip(kb.rules, levels, strict=True):
-        shown: dict[str, Expr] = {}
-        for atom in dict.fromkeys(atoms(rule.condition)):
-            name = atom.name if isinstance(atom, FactAtom) else atom.quantity
-            holds = z3.And(level.present, atom_level(atom).present)
-            shown[name] = z3.Or(shown[name], holds) if name in shown else holds
-        cited.append(shown)
-    return Compiled(kb.rules, levels, result, screen_open, worst_result, tuple(cited))
+    cited = _cited(kb.rules, levels, atom_level)
+    return Compiled(
+        kb.rules,
+        levels,
+        result,
+        screen_open,
+        worst_result,
+        tuple(cited),
+        base,
+        unfocused,
+        indicated,
+    )
 
 
 # --- properties: each a z3 formula that is satisfiable exactly when the property is violated ------
@@ -441,10 +648,17 @@ class Proof:
     compiled: Compiled
     spec: Rank
     spec_worst: Rank
+    focus: SpecFocus
 
     @classmethod
-    def build(cls, kb: KnowledgeBase, background: Background | None) -> Proof:
-        """Declare the variables and compile both sides."""
+    def build(
+        cls,
+        kb: KnowledgeBase,
+        background: Background | None,
+        *,
+        indications: tuple[SpecIndication, ...] = INDICATIONS,
+    ) -> Proof:
+        """Declare the variables and compile both sides (the specification's *indications*)."""
         spec_items, spec_quantities = spec_vocabulary()
         kb_items, kb_quantities = kb_vocabulary(kb)
         bounds = {
@@ -456,9 +670,11 @@ class Proof:
         for lab in kb.labs.values():
             bounds[f"{lab.analyte}_lowest"] = bounds[f"{lab.analyte}_highest"] = lab.plausible
         world = World(spec_items | kb_items, spec_quantities | kb_quantities, bounds)
-        spec, _ = spec_result(world)
-        spec_worst, _ = spec_result(world, worst=True)
-        return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst)
+        spec, _ = spec_result(world, indications=indications)
+        spec_worst, _ = spec_result(world, worst=True, indications=indications)
+        key = (tuple(world.items), tuple(world.quantity_names))
+        focused = spec_focus(key, indications)
+        return cls(kb, background, world, compile_kb(kb, world), spec, spec_worst, focused)
 
     def solver(self) -> z3.Solver:
         """A solver holding the domain of the assignments."""
@@ -555,6 +771,66 @@ class Proof:
             z3.And(z3.Not(self.compiled.result.ge(1)), could_rise),
         )
 
+    def escalates_as_before(self) -> Violation | None:
+        """A present answer escalates as before; the focused screen only ever closes questions.
+
+        The urgency is at least that of the fired rules (read on every answer, indicated or
+        not) and at most the first edition's (every question indicated): the two differ only
+        where the first edition kept a screen open at ``routine`` that the presentation does not
+        call for.
+        """
+        compiled = self.compiled
+        return self.find(
+            "fired rules <= urgency <= the unfocused screen's",
+            z3.Or(compiled.result.lt(compiled.base), compiled.unfocused.lt(compiled.result)),
+        )
+
+    def asks_less(self, skip: frozenset[str] = frozenset()) -> Violation | None:
+        """Every question the specification calls for, and that could raise the urgency, is asked.
+
+        Beyond self-care too: a question the specification indicates, unanswered, whose answer
+        could make a clause above the urgency of the clauses that hold more certain (present
+        against absent, on the specification's focused screen), is indicated by the knowledge
+        base, so that it is among the open questions the clinician is given.
+        """
+        asked = {
+            atom.name
+            for rule in self.kb.rules
+            for atom in atoms(rule.condition)
+            if isinstance(atom, FactAtom)
+        }
+        demands = self.focus.demands(self.world)
+        parts = {
+            name: z3.And(demand, z3.Not(self.compiled.indicated.get(name, z3.BoolVal(val=False))))
+            for name, demand in demands.items()
+            if name in asked and name not in skip
+        }
+        solver = self.solver()
+        solver.add(z3.Or([*parts.values(), z3.BoolVal(val=False)]))
+        if solver.check() == z3.unsat:
+            return None
+        model = solver.model()
+        names = [name for name, part in parts.items() if z3.is_true(model.eval(part))]
+        return self._violation(
+            f"the knowledge base asks every question the specification calls for: "
+            f"{', '.join(names)} is not asked",
+            model,
+            ", ".join(names),
+        )
+
+    def indication_withdrawn(self) -> Violation | None:
+        """Raising any set of items never withdraws an indicated question (``when`` is monotone)."""
+        raised = {var: z3.Int(f"{name}_raised") for name, var in self.world.items.items()}
+        order = [z3.And(var <= up, up <= PRESENT) for var, up in raised.items()]
+        withdrawn = [
+            z3.And(indicated, z3.Not(z3.substitute(indicated, *raised.items())))
+            for indicated in self.compiled.indicated.values()
+        ]
+        return self.find(
+            "raising an answer never withdraws an indicated question",
+            z3.And(*order, z3.Or([*withdrawn, z3.BoolVal(val=False)])),
+        )
+
     def unexplained(self) -> Violation | None:
         """A result above self_care is reached by a fired rule that has a source."""
         fired = [
@@ -619,8 +895,11 @@ _EXAM = {
 _EXPOSURES = {"strenuous_exercise": "strenuous_exercise_48h", "dehydration": "dehydration"}
 _WORDS = {"low": "L", "critically_low": "LL", "high": "H", "critically_high": "HH"}
 # One twitching site in each region of the neuraxis, knee first.
-_SITES = ("knee", "arm", "trunk", "face")
-_TONGUE_SITES = ("tongue", "knee", "arm", "trunk")
+# The sites asked about by name, and the region of the neuraxis each is in (Gold Coast criteria);
+# the other regions are filled with a site of their own, knee first.
+_NAMED_SITES = {"region_tongue": "tongue", "region_face": "face", "region_hand": "hand"}
+_REGION_OF = {"tongue": "bulbar", "face": "bulbar", "hand": "cervical"}
+_FILLERS = (("lumbosacral", "knee"), ("cervical", "arm"), ("thoracic", "trunk"))
 _FINDINGS = frozenset(str(finding) for finding in fasciculate.Finding)
 
 
@@ -654,7 +933,7 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
             exam["ankle_reflex"] = {0: "normal", 1: None, 2: "brisk"}[level]
         elif name == "worsening":
             twitching["course"] = {0: "stable", 1: None, 2: "worsening"}[level]
-        elif name in {"reduced_knee_reflex", "region_tongue", "age_under_16"}:
+        elif name in {"reduced_knee_reflex", "age_under_16", *_NAMED_SITES}:
             pass  # written below, with the fields they share
         elif name in _EXPOSURES:
             data.setdefault("exposures", {})[_EXPOSURES[name]] = _TRI[level]
@@ -695,16 +974,22 @@ def _shared_fields(
     if "power_lowest" in quantities:
         grade = quantities["power_lowest"]
         exam["power"] = {} if grade is None else {"knee_extension": int(grade)}
-    tongue = levels.get("region_tongue")
+    named = [site for name, site in _NAMED_SITES.items() if levels.get(name) == PRESENT]
     if "duration_days" in quantities:
         twitching["duration_days"] = quantities["duration_days"]
         twitching.pop("onset_date", None)
     if "region_count" in quantities:
         count = quantities["region_count"]
-        sites = _TONGUE_SITES if tongue == PRESENT else _SITES
-        twitching["regions"] = list(sites[: int(count)]) if count is not None else []
-    elif tongue == PRESENT:
-        twitching["regions"] = [*twitching.get("regions", []), "tongue"]
+        twitching["regions"] = _sites(named, int(count)) if count is not None else []
+    elif named:
+        twitching["regions"] = [*twitching.get("regions", []), *named]
+
+
+def _sites(named: list[str], count: int) -> list[str]:
+    """Sites in *count* regions of the neuraxis, the *named* ones among them (and no other)."""
+    covered = {_REGION_OF[site] for site in named}
+    fillers = [site for region, site in _FILLERS if region not in covered]
+    return named + fillers[: count - len(covered)]
 
 
 def _lab_data(

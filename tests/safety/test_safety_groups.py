@@ -4,6 +4,10 @@ Every combination of present / absent / unknown within each group of related scr
 (3^k each), on a complete negative screen, is validated as a ``Presentation`` and assessed. Each
 answer must equal the independent specification, be explained by a fired, cited rule, and agree
 with the compiled z3 formulas of the symbolic proof (so the proof is about the code that runs).
+
+The groups of the focused screen (issue 14) start instead from a *core-only* screen: the core
+questions answered negative and nothing else, so every question the presentation does not answer
+is unknown, and whether it holds the screen open depends on the indications the group varies.
 """
 
 from __future__ import annotations
@@ -18,11 +22,11 @@ import attrs
 import pytest
 
 import fasciculate
-from _builders import negative
+from _builders import SEED_RED_FLAGS, negative
 from _safety_report import record
 from fasciculate import Presentation, Urgency
 from fasciculate._kb import knowledge_base
-from safety_spec import spec_of
+from safety_spec import UNKNOWN, screen_of, spec_of
 from safety_symbolic import Proof, concrete, presentation_data, rank_of, timed
 from safety_z3eval import fix, to_python
 
@@ -38,6 +42,8 @@ class Group:
     labs: dict[str, tuple[float | None, ...]] = attrs.field(factory=dict)
     #: The levels each item takes: a laboratory's words are given or not, never unknown.
     levels: tuple[int, ...] = (0, 1, 2)
+    #: The screen the group starts from: a complete negative screen, or only the core answered.
+    base: str = "negative"
 
 
 GROUPS = {
@@ -189,11 +195,70 @@ GROUPS = {
         ("age_under_16", "weight_loss", "back_pain"),
         {"tsh": (None, 2.0, 0.39, 0.4, 4.0, 4.01)},
     ),
+    # Issue 14, the focused screen, from a core-only screen (everything not answered unknown): the
+    # indicators of the indications (back pain, leg pain, weakness, numbness, difficulty walking,
+    # progression, wasting), reported, and objective weakness.
+    "focused screen: indicators": Group(
+        (
+            "back_pain",
+            "pain",
+            "weakness",
+            "numbness",
+            "walking_difficulty",
+            "worsening",
+            "visible_wasting",
+            "exam_weakness",
+        ),
+        base="core only",
+    ),
+    # The same screen: indicators beside the questions they open (the CES screen, the respiratory
+    # follow-up, the examination, the infection red flags, tetany), each answered or not, and a
+    # low potassium that calls for the questions about tetany.
+    "focused screen: indicated questions": Group(
+        (
+            "back_pain",
+            "weakness",
+            "saddle_sensory_loss",
+            "breathless_at_rest",
+            "brisk_reflexes",
+            "fever",
+            "tetany",
+        ),
+        {"potassium": (None, 3.1)},
+        base="core only",
+    ),
 }
 
-BASE = negative()
-BASE_QUANTITIES: dict[str, float | None] = dict.fromkeys(PROOF.world.quantity_names)
-BASE_QUANTITIES.update(duration_days=3.0, region_count=1.0, age=30.0)
+# The issue's fit young adult: ten days of calf twitching, every core question answered negative,
+# nothing else asked.
+CORE_ONLY: dict[str, Any] = {
+    "patient": {"age": 24},
+    "twitching": {"regions": ["calf"], "duration_days": 10, "course": "stable"},
+    "findings": dict.fromkeys(SEED_RED_FLAGS, "absent"),
+    "examination": {"strength": "normal", "wasting": "absent", "sensory_loss": "absent"},
+}
+BASES = {"negative": negative(), "core only": CORE_ONLY}
+
+
+@attrs.frozen
+class Base:
+    """A starting screen: the presentation, and every item's level and quantity on it."""
+
+    presentation: dict[str, Any]
+    levels: dict[str, int]
+    quantities: dict[str, float | None]
+
+
+def _base(data: dict[str, Any]) -> Base:
+    screen = screen_of(Presentation.model_validate(data))
+    return Base(
+        data,
+        {name: screen.levels.get(name, UNKNOWN) for name in PROOF.world.items},
+        {name: screen.quantities.get(name) for name in PROOF.world.quantity_names},
+    )
+
+
+BASE_SCREENS = {name: _base(data) for name, data in BASES.items()}
 
 
 def combinations(group: Group) -> Iterator[tuple[dict[str, int], dict[str, float | None]]]:
@@ -225,13 +290,14 @@ def z3_values(levels: dict[str, int], quantities: dict[str, float | None]) -> di
 
 
 def fixed_pairs(group: Group) -> dict[Any, Any]:
-    """Every variable outside the group, at the negative background."""
+    """Every variable outside the group, at its level on the group's starting screen."""
+    base = BASE_SCREENS[group.base]
     varied_labs = {f"{name}_{end}" for name in group.labs for end in ("lowest", "highest")}
     varied_labs &= set(PROOF.world.quantity_names)
     everything = concrete(
         PROOF.world,
-        {name: 0 for name in PROOF.world.items if name not in group.items},
-        {name: v for name, v in BASE_QUANTITIES.items() if name not in varied_labs},
+        {name: level for name, level in base.levels.items() if name not in group.items},
+        {name: v for name, v in base.quantities.items() if name not in varied_labs},
     )
     varied = {PROOF.world.items[name] for name in group.items}
     for name in varied_labs:
@@ -265,10 +331,10 @@ def test_every_combination_in_the_group(name: str):
         count, failures = 0, []
         for levels, quantities in combinations(group):
             count += 1
-            data = presentation_data(levels, quantities, BASE, KB)
+            data = presentation_data(levels, quantities, BASE_SCREENS[group.base].presentation, KB)
             presentation = Presentation.model_validate(data)
             result = fasciculate.assess(presentation)
-            values = z3_values({**dict.fromkeys(PROOF.world.items, 0), **levels}, quantities)
+            values = z3_values({**BASE_SCREENS[group.base].levels, **levels}, quantities)
             expected = spec_of(presentation)
             answers = (result.urgency.rank, expected.rank, table(values), spec(values))
             problems = explanation_problems(result)
@@ -293,8 +359,9 @@ def test_python_form_of_the_formulas_matches_z3(name: str):
     population = list(combinations(group))
     sample = chooser.sample(population, min(100, len(population)))
     for levels, quantities in sample:
-        full_levels = {**dict.fromkeys(PROOF.world.items, 0), **levels}
-        full_quantities = {**BASE_QUANTITIES, **quantities}
+        base = BASE_SCREENS[group.base]
+        full_levels = {**base.levels, **levels}
+        full_quantities = {**base.quantities, **quantities}
         native = rank_of(
             PROOF.compiled.result.as_int(), concrete(PROOF.world, full_levels, full_quantities)
         )

@@ -1,8 +1,9 @@
 """Mutation testing of the knowledge base: the safety suite detects every harmful mutant.
 
 A mutant is killed when the symbolic proof finds an assignment on which it breaks the
-specification (answers below or above it, leaves an open screen at self-care, or fires a rule that
-its cited facts do not justify). Each kill is confirmed on the real evaluator: the mutant's
+specification (answers below or above it, does not ask a question the specification calls for
+that could raise the urgency, leaves an open screen at self-care, or fires a rule that its cited
+facts do not justify). Each kill is confirmed on the real evaluator: the mutant's
 ``ReferralEvaluator`` answers the counterexample exactly as the compiled formulas say.
 
 A few mutants change nothing a clinician would see in the urgency: they remove rules that
@@ -20,7 +21,7 @@ from fasciculate import Presentation
 from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
-from safety_mutants import Mutant, mutants
+from safety_mutants import ASKING_KINDS, Mutant, mutants
 from safety_symbolic import Proof, Violation, concrete, describe, presentation_data, rank_of, timed
 
 KB = knowledge_base()
@@ -97,20 +98,70 @@ EQUIVALENT.update(
             "urgent or below. Kept so that a normal strength beside a foot drop is reported "
             "under `conflicts`."
         ),
-        "drop DERIVE-PLANTAR-FLEXION-WEAKNESS": (
-            "weak plantar flexion also makes exam_weakness present "
-            "(DERIVE-PLANTAR-FLEXION-EXAM-WEAKNESS), and every rule that reads weakness reads "
-            "exam_weakness beside it, except RAD-FOOT-DROP and RAD-KNEE-EXTENSION-REFLEX, whose "
-            "own finding makes weakness present. Kept so that 'weakness: absent' beside a weak "
-            "plantar flexion is reported under `conflicts`."
-        ),
     }
 )
 
 
-def kill(proof: Proof) -> Violation | None:
+# Mutants of the focused screen that drop an indicator the specification does not call for: the
+# knowledge base asks more than the sources require there. Each answers every assignment as the
+# packaged table does, and asks every question the specification calls for.
+_WALKING = (
+    "difficulty walking is a seed red flag (SEED-WALKING): present, it makes the urgency at least "
+    "routine whatever is asked, and the specification calls for the questions {} opens with leg "
+    "weakness, back or leg pain, numbness or a feature of MND, not with difficulty walking alone. "
+    "Kept: the knowledge base asks them of difficulty walking as well."
+)
+_TEMPO = (
+    "how fast weakness came on: each of IND-WEAKNESS-TEMPO's questions is a kind of weakness, "
+    "which the indication's own `weakness` indicator asks them with (answered or not); with "
+    "weakness answered absent the specification does not call for them, and {} is a red flag on "
+    "its own. Kept: the knowledge base asks them with {} too."
+)
+_CRITICAL_WORD = (
+    "a laboratory's critical-low word (LL) is also low (L): the input cannot say one without the "
+    "other, and IND-METABOLIC reads the low word too."
+)
+EQUIVALENT.update(
+    {
+        **{
+            f"{indication}: drop indicator 'walking_difficulty'": _WALKING.format(indication)
+            for indication in (
+                "IND-CAUDA-EQUINA",
+                "IND-WEAKNESS-TEMPO",
+                "IND-MND-BULBAR",
+                "IND-MND-RESPIRATORY",
+            )
+        },
+        "IND-WEAKNESS-TEMPO: drop indicator 'visible_wasting'": _TEMPO.format(
+            "visible wasting (MND-WASTING)", "wasting"
+        ),
+        "IND-WEAKNESS-TEMPO: drop indicator 'worsening'": _TEMPO.format(
+            "a worsening course (SEED-WORSENING)", "a worsening course"
+        ),
+        "IND-MND-BULBAR: drop indicator 'region_tongue'": (
+            "twitching of the tongue is tongue fasciculation, a bulbar feature that fires "
+            "MND-BULBAR (urgent) on its own: the other bulbar questions fire the same rule and "
+            "can raise nothing further."
+        ),
+        **{
+            f"IND-METABOLIC: drop indicator '{analyte}_reported_critically_low'": _CRITICAL_WORD
+            for analyte in (
+                "potassium",
+                "magnesium",
+                "calcium_adjusted",
+                "calcium_total",
+                "calcium_ionised",
+            )
+        },
+    }
+)
+
+
+def kill(proof: Proof, *, questions: bool = True) -> Violation | None:
+    """The first property the mutant breaks (*questions*: whether what it asks can differ)."""
     checks = (
         proof.off_spec,
+        *((proof.asks_less,) if questions else ()),
         proof.self_care_while_open,
         proof.unexplained,
         proof.any_unjustified,
@@ -127,7 +178,9 @@ def kill(proof: Proof) -> Violation | None:
 def test_safety_suite_kills_the_mutant(mutant: Mutant):
     """The proof finds a counterexample, confirmed on the mutant's real evaluator."""
     proof = Proof.build(mutant.kb, None)
-    violation, seconds = timed(lambda: kill(proof))
+    # A mutant of the rule table leaves the indications as they are (the packaged ones are
+    # proved to ask every question the specification calls for); the rest may not.
+    violation, seconds = timed(lambda: kill(proof, questions=mutant.kind in ASKING_KINDS))
     if mutant.id in EQUIVALENT:
         assert violation is None, "an equivalent mutant is now killed: update EQUIVALENT"
         difference = proof.differs_from(ORIGINAL)
@@ -154,7 +207,7 @@ def test_safety_suite_kills_the_mutant(mutant: Mutant):
 
 
 def test_there_are_mutants_of_every_kind():
-    """The generator makes mutants of all five kinds."""
+    """The generator makes mutants of all nine kinds (four of them of the focused screen)."""
     kinds = {mutant.kind for mutant in MUTANTS}
-    assert 5 == len(kinds)
+    assert 9 == len(kinds)
     assert set(EQUIVALENT) <= {mutant.id for mutant in MUTANTS}

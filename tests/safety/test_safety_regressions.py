@@ -54,13 +54,34 @@ def test_found_bug_stays_fixed(name: str, data: dict[str, Any], expected: Urgenc
     assert expected == fasciculate.assess(data).urgency, name
 
 
-def test_unanswered_orthopnoea_keeps_the_screen_open():
-    """With breathlessness lying flat unanswered, the screen is open and the question is asked."""
-    data = negative()
+def test_unanswered_orthopnoea_is_asked_when_the_presentation_calls_for_it():
+    """With weakness (it indicates the respiratory follow-up), unanswered orthopnoea is asked.
+
+    Orthopnoea with weakness is an emergency (NICE NG127), so it is asked first.
+    """
+    data = negative(findings={"weakness": "present"})
     del data["findings"]["breathless_lying_flat"]
     result = fasciculate.assess(data)
     assert Urgency.ROUTINE == result.urgency
-    assert ["breathless_lying_flat"] == [question.fact for question in result.missing]
+    assert ("breathless_lying_flat", Urgency.EMERGENCY) == (
+        result.missing[0].fact,
+        result.missing[0].could_raise_to,
+    )
+
+
+def test_unanswered_orthopnoea_is_set_aside_without_weakness_wasting_or_progression():
+    """On an otherwise negative screen the respiratory follow-up is not indicated (NICE NG42).
+
+    The screen is complete (self-care), and the question is listed as not asked, with the
+    indication that was not met; answered present, it still escalates (``FOUND`` above).
+    """
+    data = negative()
+    del data["findings"]["breathless_lying_flat"]
+    result = fasciculate.assess(data)
+    assert Urgency.SELF_CARE == result.urgency
+    assert [] == list(result.missing)
+    [set_aside] = [item for item in result.not_asked if item.fact == "breathless_lying_flat"]
+    assert ["IND-MND-RESPIRATORY"] == [indication.id for indication in set_aside.indications]
 
 
 def test_unanswered_follow_up_questions_do_not_hold_the_screen_open():
