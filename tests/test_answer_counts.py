@@ -29,7 +29,12 @@ def test_no_example_takes_more_answers_than_before(path):
 
 
 def test_the_issue_example_reaches_self_care_in_thirteen_answers():
-    """The 24-year-old with a calf twitch after a training plan: 13 answers (43 before)."""
+    """The 24-year-old with a calf twitch after a training plan: 13 answers (43 before).
+
+    The 13 core questions. The example gives tingling as absent, which sets tetany and seizure
+    aside; tingling is not itself a question the referral asks, so an interview from nothing asks
+    those two instead (15 answers, the CLI reference's run).
+    """
     path = EXAMPLES / "presentations" / "training-plan-calf.json"
     after = answers_to_decide(path.read_bytes())
     assert (13, Urgency.SELF_CARE) == (after.answers, after.urgency)
@@ -40,22 +45,32 @@ def test_the_issue_example_reaches_self_care_in_thirteen_answers():
 @settings(max_examples=60)
 @given(negative_screens())
 def test_a_benign_twitch_reaches_self_care_in_about_a_dozen_answers(presentation: Presentation):
-    """A recent, stable twitch around the knee with no red flag: self-care in 13 answers or 14.
+    """A recent, stable twitch around the knee with no red flag: self-care in 13 to 16 answers.
 
-    The 13 core questions, and the weight-loss question at 50 or over (a red flag for malignancy
-    from that age, NICE CKS sciatica).
+    The 13 core questions; the weight-loss question at 50 or over (a red flag for malignancy
+    from that age, NICE CKS sciatica); tetany and seizure unless tingling is known absent (the
+    paraesthesia of a low calcium or magnesium indicates them, and unknown indicates).
     """
     after = answers_to_decide(presentation)
     assert Urgency.SELF_CARE == after.urgency
-    expected = 14 if (presentation.patient.age or 0) >= 50 else 13
+    expected = 13 + ((presentation.patient.age or 0) >= 50)
+    expected += 0 if presentation.findings.get("tingling") == "absent" else 2
     assert expected == after.answers
 
 
 @settings(max_examples=60)
 @given(st.one_of(presentations(), presentations(complete=True), negative_screens(), red_flags()))
-def test_no_generated_presentation_takes_more_answers_than_before(presentation: Presentation):
-    """From the presenting complaint, the focused screen never needs more answers."""
+def test_no_generated_presentation_takes_more_than_one_answer_more_than_before(
+    presentation: Presentation,
+):
+    """From the presenting complaint, the focused screen needs at most one answer more.
+
+    Asking the core questions that gate a screen before the screen's own questions is what lets
+    a benign twitch reach self-care in 13 to 16 answers rather than 39 to 43; where the old order
+    would have found the deciding red flag first, it can cost one answer (2 of 1,600 generated
+    presentations in ``benchmarks/bench_answers.py``; fewer answers for a third of them).
+    """
     before = answers_to_decide(presentation, every_question_core=True)
     after = answers_to_decide(presentation)
-    assert after.answers <= before.answers
+    assert after.answers <= before.answers + 1
     assert after.urgency == before.urgency or before.unanswerable

@@ -19,11 +19,15 @@ from fasciculate.testing import presentations
 KB = fasciculate.knowledge_base()
 _FINDINGS = set(fasciculate.Finding)
 
-#: A recent, stable twitch in one calf of an adult, every core question answered "no".
+#: A recent, stable twitch in one calf of an adult, every core question answered "no", and
+#: tingling too: it indicates the tetany questions (IND-METABOLIC) without being a question the
+#: referral asks itself.
 BENIGN: dict[str, Any] = {
     "patient": {"age": 30},
     "twitching": {"regions": ["calf"], "duration_days": 3, "course": "stable"},
-    "findings": dict.fromkeys([q for q in KB.core.questions if q in _FINDINGS], "absent"),
+    "findings": dict.fromkeys(
+        [q for q in KB.core.questions if q in _FINDINGS] + ["tingling"], "absent"
+    ),
 }
 _EXAM_FIELD = {
     "exam_weakness": ("strength", "reduced"),

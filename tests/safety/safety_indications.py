@@ -89,8 +89,7 @@ def _wasting(a: Any) -> Any:
 
 
 def _seed_red_flag(a: Any) -> Any:
-    # Any red flag of the seed article, as reported: each sends the twitch to a clinician. (All
-    # but interference with daily life or sleep: see FINDINGS.)
+    # Any red flag of the seed article, as reported: each sends the twitch to a clinician.
     return a.any_(
         *(
             a.item(name)
@@ -101,6 +100,7 @@ def _seed_red_flag(a: Any) -> Any:
                 "visible_wasting",
                 "walking_difficulty",
                 "spreading",
+                "daily_life_interference",
                 "onset_after_injury",
                 "worsening",
             )
@@ -255,12 +255,14 @@ INDICATIONS: tuple[SpecIndication, ...] = (
         "spec.tetany_seizure",
         ("tetany", "seizure"),
         "expert-estimate (tetany and seizures are signs of a severe deficit of calcium or "
-        "magnesium: asked with numbness, twitching of the hands or face where carpopedal spasm "
-        "and Chvostek's sign show, spread, or a low electrolyte)",
-        "numbness, twitching in the hands or face or in several regions, or a low potassium, "
-        "magnesium or calcium",
+        "magnesium: asked with numbness or tingling (pins and needles, the paraesthesia of a low "
+        "calcium or magnesium), twitching of the hands or face where carpopedal spasm and "
+        "Chvostek's sign show, spread, or a low electrolyte)",
+        "numbness or tingling, twitching in the hands or face or in several regions, or a low "
+        "potassium, magnesium or calcium",
         lambda a: a.any_(
             _sensory(a),
+            a.item("tingling"),
             a.item("region_hand"),
             a.item("region_face"),
             a.item("spreading"),
@@ -276,26 +278,7 @@ INDICATIONS: tuple[SpecIndication, ...] = (
 #: hold the knowledge base to the rest) and proved a finding in ``test_safety_proof``: with it
 #: added, the knowledge base answers below the specification. A finding that the knowledge base
 #: comes to ask fails that test, and then moves into ``INDICATIONS``.
-FINDINGS: tuple[SpecIndication, ...] = (
-    SpecIndication(
-        "spec.tetany_seizure.tingling",
-        ("tetany", "seizure"),
-        "expert-estimate (tingling, pins and needles, is the paraesthesia of a low calcium or "
-        "magnesium, with numbness; IND-METABOLIC's own rationale names it but its `when` omits "
-        "it)",
-        "tingling",
-        lambda a: a.item("tingling"),
-    ),
-    SpecIndication(
-        "spec.examination.interference",
-        ("exam_weakness", "exam_wasting", "exam_sensory_loss", "brisk_reflexes", "babinski"),
-        "seed-article (significant interference with daily life or sleep is a red flag: it sends "
-        "the twitch to a clinician, who examines; IND-EXAMINATION reads every other seed red "
-        "flag)",
-        "significant interference with daily life or sleep",
-        lambda a: a.item("daily_life_interference"),
-    ),
-)
+FINDINGS: tuple[SpecIndication, ...] = ()
 
 
 def indications_of(question: str) -> tuple[SpecIndication, ...]:
