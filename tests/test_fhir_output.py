@@ -20,8 +20,6 @@ from fasciculate import Urgency
 from fasciculate.fhir import (
     assessment_to_cards,
     assessment_to_fhir,
-    questionnaire,
-    questionnaire_response,
     read_bundle,
 )
 from fasciculate.fhir._codes import ICD10CM
@@ -218,7 +216,7 @@ def _systems(value: object) -> set[str]:
 
 def test_outputs_write_only_our_own_code_systems_and_checked_icd10cm():
     """No SNOMED CT (displays unverified) or other outside code reaches an output."""
-    outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
+    outputs: list[object] = []  # the intake form's codes: tests/test_fhir_questionnaire_form.py
     for reading in _readings():
         assessment = fasciculate.assess(reading.presentation)
         outputs.append(

@@ -21,6 +21,8 @@ from fasciculate.fhir import (
 from fasciculate.fhir._questionnaire import walk
 from strategies import presentations
 
+LOINC = "http://loinc.org"
+
 
 def test_the_questionnaire_is_valid_fhir_r4():
     """fhir.resources (R4B) accepts the generated Questionnaire."""
@@ -28,14 +30,17 @@ def test_the_questionnaire_is_valid_fhir_r4():
 
 
 def test_every_finding_is_asked_with_its_fact_table_question_and_three_answers():
-    """One item per finding, the KB's wording, answers present / absent / unknown."""
+    """One item per finding, the KB's wording, the LOINC answers Yes / No / Unknown."""
     items = {item["linkId"]: item for item in walk(questionnaire()["item"])}
     facts = knowledge_base().facts
     for finding in Finding:
         item = items[f"findings.{finding}"]
         assert facts[str(finding)].question == item["text"]
-        codes = [option["valueCoding"]["code"] for option in item["answerOption"]]
-        assert ["present", "absent", "unknown"] == codes
+        answers = [
+            (option["valueCoding"]["system"], option["valueCoding"]["code"])
+            for option in item["answerOption"]
+        ]
+        assert [(LOINC, "LA33-6"), (LOINC, "LA32-8"), (LOINC, "LA4489-6")] == answers
 
 
 def test_every_presentation_field_has_an_item():
