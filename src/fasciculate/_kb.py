@@ -18,13 +18,16 @@ from typing import Any
 from fasciculate._conditions import Any_, CompareAtom, FactAtom, Quantity, parse
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._kb_differential import cited, differential_tables, rule_category, unique
+from fasciculate._kb_indications import indication_tables
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
     ConditionInfo,
+    CoreQuestions,
     Derivation,
     FactInfo,
     Feature,
+    Indication,
     KnowledgeBase,
     Lab,
     QuantityInfo,
@@ -40,9 +43,11 @@ __all__ = [
     "AdviceInfo",
     "CategoryInfo",
     "ConditionInfo",
+    "CoreQuestions",
     "Derivation",
     "FactInfo",
     "Feature",
+    "Indication",
     "KnowledgeBase",
     "Lab",
     "QuantityInfo",
@@ -64,6 +69,7 @@ _FILES = (
     "differential.toml",
     "advice.toml",
     "medications.toml",
+    "indications.toml",
 )
 
 
@@ -189,6 +195,15 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
     )
     cited(f"rule {screen_incomplete.id}", screen_incomplete.source, sources)
     unique("rule", [*(rule.id for rule in rules), screen_incomplete.id])
+    core, indications = indication_tables(
+        data["indications.toml"],
+        facts=facts,
+        quantities=quantities,
+        grammar=grammar,
+        named=named,
+        sources=sources,
+        rules=rules,
+    )
 
     return KnowledgeBase(
         version=rules_data["version"],
@@ -201,6 +216,8 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         rules=rules,
         screen_incomplete=screen_incomplete,
         derivations=derivations,
+        core=core,
+        indications=indications,
         **differential,
     )
 

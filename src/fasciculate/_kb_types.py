@@ -254,6 +254,44 @@ class AdviceInfo:
 
 
 @attrs.frozen
+class CoreQuestions:
+    """The questions asked of every presentation (``[core]`` of ``kb/indications.toml``).
+
+    Attributes:
+        questions: Fact and quantity ids, in the table's order.
+        source: The id of the source it cites.
+    """
+
+    questions: tuple[str, ...]
+    source: str
+    rationale: str
+
+
+@attrs.frozen(cache_hash=True)
+class Indication:
+    """When the presentation calls for some questions (a row of ``kb/indications.toml``).
+
+    A question listed here is asked when *condition* is not known to be false (an unanswered
+    indicator indicates). Negation-free, like the rules, so a more present answer never takes a
+    question away.
+
+    Attributes:
+        id: The indication's stable id (``IND-...``).
+        questions: The fact and quantity ids it calls for.
+        when: Its condition as written in the table (``condition`` is the parsed form).
+        source: The id of the source it cites (``expert-estimate`` where none gives it).
+    """
+
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    when: str
+    condition: Condition
+    rationale: str
+    source: str
+
+
+@attrs.frozen
 class KnowledgeBase:
     """Every table of the knowledge base, validated."""
 
@@ -274,6 +312,10 @@ class KnowledgeBase:
     rls_criteria: tuple[RlsCriterionInfo, ...]
     advice: Mapping[str, AdviceInfo]
     medication_names: Mapping[str, MedicationClass]
+    #: The questions asked of every presentation.
+    core: CoreQuestions
+    #: The indications of the other questions, in table order.
+    indications: tuple[Indication, ...]
 
     def source_bits(self) -> dict[str, int]:
         """A bit for each source, in sorted id order: a set of cited sources as one ``int``."""
