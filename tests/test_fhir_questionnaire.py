@@ -11,6 +11,7 @@ from hypothesis import given
 
 from _builders import negative
 from fasciculate import Finding, InvalidBundle, Presentation
+from fasciculate._fact_paths import answered_in
 from fasciculate._kb import knowledge_base
 from fasciculate.fhir import (
     QUESTIONNAIRE_URL,
@@ -53,16 +54,71 @@ def test_every_presentation_field_has_an_item():
         assert {f"{section}.{name}" for name in fields} <= link_ids | graded
 
 
-def test_enable_when_only_hides_questions_no_rule_uses():
-    """enableWhen points at existing items and never hides a question the referral rules read."""
+def test_enable_when_hides_a_referral_question_only_as_the_indications_say():
+    """Conditions point at items; a hidden question is never core; one no indication governs is
+    hidden only if no rule reads it (restless-legs details, pregnancy for men, the side)."""
+    kb = knowledge_base()
     items = list(walk(questionnaire()["item"]))
     link_ids = {item["linkId"] for item in items}
-    used = {str(atom) for rule in knowledge_base().rules for atom in _atoms(rule.when)}
-    conditional = [item for item in items if "enableWhen" in item]
-    assert len(conditional) >= 5
+    used = {str(atom) for rule in kb.rules for atom in _atoms(rule.when)}
+    core = {path for question in kb.core.questions for path in answered_in(question, kb)}
+    governed = {
+        path
+        for indication in kb.indications
+        for question in indication.questions
+        for path in answered_in(question, kb)
+    }
+    expression = "sdc-questionnaire-enableWhenExpression"
+    conditional = [
+        item
+        for item in items
+        if "enableWhen" in item or any(expression in e["url"] for e in item.get("extension", []))
+    ]
+    assert len(conditional) >= 30
     for item in conditional:
-        assert {c["question"] for c in item["enableWhen"]} <= link_ids
-        assert item["linkId"].split(".")[-1] not in used
+        assert {c["question"] for c in item.get("enableWhen", [])} <= link_ids
+        field = item["linkId"].rsplit(".", 1)[0] if "power." in item["linkId"] else item["linkId"]
+        assert field not in core, field
+        if field not in governed and "enableWhen" in item:
+            assert item["linkId"].split(".")[-1] not in used
+
+
+def _enabled(item: dict[str, object], answers: dict[str, str]) -> bool:
+    """The item's enableWhen (enableBehavior any) on *answers* (linkId -> code)."""
+
+    def holds(condition: dict[str, object]) -> bool:
+        given = answers.get(str(condition["question"]))
+        if condition["operator"] == "exists":
+            return (given is not None) == condition["answerBoolean"]
+        expected = condition["answerCoding"]["code"]  # type: ignore[index]
+        if given is None:
+            return False  # the strict reading: no answer meets = or !=
+        return (given == expected) == (condition["operator"] == "=")
+
+    assert "any" == item["enableBehavior"]
+    return any(holds(condition) for condition in item["enableWhen"])  # type: ignore[union-attr]
+
+
+def test_a_question_is_hidden_only_when_every_indicator_is_answered_no():
+    """Unanswered indicators indicate; all No hides; then any one Yes shows the question again."""
+    simple = [
+        item
+        for item in walk(questionnaire()["item"])
+        if item.get("enableBehavior") == "any" and item["linkId"].startswith("findings.")
+    ]
+    assert len(simple) >= 8
+    for item in simple:
+        own = sorted(
+            {c["question"] for c in item["enableWhen"] if c["operator"] in {"exists", "!="}}
+        )
+        if not all(link.startswith("findings.") for link in own):
+            continue  # a number among the indicators (age): see the browser test
+        assert _enabled(item, {}), item["linkId"]
+        denied = dict.fromkeys(own, "LA32-8")
+        assert not _enabled(item, denied), item["linkId"]
+        for link in own:
+            assert _enabled(item, {**denied, link: "LA33-6"}), (item["linkId"], link)
+            assert _enabled(item, {**denied, link: "LA4489-6"}), (item["linkId"], link)
 
 
 def _atoms(when: str) -> set[str]:

@@ -25,6 +25,9 @@ UCUM = "http://unitsofmeasure.org"
 UNIT = "http://hl7.org/fhir/StructureDefinition/questionnaire-unit"
 UNIT_OPTION = "http://hl7.org/fhir/StructureDefinition/questionnaire-unitOption"
 OURS = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
+ENABLE_WHEN_EXPRESSION = (
+    "http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-enableWhenExpression"
+)
 
 
 def _items() -> dict[str, dict[str, object]]:
@@ -201,13 +204,17 @@ def test_the_medication_code_item_accepts_free_text(items, name):
 
 
 def test_the_claimed_sdc_profile_is_the_one_the_form_meets():
-    """SDC behave (units): unit only on numbers, unitOption only on quantities, nothing else."""
+    """SDC behave: units on numbers and quantities only, enableWhenExpression in FHIRPath."""
     form = questionnaire()
     assert ["http://hl7.org/fhir/uv/sdc/StructureDefinition/sdc-questionnaire-behave"] == form[
         "meta"
     ]["profile"]
     for item in walk(form["item"]):
         for extension in item.get("extension", []):
+            if extension["url"] == ENABLE_WHEN_EXPRESSION:
+                assert "text/fhirpath" == extension["valueExpression"]["language"]
+                assert "enableWhen" not in item  # one or the other
+                continue
             allowed = {UNIT: {"integer", "decimal"}, UNIT_OPTION: {"quantity"}}[extension["url"]]
             assert item["type"] in allowed, item["linkId"]
             assert UCUM == extension["valueCoding"]["system"]

@@ -160,7 +160,8 @@ def test_answers_given_in_lhc_forms_read_back_into_the_presentation(site, chromi
     """Render, fill, export with LHC-Forms' own API, read back, assess: the answers, exactly."""
     site.response = None
     screenshot = tmp_path / "form.png"
-    result = _drive(site, chromium, tmp_path, fill=ANSWERS, screenshot=str(screenshot))
+    steps = [{"fill": ANSWERS}]
+    result = _drive(site, chromium, tmp_path, steps=steps, screenshot=str(screenshot))
     exported = result["response"]
     QuestionnaireResponse.model_validate(exported)
     expected = Presentation.model_validate(
@@ -211,7 +212,37 @@ def test_a_response_fasciculate_wrote_loads_into_lhc_forms_and_exports_the_same(
     written = Presentation.model_validate(WRITTEN)
     site.response = questionnaire_response(written)
     try:
-        result = _drive(site, chromium, tmp_path, fill=[])
+        result = _drive(site, chromium, tmp_path, steps=[])
     finally:
         site.response = None
     assert written == presentation_from_questionnaire_response(result["response"])
+
+
+def _no(*findings: str) -> list[tuple[str, str, str]]:
+    return [(f"findings.{finding}", "No", "choice") for finding in findings]
+
+
+def test_a_question_not_indicated_is_hidden_until_its_indicator_is_answered_yes(
+    site, chromium, tmp_path
+):
+    """kb/indications.toml in the form: enableWhen (fever, back pain) and FHIRPath (falls)."""
+    site.response = None
+    watched = ["findings.fever", "findings.falls"]
+    denied = [
+        *_no("back_pain", "weakness", "visible_wasting", "walking_difficulty", "spreading"),
+        ("twitching.course", "stable", "choice"),
+        ("twitching.regions", "calf", "choice"),
+    ]
+    steps = [
+        {"visible": watched},  # nothing answered: an unanswered indicator indicates
+        {"fill": denied, "visible": watched},
+        {"fill": [("findings.back_pain", "Yes", "choice")], "visible": watched},
+        {"fill": [("findings.spreading", "Yes", "choice")], "visible": watched},
+    ]
+    shown = _drive(site, chromium, tmp_path, steps=steps)["shown"]
+    assert [
+        {"findings.fever": True, "findings.falls": True},
+        {"findings.fever": False, "findings.falls": False},
+        {"findings.fever": True, "findings.falls": False},
+        {"findings.fever": True, "findings.falls": True},
+    ] == shown

@@ -3,11 +3,12 @@
 //
 //   node drive.mjs PLAN.json   ->   one JSON object on stdout
 //
-// PLAN: {"url": the page, "chromium": the browser's path, "fill": [[linkId, text, "choice" |
-// "text"], ...] answers typed as a person would, "visible": [linkId, ...] items to look for
-// before and after filling, "screenshot": a PNG path or null}.
+// PLAN: {"url": the page, "chromium": the browser's path, "steps": [{"fill": [[linkId, text,
+// "choice" | "text"], ...] answers typed or chosen as a person would (a new answer replaces the
+// old), "visible": [linkId, ...] items to look for once they are given}, ...], "screenshot": a PNG
+// path or null}.
 // Output: {"response": the QuestionnaireResponse LHC-Forms exports (its own
-// LForms.Util.getFormFHIRData), "before": {linkId: shown?}, "after": {linkId: shown?}}.
+// LForms.Util.getFormFHIRData), "shown": [{linkId: shown?}, one per step], "errors": [...]}.
 import {readFileSync} from "node:fs";
 import puppeteer from "puppeteer-core";
 
@@ -37,21 +38,46 @@ async function choose(page, linkId, text, typed) {
   }
 }
 
+// Clicks the item's field; the form may re-render it as answers show and hide items, so a field
+// that went away between finding and clicking is looked up again.
+async function focus(page, linkId) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const input = await page.waitForSelector(field(linkId), {timeout: 10000});
+      await input.click({clickCount: 3}); // selects an earlier answer, which the new one replaces
+      return;
+    } catch (error) {
+      if (attempt === 5 || !/detached|not clickable/i.test(error.message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
 async function fill(page, [linkId, text, kind]) {
-  const input = await page.waitForSelector(field(linkId), {timeout: 10000});
-  await input.click();
+  await focus(page, linkId);
+  await page.keyboard.press("Backspace");
   if (kind !== "choice") {
-    await input.type(text);
+    await page.keyboard.type(text);
     await page.keyboard.press("Tab");
     return;
   }
   // Chosen from the list as a person would: among the suggestions shown, or after typing.
-  let option = await choose(page, linkId, text, false);
-  if (option === null) {
-    await input.type(text);
-    option = await choose(page, linkId, text, true);
+  let typed = false;
+  for (let attempt = 1; ; attempt++) {
+    let option = await choose(page, linkId, text, typed);
+    if (option === null) {
+      await page.keyboard.type(text);
+      typed = true;
+      option = await choose(page, linkId, text, typed);
+    }
+    try {
+      await option.asElement().click();
+      return;
+    } catch (error) { // the list was redrawn under the pointer: look again
+      if (attempt === 5 || !/detached|not clickable/i.test(error.message)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
   }
-  await option.asElement().click();
 }
 
 const browser = await puppeteer.launch({
@@ -68,9 +94,11 @@ try {
   await page.waitForSelector("body[data-ready], body[data-error]", {timeout: 60000});
   const failed = await page.evaluate(() => document.body.dataset.error);
   if (failed) throw new Error(`the form did not render: ${failed}`);
-  const before = await shown(page, plan.visible ?? []);
-  for (const answer of plan.fill ?? []) await fill(page, answer);
-  const after = await shown(page, plan.visible ?? []);
+  const seen = [];
+  for (const step of plan.steps ?? []) {
+    for (const answer of step.fill ?? []) await fill(page, answer);
+    seen.push(await shown(page, step.visible ?? []));
+  }
   if (plan.screenshot) {
     await page.evaluate(() => document.activeElement?.blur());
     const clip = {x: 0, y: 0, width: 1100, height: 900}; // the top of the form
@@ -78,7 +106,7 @@ try {
   }
   const response = await page.evaluate(() =>
     LForms.Util.getFormFHIRData("QuestionnaireResponse", "R4", document.getElementById("form")));
-  process.stdout.write(JSON.stringify({response, before, after, errors}));
+  process.stdout.write(JSON.stringify({response, shown: seen, errors}));
 } finally {
   await browser.close();
 }

@@ -4,8 +4,9 @@ Every answerable item's ``linkId`` is the presentation field it fills (``patient
 ``findings.weakness``), so a QuestionnaireResponse reads back into exactly the presentation it was
 written from. Items are worded for the clinician and coded (``fhir/questionnaire.toml``, the fact
 table); yes/no items offer the LOINC answers Yes / No / Unknown; numbers carry their UCUM unit.
-``enableWhen`` hides only questions that do not count towards urgency (restless-legs details,
-pregnancy for men): a form filler that hides them leaves them unknown, which never lowers urgency.
+The knowledge base's indications decide which questions are shown (``fhir/_indicated.py``); apart
+from them, ``enableWhen`` hides only questions no referral rule reads (restless-legs details,
+pregnancy for men).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from fasciculate._kb import knowledge_base
 from fasciculate.fhir._codes import LOINC, UCUM
+from fasciculate.fhir._indicated import enable_when
 from fasciculate.fhir._items import BASE as BASE  # noqa: PLC0414 - the URL root, used by _output
 from fasciculate.fhir._items import (
     SECTIONS,
@@ -43,7 +45,9 @@ _ITEM_TYPE = {
     "coding": "open-choice",
 }
 _NO = next(code for code, _, meaning in YES_NO_UNKNOWN if meaning == "absent")
-#: Questions that only make sense after another: (item, the item it depends on, operator, answer).
+#: Questions that only make sense after another, and that no referral rule reads, not even through
+#: a derivation (joint pain is pain, a core question, so it is always asked): (item, the item it
+#: depends on, operator, answer).
 _ENABLE_WHEN: dict[str, tuple[str, str, bool | dict[str, str]]] = {
     "twitching.side": ("twitching.regions", "exists", True),
     "findings.pregnancy": (
@@ -57,7 +61,6 @@ _AFTER_URGE = (
     "relieved_by_movement",
     "worse_evening",
     "leg_swelling",
-    "joint_pain",
     "positional_discomfort",
     "habitual_foot_tapping",
 )
@@ -87,6 +90,12 @@ def _item(spec: ItemSpec) -> dict[str, Any]:
         item["repeats"] = True
     if spec.options:
         item["answerOption"] = [{"valueCoding": option.coding()} for option in spec.options]
+    indicated = enable_when().get(spec.link_id, {})
+    if indicated:
+        item["extension"] = [*item.get("extension", []), *indicated.get("extension", [])]
+        item = {k: v for k, v in item.items() if v != []} | {
+            k: v for k, v in indicated.items() if k != "extension"
+        }
     if spec.link_id in _ENABLE_WHEN:
         question, operator, answer = _ENABLE_WHEN[spec.link_id]
         condition: dict[str, Any] = {"question": question, "operator": operator}
