@@ -6,7 +6,8 @@ from hypothesis import given
 
 import fasciculate
 from fasciculate import Presentation, Urgency
-from fasciculate._conditions import CompareAtom, atoms
+from fasciculate._conditions import CompareAtom, FactAtom, atoms, evaluate
+from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate.testing import presentations
 
@@ -42,6 +43,48 @@ def test_fired_rules_carry_their_table_row_and_exact_evidence(presentation: Pres
     assert sorted(ranks, reverse=True) == ranks
 
 
+def _order_key(
+    presentation: Presentation, result: fasciculate.Assessment, question: fasciculate.OpenQuestion
+) -> tuple[int, int, int]:
+    """The order of the open questions, as the issue states it, computed from the tables.
+
+    First the highest urgency the answer bears on (its own, or that of the open or set-aside
+    questions of an undecided indication it is an indicator of); then how many undecided
+    indications it could decide; then the knowledge base's order.
+    """
+    facts = facts_from(presentation)
+
+    def level(atom: object) -> int:
+        if isinstance(atom, FactAtom):
+            return facts.levels[atom.name]
+        assert isinstance(atom, CompareAtom)
+        value = facts.quantities[atom.quantity]
+        if value is None:
+            return 1 if KB.quantities[atom.quantity].when_missing == "ask" else 0
+        return 2 if atom.holds(value) else 0
+
+    reported = {q.fact: q.could_raise_to.rank for q in (*result.not_asked, *result.missing)}
+    undecided = [
+        item
+        for item in KB.indications
+        if evaluate(item.condition, level) == 1
+        and question.fact
+        in {getattr(a, "name", getattr(a, "quantity", "")) for a in atoms(item.condition)}
+    ]
+    bears = max(
+        [
+            question.could_raise_to.rank,
+            *(
+                reported.get(q, 0)
+                for item in undecided
+                for q in item.questions
+                if q not in KB.core.questions
+            ),
+        ]
+    )
+    return (-bears, -len(undecided), ORDER[question.fact])
+
+
 @given(presentations())
 def test_open_questions_are_the_table_questions_in_order(presentation: Presentation):
     """Each open question is the fact's own question, names rules that could fire, and is ranked."""
@@ -60,7 +103,7 @@ def test_open_questions_are_the_table_questions_in_order(presentation: Presentat
                 for a in atoms(RULES[rule].condition)
             }
             assert question.fact in names
-    keys = [(-q.could_raise_to.rank, ORDER[q.fact]) for q in result.missing]
+    keys = [_order_key(presentation, result, question) for question in result.missing]
     assert sorted(keys) == keys
     assert bool(result.missing) == any(r.id == "SCREEN-INCOMPLETE" for r in result.rules_fired)
 

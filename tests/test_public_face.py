@@ -153,7 +153,9 @@ def test_user_pages_point_to_no_private_module(page: Path):
 
 def test_open_question_names_the_field_that_answers_it():
     """An open question carries its input path in the model, the JSON and the text report."""
-    unasked = negative(examination={"anal_sphincter_laxity": "unknown"})
+    unasked = negative(
+        examination={"anal_sphincter_laxity": "unknown"}, findings={"back_pain": "present"}
+    )
     result = fasciculate.assess(unasked)
     (question,) = [q for q in result.missing if q.fact == "anal_sphincter_laxity"]
     assert ("examination.anal_sphincter_laxity",) == question.inputs

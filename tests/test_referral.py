@@ -481,14 +481,28 @@ def test_compiled_rule_agrees_with_the_tree_on_every_assignment(rule):
 
 
 def test_unknown_screen_item_keeps_screen_open_and_is_asked():
-    """Leaving one emergency question unanswered gives routine and asks exactly that question."""
-    data = negative()
+    """Leaving one indicated emergency question unanswered gives routine and asks exactly it."""
+    data = negative(findings={"back_pain": "present"})  # back pain calls for the CES screen
     del data["findings"]["saddle_sensory_loss"]
     result = fasciculate.assess(data)
     assert Urgency.ROUTINE == result.urgency
     assert ["SCREEN-INCOMPLETE"] == [rule.id for rule in result.rules_fired]
     assert [("saddle_sensory_loss", Urgency.EMERGENCY)] == [
         (question.fact, question.could_raise_to) for question in result.missing
+    ]
+    assert () == result.not_asked
+
+
+def test_unknown_screen_item_not_indicated_is_set_aside():
+    """The same question with nothing that calls for it: self-care, and listed as not asked."""
+    data = negative()
+    del data["findings"]["saddle_sensory_loss"]
+    result = fasciculate.assess(data)
+    assert Urgency.SELF_CARE == result.urgency
+    assert () == result.missing
+    assert [("saddle_sensory_loss", Urgency.EMERGENCY, ("IND-CAUDA-EQUINA",))] == [
+        (item.fact, item.could_raise_to, tuple(unmet.id for unmet in item.indications))
+        for item in result.not_asked
     ]
 
 
@@ -501,7 +515,7 @@ def test_unknown_conjunct_is_not_asked_when_the_other_part_is_absent():
 
 def test_missing_examination_is_asked():
     """Without an examination the screen stays open and the examination items are asked for."""
-    data = negative()
+    data = negative(findings={"back_pain": "present"})  # calls for the examination
     del data["examination"]
     result = fasciculate.assess(data)
     asked = {question.fact for question in result.missing}
@@ -511,7 +525,9 @@ def test_missing_examination_is_asked():
 
 def test_one_reflex_normal_other_unexamined_is_still_open():
     """A normal knee reflex with the ankle reflex unexamined leaves brisk reflexes unknown."""
-    data = negative(examination={**NORMAL_EXAM, "ankle_reflex": None})
+    data = negative(
+        examination={**NORMAL_EXAM, "ankle_reflex": None}, findings={"back_pain": "present"}
+    )
     result = fasciculate.assess(data)
     assert ["brisk_reflexes"] == [question.fact for question in result.missing]
 

@@ -9,7 +9,7 @@ reads the tables every assessment is decided from.
 """
 
 from fasciculate import _version
-from fasciculate._assess import assess, assess_json
+from fasciculate._assess import assess, assess_json, next_questions
 from fasciculate._assessment import (
     Advice,
     AnswerConflict,
@@ -26,8 +26,10 @@ from fasciculate._assessment import (
     OpenQuestion,
     RestlessLegs,
     RootLevel,
+    SetAsideQuestion,
     SourceRef,
     Trigger,
+    UnmetIndication,
 )
 from fasciculate._errors import (
     FasciculateError,
@@ -146,6 +148,7 @@ __all__ = [
     "RootLevel",
     "RootLevelInfo",
     "Rule",
+    "SetAsideQuestion",
     "Sex",
     "Side",
     "Source",
@@ -155,10 +158,12 @@ __all__ = [
     "TriState",
     "Trigger",
     "Twitching",
+    "UnmetIndication",
     "Urgency",
     "assess",
     "assess_json",
     "knowledge_base",
+    "next_questions",
     "parse_presentation",
     "render_text",
 ]

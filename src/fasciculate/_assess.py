@@ -6,7 +6,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from fasciculate._assessment import Assessment
+from fasciculate._assessment import Assessment, OpenQuestion
 from fasciculate._differential import Differential, DifferentialEvaluator
 from fasciculate._facts import Facts, facts_from
 from fasciculate._kb import KnowledgeBase, knowledge_base
@@ -99,6 +99,41 @@ def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) ->
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
     return engine.json(*engine.evaluate(facts), facts)
+
+
+def next_questions(
+    presentation: Presentation | Mapping[str, Any] | str | bytes,
+) -> tuple[OpenQuestion, ...]:
+    """The questions to ask next: indicated, unanswered, and able to raise the urgency.
+
+    The same questions, in the same order, as ``assess(presentation).missing``, without building
+    the rest of the assessment. The order decides fastest: first the highest urgency an answer
+    bears on (the urgency the question could raise the referral to, or that of the questions it
+    indicates), then the questions whose answer decides the most indications, then the knowledge
+    base's order. Each question names the input fields its answer goes to. Questions that nothing
+    in the presentation calls for are not among them (see ``Assessment.not_asked``); an empty
+    result means the screen is complete.
+
+    Args:
+        presentation: A :class:`Presentation`, or a mapping or JSON text that validates into one.
+
+    Raises:
+        InvalidPresentation: If the input is not a valid presentation (every problem is listed).
+
+    Example:
+        >>> import fasciculate
+        >>> [q.fact for q in fasciculate.next_questions({})][:3]
+        ['weakness', 'walking_difficulty', 'visible_wasting']
+        >>> questions = fasciculate.next_questions({"findings": {"pain": "present"}})
+        >>> [(q.fact, q.could_raise_to.value) for q in questions[:4]]
+        [('weakness', 'urgent'), ('visible_wasting', 'urgent'), ('worsening', 'urgent'), \
+('back_pain', 'emergency')]
+        >>> questions[3].inputs
+        ('findings.back_pain',)
+    """
+    engine = _engine()
+    facts = facts_from(parse_presentation(presentation), engine.kb)
+    return tuple(engine.output.open_question(q) for q in engine.referral(facts).missing)
 
 
 def assess_json_with_urgency(

@@ -57,6 +57,31 @@ class OpenQuestion(_Out):
     )
 
 
+class UnmetIndication(_Out):
+    """An indication known not to hold: why a question was not asked."""
+
+    id: str = Field(description="The indication's id in kb/indications.toml.")
+    title: str
+    when: str = Field(description="Its condition as written in kb/indications.toml: false here.")
+    source: str = Field(description="Source id; see Assessment.sources.")
+
+
+class SetAsideQuestion(_Out):
+    """A question not asked: it could raise the urgency, but the presentation does not call for it.
+
+    A present answer to it is still read and still escalates.
+    """
+
+    fact: str
+    question: str
+    inputs: tuple[str, ...] = Field(description="The input fields that answer it.")
+    could_raise_to: Urgency
+    rules: tuple[str, ...] = Field(description="The rules it could make fire.")
+    indications: tuple[UnmetIndication, ...] = Field(
+        description="The indications that would ask it, none of them met."
+    )
+
+
 class AnswerConflict(_Out):
     """Two answers that contradict each other, resolved towards the worse reading: check them."""
 
@@ -244,7 +269,14 @@ class Assessment(_Out):
     urgency: Urgency
     summary: str = Field(description="One line for a list view.")
     rules_fired: tuple[FiredRule, ...]
-    missing: tuple[OpenQuestion, ...]
+    missing: tuple[OpenQuestion, ...] = Field(
+        description="The indicated questions still unanswered that could raise the urgency, in "
+        "the order that decides fastest."
+    )
+    not_asked: tuple[SetAsideQuestion, ...] = Field(
+        description="Unanswered questions that could raise the urgency but that nothing in the "
+        "presentation calls for, each with the indications not met: set aside, not asked."
+    )
     conflicts: tuple[AnswerConflict, ...] = Field(
         description=(
             "Contradictory answers (a specific finding present, its general question answered "

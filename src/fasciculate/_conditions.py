@@ -149,8 +149,8 @@ def compile_table(
     conditions: tuple[Condition, ...], index: Mapping[Atom, int]
 ) -> Callable[[list[int]], tuple[int, ...]]:
     """Compile several conditions into one function returning all their levels at once."""
-    body = ", ".join(_python(condition, index) for condition in conditions)
-    source = f"lambda v: ({body},)"
+    body = "".join(f"{_python(condition, index)}, " for condition in conditions)
+    source = f"lambda v: ({body})"
     function: Callable[[list[int]], tuple[int, ...]] = eval(source, _scope())  # noqa: S307
     return function
 

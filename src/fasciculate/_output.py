@@ -32,8 +32,10 @@ from fasciculate._assessment import (
     OpenQuestion,
     RestlessLegs,
     RootLevel,
+    SetAsideQuestion,
     SourceRef,
     Trigger,
+    UnmetIndication,
 )
 from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
@@ -168,6 +170,7 @@ class Output:
             summary=summary(referral),
             rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
             missing=tuple(self.open_question(question) for question in referral.missing),
+            not_asked=tuple(self.set_aside(item) for item in referral.not_asked),
             conflicts=tuple(self.conflict(conflict) for conflict in facts.conflicts),
             sources=tuple(
                 self.sources[key]
@@ -209,6 +212,8 @@ class Output:
         cited = differential.cited | self.advice_sources(advice_key)
         for fired in referral.fired:
             cited |= bits[fired.rule.source]
+        if referral.not_asked:
+            cited |= self.set_aside_sources(referral.not_asked)
         for lab in facts.labs:
             cited |= bits[lab.source] if lab.source else self.lab_bits[lab.analyte]
         return cited
@@ -282,6 +287,37 @@ class Output:
             rules=question.rules,
             inputs=answered_in(question.fact, self.kb),
         )
+
+    @_memo
+    def set_aside(self, item: ref.SetAside) -> SetAsideQuestion:
+        question = item.question
+        return _build(
+            SetAsideQuestion,
+            fact=question.fact,
+            question=question.question,
+            inputs=answered_in(question.fact, self.kb),
+            could_raise_to=question.could_raise_to,
+            rules=question.rules,
+            indications=tuple(
+                _build(
+                    UnmetIndication,
+                    id=indication.id,
+                    title=indication.title,
+                    when=indication.when,
+                    source=indication.source,
+                )
+                for indication in item.indications
+            ),
+        )
+
+    @_memo
+    def set_aside_sources(self, not_asked: tuple[ref.SetAside, ...]) -> int:
+        """The sources of the indications not met, as bits."""
+        cited = 0
+        for item in not_asked:
+            for indication in item.indications:
+                cited |= self.source_bits[indication.source]
+        return cited
 
     @_memo
     def conflict(self, conflict: _facts.Conflict) -> AnswerConflict:

@@ -93,6 +93,9 @@ class JsonOutput:
             lambda questions: to_json([output.open_question(item) for item in questions]),
             large=True,
         )
+        self._set_aside = _Parts(
+            lambda items: to_json([output.set_aside(item) for item in items]), large=True
+        )
         self._sources = _Parts(
             lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)])
         )
@@ -230,5 +233,10 @@ class JsonOutput:
     def _head_json(self, referral: ref.Referral) -> bytes:
         out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
         self._fired.extend(out, referral.fired)
-        out += (b',"missing":', self._questions.one(referral.missing))
+        out += (
+            b',"missing":',
+            self._questions.one(referral.missing),
+            b',"not_asked":',
+            self._set_aside.one(referral.not_asked),
+        )
         return b"".join(out)

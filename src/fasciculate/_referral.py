@@ -2,9 +2,13 @@
 
 Each rule's condition is evaluated in Kleene logic. A rule that holds fires and sets its urgency. A
 rule that is *unknown* (it could still hold, depending on unanswered questions) and would raise the
-urgency keeps the screen open: rule ``SCREEN-INCOMPLETE`` fires at ``routine`` and every unanswered
-fact that could make such a rule hold is returned as an open question. So ``self_care`` is only
-ever returned when nothing unanswered could raise it.
+urgency keeps the screen open, if an *indicated* question could decide it: rule
+``SCREEN-INCOMPLETE`` fires at ``routine`` and every indicated unanswered fact that could make such
+a rule hold is returned as an open question. A question is indicated when it is core or when an
+indication listing it (``kb/indications.toml``) is not known to be false; the unanswered questions
+that are not indicated are set aside (read as absent for the screen, never for the fired rules)
+and reported with the indications not met. So ``self_care`` is only ever returned when no
+indicated unanswered question could raise it, and a present answer to any question escalates.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from fasciculate._conditions import (
 )
 from fasciculate._evidence import AtomGroup, AtomTable, Evidence
 from fasciculate._facts import Facts
-from fasciculate._kb import KnowledgeBase, Rule
+from fasciculate._kb import Indication, KnowledgeBase, Rule
+from fasciculate._screen import Indications
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN, Urgency
 
 
@@ -47,6 +52,23 @@ class OpenQuestion:
     rules: tuple[str, ...]
 
 
+@attrs.frozen(cache_hash=True)
+class SetAside:
+    """An unanswered fact that could raise the urgency but that no indication calls for."""
+
+    question: OpenQuestion
+    indications: tuple[Indication, ...]
+
+
+@attrs.frozen(cache_hash=True)
+class _Screen:
+    """What the unanswered questions leave open, for one pattern of atom levels."""
+
+    open: bool
+    missing: tuple[OpenQuestion, ...]
+    not_asked: tuple[SetAside, ...]
+
+
 @attrs.frozen
 class Referral:
     """The referral decision for one presentation."""
@@ -54,6 +76,7 @@ class Referral:
     urgency: Urgency
     fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
+    not_asked: tuple[SetAside, ...] = ()
 
 
 _CACHE_LIMIT = 1024  # fired rules kept per rule: a bound that keeps a long batch's memory flat
@@ -71,7 +94,7 @@ class ReferralEvaluator:
     def __init__(self, kb: KnowledgeBase) -> None:
         """Compile every rule of *kb*."""
         self.kb = kb
-        self._atoms = AtomTable(kb, kb.atoms(), ask_all=False)
+        self._atoms = AtomTable(kb, (*kb.atoms(), *Indications.atoms_of(kb)), ask_all=False)
         #: The atoms of the level vectors: every fact of the knowledge base, then comparisons.
         self.atoms: tuple[Atom, ...] = self._atoms.atoms
         index = self._atoms.index
@@ -110,6 +133,7 @@ class ReferralEvaluator:
         self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
+        self._indications = Indications(kb, self.atoms, index)
 
     def rule_levels(self, values: list[int]) -> tuple[int, ...]:
         """The Kleene level of every rule, in table order, given the atom *values*."""
@@ -131,19 +155,50 @@ class ReferralEvaluator:
         # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
         limit = self._limits[base]
         urgency = _BY_RANK[base]
-        missing: tuple[OpenQuestion, ...] = ()
-        if UNKNOWN in results[:limit]:
-            open_at = tuple(
-                self._by_urgency[spot] for spot in range(limit) if results[spot] == UNKNOWN
-            )
+        if UNKNOWN not in results[:limit]:
+            return Referral(urgency=urgency, fired=tuple(fired), missing=())
+        screen = self._screen(tuple(values[: self._atoms.size]), limit)
+        if screen.open:
             urgency = _BY_RANK[max(base, self._screen_rank)]
             # Reported after the rules of its own urgency and above, before the lower ones.
             place = len([item for item in fired if item.rule.urgency.rank >= self._screen_rank])
             fired.insert(place, self._screen_open)
-            missing = self._open_questions(
-                tuple(sorted(open_at)), tuple(values[: self._atoms.size])
-            )
-        return Referral(urgency=urgency, fired=tuple(fired), missing=missing)
+        return Referral(
+            urgency=urgency, fired=tuple(fired), missing=screen.missing, not_asked=screen.not_asked
+        )
+
+    def _open_at(self, results: tuple[int, ...], limit: int) -> tuple[int, ...]:
+        """The rules (in table order) among the first *limit* in urgency order that are unknown."""
+        return tuple(sorted(self._by_urgency[s] for s in range(limit) if results[s] == UNKNOWN))
+
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - evaluators live as long as their table
+    def _screen(self, frozen_values: tuple[int, ...], limit: int) -> _Screen:
+        """The screen for atom levels *frozen_values*, where *limit* rules rank above the base.
+
+        Today's open questions (every unknown fact that could raise an open rule) split into the
+        indicated ones, asked, and the rest, set aside. The screen stays open only if a rule above
+        the base is still unknown once the set-aside facts are read as absent.
+        """
+        values = list(frozen_values)
+        every = self._open_questions(
+            self._open_at(self._sorted_table(values), limit), frozen_values
+        )
+        levels = self._indications.levels(values)
+        focused = self._indications.focus(values, levels)
+        open_at = self._open_at(self._sorted_table(focused), limit)
+        missing = self._open_questions(open_at, tuple(focused)) if open_at else ()
+        not_asked = tuple(
+            SetAside(question, self._indications.unmet(question.fact, levels))
+            for question in every
+            if not self._indications.indicated(question.fact, levels)
+        )
+        reported = (*(item.question for item in not_asked), *missing)
+        ranks = {question.fact: question.could_raise_to.rank for question in reported}
+        return _Screen(
+            open=bool(open_at),
+            missing=self._indications.order(missing, levels, ranks, self._fact_order),
+            not_asked=not_asked,
+        )
 
     def _fired(self, spot: int, values: list[Any], facts: Facts) -> FiredRule:
         """The fired rule at *spot* (in urgency order); equal ones are shared."""

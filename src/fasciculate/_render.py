@@ -69,6 +69,7 @@ def render_text(assessment: Assessment) -> str:
             asked = f"- [{question.could_raise_to}] {question.question}"
             lines.append(_wrap(asked, "  ", then="    "))
             lines.append(_wrap(f"answer in: {', '.join(question.inputs)}", "    "))
+    lines += _not_asked_lines(assessment)
     lines += _advice_lines(assessment)
     kb = assessment.knowledge_base
     lines += [
@@ -84,6 +85,21 @@ def render_text(assessment: Assessment) -> str:
 
 #: The name the command line imports.
 assessment_text = render_text
+
+
+def _not_asked_lines(assessment: Assessment) -> list[str]:
+    if not assessment.not_asked:
+        return []
+    lines = [
+        "",
+        "Not asked: nothing in the presentation calls for these (a present answer still counts)",
+    ]
+    for item in assessment.not_asked:
+        lines.append(_wrap(f"- [{item.could_raise_to}] {item.question}", "  ", then="    "))
+        for unmet in item.indications:
+            why = f"not indicated: {unmet.id} ({unmet.when}) [{unmet.source}]"
+            lines.append(_wrap(why, "    "))
+    return lines
 
 
 def _differential_lines(assessment: Assessment) -> list[str]:

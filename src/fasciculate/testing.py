@@ -15,6 +15,9 @@ It imports Hypothesis, which fasciculate itself does not need: install the ``tes
 
 Every strategy draws :class:`~fasciculate.Presentation` objects that validate; laboratory values
 are drawn in each analyte's plausible range, in any unit the knowledge base accepts for it.
+:func:`answers_to_decide` counts the answers an interview that asks
+:func:`fasciculate.next_questions` in order takes to reach a decision, for a user interface's
+figures.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
+from fasciculate._answers import AnswerCount, answers_to_decide
 from fasciculate._generated_vocab import Finding
 from fasciculate._kb import knowledge_base
 from fasciculate._presentation import (
@@ -57,6 +61,8 @@ from fasciculate._vocab import (
 __all__ = [
     "RED_FLAGS",
     "SCREENING_FINDINGS",
+    "AnswerCount",
+    "answers_to_decide",
     "lab_results",
     "negative_screens",
     "presentations",
