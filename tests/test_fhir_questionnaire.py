@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import operator
+from typing import Any
 
 import pytest
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from hypothesis import given
 
+import fasciculate
 from _builders import negative
 from fasciculate import Finding, InvalidBundle, Presentation
 from fasciculate._fact_paths import answered_in
@@ -83,17 +86,25 @@ def test_enable_when_hides_a_referral_question_only_as_the_indications_say():
             assert item["linkId"].split(".")[-1] not in used
 
 
-def _enabled(item: dict[str, object], answers: dict[str, str]) -> bool:
-    """The item's enableWhen (enableBehavior any) on *answers* (linkId -> code)."""
+_COMPARE = {">=": operator.ge, ">": operator.gt, "<=": operator.le, "<": operator.lt}
 
-    def holds(condition: dict[str, object]) -> bool:
-        given = answers.get(str(condition["question"]))
-        if condition["operator"] == "exists":
-            return (given is not None) == condition["answerBoolean"]
-        expected = condition["answerCoding"]["code"]  # type: ignore[index]
-        if given is None:
-            return False  # the strict reading: no answer meets = or !=
-        return (given == expected) == (condition["operator"] == "=")
+
+def _enabled(item: dict[str, Any], answers: dict[str, list[Any]]) -> bool:
+    """The item's enableWhen (enableBehavior any) on *answers* (linkId -> codes or numbers)."""
+
+    def holds(condition: dict[str, Any]) -> bool:
+        given = answers.get(condition["question"], [])
+        operator_ = condition["operator"]
+        if operator_ == "exists":
+            return bool(given) == condition["answerBoolean"]
+        if "answerCoding" in condition:
+            expected = condition["answerCoding"]["code"]
+            # The strict reading: no answer meets = or != (hence the exists conditions).
+            if operator_ == "=":
+                return expected in given
+            return any(code != expected for code in given)
+        threshold = condition.get("answerInteger", condition.get("answerDecimal"))
+        return any(_COMPARE[operator_](value, threshold) for value in given)
 
     assert "any" == item["enableBehavior"]
     return any(holds(condition) for condition in item["enableWhen"])  # type: ignore[union-attr]
@@ -114,11 +125,37 @@ def test_a_question_is_hidden_only_when_every_indicator_is_answered_no():
         if not all(link.startswith("findings.") for link in own):
             continue  # a number among the indicators (age): see the browser test
         assert _enabled(item, {}), item["linkId"]
-        denied = dict.fromkeys(own, "LA32-8")
+        denied = {link: ["LA32-8"] for link in own}
         assert not _enabled(item, denied), item["linkId"]
         for link in own:
-            assert _enabled(item, {**denied, link: "LA33-6"}), (item["linkId"], link)
-            assert _enabled(item, {**denied, link: "LA4489-6"}), (item["linkId"], link)
+            assert _enabled(item, {**denied, link: ["LA33-6"]}), (item["linkId"], link)
+            assert _enabled(item, {**denied, link: ["LA4489-6"]}), (item["linkId"], link)
+
+
+def _answers(response: dict[str, Any]) -> dict[str, list[Any]]:
+    return {
+        item["linkId"]: [
+            answer["valueCoding"]["code"]
+            if "valueCoding" in answer
+            else next(iter(answer.values()))
+            for answer in item["answer"]
+        ]
+        for item in walk(response["item"])
+        if "answer" in item
+    }
+
+
+@given(presentations())
+def test_the_form_never_hides_a_question_the_referral_asks(presentation):
+    """An item the form hides (enableWhen on the answers so far) answers no open question."""
+    answers = _answers(questionnaire_response(presentation))
+    hidden = {
+        item["linkId"]
+        for item in walk(questionnaire()["item"])
+        if item.get("enableBehavior") == "any" and not _enabled(item, answers)
+    }
+    for question in fasciculate.assess(presentation).missing:
+        assert not hidden & set(answered_in(question.fact, knowledge_base())), question.fact
 
 
 def _atoms(when: str) -> set[str]:

@@ -53,15 +53,7 @@ async function focus(page, linkId) {
   }
 }
 
-async function fill(page, [linkId, text, kind]) {
-  await focus(page, linkId);
-  await page.keyboard.press("Backspace");
-  if (kind !== "choice") {
-    await page.keyboard.type(text);
-    await page.keyboard.press("Tab");
-    return;
-  }
-  // Chosen from the list as a person would: among the suggestions shown, or after typing.
+async function pick(page, linkId, text) {
   let typed = false;
   for (let attempt = 1; ; attempt++) {
     let option = await choose(page, linkId, text, typed);
@@ -76,6 +68,27 @@ async function fill(page, [linkId, text, kind]) {
     } catch (error) { // the list was redrawn under the pointer: look again
       if (attempt === 5 || !/detached|not clickable/i.test(error.message)) throw error;
       await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+}
+
+async function fill(page, [linkId, text, kind]) {
+  for (let attempt = 1; ; attempt++) {
+    await focus(page, linkId);
+    await page.keyboard.press("Backspace");
+    if (kind === "choice") {
+      // Chosen from the list as a person would: among the suggestions shown, or after typing.
+      await pick(page, linkId, text);
+    } else {
+      await page.keyboard.type(text);
+      await page.keyboard.press("Tab");
+    }
+    // A list that moved as it opened can take the click on a neighbour: check, and choose again.
+    // (A list of several answers shows them beside an emptied field.)
+    const given = await page.$eval(field(linkId), (input) => input.value).catch(() => null);
+    if (given === null || given === "" || given.trim().toLowerCase() === text.toLowerCase()) return;
+    if (attempt === 3) {
+      throw new Error(`${linkId}: gave ${JSON.stringify(text)}, the form shows ${JSON.stringify(given)}`);
     }
   }
 }
