@@ -73,3 +73,12 @@ def report(result: Assessment) -> str:
 def where_to_answer(result: Assessment) -> dict[str, tuple[str, ...]]:
     """Each open question names the input fields that answer it."""
     return {question.fact: question.inputs for question in result.missing}
+
+
+def ask_next(presentation: Presentation) -> list[str]:
+    """The next questions are typed open questions; set-aside ones name their unmet indications."""
+    questions: tuple[fasciculate.OpenQuestion, ...] = fasciculate.next_questions(presentation)
+    aside: tuple[fasciculate.SetAsideQuestion, ...] = fasciculate.assess(presentation).not_asked
+    unmet: list[fasciculate.UnmetIndication] = [i for item in aside for i in item.indications]
+    indications: tuple[fasciculate.Indication, ...] = fasciculate.knowledge_base().indications
+    return [q.fact for q in questions] + [i.id for i in unmet] + [i.when for i in indications]

@@ -44,6 +44,7 @@ KINDS = {
     "kbrls": "rls",
     "kbrootlevel": "rootlevel",
     "kbadvice": "advice",
+    "kbindication": "indication",
 }
 
 #: Directive name -> the function that renders the table.
@@ -51,6 +52,7 @@ TABLES: dict[str, Callable[[KnowledgeBase], list[nodes.Node]]] = {
     "kb-stamp": _kb_referral.stamp,
     "kb-rules": _kb_referral.rules,
     "kb-derivations": _kb_referral.derivations,
+    "kb-indications": _kb_referral.indications,
     "kb-thresholds": _kb_referral.thresholds,
     "kb-labs": _kb_referral.labs,
     "kb-facts": _kb_referral.facts,
@@ -68,6 +70,7 @@ COVERS = {
     "kb-stamp": ("version", "sha256"),
     "kb-rules": ("rules", "screen_incomplete"),
     "kb-derivations": ("derivations",),
+    "kb-indications": ("core", "indications"),
     "kb-thresholds": ("thresholds",),
     "kb-labs": ("labs",),
     "kb-facts": ("facts", "quantities"),

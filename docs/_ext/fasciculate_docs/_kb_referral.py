@@ -74,6 +74,48 @@ def derivations(kb: KnowledgeBase) -> list[nodes.Node]:
     ]
 
 
+def indications(kb: KnowledgeBase) -> list[nodes.Node]:
+    """The core questions, then each indication with the questions it opens."""
+
+    def questions(names: tuple[str, ...]) -> list[nodes.Node]:
+        return joined(
+            xref("kbquantity" if name in kb.quantities else "kbfact", name) for name in names
+        )
+
+    rows: list[Row] = [
+        (
+            "indication-core",
+            [
+                [strong("core")],
+                questions(kb.core.questions),
+                "every presentation",
+                kb.core.rationale,
+                [xref("kbsource", kb.core.source)],
+            ],
+        )
+    ]
+    rows += [
+        (
+            f"indication-{item.id}",
+            [
+                blocks(strong(item.id), item.title),
+                questions(item.questions),
+                condition(item.when, item.condition, kb),
+                item.rationale,
+                [xref("kbsource", item.source)],
+            ],
+        )
+        for item in kb.indications
+    ]
+    return [
+        table(
+            ["Indication", "Questions", "When (unknown indicates)", "Rationale", "Source"],
+            rows,
+            widths=[14, 22, 22, 32, 10],
+        )
+    ]
+
+
 def _argues_for(rule: Rule, kb: KnowledgeBase) -> list[nodes.Node]:
     """The differential category (and condition) a rule declares, linked to its table."""
     if rule.category is None:

@@ -77,6 +77,8 @@ def _users(kb: KnowledgeBase) -> Iterable[tuple[str, str, Condition]]:
     for level in kb.root_levels:
         for part in level.conditions:
             yield "kbrootlevel", level.level, part
+    for indication in kb.indications:
+        yield "kbindication", indication.id, indication.condition
 
 
 Entry = tuple[str, str]  # (role, target): a cross-reference to one knowledge-base entry
@@ -118,4 +120,7 @@ def cited_by(kb: KnowledgeBase) -> dict[str, list[Entry]]:
         cited[level.source].append(("kbrootlevel", level.level))
     for advice in kb.advice.values():
         cited[advice.source].append(("kbadvice", advice.id))
+    cited[kb.core.source].append(("kbindication", "core"))
+    for indication in kb.indications:
+        cited[indication.source].append(("kbindication", indication.id))
     return cited
