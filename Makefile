@@ -1,7 +1,7 @@
 # Two commands on a fresh machine with Python 3.11+ and make:
 #   make demo   create .venv, install the package alone (pydantic, attrs), assess a bundled example
-#   make test   create .venv, install the development extras, run every check (lint, types, tests,
-#               docs, notebooks)
+#   make test   create .venv, install the development extras and the npm packages of the browser
+#               test, run every check (lint, types, tests, docs, notebooks)
 # Also: make terminology (fasciculate's FHIR CodeSystems and ValueSets into build/terminology.json),
 # make docs (build the site into docs/_build/html), make notebooks (re-run examples/*.ipynb
 # and store their outputs, to commit), make generate (rewrite the code generated from the knowledge
@@ -18,6 +18,7 @@ STAMP_RUN  := $(VENV)/.installed
 STAMP_DIST := $(VENV)/.installed-dist
 STAMP_SERVICE := $(VENV)/.installed-service
 STAMP      := $(VENV)/.installed-dev
+NPM_STAMP  := node_modules/.installed
 EXAMPLE ?= examples/presentations/progressive-weakness-wasting.json
 NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
@@ -82,7 +83,15 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The SDC renderer the browser test drives (tests/test_fhir_renderer.py): LHC-Forms and
+# puppeteer-core, exactly as package-lock.json pins them (about a minute from npm's cache, 320 MB
+# in node_modules/). Chromium comes from the system (Debian: apt-get install chromium; .ci/run
+# installs it). Without npm the step says so and the browser test is skipped, except in CI.
+$(NPM_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null; then npm ci --ignore-scripts && touch $@; \
+	else echo "make: npm not found: tests/test_fhir_renderer.py will be skipped (install Node.js)"; fi
+
+pytest: $(STAMP) $(NPM_STAMP)
 	$(BIN)/pytest -n 2 --dist worksteal --cov --cov-report=term:skip-covered
 
 # The site, with every reference checked (-n) and every warning an error (-W).
@@ -132,4 +141,4 @@ dist: $(STAMP_DIST)
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) build dist mutants .mypy_cache .pytest_cache .ruff_cache .hypothesis docs/_build docs/notebooks
+	rm -rf $(VENV) node_modules build dist mutants .mypy_cache .pytest_cache .ruff_cache .hypothesis docs/_build docs/notebooks

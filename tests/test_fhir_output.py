@@ -20,8 +20,6 @@ from fasciculate import Urgency
 from fasciculate.fhir import (
     assessment_to_cards,
     assessment_to_fhir,
-    questionnaire,
-    questionnaire_response,
     read_bundle,
 )
 from fasciculate.fhir._codes import ICD10CM, SNOMED
@@ -212,7 +210,7 @@ def _systems(value: object) -> set[str]:
 
 def test_outputs_write_only_our_own_code_systems_checked_icd10cm_and_the_referral_code():
     """No outside code reaches an output but ICD-10-CM R25.3 and SNOMED CT Patient referral."""
-    outputs: list[object] = [questionnaire(), questionnaire_response(negative())]
+    outputs: list[object] = []  # the intake form's codes: tests/test_fhir_questionnaire_form.py
     for reading in _readings():
         assessment = fasciculate.assess(reading.presentation)
         outputs.append(assessment_to_fhir(assessment, reading=reading))

@@ -505,7 +505,8 @@ def test_an_invalid_intake_answer_names_the_resource_it_came_from():
         {"labs": [{"analyte": "potassium", "value": 4, "unit": "mmol/L"}]}
     )
     labs = answers["item"][-1]["item"]
-    next(item for item in labs if item["linkId"] == "labs.unit")["answer"] = [{"valueString": "mg"}]
+    value = next(item for item in labs if item["linkId"] == "labs.value")
+    value["answer"] = [{"valueQuantity": {"value": 4, "unit": "mg"}}]
     intake = entry(answers)
     with pytest.raises(InvalidBundle) as caught:
         read_bundle(bundle(patient(), intake))

@@ -213,6 +213,7 @@ class Answer(_Element):
     valueDate: str | None = None  # noqa: N815
     valueString: str | None = None  # noqa: N815
     valueCoding: Coding | None = None  # noqa: N815
+    valueQuantity: Quantity | None = None  # noqa: N815
 
     _numbers = field_validator("valueDecimal", "valueInteger", mode="before")(_no_boolean)
 

@@ -12,44 +12,101 @@ from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
 from fasciculate._validation import problems_from
 from fasciculate._vocab import TriState
-from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, ItemSpec, _tree, item_specs
+from fasciculate.fhir._codes import LOINC, UCUM
+from fasciculate.fhir._items import YES_NO_UNKNOWN, ItemSpec, item_specs, lab_units, system_of
+from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, _tree
 from fasciculate.fhir._resources import Answer, Item, QuestionnaireResponse
 
 _REPEATING = ("medications", "labs")
 _BOOLEAN_TRI = {True: TriState.PRESENT, False: TriState.ABSENT}
+_LOINC_TRI = {code: meaning for code, _, meaning in YES_NO_UNKNOWN}
+_TRI_LOINC = {meaning: (code, display) for code, display, meaning in YES_NO_UNKNOWN}
+_TRI_SYSTEM = system_of(TriState)
+
+
+def _tri(answer: Answer) -> TriState | None:
+    if answer.valueBoolean is not None:
+        return _BOOLEAN_TRI[answer.valueBoolean]
+    coding = answer.valueCoding
+    if coding is None:
+        code = answer.valueString
+    elif coding.system == LOINC:
+        return _LOINC_TRI.get(coding.code or "")
+    elif coding.system in {_TRI_SYSTEM, None}:
+        code = coding.code
+    else:
+        return None
+    return None if code not in set(TriState) else TriState(code)
+
+
+def _number(spec: ItemSpec, answer: Answer) -> float | None:
+    """A number, given as such or as a Quantity in the item's own unit."""
+    if spec.kind == "integer":
+        given: float | None = answer.valueInteger
+    else:
+        given = answer.valueDecimal if answer.valueDecimal is not None else answer.valueInteger
+    quantity = answer.valueQuantity
+    if given is not None or quantity is None or quantity.value is None or spec.unit is None:
+        return given
+    if (quantity.code or quantity.unit) not in {spec.unit[0], None}:
+        return None
+    if spec.kind == "integer":
+        return int(quantity.value) if quantity.value.is_integer() else None
+    return quantity.value
+
+
+def _quantity(answer: Answer) -> dict[str, Any] | None:
+    if answer.valueQuantity is not None:
+        quantity = answer.valueQuantity
+        unit = quantity.code or quantity.unit
+        found = {"value": quantity.value, "unit": unit}
+        return {key: value for key, value in found.items() if value is not None} or None
+    value = answer.valueDecimal if answer.valueDecimal is not None else answer.valueInteger
+    return None if value is None else {"value": value}
 
 
 def _value(spec: ItemSpec, answer: Answer) -> Any:  # noqa: ANN401, PLR0911 - one return per type
     coding = answer.valueCoding
     if spec.kind == "tri":
-        if answer.valueBoolean is not None:
-            return _BOOLEAN_TRI[answer.valueBoolean]
-        code = coding.code if coding else answer.valueString
-        return None if code not in set(TriState) else TriState(code)
+        return _tri(answer)
     if spec.kind == "choice":
         return coding.code if coding else answer.valueString
-    if spec.kind == "integer":
-        return answer.valueInteger
-    if spec.kind == "decimal":
-        return answer.valueDecimal if answer.valueDecimal is not None else answer.valueInteger
+    if spec.kind in {"integer", "decimal"}:
+        return _number(spec, answer)
+    if spec.kind == "quantity":
+        return _quantity(answer)
     if spec.kind == "date":
         return answer.valueDate
     if spec.kind == "string":
         return answer.valueString
     if coding is None:
-        return None
+        return answer.valueString or None  # free text: the medication's name (see _record)
     return coding.model_dump(exclude_none=True)
 
 
 _EXPECTED = {
-    "tri": "valueCoding with code present, absent or unknown",
+    "tri": "valueCoding LA33-6 (Yes), LA32-8 (No) or LA4489-6 (Unknown) from LOINC, or the code "
+    "present, absent or unknown",
     "choice": "valueCoding from the item's answerOption",
-    "integer": "valueInteger",
-    "decimal": "valueDecimal",
+    "integer": "valueInteger (or a valueQuantity in the item's unit)",
+    "decimal": "valueDecimal (or a valueQuantity in the item's unit)",
+    "quantity": "valueQuantity with a value and a UCUM unit code",
     "date": "valueDate (YYYY-MM-DD)",
     "string": "valueString",
-    "coding": "valueCoding with system and code",
+    "coding": "valueCoding with system and code, or valueString with the medication in words",
 }
+
+
+def _record(key: str, found: Mapping[str, Any]) -> dict[str, Any]:
+    """One medication or laboratory result from its items' answers."""
+    record = {k.removeprefix(f"{key}."): v for k, v in found.items()}
+    if key == "labs" and isinstance(record.get("value"), dict):
+        record |= record.pop("value")
+    if key == "medications" and isinstance(record.get("code"), str):
+        text = record.pop("code")
+        name = record.get("name")
+        record["name"] = text if name in {None, text} else f"{name} ({text})"
+    return record
 
 
 class _Answers:
@@ -87,10 +144,7 @@ class _Answers:
                 record: dict[str, Any] = {}
                 self.items(item.item, where, record)
                 key = item.linkId
-                prefix = f"{key}."
-                self.values.setdefault(key, []).append(
-                    {k.removeprefix(prefix): v for k, v in record.items()}
-                )
+                self.values.setdefault(key, []).append(_record(key, record))
             elif item.item and not item.answer:
                 self.items(item.item, where, into)
             else:
@@ -170,14 +224,39 @@ def _answers_of(presentation: Presentation) -> dict[str, Any]:
     return answers
 
 
+def _coding(spec: ItemSpec, value: str) -> dict[str, str]:
+    if spec.kind == "tri":
+        code, display = _TRI_LOINC[TriState(value)]
+        return {"system": LOINC, "code": code, "display": display}
+    option = next(option for option in spec.options if option.code == value)
+    return option.coding()
+
+
+def _lab_quantity(lab: Mapping[str, Any]) -> dict[str, Any]:
+    """A result's value and unit as one Quantity (the unit as a UCUM code where it is one)."""
+    record = {k: v for k, v in lab.items() if k not in {"value", "unit"}}
+    quantity: dict[str, Any] = {}
+    if "value" in lab:
+        quantity["value"] = lab["value"]
+    if "unit" in lab:
+        unit = lab["unit"]
+        quantity["unit"] = unit
+        if unit in lab_units():
+            quantity |= {"system": UCUM, "code": unit}
+    if quantity:
+        record["value"] = quantity
+    return record
+
+
 def _answer(spec: ItemSpec, value: Any) -> list[dict[str, Any]]:  # noqa: ANN401
     values = value if spec.repeats else [value]
     kind = spec.kind
     if kind in {"tri", "choice"}:
-        return [{"valueCoding": {"system": spec.system, "code": v}} for v in values]
+        return [{"valueCoding": _coding(spec, v)} for v in values]
     key = {
         "integer": "valueInteger",
         "decimal": "valueDecimal",
+        "quantity": "valueQuantity",
         "date": "valueDate",
         "string": "valueString",
         "coding": "valueCoding",
@@ -219,7 +298,7 @@ def questionnaire_response(
     answers = _answers_of(presentation)
     dumped = presentation.model_dump(mode="json", exclude_none=True)
     answers["medications"] = dumped["medications"]
-    answers["labs"] = dumped["labs"]
+    answers["labs"] = [_lab_quantity(lab) for lab in dumped["labs"]]
     response: dict[str, Any] = {
         "resourceType": "QuestionnaireResponse",
         "questionnaire": QUESTIONNAIRE_URL,
