@@ -14,8 +14,8 @@ from typing import Any
 from fasciculate import __version__
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import Urgency
+from fasciculate.fhir._items import BASE, item_specs
 from fasciculate.fhir._output import CATEGORY_SYSTEM, REFERRAL, RULE_SYSTEM, URGENCY_SYSTEM
-from fasciculate.fhir._questionnaire import BASE, item_specs
 
 PUBLISHER = "fasciculate"
 _SELF_CARE = "Reassurance and self-care advice, with a safety net of red flags to come back for"
@@ -57,11 +57,15 @@ def _systems() -> dict[str, tuple[str, list[dict[str, str]]]]:
             ],
         ),
     }
+    # The questionnaire's own answer lists (its choices), each option in its own system.
+    answers: dict[str, dict[str, str]] = {}
     for spec in item_specs().values():
-        if spec.system and spec.system.startswith(f"{BASE}/") and spec.system not in systems:
-            name = spec.system.rsplit("/", 1)[-1].replace("-", " ").capitalize()
-            concepts = [_concept(code, code.replace("_", " ")) for code in spec.options]
-            systems[spec.system] = (name, concepts)
+        for option in spec.options:
+            if option.system.startswith(f"{BASE}/") and option.system not in systems:
+                answers.setdefault(option.system, {}).setdefault(option.code, option.display)
+    for system, options in answers.items():
+        name = system.rsplit("/", 1)[-1].replace("-", " ").capitalize()
+        systems[system] = (name, [_concept(code, display) for code, display in options.items()])
     return systems
 
 
