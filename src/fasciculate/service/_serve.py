@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
@@ -43,16 +43,15 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
     registered_keys(config.auth)
     configure(config.log_level)
     host, port = host or config.host, config.port if port is None else port
+    # The logs are the service's own (JSON, one line a call): uvicorn's are off.
+    quiet: dict[str, Any] = {
+        "proxy_headers": False,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+    }
     if config.workers == 1:
-        uvicorn.run(
-            create_app(config),
-            host=host,
-            port=port,
-            proxy_headers=False,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-        )
+        uvicorn.run(create_app(config), host=host, port=port, **quiet)
         return
     os.environ[_ENVIRONMENT] = config.model_dump_json()
     uvicorn.run(
@@ -61,8 +60,5 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
         workers=config.workers,
         host=host,
         port=port,
-        proxy_headers=False,
-        log_config=None,
-        access_log=False,
-        server_header=False,
+        **quiet,
     )
