@@ -92,7 +92,8 @@ $(NPM_STAMP): package.json package-lock.json
 	else echo "make: npm not found: tests/test_fhir_renderer.py will be skipped (install Node.js)"; fi
 
 pytest: $(STAMP) $(NPM_STAMP)
-	$(BIN)/pytest -n 2 --dist worksteal --cov --cov-report=term:skip-covered
+	$(BIN)/pytest -n 2 --dist worksteal --cov --cov-report=term:skip-covered -m "not exhaustive"
+	$(BIN)/pytest -n 2 --dist worksteal --no-cov -m exhaustive
 
 # The site, with every reference checked (-n) and every warning an error (-W).
 docs: $(STAMP)
