@@ -110,6 +110,8 @@ try {
   const seen = [];
   for (const step of plan.steps ?? []) {
     for (const answer of step.fill ?? []) await fill(page, answer);
+    // Let the form re-evaluate its enableWhen conditions before looking.
+    await new Promise((resolve) => setTimeout(resolve, 500));
     seen.push(await shown(page, step.visible ?? []));
   }
   if (plan.screenshot) {
