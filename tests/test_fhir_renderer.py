@@ -11,14 +11,13 @@ skips these tests and says why; in CI (``CI=true``) they fail instead.
 
 from __future__ import annotations
 
-import functools
 import http.server
 import json
 import os
 import shutil
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -157,29 +156,6 @@ ANSWERS = [
 ]
 
 
-def _tried_thrice(test: Callable[..., None]) -> Callable[..., None]:
-    """Run a browser test up to three times: it passes when one run does.
-
-    The driver types and clicks like a person, and under load a click can land before the form
-    has settled (a list that moves as it opens, a condition not yet re-evaluated). Such a miss
-    is the driver's, not the form's; a real fault fails all three runs.
-    """
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        for attempt in range(3):
-            try:
-                test(*args, **kwargs)
-            except AssertionError:
-                if attempt == 2:
-                    raise
-            else:
-                return
-
-    return run
-
-
-@_tried_thrice
 def test_answers_given_in_lhc_forms_read_back_into_the_presentation(site, chromium, tmp_path):
     """Render, fill, export with LHC-Forms' own API, read back, assess: the answers, exactly."""
     site.response = None
@@ -229,7 +205,6 @@ WRITTEN = {
 }
 
 
-@_tried_thrice
 def test_a_response_fasciculate_wrote_loads_into_lhc_forms_and_exports_the_same(
     site, chromium, tmp_path
 ):
@@ -247,7 +222,6 @@ def _no(*findings: str) -> list[tuple[str, str, str]]:
     return [(f"findings.{finding}", "No", "choice") for finding in findings]
 
 
-@_tried_thrice
 def test_a_question_not_indicated_is_hidden_until_its_indicator_is_answered_yes(
     site, chromium, tmp_path
 ):
@@ -259,16 +233,20 @@ def test_a_question_not_indicated_is_hidden_until_its_indicator_is_answered_yes(
         ("twitching.course", "stable", "choice"),
         ("twitching.regions", "calf", "choice"),
     ]
-    steps = [
-        {"visible": watched},  # nothing answered: an unanswered indicator indicates
-        {"fill": denied, "visible": watched},
-        {"fill": [("findings.back_pain", "Yes", "choice")], "visible": watched},
-        {"fill": [("findings.spreading", "Yes", "choice")], "visible": watched},
-    ]
-    shown = _drive(site, chromium, tmp_path, steps=steps)["shown"]
-    assert [
-        {"findings.fever": True, "findings.falls": True},
+    expected = [
+        {"findings.fever": True, "findings.falls": True},  # an unanswered indicator indicates
         {"findings.fever": False, "findings.falls": False},
         {"findings.fever": True, "findings.falls": False},
         {"findings.fever": True, "findings.falls": True},
-    ] == shown
+    ]
+    fills = [
+        [],
+        denied,
+        [("findings.back_pain", "Yes", "choice")],
+        [("findings.spreading", "Yes", "choice")],
+    ]
+    steps = [
+        {"fill": fill, "visible": watched, "expect": shows}
+        for fill, shows in zip(fills, expected, strict=True)
+    ]
+    assert expected == _drive(site, chromium, tmp_path, steps=steps)["shown"]

@@ -5,8 +5,9 @@
 //
 // PLAN: {"url": the page, "chromium": the browser's path, "steps": [{"fill": [[linkId, text,
 // "choice" | "text"], ...] answers typed or chosen as a person would (a new answer replaces the
-// old), "visible": [linkId, ...] items to look for once they are given}, ...], "screenshot": a PNG
-// path or null}.
+// old), "visible": [linkId, ...] items to look for once they are given, "expect": {linkId:
+// shown?} what the test expects, waited for before looking}, ...], "screenshot": a PNG path or
+// null}.
 // Output: {"response": the QuestionnaireResponse LHC-Forms exports (its own
 // LForms.Util.getFormFHIRData), "shown": [{linkId: shown?}, one per step], "errors": [...]}.
 import {readFileSync} from "node:fs";
@@ -19,6 +20,18 @@ async function shown(page, linkIds) {
   const found = {};
   for (const linkId of linkIds) found[linkId] = (await page.$(field(linkId))) !== null;
   return found;
+}
+
+// What *expected* says is shown ({linkId: shown?}), once the form has re-evaluated its enableWhen
+// conditions: waits until the page matches it (or ten seconds pass), then reports what is shown.
+async function settled(page, linkIds, expected) {
+  if (expected) {
+    await page.waitForFunction(
+      (wanted) => Object.entries(wanted).every(([linkId, shows]) =>
+        (document.querySelector(`[id^="${linkId}/"]`) !== null) === shows),
+      {timeout: 10000}, expected).catch(() => null);
+  }
+  return shown(page, linkIds);
 }
 
 // The autocompleter's suggestion whose words are *text* (LHC-Forms lists "1: words").
@@ -110,9 +123,7 @@ try {
   const seen = [];
   for (const step of plan.steps ?? []) {
     for (const answer of step.fill ?? []) await fill(page, answer);
-    // Let the form re-evaluate its enableWhen conditions before looking.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    seen.push(await shown(page, step.visible ?? []));
+    seen.push(await settled(page, step.visible ?? [], step.expect));
   }
   if (plan.screenshot) {
     await page.evaluate(() => document.activeElement?.blur());
