@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import fasciculate
 from fasciculate import Presentation, TriState, Urgency
 from fasciculate._answers import _evaluator
-from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms
+from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, evaluate
 from fasciculate._facts import facts_from
 from fasciculate.testing import presentations
 
@@ -80,6 +80,25 @@ def _beyond(base: dict[str, Any], atom: CompareAtom) -> dict[str, Any]:
         return _with(base, section, atom.quantity, value)
     analyte = atom.quantity.rsplit("_", 1)[0]
     return {**base, "labs": [{"analyte": analyte, "value": value, "unit": KB.labs[analyte].unit}]}
+
+
+def _atom_name(atom: Atom) -> str:
+    return atom.name if isinstance(atom, FactAtom) else atom.quantity
+
+
+def _levels(presentation: Presentation) -> Any:
+    """The Kleene level (0, 1, 2) of an atom on *presentation*; an unasked quantity is unknown."""
+    facts = facts_from(presentation)
+
+    def level(atom: Atom) -> int:
+        if isinstance(atom, FactAtom):
+            return facts.levels[atom.name]
+        value = facts.quantities[atom.quantity]
+        if value is None:
+            return 1 if KB.quantities[atom.quantity].when_missing == "ask" else 0
+        return 2 if atom.holds(value) else 0
+
+    return level
 
 
 def _facts(result: fasciculate.Assessment, field: str) -> set[str]:
@@ -171,12 +190,37 @@ def test_an_unanswered_indicator_indicates():
 
 
 @given(presentations())
-def test_next_questions_are_the_missing_questions(presentation: Presentation):
-    """next_questions(x) == assess(x).missing, for a model, a mapping, and JSON text."""
-    missing = fasciculate.assess(presentation).missing
-    assert missing == fasciculate.next_questions(presentation)
-    assert missing == fasciculate.next_questions(presentation.model_dump_json())
-    assert missing == fasciculate.next_questions(presentation.model_dump(mode="json"))
+def test_next_questions_are_the_missing_questions_and_their_indicators(
+    presentation: Presentation,
+):
+    """next_questions(x) is assess(x).missing in its order, with indicators placed among them.
+
+    The same for a model, a mapping and JSON text. A question without rules is an unanswered
+    indicator: every indication it decides is undecided, reads it, and lists an open question;
+    answered present, it leaves the urgency where it was (it can raise nothing by itself).
+    """
+    result = fasciculate.assess(presentation)
+    questions = fasciculate.next_questions(presentation)
+    assert questions == fasciculate.next_questions(presentation.model_dump_json())
+    assert questions == fasciculate.next_questions(presentation.model_dump(mode="json"))
+    assert result.missing == tuple(question for question in questions if question.rules)
+    assert len({question.fact for question in questions}) == len(questions)
+    open_facts = {question.fact for question in result.missing}
+    levels = _levels(presentation)
+    for question in questions:
+        if question.rules:
+            continue
+        assert question.decides
+        assert question.could_raise_to > result.urgency
+        for indication_id in question.decides:
+            indication = KB_INDICATIONS[indication_id]
+            assert 1 == evaluate(indication.condition, levels)
+            assert question.fact in {_atom_name(atom) for atom in atoms(indication.condition)}
+            assert open_facts & set(indication.questions)
+        if question.fact in KB.facts and KB.facts[question.fact].kind == "finding":
+            data = presentation.model_dump(mode="json")
+            data.setdefault("findings", {})[question.fact] = "present"
+            assert result.urgency == fasciculate.assess(data).urgency
 
 
 @given(presentations())
@@ -215,3 +259,37 @@ def test_urgency_and_indications_are_monotone_in_every_finding(
     # A question set aside with a more present answer was set aside with a less present one too.
     for lower, higher, open_lower in zip(set_aside, set_aside[1:], asked, strict=False):
         assert higher & open_lower <= lower
+
+
+def test_tingling_is_asked_before_the_two_questions_it_calls_for():
+    """A calf twitch with the seed article's questions all "no": tingling first, then done.
+
+    Unknown tingling indicates the questions about tetany and seizures (IND-METABOLIC); one
+    answer "no" sets both aside and the screen is complete, where asking them takes two.
+    """
+    calf = {
+        "patient": {"age": 24},
+        "twitching": {"regions": ["calf"], "duration_days": 10, "course": "stable"},
+        "findings": dict.fromkeys(
+            (
+                "weakness",
+                "numbness",
+                "pain",
+                "visible_wasting",
+                "walking_difficulty",
+                "spreading",
+                "daily_life_interference",
+                "onset_after_injury",
+                "back_pain",
+            ),
+            "absent",
+        ),
+    }
+    first, *rest = fasciculate.next_questions(calf)
+    assert ("tingling", (), ("IND-METABOLIC",)) == (first.fact, first.rules, first.decides)
+    assert ("findings.tingling",) == first.inputs
+    assert ["tetany", "seizure"] == [question.fact for question in rest]
+    assert Urgency.ROUTINE == fasciculate.assess(calf).urgency
+    calf["findings"]["tingling"] = "absent"
+    assert () == fasciculate.next_questions(calf)
+    assert Urgency.SELF_CARE == fasciculate.assess(calf).urgency

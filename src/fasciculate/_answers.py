@@ -129,7 +129,7 @@ def answers_to_decide(
     unanswerable: list[str] = []
     while True:
         referral = evaluate(facts_from(Presentation.model_validate(partial), kb))
-        waiting = [q for q in referral.missing if q.fact not in unanswerable]
+        waiting = [q for q in referral.ask_next if q.fact not in unanswerable]
         if not waiting:
             return AnswerCount(len(asked), tuple(asked), referral.urgency, tuple(unanswerable))
         fact = waiting[0].fact

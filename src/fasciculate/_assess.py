@@ -104,15 +104,19 @@ def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) ->
 def next_questions(
     presentation: Presentation | Mapping[str, Any] | str | bytes,
 ) -> tuple[OpenQuestion, ...]:
-    """The questions to ask next: indicated, unanswered, and able to raise the urgency.
+    """The questions to ask next, the first first: what the presentation calls for, unanswered.
 
-    The same questions, in the same order, as ``assess(presentation).missing``, without building
-    the rest of the assessment. The order decides fastest: first the highest urgency an answer
-    bears on (the urgency the question could raise the referral to, or that of the questions it
-    indicates), then the questions whose answer decides the most indications, then the knowledge
-    base's order. Each question names the input fields its answer goes to. Questions that nothing
-    in the presentation calls for are not among them (see ``Assessment.not_asked``); an empty
-    result means the screen is complete.
+    ``assess(presentation).missing`` (the indicated, unanswered questions that could raise the
+    urgency), and the indicators worth asking first: unanswered questions that an undecided
+    indication of ``kb/indications.toml`` reads, when answering them "no" could set aside more
+    questions than it takes (a question with ``decides`` and no ``rules``; tingling, before
+    the questions about tetany and seizures it calls for). Without building the rest of the
+    assessment. The order decides fastest: first the highest urgency an answer bears on (the
+    urgency the question could raise the referral to, or that of the questions it indicates),
+    then the questions whose answer decides the most indications, then the knowledge base's
+    order. Each question names the input fields its answer goes to. Questions that nothing in
+    the presentation calls for are not among them (see ``Assessment.not_asked``); an empty result
+    means the screen is complete.
 
     Args:
         presentation: A :class:`Presentation`, or a mapping or JSON text that validates into one.
@@ -125,15 +129,21 @@ def next_questions(
         >>> [q.fact for q in fasciculate.next_questions({})][:3]
         ['weakness', 'walking_difficulty', 'visible_wasting']
         >>> questions = fasciculate.next_questions({"findings": {"pain": "present"}})
-        >>> [(q.fact, q.could_raise_to.value) for q in questions[:4]]
+        >>> [(q.fact, q.could_raise_to.value) for q in questions[:5]]
         [('weakness', 'urgent'), ('visible_wasting', 'urgent'), ('worsening', 'urgent'), \
-('back_pain', 'emergency')]
-        >>> questions[3].inputs
+('walking_difficulty', 'emergency'), ('back_pain', 'emergency')]
+        >>> questions[3].rules, questions[3].decides  # asked for the questions it decides
+        ((), ('IND-WEAKNESS-TEMPO',))
+        >>> questions[4].inputs
         ('findings.back_pain',)
+        >>> calf = {"twitching": {"regions": ["calf"]}, "findings": {"numbness": "absent"}}
+        >>> [(q.fact, q.rules, q.decides) for q in fasciculate.next_questions(calf)
+        ...  if not q.rules]
+        [('tingling', (), ('IND-METABOLIC',))]
     """
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
-    return tuple(engine.output.open_question(q) for q in engine.referral(facts).missing)
+    return tuple(engine.output.open_question(q) for q in engine.referral(facts).ask_next)
 
 
 def assess_json_with_urgency(

@@ -73,15 +73,31 @@ class FiredRule(_Out):
 
 
 class OpenQuestion(_Out):
-    """An unanswered question that could raise the urgency."""
+    """An unanswered question that could raise the urgency, or that decides which others to ask.
+
+    In ``Assessment.missing`` every question could raise the urgency (it names *rules*).
+    :func:`fasciculate.next_questions` also gives the indicators worth asking first: unanswered
+    questions that the indications of ``kb/indications.toml`` read, whose "no" could set aside
+    more open questions than it takes to answer them (*decides*, no *rules*).
+    """
 
     fact: str
     question: str
-    could_raise_to: Urgency
-    rules: tuple[str, ...] = Field(description="The rules it could make fire.")
+    could_raise_to: Urgency = Field(
+        description="The highest urgency its answer could raise the referral to; for a question "
+        "asked only to decide which others to ask, that of the questions it decides about."
+    )
+    rules: tuple[str, ...] = Field(
+        description="The rules it could make fire (none: it is asked for what it decides)."
+    )
     inputs: tuple[str, ...] = Field(
         description="The input fields that answer it, e.g. examination.anal_sphincter_laxity "
         "(labs for a laboratory result)."
+    )
+    decides: tuple[str, ...] = Field(
+        default=(),
+        description="The undecided indications (kb/indications.toml) its answer could decide, "
+        "and so whether the questions they list are asked.",
     )
 
 

@@ -287,6 +287,7 @@ class Output:
             could_raise_to=question.could_raise_to,
             rules=question.rules,
             inputs=answered_in(question.fact, self.kb),
+            decides=question.decides,
         )
 
     @_memo

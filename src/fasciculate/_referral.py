@@ -44,12 +44,19 @@ class FiredRule:
 
 @attrs.frozen(cache_hash=True)
 class OpenQuestion:
-    """An unanswered fact that could raise the urgency if it were present (or worse)."""
+    """An unanswered fact that could raise the urgency if it were present (or worse).
+
+    Or that decides which others are asked: an unanswered indicator of undecided indications
+    (*decides*), whose answer "no" could set aside more questions than it takes to answer; with
+    no *rules*, it is asked only for that, and *could_raise_to* is the highest urgency of the
+    questions it decides about.
+    """
 
     fact: str
     question: str
     could_raise_to: Urgency
     rules: tuple[str, ...]
+    decides: tuple[str, ...] = ()
 
 
 @attrs.frozen(cache_hash=True)
@@ -67,16 +74,22 @@ class _Screen:
     open: bool
     missing: tuple[OpenQuestion, ...]
     not_asked: tuple[SetAside, ...]
+    ask_next: tuple[OpenQuestion, ...]
 
 
 @attrs.frozen
 class Referral:
-    """The referral decision for one presentation."""
+    """The referral decision for one presentation.
+
+    *missing* are the open questions that could raise the urgency; *ask_next* the questions to
+    ask next, in order: those, and the indicators that decide whether some of them are asked.
+    """
 
     urgency: Urgency
     fired: tuple[FiredRule, ...]
     missing: tuple[OpenQuestion, ...]
     not_asked: tuple[SetAside, ...] = ()
+    ask_next: tuple[OpenQuestion, ...] = ()
 
 
 _CACHE_LIMIT = 1024  # fired rules kept per rule: a bound that keeps a long batch's memory flat
@@ -164,7 +177,11 @@ class ReferralEvaluator:
             place = len([item for item in fired if item.rule.urgency.rank >= self._screen_rank])
             fired.insert(place, self._screen_open)
         return Referral(
-            urgency=urgency, fired=tuple(fired), missing=screen.missing, not_asked=screen.not_asked
+            urgency=urgency,
+            fired=tuple(fired),
+            missing=screen.missing,
+            not_asked=screen.not_asked,
+            ask_next=screen.ask_next,
         )
 
     def _open_at(self, results: tuple[int, ...], limit: int) -> tuple[int, ...]:
@@ -194,11 +211,49 @@ class ReferralEvaluator:
         )
         reported = (*(item.question for item in not_asked), *missing)
         ranks = {question.fact: question.could_raise_to.rank for question in reported}
+        ask_next = self._indications.order(
+            self._with_indicators(missing, values, levels), levels, ranks, self._fact_order
+        )
         return _Screen(
             open=bool(open_at),
-            missing=self._indications.order(missing, levels, ranks, self._fact_order),
+            missing=tuple(question for question in ask_next if question.rules),
             not_asked=not_asked,
+            ask_next=ask_next,
         )
+
+    def _with_indicators(
+        self, missing: tuple[OpenQuestion, ...], values: list[int], levels: tuple[int, ...]
+    ) -> tuple[OpenQuestion, ...]:
+        """*missing*, and the indicators worth asking, each naming the indications it decides."""
+        reach = {question.fact: question.could_raise_to for question in missing}
+        gates = self._indications.gates(values, levels, frozenset(reach))
+        if not gates:
+            return missing
+        rows = self._indications.rows
+        indicators = tuple(
+            OpenQuestion(
+                fact=fact,
+                question=self._text(fact),
+                could_raise_to=max(
+                    reach[name] for n in numbers for name in rows[n].questions if name in reach
+                ),
+                rules=(),
+                decides=tuple(rows[n].id for n in numbers),
+            )
+            for fact, numbers in gates.items()
+            if fact not in reach
+        )
+        decided = (
+            attrs.evolve(question, decides=tuple(rows[n].id for n in gates[question.fact]))
+            if question.fact in gates
+            else question
+            for question in missing
+        )
+        return (*decided, *indicators)
+
+    def _text(self, fact: str) -> str:
+        info = self.kb.facts.get(fact)
+        return info.question if info is not None else self.kb.quantities[fact].question
 
     def _fired(self, spot: int, values: list[Any], facts: Facts) -> FiredRule:
         """The fired rule at *spot* (in urgency order); equal ones are shared."""
@@ -239,11 +294,9 @@ class ReferralEvaluator:
         return tuple(questions)
 
     def _question(self, fact: str, rules: list[Rule]) -> OpenQuestion:
-        info = self.kb.facts.get(fact)
-        question = info.question if info is not None else self.kb.quantities[fact].question
         return OpenQuestion(
             fact=fact,
-            question=question,
+            question=self._text(fact),
             could_raise_to=max(rule.urgency for rule in rules),
             rules=tuple(rule.id for rule in rules),
         )

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, compile_table
-from fasciculate._vocab import FALSE, UNKNOWN
+from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 
 if TYPE_CHECKING:
     from fasciculate._kb import Indication, KnowledgeBase
@@ -74,6 +74,62 @@ class Indications:
         #: The questions each indication reads, for the order of the open questions.
         self._reads = tuple(frozenset(map(_name, atoms(item.condition))) for item in self.rows)
         self._core = core
+        texts = {name: info.question for name, info in kb.quantities.items()}
+        texts |= {name: info.question for name, info in kb.facts.items()}
+        asked = {*kb.facts, *kb.quantities} - {
+            name
+            for table in (kb.facts, kb.quantities)
+            for name, info in table.items()
+            if info.when_missing != "ask"
+        }
+        #: For each indication, the questions that answer the atoms it reads (the fact, and the
+        #: question asking it: the regions answer every ``region_*`` fact at once).
+        self._indicators = tuple(
+            tuple(
+                dict.fromkeys(
+                    (index[atom], texts[_name(atom)])
+                    for atom in atoms(item.condition)
+                    if _name(atom) in asked
+                )
+            )
+            for item in self.rows
+        )
+        self._table_atoms = tuple(table_atoms)
+
+    def gates(
+        self, values: Sequence[int], levels: tuple[int, ...], open_facts: frozenset[str]
+    ) -> dict[str, list[int]]:
+        """The unanswered indicators worth asking, each with the indications it could decide.
+
+        An undecided indication is decided "no" only once every indicator it reads is answered
+        "no", and one "yes" among them wastes the others; so its indicators are asked first only
+        when they take at most half as many questions (not counting open questions, asked
+        anyway) as the open questions it alone keeps asked (those no indication known to hold
+        lists): tingling, one question, before tetany and seizure. *open_facts* are the open
+        questions.
+        """
+        found: dict[str, list[int]] = {}
+        for number, level in enumerate(levels):
+            if level != UNKNOWN:
+                continue
+            kept = sum(
+                1
+                for question in self.rows[number].questions
+                if question in open_facts
+                and question not in self._core
+                and all(levels[other] != TRUE for other in self._listing.get(question, ()))
+            )
+            unknown = [
+                (_name(self._table_atoms[position]), text)
+                for position, text in self._indicators[number]
+                if values[position] == UNKNOWN
+            ]
+            cost = len({text for name, text in unknown if name not in open_facts})
+            if 2 * cost > kept:
+                continue
+            for name, _ in unknown:
+                found.setdefault(name, []).append(number)
+        return found
 
     def levels(self, values: list[int]) -> tuple[int, ...]:
         """The Kleene level of every indication, in table order, on the atom *values*."""
