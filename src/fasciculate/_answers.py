@@ -1,9 +1,10 @@
-"""How many answers a presentation takes to reach a decision, asking ``missing`` in order.
+"""How many answers a presentation takes to reach a decision, asking ``next_questions`` in order.
 
 The measure behind the focused screen's figures: start from what the presentation holds that the
 referral never asks for (laboratory results, medicines, ...) and from the presenting complaint
-(the findings it answers present, as a patient reports them), then answer the first open question
-of each assessment from the presentation (a yes/no question it leaves unanswered is answered
+(the findings it answers present, as a patient reports them), then answer the first of the
+questions to ask next (``fasciculate.next_questions``: the open questions and the indicators worth
+asking first) from the presentation (a yes/no question it leaves unanswered is answered
 absent), until no question is left open. The same walk with every question core (no indication
 table) is the count before the focused screen.
 """
