@@ -137,14 +137,14 @@ def test_generated_code_sees_only_min_and_max():
         compile_decisions((condition,), wanted, (None,), index),
     ):
         assert {"min": min, "max": max} == function.__globals__["__builtins__"]
-        assert not set(function.__globals__) - {"__builtins__", "decided", "p0"}
+        assert not set(function.__globals__) - {"__builtins__", "decided", "level", "levels", "p0"}
 
 
 def test_compiled_comparisons_see_no_built_ins():
     """The compiled quantity comparisons run with no built-ins at all."""
     table = ReferralEvaluator(knowledge_base())._atoms
     assert {} == table._compare.__globals__["__builtins__"]
-    assert {"__builtins__"} == set(table._compare.__globals__)
+    assert {"__builtins__", "compare"} == set(table._compare.__globals__)
 
 
 def test_facts_of_another_knowledge_base_are_refused():

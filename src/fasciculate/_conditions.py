@@ -23,6 +23,7 @@ from typing import Literal, TypeVar
 import attrs
 
 from fasciculate._errors import KnowledgeBaseError
+from fasciculate._generated import comment, define
 from fasciculate._vocab import FALSE, TRUE
 
 Op = Literal[">=", ">", "<=", "<"]
@@ -125,62 +126,86 @@ def evaluate(condition: Condition, level: Callable[[Atom], int]) -> int:
 
 
 def compile_condition(
-    condition: Condition, index: Mapping[Atom, int]
+    condition: Condition, index: Mapping[Atom, int], *, name: str = "condition", label: str = ""
 ) -> Callable[[list[int]], int]:
     """Compile *condition* into a function of the atom levels, indexed by *index*.
 
     The generated code is built from the parsed tree (never from input text) and is equivalent to
-    :func:`evaluate`; it exists because assessments run in tight batch loops.
+    :func:`evaluate`; it exists because assessments run in tight batch loops. It is compiled
+    under the readable *name* (``<fasciculate NAME>`` in tracebacks; see :mod:`._generated`),
+    with *label* and the condition as written in a comment.
     """
-    source = f"lambda v: {_python(condition, index)}"
-    function: Callable[[list[int]], int] = eval(source, _scope())  # noqa: S307
+    source = (
+        f"def level(v):\n    return {_python(condition, index)}  {_comment(label, condition)}\n"
+    )
+    function: Callable[[list[int]], int] = define(name, source, "level")
     return function
 
 
 _Payload = TypeVar("_Payload")
 
 
-def _scope() -> dict[str, object]:
-    """The globals of generated code: Kleene and (``min``) and or (``max``), nothing else."""
-    return {"__builtins__": {"min": min, "max": max}}
+def _comment(label: str, condition: Condition) -> str:
+    return comment(f"{label}: {condition.render()}" if label else condition.render())
 
 
 def compile_table(
-    conditions: tuple[Condition, ...], index: Mapping[Atom, int]
+    conditions: tuple[Condition, ...],
+    index: Mapping[Atom, int],
+    *,
+    name: str = "conditions",
+    labels: tuple[str, ...] | None = None,
 ) -> Callable[[list[int]], tuple[int, ...]]:
-    """Compile several conditions into one function returning all their levels at once."""
-    body = "".join(f"{_python(condition, index)}, " for condition in conditions)
-    source = f"lambda v: ({body})"
-    function: Callable[[list[int]], tuple[int, ...]] = eval(source, _scope())  # noqa: S307
+    """Compile several conditions into one function returning all their levels at once.
+
+    One line per condition, with its label (*labels*, in order; default its number) and the
+    condition as written in a comment, compiled under the readable *name*.
+    """
+    labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
+    lines = ["def levels(v):", "    return ("]
+    lines += [
+        f"        {_python(condition, index)},  {_comment(label, condition)}"
+        for condition, label in zip(conditions, labels, strict=True)
+    ]
+    lines.append("    )")
+    function: Callable[[list[int]], tuple[int, ...]] = define(
+        name, "\n".join(lines) + "\n", "levels"
+    )
     return function
 
 
-def compile_decisions(
+def compile_decisions(  # noqa: PLR0913 - the conditions, what is wanted of each, and names
     conditions: tuple[Condition, ...],
     wanted: tuple[tuple[bool, bool, bool], ...],
     payloads: tuple[_Payload, ...],
     index: Mapping[Atom, int],
+    *,
+    name: str = "decisions",
+    labels: tuple[str, ...] | None = None,
 ) -> Callable[[list[int]], list[tuple[int, _Payload]]]:
     """Compile conditions into one function listing those decided at a wanted level.
 
     For each condition in order, the function computes its level and, when ``wanted[i][level]``
     holds, lists ``(level, payloads[i])``; conditions at any other level cost one comparison and
-    build nothing. Equivalent to filtering the levels of :func:`compile_table`.
+    build nothing. Equivalent to filtering the levels of :func:`compile_table`. Compiled under the
+    readable *name*, each condition's line commented with its label and the condition.
     """
+    labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
     lines = ["def decided(v):", "    found = []", "    add = found.append"]
-    scope = _scope()
+    scope: dict[str, object] = {}
     for number, condition in enumerate(conditions):
         tests = [level for level in (TRUE, FALSE) if wanted[number][level]]
         if not tests:
             continue
         scope[f"p{number}"] = payloads[number]
-        lines.append(f"    x = {_python(condition, index)}")
+        lines.append(f"    x = {_python(condition, index)}  {_comment(labels[number], condition)}")
         for order, level in enumerate(tests):
             lines.append(f"    {'elif' if order else 'if'} x == {level}:")
             lines.append(f"        add(({level}, p{number}))")
     lines.append("    return found")
-    exec("\n".join(lines), scope)  # noqa: S102 - generated from the parsed tables, never input
-    function: Callable[[list[int]], list[tuple[int, _Payload]]] = scope["decided"]  # type: ignore[assignment]
+    function: Callable[[list[int]], list[tuple[int, _Payload]]] = define(
+        name, "\n".join(lines) + "\n", "decided", scope
+    )
     return function
 
 

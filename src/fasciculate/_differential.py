@@ -118,10 +118,23 @@ class DifferentialEvaluator:
         )
         self._features = len(kb.features)
         self._decided = compile_decisions(
-            tuple(conditions[: self._features]), self._weighted, self._plan, index
+            tuple(conditions[: self._features]),
+            self._weighted,
+            self._plan,
+            index,
+            name="differential features",
+            labels=tuple(feature.id for feature in kb.features),
         )
         #: The levels of the criteria and root-level conditions, which follow the features.
-        self._others = compile_table(tuple(conditions[self._features :]), index)
+        self._others = compile_table(
+            tuple(conditions[self._features :]),
+            index,
+            name="differential criteria and root levels",
+            labels=(
+                *(f"restless legs criterion {item.number}" for item in kb.rls_criteria),
+                *(f"root {level.level}" for level in kb.root_levels for _ in level.conditions),
+            ),
+        )
         self._criteria = len(kb.rls_criteria)
         spans, first = [], 0
         for level in kb.root_levels:

@@ -16,6 +16,7 @@ from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._fact_paths import MULTI_SOURCE, traced
 from fasciculate._facts import Facts
+from fasciculate._generated import comment, define
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 
@@ -49,13 +50,15 @@ def _compile_compares(
 
     A missing quantity is unknown when it should be asked for, else false.
     """
-    parts = [
-        f"({UNKNOWN if asks[number] else FALSE} if (x := q[{atom.quantity!r}]) is None "
-        f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE})"
+    lines = ["def compare(q):", "    return ["]
+    lines += [
+        f"        ({UNKNOWN if asks[number] else FALSE} if (x := q[{atom.quantity!r}]) is None "
+        f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE}),  {comment(atom.render())}"
         for number, atom in enumerate(compares)
     ]
-    function: Callable[[Mapping[str, float | None]], list[int]] = eval(  # noqa: S307
-        f"lambda q: [{', '.join(parts)}]", {"__builtins__": {}}
+    lines.append("    ]")
+    function: Callable[[Mapping[str, float | None]], list[int]] = define(
+        "quantity comparisons", "\n".join(lines) + "\n", "compare", builtins={}
     )
     return function
 

@@ -115,7 +115,7 @@ class ReferralEvaluator:
             tuple(
                 (
                     rule,
-                    compile_condition(rule.condition, index),
+                    compile_condition(rule.condition, index, name=f"rule {rule.id}", label=rule.id),
                     tuple(dict.fromkeys(index[atom] for atom in atoms(rule.condition))),
                 )
                 for rule in kb.rules
@@ -127,7 +127,10 @@ class ReferralEvaluator:
             sorted(range(len(kb.rules)), key=lambda position: -kb.rules[position].urgency.rank)
         )
         self._sorted_table = compile_table(
-            tuple(kb.rules[position].condition for position in self._by_urgency), index
+            tuple(kb.rules[position].condition for position in self._by_urgency),
+            index,
+            name="referral rules, most urgent first",
+            labels=tuple(kb.rules[position].id for position in self._by_urgency),
         )
         self._sorted_ranks = tuple(kb.rules[p].urgency.rank for p in self._by_urgency)
         #: Where each rule of the table (in table order) stands in urgency order.

@@ -54,7 +54,10 @@ class Indications:
         """Compile the indications of *kb* over the atoms *table_atoms*, placed by *index*."""
         self.rows: tuple[Indication, ...] = kb.indications
         self._levels: Callable[[list[int]], tuple[int, ...]] = compile_table(
-            tuple(item.condition for item in self.rows), index
+            tuple(item.condition for item in self.rows),
+            index,
+            name="indications",
+            labels=tuple(item.id for item in self.rows),
         )
         core = frozenset(kb.core.questions)
         listed: dict[str, list[int]] = {}

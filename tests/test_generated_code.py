@@ -1,0 +1,120 @@
+"""Generated code you can step into: readable names, sources in linecache, lines in tracebacks."""
+
+from __future__ import annotations
+
+import inspect
+import linecache
+import traceback
+
+import pytest
+
+import fasciculate
+from fasciculate._conditions import (
+    All,
+    FactAtom,
+    compile_condition,
+    compile_decisions,
+    compile_table,
+)
+from fasciculate._generated import define, source_of
+
+KB = fasciculate.knowledge_base()
+RULES = {rule.id: rule for rule in KB.rules}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _assessed() -> None:
+    """Build the evaluators (they compile the knowledge base) by assessing once."""
+    fasciculate.assess({})
+
+
+def test_each_rule_is_a_readable_file_with_its_condition_as_written():
+    """``<fasciculate rule ID>``: one ``return`` line, commented with the rule's condition."""
+    for rule in KB.rules:
+        lines = linecache.getlines(f"<fasciculate rule {rule.id}>")
+        assert "def level(v):\n" == lines[0], rule.id
+        assert lines[1].startswith("    return ")
+        assert (
+            lines[1]
+            .rstrip("\n")
+            .endswith(f"# {rule.id}: {' '.join(rule.condition.render().split())}")
+        )
+
+
+def test_the_rule_table_lists_every_rule_most_urgent_first():
+    """The table function: a line per rule, in urgency order, each naming its rule."""
+    lines = linecache.getlines("<fasciculate referral rules, most urgent first>")
+    named = [line.split("# ", 1)[1].split(":", 1)[0] for line in lines if "# " in line]
+    assert sorted(named) == sorted(RULES)
+    ranks = [RULES[rule_id].urgency.rank for rule_id in named]
+    assert sorted(ranks, reverse=True) == ranks
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "indications",
+        "quantity comparisons",
+        "differential features",
+        "differential criteria and root levels",
+    ],
+)
+def test_every_generated_table_is_registered(name):
+    """The indications, the comparisons and the differential's conditions are readable too."""
+    lines = linecache.getlines(f"<fasciculate {name}>")
+    assert lines
+    assert lines[0].startswith("def ")
+    assert all(line.endswith("\n") for line in lines)
+
+
+def test_a_fault_inside_generated_code_shows_the_generated_line():
+    """A traceback names the readable file and prints the generated line (as attrs' code does)."""
+    index = {FactAtom("a"): 0, FactAtom("b"): 5}
+    condition = All((FactAtom("a"), FactAtom("b")))
+    function = compile_condition(condition, index, name="test condition", label="TEST-RULE")
+    with pytest.raises(IndexError) as raised:
+        function([2])
+    text = "".join(traceback.format_exception(raised.value))
+    assert 'File "<fasciculate test condition>", line 2, in level' in text
+    assert "return min(v[0], v[5])  # TEST-RULE: a & b" in text
+
+
+def test_inspect_reads_the_source_and_pdb_can_list_it():
+    """``inspect.getsource`` (what pdb's ``list`` uses) returns the generated function."""
+    index = {FactAtom("a"): 0, FactAtom("b"): 1}
+    function = compile_table((FactAtom("a"), FactAtom("b")), index, name="test table")
+    assert source_of(function) == inspect.getsource(function)
+    assert source_of(function) == (
+        "def levels(v):\n    return (\n        v[0],  # #0: a\n        v[1],  # #1: b\n    )\n"
+    )
+    assert (2, 0) == function([2, 0])
+
+
+def test_decisions_are_readable_and_carry_their_payloads():
+    """compile_decisions: each tested condition one commented line; the payloads in its scope."""
+    index = {FactAtom("a"): 0}
+    function = compile_decisions(
+        (FactAtom("a"),), ((False, False, True),), ("payload",), index, name="test decisions"
+    )
+    assert [(2, "payload")] == function([2])
+    assert [] == function([0])
+    assert "    x = v[0]  # #0: a\n" in source_of(function)
+
+
+def test_a_name_taken_by_another_source_gets_its_own_file():
+    """Two different sources under one name never overwrite each other's lines."""
+    first = define("test clash", "def f():\n    return 1\n", "f")
+    second = define("test clash", "def f():\n    return 2\n", "f")
+    again = define("test clash", "def f():\n    return 1\n", "f")
+    assert (1, 2, 1) == (first(), second(), again())
+    assert first.__code__.co_filename == again.__code__.co_filename == "<fasciculate test clash>"
+    assert second.__code__.co_filename.startswith("<fasciculate test clash ")
+    assert "return 2" in source_of(second)
+    assert "return 1" in source_of(first)
+
+
+def test_generated_code_calls_nothing_but_min_and_max():
+    """The builtins of generated code are Kleene and/or only: nothing else is reachable."""
+    function = define("test builtins", "def f():\n    return open\n", "f")
+    with pytest.raises(NameError):
+        function()
