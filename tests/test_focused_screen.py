@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fasciculate
+from _builders import SEED_RED_FLAGS
 from fasciculate import Presentation, TriState, Urgency
 from fasciculate._answers import _evaluator
 from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, evaluate
@@ -270,20 +271,7 @@ def test_tingling_is_asked_before_the_two_questions_it_calls_for():
     calf = {
         "patient": {"age": 24},
         "twitching": {"regions": ["calf"], "duration_days": 10, "course": "stable"},
-        "findings": dict.fromkeys(
-            (
-                "weakness",
-                "numbness",
-                "pain",
-                "visible_wasting",
-                "walking_difficulty",
-                "spreading",
-                "daily_life_interference",
-                "onset_after_injury",
-                "back_pain",
-            ),
-            "absent",
-        ),
+        "findings": dict.fromkeys((*SEED_RED_FLAGS, "back_pain"), "absent"),
     }
     first, *rest = fasciculate.next_questions(calf)
     assert ("tingling", (), ("IND-METABOLIC",)) == (first.fact, first.rules, first.decides)
