@@ -152,19 +152,23 @@ def available_cores() -> int:
 
 
 class Screening:
-    """A screening of one export: iterate it for the outcomes; :attr:`summary` counts them.
+    """A screening of one export: iterate it for the outcomes; ``summary`` counts them.
 
     Built by :func:`fasciculate.bulk.screen_export`.
+
+    Attributes:
+        as_of: The reference date.
+        summary: The :class:`~fasciculate.bulk.RunSummary` of the outcomes yielded so far.
     """
 
     def __init__(  # noqa: PLR0913 - the keyword-only options of screen_export
         self,
-        folder: str | os.PathLike[str],
+        folder: str | Path,
         *,
         as_of: dt.date | dt.datetime | str,
         workers: int = 1,
         full: bool = False,
-        temp_dir: str | os.PathLike[str] | None = None,
+        temp_dir: str | Path | None = None,
         run_bytes: int = 64 * 1024 * 1024,
         progress: Callable[[str, int], object] | None = None,
     ) -> None:

@@ -24,8 +24,8 @@ workers.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections.abc import Callable
+from pathlib import Path
 
 from fasciculate._bulk_screen import Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
@@ -41,12 +41,12 @@ from fasciculate._bulk_types import (
 
 
 def screen_export(  # noqa: PLR0913 - keyword-only options of one run
-    folder: str | os.PathLike[str],
+    folder: str | Path,
     *,
     as_of: dt.date | dt.datetime | str,
     workers: int = 1,
     full: bool = False,
-    temp_dir: str | os.PathLike[str] | None = None,
+    temp_dir: str | Path | None = None,
     run_bytes: int = 64 * 1024 * 1024,
     progress: Callable[[str, int], object] | None = None,
 ) -> Screening:
@@ -59,7 +59,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
             one date, never at each patient's latest record.
         workers: Processes assessing patients (1: this process). :func:`available_cores` is what
             ``fasciculate screen-bulk`` uses. With more than one, the workers start by importing
-            the calling script, as :mod:`multiprocessing` does: run the screening from under
+            the calling script, as ``multiprocessing`` does: run the screening from under
             ``if __name__ == "__main__":``.
         full: Keep each patient's whole assessment as JSON (:attr:`PatientResult.assessment`).
         temp_dir: Where the sorted runs are written (default: the system's temporary folder);
