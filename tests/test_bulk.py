@@ -11,6 +11,8 @@ import zlib
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fasciculate
 from conftest import EXAMPLES, SYNTHEA
@@ -209,3 +211,73 @@ def test_as_of_and_workers_are_checked():
         screen_export(EXPORT, as_of="yesterday")
     with pytest.raises(ValueError, match="workers must be"):
         screen_export(EXPORT, as_of=AS_OF, workers=0)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_RESOURCES = st.fixed_dictionaries(
+    {
+        "resourceType": st.sampled_from(
+            [
+                "Patient",
+                "Observation",
+                "Condition",
+                "MedicationRequest",
+                "QuestionnaireResponse",
+                "Encounter",
+            ]
+        ),
+    },
+    optional={
+        "id": st.sampled_from(["a", "b", "c", "", "x y", 7]),
+        "subject": st.fixed_dictionaries(
+            {
+                "reference": st.sampled_from(
+                    ["Patient/a", "Patient/b", "Patient/zz", "urn:uuid:1", 3]
+                )
+            }
+        ),
+        "status": st.sampled_from(["final", "active", "completed", "entered-in-error", 5]),
+        "code": _JSON,
+        "valueQuantity": _JSON,
+        "effectiveDateTime": st.sampled_from(["2026-11-20", "2026-13-01", "soon", "2027-01-01"]),
+        "item": _JSON,
+        "birthDate": st.sampled_from(["1970-01-01", "1970", "never"]),
+    },
+)
+_LINES = st.lists(
+    st.one_of(
+        _RESOURCES.map(lambda r: json.dumps(r).encode()),
+        st.binary(max_size=20).filter(lambda b: b"\n" not in b and b"\r" not in b),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files=st.lists(_LINES, min_size=1, max_size=3))
+def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, files):
+    """Random resources and random bytes: iterating never raises, records in = records out."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    expected = 0
+    for number, lines in enumerate(files):
+        (folder / f"Observation.{number}.ndjson").write_bytes(
+            b"".join(line + b"\n" for line in lines)
+        )
+        expected += sum(
+            1
+            for index, line in enumerate(lines)
+            if line.removeprefix(b"\xef\xbb\xbf" if index == 0 else b"").strip()
+        )
+    outcomes, summary = _screen(folder)
+    assert expected == summary.records_in == summary.records_out == sum(o.records for o in outcomes)
+    assert ProblemKind.INTERNAL_ERROR not in summary.rejected
+    patients = [o.patient for o in outcomes if o.patient is not None]
+    assert len(patients) == len(set(patients))
