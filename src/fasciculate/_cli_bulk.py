@@ -13,10 +13,15 @@ import contextlib
 import datetime as dt
 import json
 import time
+from collections.abc import Iterator
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from fasciculate._cli_io import EXIT_BAD_INPUT, EXIT_IO, EXIT_OK, CommandFailed, Output, say
+
+if TYPE_CHECKING:
+    from fasciculate.bulk import Outcome
 
 #: Seconds between two progress lines on standard error.
 PROGRESS_EVERY = 2.0
@@ -61,6 +66,12 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         help="summary: urgency, fired rule ids, leading category, must-not-miss categories, "
         "open questions; full: the whole assessment too (default: summary)",
     )
+    command.add_argument(
+        "--parquet",
+        metavar="FILE",
+        help="write the outcomes to this Parquet file, one row each, instead of JSON lines to "
+        "standard output (needs the extra fasciculate[parquet])",
+    )
     command.add_argument("--summary", metavar="FILE", help="also write the run summary as JSON")
     command.add_argument(
         "--temp-dir", metavar="DIR", help="where the sorted runs go (default: system temp)"
@@ -78,6 +89,45 @@ class _Progress:
         if now - self.last >= PROGRESS_EVERY:
             self.last = now
             say(f"{count:,} {what}")
+
+
+def _parquet_file(name: str | None) -> BinaryIO | None:
+    """The Parquet file *name*, open for writing (before the run: a bad name fails at once)."""
+    if name is None:
+        return None
+    try:
+        import pyarrow as pa  # noqa: F401, PLC0415 - checked before the run, not at its end
+    except ImportError:
+        message = "--parquet needs pyarrow: pip install 'fasciculate[parquet]'"
+        raise CommandFailed(message, EXIT_IO) from None
+    try:
+        return Path(name).open("wb")
+    except OSError as error:
+        raise CommandFailed(f"cannot write {name}: {error.strerror or error}", EXIT_IO) from None
+
+
+def _write(outcomes: Iterator[Outcome], out: Output, parquet: BinaryIO | None) -> None:
+    """Write every outcome: as JSON lines to *out*, or as rows to the *parquet* file."""
+    try:
+        if parquet is not None:
+            from fasciculate.bulk import write_parquet  # noqa: PLC0415
+
+            with parquet:
+                write_parquet(outcomes, parquet)
+            return
+        for outcome in outcomes:
+            out.write(outcome.to_json())
+        out.flush()
+    except BrokenProcessPool:
+        raise CommandFailed(
+            "a worker process stopped (out of memory?); run again with fewer --workers", EXIT_IO
+        ) from None
+    except OSError as error:  # the temporary folder or the Parquet file: full, removed
+        raise CommandFailed(
+            f"cannot write the sorted runs or the output: {error.strerror or error}; "
+            "give a folder with room with --temp-dir",
+            EXIT_IO,
+        ) from None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -98,23 +148,10 @@ def run(args: argparse.Namespace) -> int:
         )
     except InvalidExport as error:
         raise CommandFailed(str(error), EXIT_BAD_INPUT) from None
+    parquet = _parquet_file(args.parquet)
     outcomes = screening.run()
-    try:
-        with contextlib.closing(outcomes):  # stops the worker processes on any way out
-            for outcome in outcomes:
-                out.write(outcome.to_json())
-            out.flush()
-    except BrokenProcessPool:
-        raise CommandFailed(
-            "a worker process stopped (out of memory?); run again with fewer --workers",
-            EXIT_IO,
-        ) from None
-    except OSError as error:  # the temporary folder: full, not writable
-        raise CommandFailed(
-            f"cannot write the sorted runs: {error.strerror or error}; "
-            "give a folder with room with --temp-dir",
-            EXIT_IO,
-        ) from None
+    with contextlib.closing(outcomes):  # stops the worker processes on any way out
+        _write(outcomes, out, parquet)
     summary = screening.summary
     say(summary.text())
     if args.summary:

@@ -7,6 +7,9 @@
         sink.write(outcome.to_json())
     print(screening.summary.text())         # records in = records out
 
+    # or, with the `parquet` extra, a table with one row per outcome:
+    fasciculate.bulk.write_parquet(screen_export("export/", as_of="2026-12-01"), "out.parquet")
+
 The export is a folder of NDJSON files, one resource per line (``Patient.ndjson``,
 ``Observation.ndjson``, ``Condition.ndjson``, ``MedicationRequest.ndjson``,
 ``QuestionnaireResponse.ndjson``; gzip-compressed ``.ndjson.gz`` too; files of resource types
@@ -27,6 +30,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
+from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
 from fasciculate._bulk_screen import Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
 from fasciculate._bulk_types import (
@@ -88,6 +92,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
 __all__ = [
     "MAX_LINE_BYTES",
     "READ_TYPES",
+    "ROW_GROUP",
     "InvalidExport",
     "Outcome",
     "PatientResult",
@@ -96,5 +101,7 @@ __all__ = [
     "RunSummary",
     "Screening",
     "available_cores",
+    "schema",
     "screen_export",
+    "write_parquet",
 ]
