@@ -281,3 +281,15 @@ def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, file
     assert ProblemKind.INTERNAL_ERROR not in summary.rejected
     patients = [o.patient for o in outcomes if o.patient is not None]
     assert len(patients) == len(set(patients))
+
+
+def test_progress_is_reported_and_a_screening_runs_once():
+    """The progress callback sees the records screened grow to the total; a second run refuses."""
+    seen: list[tuple[str, int]] = []
+    screening = screen_export(EXPORT, as_of=AS_OF, progress=lambda what, n: seen.append((what, n)))
+    list(screening)
+    counts = [count for what, count in seen if what == "records screened"]
+    assert counts == sorted(counts)
+    assert screening.summary.records_out == counts[-1]
+    with pytest.raises(RuntimeError, match="a screening runs once"):
+        list(screening)

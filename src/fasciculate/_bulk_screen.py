@@ -186,6 +186,7 @@ class Screening:
         self._temp_dir = temp_dir
         self._run_bytes = run_bytes
         self._progress = progress
+        self._started = False
 
     def __iter__(self) -> Iterator[Outcome]:
         """The outcomes (:meth:`run`)."""
@@ -195,7 +196,13 @@ class Screening:
         """Scan the export (yielding its unreadable lines), then yield each patient's outcome.
 
         Closing the generator before its end stops the worker processes and removes the runs.
+
+        Raises:
+            RuntimeError: If the screening was already run (its summary counts one run).
         """
+        if self._started:
+            raise RuntimeError("a screening runs once: call screen_export again to run it again")
+        self._started = True
         with tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir) as work:
             sorter = Sorter(self._files, Path(work), self.summary, self._run_bytes, self._progress)
             for problem in sorter.scan():
