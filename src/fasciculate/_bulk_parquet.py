@@ -54,7 +54,8 @@ def schema() -> Any:  # noqa: ANN401 - a pyarrow.Schema (pyarrow is optional)
     )
 
 
-def _row(outcome: Outcome) -> dict[str, Any]:
+def row(outcome: Outcome) -> dict[str, Any]:
+    """*outcome* as a row: the columns it fills (the others are null)."""
     if isinstance(outcome, PatientResult):
         return {
             "patient": outcome.patient,
@@ -94,7 +95,7 @@ def write_parquet(outcomes: Iterable[Outcome], path: str | Path | BinaryIO) -> i
     with pq.ParquetWriter(sink, table_schema) as writer:
         batch: list[dict[str, Any]] = []
         for outcome in outcomes:
-            batch.append(_row(outcome))
+            batch.append(row(outcome))
             if len(batch) == ROW_GROUP:
                 writer.write_table(pa.Table.from_pylist(batch, schema=table_schema))
                 rows += len(batch)

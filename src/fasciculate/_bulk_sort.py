@@ -21,7 +21,7 @@ import gzip
 import heapq
 import itertools
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
@@ -181,6 +181,62 @@ def key(line: bytes) -> tuple[str, bool] | tuple[ProblemKind, str]:  # noqa: PLR
     return found, False
 
 
+#: One line tied to its patient: patient id, file index, line number, whether it is the Patient,
+#: and the resource's JSON.
+Keyed = tuple[str, int, int, bool, bytes]
+
+
+def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
+    """Each non-blank line of file *index* (at *path*), tied to its patient or a problem.
+
+    A file that stops before its end gives a last problem that accounts for no line.
+    """
+    number = 0
+    try:
+        for number, line in _lines(path):
+            if line is None:
+                message = f"the line is longer than {MAX_LINE_BYTES:,} bytes: one resource per line"
+                yield RecordProblem(ProblemKind.TOO_LONG, 1, message, file=path.name, line=number)
+                continue
+            found = key(line)
+            if isinstance(found[0], ProblemKind):
+                yield RecordProblem(found[0], 1, str(found[1]), file=path.name, line=number)
+            else:
+                yield found[0], index, number, bool(found[1]), line
+    except _Stopped as stopped:
+        yield RecordProblem(
+            ProblemKind.UNREADABLE_FILE,
+            0,
+            f"the file stops after line {number} ({stopped}): the lines before were "
+            "read; download or copy the file again",
+            file=path.name,
+            line=number + 1,
+        )
+
+
+def group_of(
+    patient: str, lines: Iterable[tuple[int, int, bool, bytes]], files: Sequence[str]
+) -> Iterator[Group | RecordProblem]:
+    """The group of *patient*'s lines (file index, line, is a Patient, resource) in that order.
+
+    Without a Patient among them, each line is a problem of its own instead.
+    """
+    resources, origins, patients = [], [], 0
+    for index, number, is_patient, resource in lines:
+        resources.append(resource)
+        origins.append((index, number))
+        patients += is_patient
+    if patients:
+        yield Group(patient, tuple(resources), tuple(origins))
+        return
+    message = (
+        f"about Patient/{patient}, but the export holds no Patient {patient}: export the Patient "
+        "too (Patient.ndjson), or correct the reference"
+    )
+    for index, number in origins:
+        yield RecordProblem(ProblemKind.UNKNOWN_PATIENT, 1, message, file=files[index], line=number)
+
+
 @attrs.define
 class Sorter:
     """The external sort of one export: :meth:`scan` it, then read its :meth:`groups`."""
@@ -197,39 +253,18 @@ class Sorter:
     def scan(self) -> Iterator[RecordProblem]:
         """Read every file into sorted runs; yield the lines that name no patient, in order."""
         for index, path in enumerate(self.files):
-            number = 0
-            try:
-                for number, line in _lines(path):
-                    self.summary.records_in += 1
-                    if self.progress is not None and self.summary.records_in % 65536 == 0:
-                        self.progress("records read", self.summary.records_in)
-                    if line is None:
-                        yield RecordProblem(
-                            ProblemKind.TOO_LONG,
-                            1,
-                            f"the line is longer than {MAX_LINE_BYTES:,} bytes: one resource "
-                            "per line",
-                            file=path.name,
-                            line=number,
-                        )
-                        continue
-                    found = key(line)
-                    if isinstance(found[0], ProblemKind):
-                        yield RecordProblem(found[0], 1, str(found[1]), file=path.name, line=number)
-                        continue
-                    flag = b"P" if found[1] else b"R"
-                    self._add(
-                        b"%s\t%06d\t%012d\t%s\t%s\n"
-                        % (found[0].encode(), index, number, flag, line)
-                    )
-            except _Stopped as stopped:
-                yield RecordProblem(
-                    ProblemKind.UNREADABLE_FILE,
-                    0,
-                    f"the file stops after line {number} ({stopped}): the lines before were "
-                    "read; download or copy the file again",
-                    file=path.name,
-                    line=number + 1,
+            for item in scan_file(index, path):
+                if isinstance(item, RecordProblem):
+                    self.summary.records_in += item.records
+                    yield item
+                    continue
+                self.summary.records_in += 1
+                if self.progress is not None and self.summary.records_in % 65536 == 0:
+                    self.progress("records read", self.summary.records_in)
+                patient, index_, number, is_patient, line = item
+                flag = b"P" if is_patient else b"R"
+                self._add(
+                    b"%s\t%06d\t%012d\t%s\t%s\n" % (patient.encode(), index_, number, flag, line)
                 )
 
     def _add(self, record: bytes) -> None:
@@ -249,10 +284,11 @@ class Sorter:
     def groups(self) -> Iterator[Group | RecordProblem]:
         """Each patient's resources in patient order; a resource about no known patient alone."""
         self._buffer.sort()
+        names = [path.name for path in self.files]
         with _opened(self._runs) as runs:
             merged = heapq.merge(*runs, self._buffer)
-            for patient, lines in itertools.groupby(merged, _patient_of):
-                yield from _group(patient.decode(), lines, self.files)
+            for patient, records in itertools.groupby(merged, _patient_of):
+                yield from group_of(patient.decode(), map(_decoded, records), names)
         self._buffer = []
 
 
@@ -266,23 +302,6 @@ def _patient_of(record: bytes) -> bytes:
     return record[: record.index(b"\t")]
 
 
-def _group(
-    patient: str, records: Iterable[bytes], files: list[Path]
-) -> Iterator[Group | RecordProblem]:
-    resources, origins, flags = [], [], []
-    for record in records:
-        _, index, number, flag, resource = record.split(b"\t", 4)
-        resources.append(resource[:-1])
-        origins.append((int(index), int(number)))
-        flags.append(flag)
-    if b"P" in flags:
-        yield Group(patient, tuple(resources), tuple(origins))
-        return
-    message = (
-        f"about Patient/{patient}, but the export holds no Patient {patient}: export the Patient "
-        "too (Patient.ndjson), or correct the reference"
-    )
-    for file, line in origins:
-        yield RecordProblem(
-            ProblemKind.UNKNOWN_PATIENT, 1, message, file=files[file].name, line=line
-        )
+def _decoded(record: bytes) -> tuple[int, int, bool, bytes]:
+    _, index, number, flag, resource = record.split(b"\t", 4)
+    return int(index), int(number), flag == b"P", resource[:-1]
