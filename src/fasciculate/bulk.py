@@ -33,6 +33,7 @@ from pathlib import Path
 from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
 from fasciculate._bulk_screen import Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
+from fasciculate._bulk_spark import SparkScreening, screen_export_spark, spark_schema
 from fasciculate._bulk_types import (
     MAX_LINE_BYTES,
     InvalidExport,
@@ -100,8 +101,11 @@ __all__ = [
     "RecordProblem",
     "RunSummary",
     "Screening",
+    "SparkScreening",
     "available_cores",
     "schema",
     "screen_export",
+    "screen_export_spark",
+    "spark_schema",
     "write_parquet",
 ]
