@@ -8,8 +8,12 @@ of the whole process tree (main process and workers, sampled every 0.1 s; also a
 first and second halves of the run, to show that it stays flat), and the checks: records in =
 records out, one line per patient, no duplicate and none missing, the same bytes from both runs.
 
+With ``--spark``, the same export is then screened on Spark ``local[N]`` (the ``spark`` extra
+and Java 17): its start-up reported apart, the run written to Parquet, checked against the
+single-process output.
+
 Usage: ``python benchmarks/bench_population.py [--patients N] [--workers N] [--export DIR]
-[--keep]``; ``--patients 1000000`` is the issue's target (about 3 M resources, several GB of
+[--spark]``; ``--patients 1000000`` is the issue's target (about 3 M resources, several GB of
 temporary files). ``--export DIR`` reuses (or keeps) the export there. Needs the ``testing`` extra
 (Hypothesis) to write the export, and ``psutil`` for the memory of the worker processes (without
 it, only the main process's peak is reported).
@@ -106,6 +110,59 @@ def _run(export: Path, workers: int, out: Path) -> dict[str, Any]:
     }
 
 
+def _spark(export: Path, workers: int, out: Path, single: Path) -> None:
+    """Screen on Spark local[workers]: start-up apart, the run, its memory and its agreement."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    from pyspark.sql import SparkSession  # noqa: PLC0415 - optional (the `spark` extra)
+
+    from fasciculate.bulk import screen_export_spark  # noqa: PLC0415
+
+    start = time.perf_counter()
+    spark = (
+        SparkSession.builder.master(f"local[{workers}]")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    started = time.perf_counter() - start
+    samples: list[tuple[float, int]] = []
+    cpu: dict[int, float] = {}
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            rss = _tree(os.getpid(), cpu)
+            if rss is not None:
+                samples.append((time.perf_counter(), rss))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    start = time.perf_counter()
+    screening = screen_export_spark(spark, export, as_of=AS_OF, partitions=workers * 8)
+    screening.outcomes.write.parquet(str(out))
+    wall = time.perf_counter() - start
+    summary = screening.summary()
+    done.set()
+    sampler.join()
+    rows = spark.read.parquet(str(out)).orderBy("patient").select("patient", "urgency").collect()
+    spark.stop()
+    lines = [json.loads(line) for line in single.read_bytes().splitlines()]
+    expected = sorted((line["patient"], line.get("urgency")) for line in lines)
+    records = summary.records_in
+    print(
+        f"spark local[{workers}]: start-up {started:.1f} s, then {wall:6.1f} s wall, "
+        f"{records / wall:8,.0f} records/s, {records / wall / workers:8,.0f} records/s per core; "
+        f"peak memory {_mb(max((rss for _, rss in samples), default=0))} (with the JVM)"
+    )
+    print(
+        f"  records in {records:,} = out {summary.records_out:,}: "
+        f"{records == summary.records_out}; the same patients and urgencies as one process: "
+        f"{expected == [(row.patient, row.urgency) for row in rows]}"
+    )
+
+
 def _check(run: dict[str, Any], patients: set[str]) -> str:
     ids = [json.loads(line)["patient"] for line in run["out"].read_bytes().splitlines()]
     summary = run["summary"]
@@ -135,6 +192,7 @@ def main() -> int:
     parser.add_argument("--patients", type=int, default=20_000)
     parser.add_argument("--workers", type=int, default=available_cores())
     parser.add_argument("--export", type=Path, help="the export's folder (written if missing)")
+    parser.add_argument("--spark", action="store_true", help="also run on Spark local[workers]")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-population-") as work:
         export = args.export or Path(work) / "export"
@@ -164,6 +222,8 @@ def main() -> int:
             print(f"  {_check(run, patients)}")
         print(f"ratio: the pool is {runs[0]['wall'] / runs[1]['wall']:.2f}x one process")
         print(f"same output bytes: {runs[0]['sha256'] == runs[1]['sha256']}")
+        if args.spark:
+            _spark(export, args.workers, Path(work) / "spark.parquet", runs[0]["out"])
     return 0
 
 

@@ -148,6 +148,8 @@ def screen_export_spark(
     Raises:
         InvalidExport: If *folder* is not a folder or holds no NDJSON file.
     """
+    from pyspark import StorageLevel  # noqa: PLC0415 - optional (the `spark` extra)
+
     from fasciculate._bulk_sort import export_files  # noqa: PLC0415
 
     day = as_day(as_of)
@@ -163,6 +165,8 @@ def screen_export_spark(
     keyed = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
     answer = functools.partial(_outcomes, as_of=day, files=names, full=full)
     grouped = keyed.groupByKey(partitions or context.defaultParallelism).flatMap(answer)
+    # Kept once computed: sorting samples it before it shuffles it, and the summary counts it.
+    grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)
     ordered = alone.union(grouped).sortBy(lambda item: item[0]).map(lambda item: _as_tuple(item[1]))
     frame = spark.createDataFrame(ordered, spark_schema())
     return SparkScreening(lines, frame, listed)
