@@ -80,3 +80,11 @@ def test_the_rows_write_to_parquet(spark, tmp_path):
     read = spark.read.parquet(str(tmp_path / "out"))
     assert 28 == read.count()
     assert 533 == read.agg({"records": "sum"}).collect()[0][0]
+
+
+def test_spark_has_the_parquet_columns():
+    """The Spark schema has the columns of the Parquet schema, in its order."""
+    pytest.importorskip("pyarrow")
+    from fasciculate.bulk import schema  # noqa: PLC0415
+
+    assert schema().names == [field.name for field in spark_schema().fields]
