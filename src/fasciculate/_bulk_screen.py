@@ -38,7 +38,7 @@ from fasciculate.fhir._dates import as_day
 #: Patients sent to a worker at a time, and chunks in flight per worker.
 CHUNK = 64
 _IN_FLIGHT = 4
-_ENTRY = re.compile(r"entry\.(\d+)(?:\.resource)?\.?")
+_ENTRY = re.compile(r"\bentry\.(\d+)(?:\.resource)?(\.)?")
 
 
 def _bundle(resources: Sequence[bytes]) -> bytes:
@@ -47,14 +47,16 @@ def _bundle(resources: Sequence[bytes]) -> bytes:
 
 
 def _located(problem: Problem, group: Group, files: Sequence[str]) -> Problem:
-    """*problem*, its ``entry.N`` path rewritten as the file and line the resource came from."""
-    found = _ENTRY.match(problem.path)
-    if found is None or int(found[1]) >= len(group.origins):
-        return problem
-    file, line = group.origins[int(found[1])]
-    rest = problem.path[found.end() :]
-    where = f"{files[file]}:{line}" + (f" {rest}" if rest else "")
-    return Problem(where, problem.message, problem.value)
+    """*problem*, each ``entry.N`` in its path rewritten as the file and line of that resource."""
+
+    def where(found: re.Match[str]) -> str:
+        index = int(found[1])
+        if index >= len(group.origins):
+            return found[0]
+        file, line = group.origins[index]
+        return f"{files[file]}:{line}" + (" " if found[2] else "")
+
+    return Problem(_ENTRY.sub(where, problem.path), problem.message, problem.value)
 
 
 def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bool) -> Outcome:
