@@ -111,7 +111,7 @@ notebooks: $(STAMP)
 
 # Execute every notebook (on copies) and fail if the outputs stored in examples/ are stale.
 nbtest: $(STAMP)
-	rm -rf $(NBRUN) && mkdir -p $(NBRUN) && cp -r $(NOTEBOOKS) examples/presentations $(NBRUN)/
+	rm -rf $(NBRUN) && mkdir -p $(NBRUN) && cp -r $(NOTEBOOKS) examples/presentations examples/bulk-export $(NBRUN)/
 	$(BIN)/pytest -p no:cacheprovider --nbmake --overwrite $(NBRUN)
 	$(BIN)/python docs/_tools/notebooks.py check examples $(NBRUN)
 

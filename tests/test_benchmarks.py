@@ -52,3 +52,12 @@ def test_the_error_benchmark_refuses_every_case():
     out = _run("bench_errors.py", "--scale", "0.01", "--rounds", "1")
     assert 7 == len(out.splitlines())
     assert "20 / 1000" in out
+
+
+def test_the_population_benchmark_checks_both_paths():
+    """bench_population.py runs one process and a pool, and checks records in = out and order."""
+    out = _run("bench_population.py", "--patients", "40", "--workers", "2")
+    assert "workers 1:" in out
+    assert "workers 2:" in out
+    assert 2 == out.count("True; 44 lines, 0 duplicates, 0 missing, 0 rejected")
+    assert "same output bytes: True" in out

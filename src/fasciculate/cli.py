@@ -4,7 +4,8 @@
 ``fasciculate assess --fhir BUNDLE.json`` reads a FHIR R4 Bundle instead, and ``--format fhir`` or
 ``--format cards`` answer as a FHIR Bundle or as CDS Hooks cards; ``fasciculate screen FILE|-``
 assesses one presentation per line (JSON Lines) and answers one line per record, a rejected record
-with its problems in its place; ``fasciculate interview`` asks the open questions one at a time in
+with its problems in its place; ``fasciculate screen-bulk DIR --as-of DATE`` screens every patient
+of a FHIR Bulk Data export; ``fasciculate interview`` asks the open questions one at a time in
 the terminal and ends with the assessment; ``fasciculate questionnaire``
 prints the SDC intake Questionnaire; ``fasciculate terminology`` prints fasciculate's code
 systems (FHIR CodeSystem and ValueSet resources in a Bundle); ``fasciculate schema`` prints the
@@ -29,6 +30,8 @@ from typing import TYPE_CHECKING
 
 from fasciculate._assess import _engine, assess
 from fasciculate._assessment import Assessment
+from fasciculate._cli_bulk import add_command as add_bulk_command
+from fasciculate._cli_bulk import run as run_bulk
 from fasciculate._cli_interview import interview
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
@@ -105,6 +108,8 @@ def _parser() -> argparse.ArgumentParser:
         "must-not-miss categories and the number of open questions (default: full)",
     )
 
+    add_bulk_command(commands)
+
     interview_cmd = commands.add_parser(
         "interview",
         help="ask the open questions one at a time, then assess",
@@ -158,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one return per command
     if args.command in SERVICE_COMMANDS:
         return run_service_command(args)
     if args.command == "screen":
@@ -166,6 +171,8 @@ def _run(args: argparse.Namespace) -> int:
             say(f"--id-field {args.id_field} is a presentation field; name another member")
             return EXIT_BAD_INPUT
         return screen(args.file, id_field=args.id_field, output=args.output)
+    if args.command == "screen-bulk":
+        return run_bulk(args)
     if args.command == "assess":
         return _assess(args)
     if args.command == "interview":

@@ -144,6 +144,10 @@ class Collector:
         """The collected answers as :class:`~fasciculate.Presentation` input, and the conflicts."""
         resolved, conflicts = self.resolve()
         data: dict[str, Any] = {key: dict(value) for key, value in self.data.items()}
+        for section in data.values():  # examination.power.<movement>: one grade per movement
+            for key in [key for key in section if "." in key]:
+                group, _, entry = key.partition(".")
+                section.setdefault(group, {})[entry] = section.pop(key)
         data["findings"] = {}
         for field, answer in resolved.items():
             section, key = field.split(".", 1)

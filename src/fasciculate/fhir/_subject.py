@@ -33,6 +33,12 @@ def names(reference: str) -> set[str]:
     return {reference, found[1]} if found else {reference}
 
 
+def patient_id(reference: str) -> str | None:
+    """The Patient id that *reference* names (``Patient/<id>``, or a URL ending so), if any."""
+    found = _TAIL.search(reference)
+    return found[1].removeprefix("Patient/") if found else None
+
+
 def _key(reference: str) -> str:
     found = _TAIL.search(reference)
     return found[1] if found else reference

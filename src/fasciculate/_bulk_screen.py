@@ -1,0 +1,230 @@
+"""Screen a Bulk Data export: each patient's resources read as one bundle, assessed, in order.
+
+The patients come out of the external sort (:mod:`fasciculate._bulk_sort`) in patient order. Each
+one's resources are handed to the FHIR reader as a Bundle of type collection, so that subject,
+status, date and lab-window rules are those of :func:`fasciculate.fhir.read_bundle`, and assessed.
+With several workers, chunks of patients go to a process pool, a bounded number at a time (memory
+stays flat), and come back in the order sent: the output is the same bytes for any number of
+workers.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import contextlib
+import datetime as dt
+import functools
+import multiprocessing
+import os
+import re
+import tempfile
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
+from pathlib import Path
+
+from fasciculate._assess import assess
+from fasciculate._bulk_sort import Group, Sorter, export_files
+from fasciculate._bulk_types import (
+    Outcome,
+    PatientResult,
+    ProblemKind,
+    RecordProblem,
+    RunSummary,
+)
+from fasciculate._errors import InvalidPresentation, Problem
+from fasciculate.fhir import read_bundle
+from fasciculate.fhir._dates import as_day
+
+#: Patients sent to a worker at a time, and chunks in flight per worker.
+CHUNK = 64
+_IN_FLIGHT = 4
+_ENTRY = re.compile(r"\bentry\.(\d+)(?:\.resource)?(\.)?")
+
+
+def _bundle(resources: Sequence[bytes]) -> bytes:
+    entries = b'},{"resource":'.join(resources)
+    return b'{"resourceType":"Bundle","type":"collection","entry":[{"resource":%s}]}' % entries
+
+
+def _located(problem: Problem, group: Group, files: Sequence[str]) -> Problem:
+    """*problem*, each ``entry.N`` in its path rewritten as the file and line of that resource."""
+
+    def where(found: re.Match[str]) -> str:
+        index = int(found[1])
+        if index >= len(group.origins):
+            return found[0]
+        file, line = group.origins[index]
+        return f"{files[file]}:{line}" + (" " if found[2] else "")
+
+    return Problem(_ENTRY.sub(where, problem.path), problem.message, problem.value)
+
+
+def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bool) -> Outcome:
+    """One patient's outcome: their assessment, or why their resources could not be read."""
+    records = len(group.resources)
+    try:
+        reading = read_bundle(
+            _bundle(group.resources), as_of=as_of, patient=f"Patient/{group.patient}"
+        )
+        assessment = assess(reading.presentation)
+    except InvalidPresentation as error:
+        problems = tuple(_located(problem, group, files) for problem in error.problems)
+        more = error.total - len(problems)
+        message = (
+            f"the FHIR reader rejected this patient's resources ({error.total} "
+            f"problem{'s' if error.total != 1 else ''}{f', {more} not listed' if more else ''}): "
+            "correct them in the export and screen again"
+        )
+        return RecordProblem(
+            ProblemKind.REJECTED, records, message, patient=group.patient, problems=problems
+        )
+    except Exception as error:  # noqa: BLE001 - one patient's failure must not end the run
+        message = (
+            f"fasciculate failed on this patient ({type(error).__name__}: {error}); "
+            "this is a bug in fasciculate: please report it with the patient's resources"
+        )
+        return RecordProblem(ProblemKind.INTERNAL_ERROR, records, message, patient=group.patient)
+    return PatientResult(
+        patient=group.patient,
+        records=records,
+        urgency=assessment.urgency,
+        rules=tuple(rule.id for rule in assessment.rules_fired),
+        leading=assessment.differential[0].category,
+        must_not_miss=tuple(c.category for c in assessment.differential if c.must_not_miss),
+        open_questions=len(assessment.missing),
+        assessment=assessment.model_dump_json().encode() if full else None,
+    )
+
+
+def _answer(
+    chunk: Sequence[Group | RecordProblem], *, as_of: dt.date, files: Sequence[str], full: bool
+) -> list[Outcome]:
+    return [
+        item
+        if isinstance(item, RecordProblem)
+        else assess_group(item, as_of=as_of, files=files, full=full)
+        for item in chunk
+    ]
+
+
+def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | RecordProblem]]:
+    chunk: list[Group | RecordProblem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _pooled(
+    chunks: Iterator[list[Group | RecordProblem]],
+    answer: Callable[[list[Group | RecordProblem]], list[Outcome]],
+    workers: int,
+) -> Iterator[list[Outcome]]:
+    """*answer* applied to each chunk by *workers* processes, in order, a few chunks ahead."""
+    context: multiprocessing.context.BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        # The server imports fasciculate once and forks each worker from it, ready to run.
+        server.set_forkserver_preload(["fasciculate.bulk"])
+        context = server
+    else:  # pragma: no cover - Windows and macOS without forkserver
+        context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        waiting: collections.deque[concurrent.futures.Future[list[Outcome]]] = collections.deque()
+        try:
+            for chunk in chunks:
+                waiting.append(pool.submit(answer, chunk))
+                if len(waiting) >= workers * _IN_FLIGHT:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+        finally:
+            for future in waiting:
+                future.cancel()
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+class Screening:
+    """A screening of one export: iterate it for the outcomes; ``summary`` counts them.
+
+    Built by :func:`fasciculate.bulk.screen_export`.
+
+    Attributes:
+        as_of: The reference date.
+        summary: The :class:`~fasciculate.bulk.RunSummary` of the outcomes yielded so far.
+    """
+
+    def __init__(  # noqa: PLR0913 - the keyword-only options of screen_export
+        self,
+        folder: str | Path,
+        *,
+        as_of: dt.date | dt.datetime | str,
+        workers: int = 1,
+        full: bool = False,
+        temp_dir: str | Path | None = None,
+        run_bytes: int = 64 * 1024 * 1024,
+        progress: Callable[[str, int], object] | None = None,
+    ) -> None:
+        """Check the folder and the options; nothing is read until the screening is iterated."""
+        day = as_day(as_of)
+        if day is None:
+            raise TypeError("as_of is required: the reference date for ages and the lab window")
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise ValueError(f"workers must be a whole number of processes, 1 or more: {workers!r}")
+        self.as_of: dt.date = day
+        self.summary = RunSummary()
+        self._files = export_files(Path(folder), self.summary)
+        self._workers = workers
+        self._full = full
+        self._temp_dir = temp_dir
+        self._run_bytes = run_bytes
+        self._progress = progress
+        self._started = False
+
+    def __iter__(self) -> Iterator[Outcome]:
+        """The outcomes (:meth:`run`)."""
+        return self.run()
+
+    def run(self) -> Generator[Outcome]:
+        """Scan the export (yielding its unreadable lines), then yield each patient's outcome.
+
+        Closing the generator before its end stops the worker processes and removes the runs.
+
+        Raises:
+            RuntimeError: If the screening was already run (its summary counts one run).
+        """
+        if self._started:
+            raise RuntimeError("a screening runs once: call screen_export again to run it again")
+        self._started = True
+        with tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir) as work:
+            sorter = Sorter(self._files, Path(work), self.summary, self._run_bytes, self._progress)
+            for problem in sorter.scan():
+                self.summary.count(problem)
+                yield problem
+            answer = functools.partial(
+                _answer,
+                as_of=self.as_of,
+                files=[path.name for path in self._files],
+                full=self._full,
+            )
+            chunks = _chunks(sorter.groups())
+            answered = (
+                map(answer, chunks)
+                if self._workers == 1
+                else _pooled(chunks, answer, self._workers)
+            )
+            for outcomes in answered:
+                for outcome in outcomes:
+                    self.summary.count(outcome)
+                    yield outcome
+                if self._progress is not None:
+                    self._progress("records screened", self.summary.records_out)

@@ -1,0 +1,172 @@
+"""A Bulk Data export screened on Spark (the ``spark`` extra), the same Python code per patient.
+
+Nothing of the rules is re-implemented for Spark: each file is read by :func:`scan_file` in a
+task of its own (the same lines, line numbers and problems as on one machine, truncated ``.gz``
+files included), the keyed lines are grouped by patient with ``groupByKey``, and each group is
+read and assessed by :func:`~fasciculate._bulk_screen.assess_group`, the function the process pool
+runs. The outcomes become rows of :func:`~fasciculate.bulk.schema`'s columns, in the order the
+single-machine screening writes them, ready for ``DataFrame.write.parquet``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from fasciculate._bulk_parquet import row
+from fasciculate._bulk_screen import assess_group
+from fasciculate._bulk_sort import Keyed, group_of, scan_file
+from fasciculate._bulk_types import Outcome, ProblemKind, RecordProblem, RunSummary
+from fasciculate._vocab import Urgency
+from fasciculate.fhir._dates import as_day
+
+_COLUMNS = (
+    "patient",
+    "file",
+    "line",
+    "records",
+    "urgency",
+    "rules",
+    "leading",
+    "must_not_miss",
+    "open_questions",
+    "problem",
+    "message",
+    "problems",
+    "assessment",
+)
+
+
+def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
+    """The columns of :func:`fasciculate.bulk.schema` as a Spark ``StructType``."""
+    from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
+
+    text, strings = t.StringType(), t.ArrayType(t.StringType())
+    problem = t.StructType([t.StructField(name, text) for name in ("field", "message", "value")])
+    kinds: dict[str, Any] = {
+        "line": t.LongType(),
+        "records": t.LongType(),
+        "open_questions": t.LongType(),
+        "rules": strings,
+        "must_not_miss": strings,
+        "problems": t.ArrayType(problem),
+    }
+    return t.StructType([t.StructField(name, kinds.get(name, text)) for name in _COLUMNS])
+
+
+def _scanned(item: tuple[int, str]) -> Iterator[tuple[tuple[Any, ...], Keyed | RecordProblem]]:
+    """The lines of one file, each with the key that orders it among the outcomes."""
+    index, path = item
+    for found in scan_file(index, Path(path)):
+        if isinstance(found, RecordProblem):
+            yield (0, "", index, found.line or 0), found
+        else:
+            yield (1, found[0], 0, 0), found
+
+
+def _outcomes(
+    item: tuple[str, Any], *, as_of: dt.date, files: Sequence[str], full: bool
+) -> Iterator[tuple[tuple[Any, ...], Outcome]]:
+    patient, keyed = item
+    lines = sorted(
+        (index, number, is_patient, line) for _, index, number, is_patient, line in keyed
+    )
+    for found in group_of(patient, lines, files):
+        if isinstance(found, RecordProblem):  # a line about a patient the export does not hold
+            yield (1, patient, files.index(found.file or ""), found.line or 0), found
+        else:
+            yield (1, patient, 0, 0), assess_group(found, as_of=as_of, files=files, full=full)
+
+
+def _as_tuple(outcome: Outcome) -> tuple[Any, ...]:
+    fields = row(outcome)
+    return tuple(fields.get(name) for name in _COLUMNS)
+
+
+class SparkScreening:
+    """A screening on Spark: :attr:`outcomes` is the DataFrame; :meth:`summary` counts it.
+
+    Built by :func:`fasciculate.bulk.screen_export_spark`.
+
+    Attributes:
+        outcomes: One row per outcome, in the single-machine order (a Spark ``DataFrame``).
+    """
+
+    def __init__(self, lines: Any, outcomes: Any, listed: RunSummary) -> None:  # noqa: ANN401
+        """Keep the scanned lines (to count them), the outcomes and the files listed."""
+        self._lines = lines
+        self.outcomes = outcomes
+        self._listed = listed
+
+    def summary(self) -> RunSummary:
+        """Count the records read and the outcomes, as :class:`RunSummary` does (two Spark jobs)."""
+        from pyspark.sql import functions as f  # noqa: PLC0415 - optional (the `spark` extra)
+
+        summary = RunSummary(files=list(self._listed.files), not_read=list(self._listed.not_read))
+        summary.records_in = int(self._lines.map(lambda item: _records_of(item[1])).sum())
+        counts = self.outcomes.groupBy("urgency", "problem").agg(
+            f.sum("records").alias("records"), f.count("*").alias("outcomes")
+        )
+        for urgency, problem, records, outcomes in counts.collect():
+            summary.records_out += records
+            summary.outcomes += outcomes
+            if problem is None:
+                summary.by_urgency[Urgency(urgency)] += outcomes
+            else:
+                summary.rejected[ProblemKind(problem)] += outcomes
+        return summary
+
+
+def _records_of(item: Keyed | RecordProblem) -> int:
+    return item.records if isinstance(item, RecordProblem) else 1
+
+
+def screen_export_spark(
+    spark: Any,  # noqa: ANN401 - a pyspark SparkSession (pyspark is optional)
+    folder: str | Path,
+    *,
+    as_of: dt.date | dt.datetime | str,
+    full: bool = False,
+    partitions: int | None = None,
+) -> SparkScreening:
+    """Screen every patient of the Bulk Data export in *folder* on Spark.
+
+    The same outcomes, in the same order, as :func:`fasciculate.bulk.screen_export`, as rows of
+    a DataFrame with the columns of :func:`fasciculate.bulk.schema`.
+
+    Args:
+        spark: The ``SparkSession``.
+        folder: The export's folder, as a path every executor can read (a shared file system,
+            or ``/dbfs/...`` on Databricks).
+        as_of: The reference date for every patient.
+        full: Keep each patient's whole assessment as JSON (the ``assessment`` column).
+        partitions: Partitions of the grouping by patient (default: Spark's parallelism).
+
+    Raises:
+        InvalidExport: If *folder* is not a folder or holds no NDJSON file.
+    """
+    from pyspark import StorageLevel  # noqa: PLC0415 - optional (the `spark` extra)
+
+    from fasciculate._bulk_sort import export_files  # noqa: PLC0415
+
+    day = as_day(as_of)
+    if day is None:
+        raise TypeError("as_of is required: the reference date for ages and the lab window")
+    listed = RunSummary()
+    paths = export_files(Path(folder), listed)
+    names = [path.name for path in paths]
+    context = spark.sparkContext
+    files = list(enumerate(str(path) for path in paths))
+    lines = context.parallelize(files, len(files)).flatMap(_scanned).cache()
+    alone = lines.filter(lambda item: item[0][0] == 0)
+    keyed = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
+    answer = functools.partial(_outcomes, as_of=day, files=names, full=full)
+    grouped = keyed.groupByKey(partitions or context.defaultParallelism).flatMap(answer)
+    # Kept once computed: sorting samples it before it shuffles it, and the summary counts it.
+    grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)
+    ordered = alone.union(grouped).sortBy(lambda item: item[0]).map(lambda item: _as_tuple(item[1]))
+    frame = spark.createDataFrame(ordered, spark_schema())
+    return SparkScreening(lines, frame, listed)

@@ -1,0 +1,295 @@
+"""fasciculate.bulk: a Bulk Data export screened patient by patient, every record accounted for."""
+
+from __future__ import annotations
+
+import collections
+import datetime as dt
+import gzip
+import json
+import shutil
+import zlib
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fasciculate
+from conftest import EXAMPLES, SYNTHEA
+from fasciculate.bulk import (
+    InvalidExport,
+    PatientResult,
+    ProblemKind,
+    RecordProblem,
+    screen_export,
+)
+from fasciculate.fhir import questionnaire_response, read_bundle
+
+EXPORT = EXAMPLES / "bulk-export"
+AS_OF = dt.date(2026, 12, 1)
+_LAB = {
+    "resourceType": "Observation",
+    "status": "final",
+    "code": {"coding": [{"system": "http://loinc.org", "code": "2823-3"}]},
+    "effectiveDateTime": "2026-11-20",
+}
+
+
+def _read_lines(path: Path) -> list[bytes]:
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return [line for line in data.split(b"\n") if line.strip()]
+
+
+def _screen(folder: Path, **options: object) -> tuple[list[object], object]:
+    screening = screen_export(folder, as_of=AS_OF, **options)  # type: ignore[arg-type]
+    return list(screening), screening.summary
+
+
+def _line(resource: dict[str, object]) -> bytes:
+    return json.dumps(resource).encode() + b"\n"
+
+
+def test_the_example_export_gives_one_result_per_patient_in_order():
+    """Every patient of the bundled export is assessed once, in id order; records in = out."""
+    outcomes, summary = _screen(EXPORT)
+    patients = [_read_lines(EXPORT / "Patient.ndjson.gz")]
+    ids = sorted(json.loads(line)["id"] for line in patients[0])
+    assert ids == [o.patient for o in outcomes]
+    assert all(isinstance(o, PatientResult) for o in outcomes)
+    read = [p for p in sorted(EXPORT.glob("*.ndjson.gz")) if not p.name.startswith("Encounter")]
+    expected = sum(len(_read_lines(path)) for path in read)
+    assert expected == summary.records_in == summary.records_out == sum(o.records for o in outcomes)
+    assert ["Encounter.ndjson.gz"] == summary.not_read
+    assert summary.assessed == len(ids)
+    assert not summary.rejected
+
+
+def test_a_synthea_patient_reads_as_its_own_bundle_does():
+    """A patient from the export gets the assessment of their original Synthea bundle."""
+    outcomes, _ = _screen(EXPORT, full=True)
+    by_patient = {o.patient: o for o in outcomes}
+    for path in sorted(SYNTHEA.glob("*.json")):
+        bundle = json.loads(path.read_text(encoding="utf-8"))
+        patient = next(
+            e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient"
+        )
+        expected = fasciculate.assess(read_bundle(bundle, as_of=AS_OF).presentation)
+        result = by_patient[patient["id"]]
+        assert expected.urgency == result.urgency
+        assert [rule.id for rule in expected.rules_fired] == list(result.rules)
+        assert expected == fasciculate.Assessment.model_validate_json(result.assessment)
+
+
+def test_the_same_bytes_for_any_number_of_workers_and_sort_runs(tmp_path):
+    """One worker, two workers and an external sort in many small runs write the same output."""
+    one, _ = _screen(EXPORT)
+    pooled, _ = _screen(EXPORT, workers=2)
+    spilled, _ = _screen(EXPORT, run_bytes=4096, temp_dir=tmp_path)
+    assert b"".join(o.to_json() for o in one) == b"".join(o.to_json() for o in pooled)
+    assert b"".join(o.to_json() for o in one) == b"".join(o.to_json() for o in spilled)
+    assert not list(tmp_path.iterdir())  # the runs are removed
+
+
+def _bad_export(tmp_path: Path) -> tuple[Path, int, int]:
+    """The example export, plain, with a bad record of every kind; its records, those cut off."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in EXPORT.glob("*.ndjson.gz"):
+        (folder / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    observations = folder / "Observation.ndjson"
+    bad = [
+        b'{"resourceType": "Observation", "status": \n',  # not JSON
+        b'{"resourceType": "Observation", "note": "caf\xe9"}\n',  # not UTF-8 (Latin-1)
+        b"[1, 2]\n",  # JSON, not a resource
+        b"\n",  # blank: not a record
+        _line(_LAB),  # no subject
+        _line(_LAB | {"subject": {"reference": "Patient/ghost"}}),  # no such Patient
+        _line(_LAB | {"subject": {"reference": "urn:uuid:1234"}}),  # not a Patient reference
+        _line({"resourceType": "Patient", "gender": "female"}),  # a Patient without an id
+        _line({"resourceType": "Patient", "id": "bad-unit"}),
+        _line(
+            _LAB
+            | {"subject": {"reference": "Patient/bad-unit"}}
+            | {"valueQuantity": {"value": 3.1, "unit": "furlongs"}}
+        ),
+    ]
+    with observations.open("ab") as out:
+        out.writelines(bad)
+    truncated = gzip.compress(
+        b"".join(_line(_LAB | {"subject": {"reference": f"Patient/t{n}"}}) for n in range(400))
+    )
+    truncated = truncated[: len(truncated) // 2]
+    (folder / "MedicationStatement.ndjson.gz").write_bytes(truncated)
+    partial = zlib.decompressobj(wbits=31).decompress(truncated)
+    records = sum(len(_read_lines(p)) for p in folder.glob("*.ndjson") if "Encounter" not in p.name)
+    complete = partial.split(b"\n")[:-1]  # a line cut short by the break is never read
+    return folder, records + len(complete), len(complete)
+
+
+def test_every_record_is_accounted_for_with_a_bad_record_of_every_kind(tmp_path):
+    """Records in = records out, each bad record answered with its class, file and line."""
+    folder, records, truncated = _bad_export(tmp_path)
+    outcomes, summary = _screen(folder)
+    assert records == summary.records_in == summary.records_out
+    assert records == sum(o.records for o in outcomes)
+    problems = [o for o in outcomes if isinstance(o, RecordProblem)]
+    kinds = collections.Counter(problem.kind for problem in problems)
+    assert {
+        ProblemKind.NOT_JSON: 2,
+        ProblemKind.NOT_UTF8: 1,
+        ProblemKind.NO_SUBJECT: 2,
+        ProblemKind.UNKNOWN_PATIENT: 2 + truncated,
+        ProblemKind.REJECTED: 1,
+        ProblemKind.UNREADABLE_FILE: 1,
+    } == dict(kinds)
+    assert kinds == summary.rejected
+    # the truncated file's lines before the break are about patients it has no Patient for
+    ghosts = [p for p in problems if p.kind is ProblemKind.UNKNOWN_PATIENT]
+    assert {"Observation.ndjson", "MedicationStatement.ndjson.gz"} == {p.file for p in ghosts}
+    lines = _read_lines(folder / "Observation.ndjson")
+    first_bad = len(lines) - 8  # the blank line is not among them
+    by_line = {(p.file, p.line): p for p in problems if p.file == "Observation.ndjson"}
+    assert ProblemKind.NOT_JSON is by_line["Observation.ndjson", first_bad].kind
+    assert "not JSON (EOF while parsing" in by_line["Observation.ndjson", first_bad].message
+    assert ProblemKind.NOT_UTF8 is by_line["Observation.ndjson", first_bad + 1].kind
+    assert "byte 0xe9" in by_line["Observation.ndjson", first_bad + 1].message
+    rejected = next(p for p in problems if p.kind is ProblemKind.REJECTED)
+    assert ("bad-unit", 2) == (rejected.patient, rejected.records)
+    assert rejected.problems[0].path.startswith(f"Observation.ndjson:{first_bad + 9} ")
+    assert "furlongs" in str(rejected.problems[0])
+    stopped = next(p for p in problems if p.kind is ProblemKind.UNREADABLE_FILE)
+    assert 0 == stopped.records
+    assert "download or copy the file again" in stopped.message
+    assert summary.assessed == len(_read_lines(folder / "Patient.ndjson"))
+
+
+def test_a_line_too_long_is_one_record(tmp_path):
+    """A line longer than MAX_LINE_BYTES is skipped to its end and answered as too long."""
+    folder = tmp_path / "export"
+    shutil.copytree(EXPORT, folder)
+    huge = (
+        b'{"resourceType": "Observation", "note": "'
+        + b"x" * fasciculate.bulk.MAX_LINE_BYTES
+        + b'"}\n'
+    )
+    (folder / "Observation.0.ndjson").write_bytes(huge + _line(_LAB))
+    outcomes, summary = _screen(folder)
+    assert summary.records_in == summary.records_out
+    assert [ProblemKind.TOO_LONG, ProblemKind.NO_SUBJECT] == [
+        o.kind for o in outcomes if isinstance(o, RecordProblem)
+    ]
+
+
+def test_a_questionnaire_response_round_trips_through_the_export():
+    """A presentation written as a QuestionnaireResponse is read back whole (power grades too)."""
+    presentation = fasciculate.parse_presentation(
+        {"examination": {"power": {"hip_flexion": 4, "knee_extension": 5}}, "patient": {"age": 40}}
+    )
+    response = questionnaire_response(presentation, subject="Patient/p")
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": {"resourceType": "Patient", "id": "p"}}, {"resource": response}],
+    }
+    read = read_bundle(bundle, as_of=AS_OF).presentation
+    assert presentation.examination == read.examination
+
+
+def test_the_export_must_be_a_folder_of_ndjson_files(tmp_path):
+    """A missing folder, or one without NDJSON, is refused at once with what to give."""
+    with pytest.raises(InvalidExport, match="is not a folder"):
+        screen_export(tmp_path / "nowhere", as_of=AS_OF)
+    with pytest.raises(InvalidExport, match=r"holds no \.ndjson or \.ndjson\.gz file"):
+        screen_export(tmp_path, as_of=AS_OF)
+
+
+def test_as_of_and_workers_are_checked():
+    """as_of is required and must be a date; workers is 1 or more."""
+    with pytest.raises(TypeError, match="as_of is required"):
+        screen_export(EXPORT, as_of=None)  # type: ignore[arg-type]
+    with pytest.raises(fasciculate.InvalidBundle, match="as_of"):
+        screen_export(EXPORT, as_of="yesterday")
+    with pytest.raises(ValueError, match="workers must be"):
+        screen_export(EXPORT, as_of=AS_OF, workers=0)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_RESOURCES = st.fixed_dictionaries(
+    {
+        "resourceType": st.sampled_from(
+            [
+                "Patient",
+                "Observation",
+                "Condition",
+                "MedicationRequest",
+                "QuestionnaireResponse",
+                "Encounter",
+            ]
+        ),
+    },
+    optional={
+        "id": st.sampled_from(["a", "b", "c", "", "x y", 7]),
+        "subject": st.fixed_dictionaries(
+            {
+                "reference": st.sampled_from(
+                    ["Patient/a", "Patient/b", "Patient/zz", "urn:uuid:1", 3]
+                )
+            }
+        ),
+        "status": st.sampled_from(["final", "active", "completed", "entered-in-error", 5]),
+        "code": _JSON,
+        "valueQuantity": _JSON,
+        "effectiveDateTime": st.sampled_from(["2026-11-20", "2026-13-01", "soon", "2027-01-01"]),
+        "item": _JSON,
+        "birthDate": st.sampled_from(["1970-01-01", "1970", "never"]),
+    },
+)
+_LINES = st.lists(
+    st.one_of(
+        _RESOURCES.map(lambda r: json.dumps(r).encode()),
+        st.binary(max_size=20).filter(lambda b: b"\n" not in b and b"\r" not in b),
+    ),
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(files=st.lists(_LINES, min_size=1, max_size=3))
+def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, files):
+    """Random resources and random bytes: iterating never raises, records in = records out."""
+    folder = tmp_path_factory.mktemp("fuzz")
+    expected = 0
+    for number, lines in enumerate(files):
+        (folder / f"Observation.{number}.ndjson").write_bytes(
+            b"".join(line + b"\n" for line in lines)
+        )
+        expected += sum(
+            1
+            for index, line in enumerate(lines)
+            if line.removeprefix(b"\xef\xbb\xbf" if index == 0 else b"").strip()
+        )
+    outcomes, summary = _screen(folder)
+    assert expected == summary.records_in == summary.records_out == sum(o.records for o in outcomes)
+    assert ProblemKind.INTERNAL_ERROR not in summary.rejected
+    patients = [o.patient for o in outcomes if o.patient is not None]
+    assert len(patients) == len(set(patients))
+
+
+def test_progress_is_reported_and_a_screening_runs_once():
+    """The progress callback sees the records screened grow to the total; a second run refuses."""
+    seen: list[tuple[str, int]] = []
+    screening = screen_export(EXPORT, as_of=AS_OF, progress=lambda what, n: seen.append((what, n)))
+    list(screening)
+    counts = [count for what, count in seen if what == "records screened"]
+    assert counts == sorted(counts)
+    assert screening.summary.records_out == counts[-1]
+    with pytest.raises(RuntimeError, match="a screening runs once"):
+        list(screening)
