@@ -1,0 +1,82 @@
+"""An unexpected exception inside the service: a clean 500, logged, and the next call is answered.
+
+The server is the real one (uvicorn on loopback); what fails is a part of the service itself, made
+to raise for the test: the assessment (a call of a hook) or the feedback database.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import pytest
+
+import fasciculate
+from fasciculate.service._feedback import FeedbackStore
+from service._service_support import TWITCHING_PATIENT
+
+PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
+#: Words of the internal error that must reach the log and never the client.
+INTERNAL = "internal detail 7f3a"
+
+
+def _feedback() -> dict[str, object]:
+    item = {"card": "card-1", "outcome": "accepted", "outcomeTimestamp": "2026-01-05T10:00:00Z"}
+    return {"feedback": [item]}
+
+
+def _broken(*_args: object, **_kwargs: object) -> object:
+    raise RuntimeError(INTERNAL)
+
+
+def _disk_error(*_args: object, **_kwargs: object) -> object:
+    raise sqlite3.OperationalError(f"disk I/O error ({INTERNAL})")
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        (fasciculate, "assess", _broken, PATIENT_VIEW),
+        (FeedbackStore, "add", _disk_error, PATIENT_VIEW + "/feedback"),
+    ],
+    ids=["the assessment raises", "the feedback database fails"],
+)
+def test_an_unexpected_exception_is_a_clean_500(cds, monkeypatch, caplog, case):
+    """A 500 OperationOutcome without a traceback or the error's words; the error is logged."""
+    target, name, failure, path = case
+    body = cds.request("patient-view", TWITCHING_PATIENT) if path == PATIENT_VIEW else _feedback()
+    monkeypatch.setattr(target, name, failure)
+    with caplog.at_level(logging.ERROR, logger="fasciculate.service"):
+        response = cds.post(path, body)
+    monkeypatch.undo()
+
+    assert 500 == response.status_code
+    assert "application/fhir+json" == response.headers["content-type"]
+    answer = response.json()
+    assert "OperationOutcome" == answer["resourceType"]
+    (issue,) = answer["issue"]
+    assert {"severity": "error", "code": "exception"} == {
+        "severity": issue["severity"],
+        "code": issue["code"],
+    }
+    assert "the service failed to compute a result" == issue["diagnostics"]
+    assert INTERNAL not in response.text
+    assert "Traceback" not in response.text
+    assert "cards" not in answer  # never a 200 (or anything) that looks like "no guidance"
+
+    (logged,) = [r for r in caplog.records if r.getMessage() == "error"]
+    assert path == logged.fields["path"]
+    assert logged.exc_info is not None
+    assert INTERNAL in str(logged.exc_info[1])
+
+
+def test_the_call_after_a_500_is_answered(cds, monkeypatch):
+    """The failure leaves nothing behind: the same call, and a feedback post, then succeed."""
+    monkeypatch.setattr(fasciculate, "assess", _broken)
+    assert 500 == cds.post(PATIENT_VIEW, cds.request("patient-view", TWITCHING_PATIENT)).status_code
+    monkeypatch.undo()
+
+    cards = cds.post(PATIENT_VIEW, cds.request("patient-view", TWITCHING_PATIENT)).json()["cards"]
+    assert 1 == len(cards)
+    assert {"stored": 1} == cds.post(PATIENT_VIEW + "/feedback", _feedback()).json()
+    assert 200 == cds.get("/cds-services").status_code
