@@ -29,6 +29,8 @@ from typing import TYPE_CHECKING
 
 from fasciculate._assess import _engine, assess
 from fasciculate._assessment import Assessment
+from fasciculate._cli_export import add_command as add_export_command
+from fasciculate._cli_export import export
 from fasciculate._cli_interview import interview
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
@@ -141,6 +143,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rules_cmd = commands.add_parser("rules", help="print the referral rule table with sources")
     rules_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    add_export_command(commands)
     add_service_commands(commands)
     return parser
 
@@ -149,7 +152,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        return export(args.output) if args.command == "export" else _run(args)
     except CommandFailed as failure:
         say(failure.message)
         return failure.status

@@ -1,0 +1,243 @@
+"""The CQL that reads facts and quantities from FHIR R4, generated from the FHIR reader's tables.
+
+Every code list comes from the tables :mod:`fasciculate.fhir` reads with (:func:`code_maps`, the
+knowledge base's ``labs.toml``): nothing here is a second hand-written copy. Each fact is one
+``define "Read <fact>"`` returning ``true`` (present), ``false`` (absent) or ``null`` (unknown),
+and each quantity one ``define "Quantity <name>"`` (a ``Decimal``, ``null`` when not measured).
+
+What the CQL reads, as the reader does: Symptoms IG Observations (present and absent), yes/no
+coded-finding Observations, active Conditions (SNOMED CT, ICD-10-CM and WHO ICD-10 categories),
+MedicationRequests that are current orders (RxNorm, ATC), laboratory Observations (LOINC, every
+accepted unit converted, the laboratory's interpretation), the albumin-adjusted calcium, and the
+patient's age. What it does not read is listed by :func:`unread` and named in the docs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+
+from fasciculate._fact_paths import FINDING_PATH, SOURCE_PATH
+from fasciculate._kb import KnowledgeBase
+from fasciculate._vocab import INTERPRETATION_ENDS, Interpretation, MedicationClass
+from fasciculate.fhir._codes import (
+    ATC,
+    ICD10,
+    ICD10CM,
+    INTERPRETATION,
+    LOINC,
+    RXNORM,
+    SNOMED,
+    UCUM,
+    code_maps,
+)
+from fasciculate.fhir._labs import FINAL
+from fasciculate.fhir._observations import _NO, _SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
+from fasciculate.fhir._records import _ACTIVE_CONDITION, _ORDERS, _SKIPPED_VERIFICATION
+
+
+def string(text: str) -> str:
+    """*text* as a CQL string literal."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def strings(items: Iterable[str]) -> str:
+    """*items* (sorted, unique) as a CQL list of strings."""
+    return "{ " + ", ".join(string(item) for item in sorted(set(items))) + " }"
+
+
+def decimal(value: float) -> str:
+    """*value* as a CQL Decimal literal."""
+    text = repr(float(value))
+    return text if "e" not in text else f"{value:.10f}".rstrip("0")
+
+
+_PRELUDE = f"""\
+define function "Has Code"(concept FHIR.CodeableConcept, system String, codes List<String>):
+  exists (concept.coding C where C.system.value = system and C.code.value in codes)
+
+define function "Has Code Under"(concept FHIR.CodeableConcept, system String, heads List<String>):
+  exists (
+    concept.coding C
+      where C.system.value = system
+        and exists (heads H where StartsWith(Upper(C.code.value), H)
+          or StartsWith(Upper(C.code.value), ReplaceMatches(H, '\\\\.', '')))
+  )
+
+define "Observations":
+  [Observation] O where not (O.status.value in {strings(_SKIP_STATUS)})
+
+define "Symptoms Present":
+  "Observations" O
+    where "Has Code"(O.code, {string(LOINC)}, {{ {string(SYMPTOM)} }})
+      and not "Has Code"(O.code, {string(LOINC)}, {{ {string(SYMPTOM_ABSENT)} }})
+
+define "Symptoms Absent":
+  "Observations" O where "Has Code"(O.code, {string(LOINC)}, {{ {string(SYMPTOM_ABSENT)} }})
+
+define function "Says No"(O FHIR.Observation):
+  if O.value is FHIR.boolean then not ((O.value as FHIR.boolean).value)
+  else exists (
+    ((O.value as FHIR.CodeableConcept).coding) C
+      where {
+    " or ".join(
+        f"(C.system.value = {string(s)} and C.code.value = {string(c)})" for s, c in sorted(_NO)
+    )
+}
+  )
+
+define "Active Conditions":
+  [Condition] C
+    where not exists (
+        C.verificationStatus.coding V where V.code.value in {strings(_SKIPPED_VERIFICATION)}
+      )
+      and (
+        exists (C.clinicalStatus.coding S where S.code.value in {strings(_ACTIVE_CONDITION)})
+        or (not exists C.clinicalStatus.coding and C.abatement is null)
+      )
+
+define "Current Medication Orders":
+  [MedicationRequest] M
+    where M.status.value = 'active'
+      and not Coalesce(M.doNotPerform.value, false)
+      and (M.intent is null or M.intent.value in {strings(_ORDERS)})
+      and M.medication is FHIR.CodeableConcept
+
+define "Coded Findings":
+  "Observations" O
+    where not "Has Code"(O.code, {string(LOINC)}, {{ {string(SYMPTOM)}, {string(SYMPTOM_ABSENT)} }})
+
+define function "Unit Of"(Q FHIR.Quantity, accepted List<String>):
+  if (Q.system is null or Q.system.value = {string(UCUM)}) and Q.code.value in accepted
+    then Q.code.value
+  else if Q.unit.value in accepted then Q.unit.value
+  else null
+
+define function "Final Results"(codes List<String>):
+  "Observations" O
+    where O.status.value in {strings(FINAL)} and "Has Code"(O.code, {string(LOINC)}, codes)
+
+define function "Interpreted"(O FHIR.Observation, codes List<String>, worse List<String>):
+  exists (O.interpretation I where "Has Code"(I, {string(INTERPRETATION)}, codes))
+    and not exists (O.interpretation I where "Has Code"(I, {string(INTERPRETATION)}, worse))
+"""
+
+
+_SEVERITY = {"N": 0, "L": 1, "H": 1, "A": 2, "LL": 3, "HH": 3, "AA": 4}
+
+
+def prelude() -> str:
+    """The shared definitions: which resources count, and the helper functions."""
+    return _PRELUDE
+
+
+def _field(fact: str) -> str | None:
+    return FINDING_PATH.get(fact) or SOURCE_PATH.get(fact)
+
+
+def _finding(fact: str, default: str) -> str | None:
+    """The CQL reading yes/no fact *fact* from Observations and Conditions, or ``None``."""
+    maps = code_maps()
+    field = _field(fact)
+    symptoms = [code for code, name in maps.symptom_snomed.items() if name == fact]
+    coded = [code for code, path in maps.coded_fields.items() if path == field]
+    snomed = [code for code, name in maps.condition_snomed.items() if name == fact]
+    icd10cm = [code for code, name in maps.icd10cm.items() if name == fact]
+    icd10 = [code for code, name in maps.icd10.items() if name == fact]
+    present: list[str] = []
+    absent: list[str] = []
+    if symptoms:
+        value = f"O.value as FHIR.CodeableConcept, {string(SNOMED)}, {strings(symptoms)}"
+        present.append(f'exists ("Symptoms Present" O where "Has Code"({value}))')
+        absent.append(f'exists ("Symptoms Absent" O where "Has Code"({value}))')
+    if coded:
+        where = f'"Has Code"(O.code, {string(SNOMED)}, {strings(coded)})'
+        present.append(f'exists ("Coded Findings" O where {where} and not "Says No"(O))')
+        absent.append(f'exists ("Coded Findings" O where {where} and "Says No"(O))')
+    matches = [
+        f'"{helper}"(C.code, {string(system)}, {strings(codes)})'
+        for helper, system, codes in (
+            ("Has Code", SNOMED, [*snomed, *symptoms]),
+            ("Has Code Under", ICD10CM, icd10cm),
+            ("Has Code Under", ICD10, icd10),
+        )
+        if codes
+    ]
+    if matches:
+        present.append(f'exists ("Active Conditions" C where {" or ".join(matches)})')
+    if not present:
+        return None
+    return _tri(present, absent, default)
+
+
+def _tri(present: list[str], absent: list[str], default: str) -> str:
+    text = "  if " + "\n    or ".join(present) + " then true"
+    if absent:
+        text += "\n  else if " + "\n    or ".join(absent) + " then false"
+    return text + f"\n  else {default}"
+
+
+def _medication(drug_class: MedicationClass) -> str:
+    maps = code_maps()
+    rxnorm = [code for code, found in maps.rxnorm.items() if found is drug_class]
+    atc = [prefix for prefix, found in maps.atc if found is drug_class]
+    concept = "M.medication as FHIR.CodeableConcept"
+    matches = [f'"Has Code"({concept}, {string(RXNORM)}, {strings(rxnorm)})'] if rxnorm else []
+    if atc:
+        matches.append(f'"Has Code Under"({concept}, {string(ATC)}, {strings(atc)})')
+    where = " or ".join(matches) or "false"
+    return _tri(
+        [f'exists ("Current Medication Orders" M where {where})'],
+        ['exists "Current Medication Orders"'],
+        "null",
+    )
+
+
+def _reported(kb: KnowledgeBase, fact: str, default: str) -> str | None:
+    """The CQL of ``<analyte>_reported_<end>``: the worst interpretation given names *end*."""
+    for analyte, lab in kb.labs.items():
+        prefix = f"{analyte}_reported_"
+        if not fact.startswith(prefix):
+            continue
+        end = fact.removeprefix(prefix)
+        tests = [
+            f'"Interpreted"(O, {{ {string(code)} }}, '
+            + strings(c for c, level in _SEVERITY.items() if level > _SEVERITY[code])
+            + ")"
+            for code in _SEVERITY
+            if end in INTERPRETATION_ENDS[Interpretation(code)]
+        ]
+        results = f'("Final Results"({strings(lab.loinc)})) O'
+        return _tri([f"exists ({results} where {' or '.join(tests)})"], [], default)
+    return None
+
+
+def facts(kb: KnowledgeBase, names: Iterable[str]) -> Iterator[tuple[str, str | None]]:
+    """For each fact of *names*, the body of its ``Read`` define (``None``: not read from FHIR)."""
+    classes = {f"med_{drug_class}": drug_class for drug_class in MedicationClass}
+    scope_min_age = decimal(kb.thresholds["scope_min_age"].value)
+    for name in names:
+        default = "false" if kb.facts[name].when_missing == "not_measured" else "null"
+        if name in classes:
+            yield name, _medication(classes[name])
+        elif name == "age_under_16":
+            yield name, f'  "Quantity age" < {scope_min_age}'
+        else:
+            yield name, _reported(kb, name, default) or _finding(name, default)
+
+
+def lab_values(kb: KnowledgeBase) -> Iterator[str]:
+    """For each analyte, its results in the canonical unit, converted as ``labs.toml`` says."""
+    for analyte, lab in kb.labs.items():
+        cases = " ".join(
+            f"when {string(unit)} then {decimal(factor)}" for unit, factor in lab.units.items()
+        )
+        yield f"""\
+define function "{analyte} in {lab.unit}"(Q FHIR.Quantity):
+  Q.value.value * (case "Unit Of"(Q, {strings(lab.units)}) {cases} else null end)
+
+define "Values {analyte}":
+  (("Final Results"({strings(lab.loinc)})) O
+    where O.value is FHIR.Quantity
+    return "{analyte} in {lab.unit}"(O.value as FHIR.Quantity)) V
+    where V is not null
+"""
