@@ -46,7 +46,8 @@ const translator = CqlTranslator.fromText(readFileSync(path, "utf8"), libraryMan
 const errors = translator.errors.asJsArrayView();
 if (errors.length > 0) {
   for (const error of errors) {
-    const where = error.locator ? `${error.locator.startLine}:${error.locator.startChar}` : "";
+    const found = /startLine=(\d+), startChar=(\d+)/.exec(String(error.locator ?? ""));
+    const where = found ? `${found[1]}:${found[2]}` : "?";
     console.error(`${path}:${where}: ${error.message}`);
   }
   process.exit(1);

@@ -70,19 +70,6 @@ def names(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     return [f for f in kb.facts if f in used], [q for q in kb.quantities if q in used]
 
 
-def _quantity(kb: KnowledgeBase, name: str) -> str:
-    for analyte in kb.labs:
-        for end, aggregate in (("lowest", "Min"), ("highest", "Max")):
-            if name == f"{analyte}_{end}":
-                source = f'"Values {analyte}"'
-                if str(analyte) == "calcium_adjusted":
-                    source = f'({source} union "Computed calcium_adjusted")'
-                return f"  {aggregate}({source})"
-    if name == "age":
-        return "  years between Patient.birthDate.value and Today()"
-    return "  null as Decimal"
-
-
 def _computed_calcium(kb: KnowledgeBase) -> str:
     """Albumin-adjusted calcium from total calcium and albumin (as ``_facts`` computes it)."""
     factor = decimal(kb.thresholds["albumin_factor"].value)
@@ -101,7 +88,7 @@ def unread(kb: KnowledgeBase) -> tuple[list[str], list[str]]:
     """The facts and quantities the CQL does not read from FHIR: always unknown (or absent)."""
     facts, quantities = names(kb)
     not_read = [name for name, body in _cql_read.facts(kb, facts) if body is None]
-    return not_read, [q for q in quantities if _quantity(kb, q) == "  null as Decimal"]
+    return not_read, [q for q in quantities if _cql_read.quantity(kb, q) is None]
 
 
 def _reading(kb: KnowledgeBase) -> Iterator[str]:
@@ -109,7 +96,8 @@ def _reading(kb: KnowledgeBase) -> Iterator[str]:
     yield from _cql_read.lab_values(kb)
     yield _computed_calcium(kb)
     for name in quantities:
-        yield f'define "Quantity {name}":\n{_quantity(kb, name)}\n'
+        quantity = _cql_read.quantity(kb, name) or "  null as Decimal"
+        yield f'define "Quantity {name}":\n{quantity}\n'
     for name, body in _cql_read.facts(kb, facts):
         default = "false" if kb.facts[name].when_missing == "not_measured" else "null"
         yield f'define "Read {name}":\n{body or f"  {default}"}\n'

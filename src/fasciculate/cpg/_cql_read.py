@@ -18,7 +18,18 @@ from collections.abc import Iterable, Iterator
 
 from fasciculate._fact_paths import FINDING_PATH, SOURCE_PATH
 from fasciculate._kb import KnowledgeBase
-from fasciculate._vocab import INTERPRETATION_ENDS, Interpretation, MedicationClass
+from fasciculate._vocab import (
+    BODY_REGION,
+    INTERPRETATION_ENDS,
+    NEURAXIS_REGIONS,
+    Course,
+    Interpretation,
+    MedicationClass,
+    Reflex,
+    Region,
+    Strength,
+    TriState,
+)
 from fasciculate.fhir._codes import (
     ATC,
     ICD10,
@@ -30,9 +41,16 @@ from fasciculate.fhir._codes import (
     UCUM,
     code_maps,
 )
+from fasciculate.fhir._items import YES_NO_UNKNOWN, item_specs, system_of
 from fasciculate.fhir._labs import FINAL
 from fasciculate.fhir._observations import _NO, _SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
-from fasciculate.fhir._records import _ACTIVE_CONDITION, _ORDERS, _SKIPPED_VERIFICATION
+from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
+from fasciculate.fhir._records import (
+    _ACTIVE_CONDITION,
+    _COUNTED_RESPONSES,
+    _ORDERS,
+    _SKIPPED_VERIFICATION,
+)
 
 
 def string(text: str) -> str:
@@ -112,6 +130,103 @@ define function "Unit Of"(Q FHIR.Quantity, accepted List<String>):
   else if Q.unit.value in accepted then Q.unit.value
   else null
 
+define "Responses":
+  [QuestionnaireResponse] R
+    where (R.questionnaire.value = {string(QUESTIONNAIRE_URL)}
+        or StartsWith(R.questionnaire.value, {string(QUESTIONNAIRE_URL + "|")}))
+      and R.status.value in {strings(_COUNTED_RESPONSES)}
+
+define "Latest Authored":
+  Max("Responses" R return R.authored.value)
+
+define "Current Responses":
+  "Responses" R
+    where R.authored.value = "Latest Authored"
+      or ("Latest Authored" is null and R.authored is null)
+
+define "Answered Items":
+  // `return all`: a query's return is distinct by default, which would merge items; a leaf's
+  // missing children are null, not an empty list, so only items with children are descended.
+  flatten {{
+    flatten ("Current Responses" R return all R.item),
+    flatten ("Current Responses" R return all "Children"(R.item)),
+    flatten ("Current Responses" R return all "Children"("Children"(R.item)))
+  }}
+
+define function "Children"(items List<FHIR.QuestionnaireResponse.Item>):
+  flatten (items I where exists I.item return all I.item)
+
+define function "Tri Answers"(linkId String):
+  flatten (
+    "Answered Items" I
+      where I.linkId.value = linkId and exists I.answer
+      return (
+        I.answer A
+          return
+            if A.value is FHIR.boolean then
+              if (A.value as FHIR.boolean).value then 'present' else 'absent'
+            else if A.value is FHIR.Coding then
+              if (A.value as FHIR.Coding).system.value = {string(LOINC)} then
+                case (A.value as FHIR.Coding).code.value
+                  {
+    " ".join(
+        f"when {string(code)} then {string(str(meaning))}" for code, _, meaning in YES_NO_UNKNOWN
+    )
+}
+                  else null
+                end
+              else if (A.value as FHIR.Coding).system is null
+                or (A.value as FHIR.Coding).system.value = {string(system_of(TriState))} then
+                "Tri Code"((A.value as FHIR.Coding).code.value)
+              else null
+            else if A.value is FHIR.string then "Tri Code"((A.value as FHIR.string).value)
+            else null
+      )
+  )
+
+define function "Tri Code"(code String):
+  if code in {strings(TriState)} then code else null
+
+define function "Choice Answers"(linkId String):
+  flatten (
+    "Answered Items" I
+      where I.linkId.value = linkId and exists I.answer
+      return (
+        I.answer A
+          return
+            if A.value is FHIR.Coding then (A.value as FHIR.Coding).code.value
+            else if A.value is FHIR.string then (A.value as FHIR.string).value
+            else null
+      )
+  )
+
+define function "Number Answer"(linkId String, unit String):
+  First(
+    flatten (
+      "Answered Items" I
+        where I.linkId.value = linkId and exists I.answer
+        return (
+          I.answer A
+            return
+              if A.value is FHIR.decimal then (A.value as FHIR.decimal).value
+              else if A.value is FHIR.integer then ToDecimal((A.value as FHIR.integer).value)
+              else if A.value is FHIR.Quantity and unit = Coalesce(
+                (A.value as FHIR.Quantity).code.value, (A.value as FHIR.Quantity).unit.value, unit
+              ) then (A.value as FHIR.Quantity).value.value
+              else null
+        )
+    ) V where V is not null
+  )
+
+define "Onset Date":
+  First(
+    flatten (
+      "Answered Items" I
+        where I.linkId.value = 'twitching.onset_date'
+        return (I.answer A where A.value is FHIR.date return (A.value as FHIR.date).value)
+    )
+  )
+
 define function "Final Results"(codes List<String>):
   "Observations" O
     where O.status.value in {strings(FINAL)} and "Has Code"(O.code, {string(LOINC)}, codes)
@@ -145,6 +260,11 @@ def _finding(fact: str, default: str) -> str | None:
     icd10 = [code for code, name in maps.icd10.items() if name == fact]
     present: list[str] = []
     absent: list[str] = []
+    spec = item_specs().get(field or "")
+    if field is not None and spec is not None and spec.kind == "tri":
+        answers = f'("Tri Answers"({string(field)}))'
+        present.append(f"exists ({answers} V where V = 'present')")
+        absent.append(f"exists ({answers} V where V = 'absent')")
     if symptoms:
         value = f"O.value as FHIR.CodeableConcept, {string(SNOMED)}, {strings(symptoms)}"
         present.append(f'exists ("Symptoms Present" O where "Has Code"({value}))')
@@ -219,10 +339,82 @@ def facts(kb: KnowledgeBase, names: Iterable[str]) -> Iterator[tuple[str, str | 
         default = "false" if kb.facts[name].when_missing == "not_measured" else "null"
         if name in classes:
             yield name, _medication(classes[name])
+        elif name in _SPECIAL:
+            yield name, _SPECIAL[name]
         elif name == "age_under_16":
             yield name, f'  "Quantity age" < {scope_min_age}'
         else:
             yield name, _reported(kb, name, default) or _finding(name, default)
+
+
+_REGIONS = "(\"Choice Answers\"('twitching.regions'))"
+_COURSE = "First(\"Choice Answers\"('twitching.course'))"
+_STRENGTH = "First(\"Choice Answers\"('examination.strength'))"
+_KNEE = "First(\"Choice Answers\"('examination.knee_reflex'))"
+_ANKLE = "First(\"Choice Answers\"('examination.ankle_reflex'))"
+#: The facts the presentation's structured answers give (``_facts``), read from the response.
+_SPECIAL = {
+    "reduced_knee_reflex": _tri(
+        [f"{_KNEE} = {string(Reflex.REDUCED)}"], [f"{_KNEE} is not null"], "null"
+    ),
+    # Brisk when either reflex is; not brisk only when both were examined (as _facts reads it).
+    "brisk_reflexes": _tri(
+        [f"{_KNEE} = {string(Reflex.BRISK)} or {_ANKLE} = {string(Reflex.BRISK)}"],
+        [f"{_KNEE} is not null and {_ANKLE} is not null"],
+        "null",
+    ),
+    "worsening": _tri(
+        [f"{_COURSE} = {string(Course.WORSENING)}"], [f"{_COURSE} is not null"], "null"
+    ),
+    "exam_weakness": _tri(
+        [f"{_STRENGTH} = {string(Strength.REDUCED)}"],
+        [f"{_STRENGTH} = {string(Strength.NORMAL)}"],
+        "null",
+    ),
+    **{
+        f"region_{region}": _tri(
+            [f"exists ({_REGIONS} R where R = {string(region)})"],
+            [f"exists {_REGIONS}"],
+            "null",
+        )
+        for region in Region
+    },
+}
+
+
+def quantity(kb: KnowledgeBase, name: str) -> str | None:
+    """The body of the ``Quantity`` define of *name*, or ``None`` when the CQL does not read it."""
+    for analyte in kb.labs:
+        for end, aggregate in (("lowest", "Min"), ("highest", "Max")):
+            if name == f"{analyte}_{end}":
+                source = f'"Values {analyte}"'
+                if analyte == "calcium_adjusted":
+                    source = f'flatten {{ {source}, "Computed calcium_adjusted" }}'
+                return f"  {aggregate}({source})"
+    if name == "age":
+        return "  years between Patient.birthDate.value and Today()"
+    if name == "power_lowest":
+        movements = sorted(key for key in item_specs() if key.startswith("examination.power."))
+        answers = ",\n    ".join(f"\"Number Answer\"({string(key)}, '1')" for key in movements)
+        return f"  Min({{\n    {answers}\n  }})"
+    if name == "duration_days":
+        # Given, or from the onset date to the evaluation date: the larger (Presentation).
+        return (
+            "  Max({\n    \"Number Answer\"('twitching.duration_days', 'd'),\n"
+            '    ToDecimal(days between "Onset Date" and Today())\n  })'
+        )
+    if name == "region_count":
+        cases = " ".join(
+            f"when {string(region)} then {string(BODY_REGION[region])}"
+            for region in Region
+            if BODY_REGION[region] in NEURAXIS_REGIONS
+        )
+        return (
+            f"  if exists {_REGIONS} then ToDecimal(Count(distinct (\n"
+            f"    {_REGIONS} R return case R {cases} else null end\n"
+            "  ) X where X is not null))\n  else null"
+        )
+    return None
 
 
 def lab_values(kb: KnowledgeBase) -> Iterator[str]:
