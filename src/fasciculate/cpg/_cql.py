@@ -22,7 +22,7 @@ from fasciculate._conditions import All, Any_, Atom, CompareAtom, Condition, Fac
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import Urgency
 from fasciculate.cpg import _cql_read
-from fasciculate.cpg._cql_read import decimal
+from fasciculate.cpg._cql_text import decimal, prelude
 
 #: The library's name, as CQL and the FHIR Library name it.
 LIBRARY = "FasciculateReferral"
@@ -184,7 +184,7 @@ def cql_library(kb: KnowledgeBase) -> str:
         "context Patient\n"
     )
     sections = (
-        ("Reading FHIR", [_cql_read.prelude(), *_reading(kb)]),
+        ("Reading FHIR", [prelude(), *_reading(kb)]),
         ("Derivations (kb/derivations.toml)", list(_derived(kb))),
         ("Rules (kb/rules.toml)", list(_rules(kb))),
         ("The focused screen (kb/indications.toml)", list(_screen(kb))),
