@@ -24,7 +24,7 @@ NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo terminology test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
+.PHONY: demo terminology cpg test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
 
 # The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
 # (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
@@ -121,6 +121,16 @@ test: lint typecheck docs doctest nbtest pytest
 # Finding enumeration) after changing the findings in kb/facts.toml: commit the result.
 generate: $(STAMP)
 	$(BIN)/python -m fasciculate._codegen
+
+# The rule table as a computable guideline (docs/explanation/computable-guideline.md): the CQL
+# generated from the knowledge base, and its ELM compiled by the reference CQL-to-ELM translator
+# (@cqframework/cql, npm). Run after changing the rule table, and commit the two files;
+# tests/test_cpg.py fails while they are stale.
+CPG := src/fasciculate/cpg/FasciculateReferral
+cpg: $(STAMP) $(NPM_STAMP)
+	$(BIN)/python -m fasciculate.cpg > $(CPG).cql.tmp && mv $(CPG).cql.tmp $(CPG).cql
+	node tools/cpg/translate.mjs $(CPG).cql > $(CPG).json.tmp && mv $(CPG).json.tmp $(CPG).json
+	@echo "cpg: $(CPG).cql and $(CPG).json (commit both)"
 
 # Mutation testing of the evaluator code with mutmut (slow; not part of `make test`).
 mutation: $(STAMP)

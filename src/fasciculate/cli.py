@@ -32,6 +32,8 @@ from fasciculate._assess import _engine, assess
 from fasciculate._assessment import Assessment
 from fasciculate._cli_bulk import add_command as add_bulk_command
 from fasciculate._cli_bulk import run as run_bulk
+from fasciculate._cli_export import add_command as add_export_command
+from fasciculate._cli_export import export
 from fasciculate._cli_interview import interview
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
@@ -146,6 +148,7 @@ def _parser() -> argparse.ArgumentParser:
 
     rules_cmd = commands.add_parser("rules", help="print the referral rule table with sources")
     rules_cmd.add_argument("--format", choices=("text", "json"), default="text")
+    add_export_command(commands)
     add_service_commands(commands)
     return parser
 
@@ -154,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with *argv* (default ``sys.argv[1:]``); return the exit status."""
     args = _parser().parse_args(argv)
     try:
-        return _run(args)
+        return export(args.output) if args.command == "export" else _run(args)
     except CommandFailed as failure:
         say(failure.message)
         return failure.status
