@@ -171,6 +171,8 @@ class Reader:
         self.elsewhere = 0  # resources skipped as another patient's
         self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
+        #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
+        self.checked: dict[tuple[str, str, float], str | None] = {}
         for index, entry in enumerate(bundle.entry):
             if isinstance(entry.resource, Medication):
                 ref = _reference(entry.fullUrl, entry.resource, index)
@@ -185,23 +187,24 @@ class Reader:
 
     def read(self) -> None:
         """Read every entry, each by the reader of its resource type."""
+        types, servers, mapped = self.types, self.servers, self.out.mapped
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
             self.at = index
-            ref = _reference(entry.fullUrl, resource, index)
-            self.types[ref] = resource.resourceType
+            ref = entry.fullUrl or _reference(None, resource, index)
+            types[ref] = resource.resourceType
             if (server := entry.server_reference) is not None:
-                self.servers[ref] = server
+                servers[ref] = server
             path = f"entry.{index}.resource"
-            if isinstance(resource, ClinicalResource) and not self.ours(resource, ref):
+            clinical = isinstance(resource, ClinicalResource)
+            if clinical and not self.ours(resource, ref):
                 continue
-            understood = len(self.out.mapped)
+            understood = len(mapped)
             self.route(entry.fullUrl, resource, ref, path)
-            mapped = len(self.out.mapped) > understood or index in {self.dated_lab, self.deferred}
-            if isinstance(resource, ClinicalResource) and mapped:
+            if clinical and (len(mapped) > understood or index in {self.dated_lab, self.deferred}):
                 self.calendar.place(resource, ref, path)
 
     def finish(self, as_of: dt.date | None) -> None:

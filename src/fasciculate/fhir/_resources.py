@@ -102,10 +102,11 @@ class ClinicalResource(_Resource):
     @property
     def about(self) -> str | None:
         """The reference to the patient (or other subject) the resource is about, if given."""
-        for target in (self.subject, self.patient):
-            if target is not None and target.reference:
-                return target.reference
-        return None
+        subject = self.subject
+        if subject is not None and subject.reference:
+            return subject.reference
+        patient = self.patient
+        return patient.reference or None if patient is not None else None
 
 
 class Patient(_Resource):
