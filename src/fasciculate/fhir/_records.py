@@ -34,6 +34,8 @@ from fasciculate.fhir._resources import (
 from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from fasciculate.fhir._read import Reader
 
 _ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
@@ -278,19 +280,20 @@ def _authored(response: QuestionnaireResponse) -> dt.datetime:
         return _UNDATED
 
 
-def current_responses(reader: Reader) -> tuple[dict[int, str], str | None]:
+def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int, str], str | None]:
     """The completed responses to fasciculate's Questionnaire that count (by entry index).
 
-    The latest by ``authored`` counts (several authored at that same instant all count); the
-    reference of one of them names what superseded the others.
+    *indexes* are the entries that hold a QuestionnaireResponse. The latest by ``authored``
+    counts (several authored at that same instant all count); the reference of one of them names
+    what superseded the others.
     """
     counted = [
-        (index, entry.resource)
-        for index, entry in enumerate(reader.bundle.entry)
-        if isinstance(entry.resource, QuestionnaireResponse)
-        and _ours(entry.resource)
-        and entry.resource.status in _COUNTED_RESPONSES
-        and reader.patient.owns(entry.resource.about)
+        (index, response)
+        for index in indexes
+        if isinstance(response := reader.bundle.entry[index].resource, QuestionnaireResponse)
+        and _ours(response)
+        and response.status in _COUNTED_RESPONSES
+        and reader.patient.owns(response.about)
     ]
     latest = max((_authored(response) for _, response in counted), default=None)
     current = {

@@ -265,21 +265,19 @@ class OtherResource(_Resource):
         return value
 
 
-# Tried in order, first match wins: a resource type fasciculate reads fails every other model at
-# its ``resourceType`` literal; anything else ends as OtherResource. (A callable discriminator
-# would make pydantic turn every resource, Claims included, into Python objects first.)
+# A resource type fasciculate reads is validated by its own model, chosen by ``resourceType`` (a
+# dictionary lookup: no other model is tried); anything else fails that choice at once and ends as
+# OtherResource. (A callable discriminator would make pydantic turn every resource, Claims
+# included, into Python objects first.)
+#: Where the models of the types read appear in error locations (``tagged-union[...]``).
+READ_UNION = "tagged-union["
 #: The union's members, by the name pydantic puts in error locations.
-MEMBERS = frozenset(
-    {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
-    | {"QuestionnaireResponse", "OtherResource"}
-)
+MEMBERS = READ_TYPES | {"OtherResource"}
 Resource = Annotated[
-    Patient
-    | Observation
-    | Condition
-    | MedicationUse
-    | Medication
-    | QuestionnaireResponse
+    Annotated[
+        Patient | Observation | Condition | MedicationUse | Medication | QuestionnaireResponse,
+        Field(discriminator="resourceType"),
+    ]
     | OtherResource,
     Field(union_mode="left_to_right"),
 ]
