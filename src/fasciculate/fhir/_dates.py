@@ -50,6 +50,8 @@ def resource_dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
     """The dates that place *resource* in time: (element, its text)."""
     if isinstance(resource, Observation):
         period = resource.effectivePeriod
+        if period is None and resource.effectiveDateTime:  # the usual case, first
+            return [("effectiveDateTime", resource.effectiveDateTime)]
         return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
     if isinstance(resource, Condition):
         return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]

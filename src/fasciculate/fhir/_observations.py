@@ -78,7 +78,7 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     """
     codes = _codes(obs.code)
     loinc = [code for system, code in codes if system == LOINC]  # in document order
-    if obs.status not in _SKIP_STATUS and (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc):
+    if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in _SKIP_STATUS:
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
         _symptom(reader, obs, ref, path, answer)
         return
@@ -198,6 +198,8 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
 
 def _interpretation(obs: Observation) -> Interpretation | None:
     """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
+    if not obs.interpretation:
+        return None
     found = [
         Interpretation(code)
         for concept in obs.interpretation
@@ -238,11 +240,11 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         reader.at,
         obs,
         ref,
-        str(analyte),
+        analyte.value,
         code_text,
         when=when,
         moment=moment,
-        interpretation=None if words is None else str(words),
+        interpretation=None if words is None else words.value,
     )
     not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
     if quantity is None or quantity.value is None:
@@ -254,7 +256,7 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
     ]
     accepted = reader_units(analyte)
-    unit = next((clean(u) for u in units if clean(u) in accepted), None)
+    unit = next((cleaned for u in units if (cleaned := clean(u)) in accepted), None)
     if unit is None:
         problem = Problem(
             f"{path}.valueQuantity",
