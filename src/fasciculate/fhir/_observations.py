@@ -55,7 +55,7 @@ _SIDES = (
 def _words(concept: CodeableConcept | None) -> str:
     if concept is None:
         return ""
-    parts = [concept.text or "", *(coding.display or "" for coding in concept.coding)]
+    parts = [concept.text or "", *(coding.get("display") or "" for coding in concept.coding)]
     return clean(" ".join(parts)).lower()
 
 
@@ -66,7 +66,11 @@ def _first(patterns: tuple[tuple[re.Pattern[str], object], ...], text: str) -> o
 def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
     if concept is None:
         return []
-    return [(c.system, clean(c.code)) for c in concept.coding if c.system and c.code]
+    return [
+        (system, clean(code))
+        for coding in concept.coding
+        if (system := coding.get("system")) and (code := coding.get("code"))
+    ]
 
 
 def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:

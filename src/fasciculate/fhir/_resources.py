@@ -10,16 +10,44 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
+from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 
 class _Element(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
+class _Texts:
+    """Validates a JSON object into a plain dict of its string elements *keys* (others ignored).
+
+    For the most numerous elements of a bundle (the codings of every CodeableConcept, the subject
+    of every resource): a dict is built faster than a model, and freed faster, and a large bundle
+    holds tens of thousands of them (``benchmarks/bench_fhir.py``). A key given is a string or
+    ``null``, as in a model; a key not given is absent (read with ``.get``).
+    """
+
+    def __init__(self, *keys: str) -> None:
+        self.keys = keys
+
+    def __get_pydantic_core_schema__(
+        self,
+        source: Any,  # noqa: ANN401 - the annotated type, unused
+        handler: GetCoreSchemaHandler,
+    ) -> CoreSchema:
+        text = core_schema.nullable_schema(core_schema.str_schema())
+        fields = {key: core_schema.typed_dict_field(text, required=False) for key in self.keys}
+        return core_schema.typed_dict_schema(fields, extra_behavior="ignore")
+
+
+#: A code in a code system, inside a CodeableConcept: ``system``, ``code``, ``display``.
+CodingData = Annotated[dict[str, str | None], _Texts("system", "code", "display")]
+#: The patient a resource is about: ``reference``, ``display``.
+SubjectData = Annotated[dict[str, str | None], _Texts("reference", "display")]
+
+
 class Coding(_Element):
-    """A code in a code system."""
+    """A code in a code system (an answer's ``valueCoding``)."""
 
     system: str | None = None
     code: str | None = None
@@ -29,20 +57,24 @@ class Coding(_Element):
 class CodeableConcept(_Element):
     """Codings and a text."""
 
-    coding: list[Coding] = Field(default_factory=list)
+    coding: list[CodingData] = Field(default_factory=list)
     text: str | None = None
 
     def codes(self) -> list[tuple[str, str]]:
         """Every ``(system, code)`` pair with both parts given."""
-        return [(c.system, c.code) for c in self.coding if c.system and c.code]
+        return [
+            (system, code)
+            for coding in self.coding
+            if (system := coding.get("system")) and (code := coding.get("code"))
+        ]
 
     def label(self) -> str | None:
         """The text, or the first display, or the first code."""
         if self.text:
             return self.text
         for coding in self.coding:
-            if coding.display or coding.code:
-                return coding.display or coding.code
+            if shown := coding.get("display") or coding.get("code"):
+                return shown
         return None
 
 
@@ -96,17 +128,17 @@ class _Resource(_Element):
 class ClinicalResource(_Resource):
     """A resource about one patient, named by ``subject`` (some types say ``patient``)."""
 
-    subject: Reference | None = None
-    patient: Reference | None = None
+    subject: SubjectData | None = None
+    patient: SubjectData | None = None
 
     @property
     def about(self) -> str | None:
         """The reference to the patient (or other subject) the resource is about, if given."""
         subject = self.subject
-        if subject is not None and subject.reference:
-            return subject.reference
+        if subject is not None and (reference := subject.get("reference")):
+            return reference
         patient = self.patient
-        return patient.reference or None if patient is not None else None
+        return (patient.get("reference") or None) if patient is not None else None
 
 
 class Patient(_Resource):
