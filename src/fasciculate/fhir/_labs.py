@@ -27,7 +27,7 @@ import attrs
 
 from fasciculate._errors import Problem
 from fasciculate.fhir._report import ReportEntry
-from fasciculate.fhir._resources import Observation
+from fasciculate.fhir._resources import Observation, label
 
 if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader
@@ -165,5 +165,5 @@ def _lab_input(result: Result) -> dict[str, object]:
 
 def _entry(reader: Reader, result: Result, **fields: str) -> ReportEntry:
     concept = result.observation.code
-    display = concept.label() if concept else None
+    display = label(concept)
     return reader.entry(result.observation, result.ref, code=result.code, display=display, **fields)

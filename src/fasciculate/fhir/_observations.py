@@ -22,7 +22,8 @@ from fasciculate._presentation import LabResult
 from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
 from fasciculate.fhir._labs import FINAL, Result
-from fasciculate.fhir._resources import CodeableConcept, Observation
+from fasciculate.fhir._resources import CodeableConcept, Observation, label
+from fasciculate.fhir._resources import codes as concept_codes
 
 if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader
@@ -55,7 +56,8 @@ _SIDES = (
 def _words(concept: CodeableConcept | None) -> str:
     if concept is None:
         return ""
-    parts = [concept.text or "", *(coding.get("display") or "" for coding in concept.coding)]
+    codings = concept.get("coding", ())
+    parts = [concept.get("text") or "", *(coding.get("display") or "" for coding in codings)]
     return clean(" ".join(parts)).lower()
 
 
@@ -68,7 +70,7 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
         return []
     return [
         (system, clean(code))
-        for coding in concept.coding
+        for coding in concept.get("coding", ())
         if (system := coding.get("system")) and (code := coding.get("code"))
     ]
 
@@ -87,7 +89,7 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         _symptom(reader, obs, ref, path, answer)
         return
     code_text = "|".join(codes[0]) if codes else None
-    display = obs.code.label() if obs.code else None
+    display = label(obs.code)
     entry = reader.entry
     if obs.status in _SKIP_STATUS:
         reason = f"status {obs.status}"
@@ -138,7 +140,7 @@ def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriS
     maps = code_maps()
     concept = obs.valueCodeableConcept
     values = _codes(concept)
-    display = concept.label() if concept else None
+    display = label(concept)
     value_text = "|".join(values[0]) if values else None
     finding = None
     for pair in values:
@@ -207,7 +209,7 @@ def _interpretation(obs: Observation) -> Interpretation | None:
     found = [
         Interpretation(code)
         for concept in obs.interpretation
-        for system, code in concept.codes()
+        for system, code in concept_codes(concept)
         if system == INTERPRETATION and code in Interpretation.__members__
     ]
     return max(found, key=_SEVERITY.__getitem__, default=None)
@@ -229,7 +231,7 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
-    display = obs.code.label() if obs.code else None
+    display = label(obs.code)
     quantity = obs.valueQuantity
     words = _interpretation(obs)
     if (quantity is None or quantity.value is None) and words is None:
@@ -313,7 +315,7 @@ def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         ),
         None,
     )
-    display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
+    display = label(obs.valueCodeableConcept)
     if smokes is None:
         reason = "smoking status code not in fasciculate's map"
         reader.out.unmapped.append(

@@ -25,12 +25,15 @@ from fasciculate.fhir._collect import parse_moment
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._resources import (
     CodeableConcept,
+    ConceptData,
     Condition,
     Medication,
     MedicationUse,
     Patient,
     QuestionnaireResponse,
+    label,
 )
+from fasciculate.fhir._resources import codes as concept_codes
 from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ def _age(birth: dt.date, on: dt.date) -> int:
 def _status(concept: CodeableConcept | None) -> str | None:
     if concept is None:
         return None
-    codes = concept.codes()
+    codes = concept_codes(concept)
     return clean(codes[0][1]) if codes else None
 
 
@@ -125,8 +128,8 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
     status = _status(condition.clinicalStatus)
     verification = _status(condition.verificationStatus)
     concept = condition.code
-    codes = concept.codes() if concept else []
-    display = concept.label() if concept else None
+    codes = concept_codes(concept)
+    display = label(concept)
     code_text = "|".join(codes[0]) if codes else None
     if verification in _SKIPPED_VERIFICATION:
         reason = f"verificationStatus {verification}"
@@ -185,7 +188,7 @@ def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> Codeab
     if concept is None and reference is not None:
         concept = _referenced(reader, use, path)
         if concept is None and reference.display and reference.display.strip():
-            concept = CodeableConcept(text=reference.display)
+            concept = ConceptData(text=reference.display)
     return concept
 
 
@@ -225,8 +228,8 @@ def _not_current(use: MedicationUse) -> str | None:
 
 def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
     concept = _medication_concept(reader, use, path)
-    codes = concept.codes() if concept else []
-    name = clean(concept.label() or "") if concept else ""
+    codes = concept_codes(concept)
+    name = clean(label(concept) or "")
     code_text = "|".join(codes[0]) if codes else None
     reason = _not_current(use)
     if reason is not None:

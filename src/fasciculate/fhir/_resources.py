@@ -8,7 +8,7 @@ Dates stay strings: FHIR allows partial dates (``1980``, ``1980-10``) that the r
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, GetCoreSchemaHandler, field_validator
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
@@ -18,32 +18,93 @@ class _Element(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
-class _Texts:
-    """Validates a JSON object into a plain dict of its string elements *keys* (others ignored).
+_TEXT = core_schema.nullable_schema(core_schema.str_schema())
 
-    For the most numerous elements of a bundle (the codings of every CodeableConcept, the subject
-    of every resource): a dict is built faster than a model, and freed faster, and a large bundle
-    holds tens of thousands of them (``benchmarks/bench_fhir.py``). A key given is a string or
-    ``null``, as in a model; a key not given is absent (read with ``.get``).
+
+def _record(**fields: CoreSchema) -> CoreSchema:
+    """A JSON object validated into a plain dict of the elements *fields* (others ignored)."""
+    return core_schema.typed_dict_schema(
+        {
+            key: core_schema.typed_dict_field(schema, required=False)
+            for key, schema in fields.items()
+        },
+        extra_behavior="ignore",
+    )
+
+
+class _Record:
+    """Pydantic validates the annotated TypedDict with this core schema (see :data:`Concept`).
+
+    For the most numerous elements of a bundle (every CodeableConcept and its codings, the subject
+    of every resource): a plain dict is built and freed faster than a model, and a large bundle
+    holds tens of thousands of them (``benchmarks/bench_fhir.py``). Each element given has the
+    JSON type of a model's field (a string or ``null``, a list); one not given is absent (read
+    with ``.get``). The TypedDict gives the static type; its schema is this one, since pydantic
+    validates a ``typing.TypedDict`` itself only from Python 3.12.
     """
 
-    def __init__(self, *keys: str) -> None:
-        self.keys = keys
+    def __init__(self, schema: CoreSchema) -> None:
+        self.schema = schema
 
     def __get_pydantic_core_schema__(
         self,
-        source: Any,  # noqa: ANN401 - the annotated type, unused
+        source: Any,  # noqa: ANN401 - the annotated TypedDict, described by the schema
         handler: GetCoreSchemaHandler,
     ) -> CoreSchema:
-        text = core_schema.nullable_schema(core_schema.str_schema())
-        fields = {key: core_schema.typed_dict_field(text, required=False) for key in self.keys}
-        return core_schema.typed_dict_schema(fields, extra_behavior="ignore")
+        return self.schema
 
 
-#: A code in a code system, inside a CodeableConcept: ``system``, ``code``, ``display``.
-CodingData = Annotated[dict[str, str | None], _Texts("system", "code", "display")]
-#: The patient a resource is about: ``reference``, ``display``.
-SubjectData = Annotated[dict[str, str | None], _Texts("reference", "display")]
+class CodingData(TypedDict, total=False):
+    """A code in a code system, inside a CodeableConcept."""
+
+    system: str | None
+    code: str | None
+    display: str | None
+
+
+class ConceptData(TypedDict, total=False):
+    """Codings and a text."""
+
+    coding: list[CodingData]
+    text: str | None
+
+
+class SubjectData(TypedDict, total=False):
+    """The patient a resource is about."""
+
+    reference: str | None
+    display: str | None
+
+
+_CODING = _record(system=_TEXT, code=_TEXT, display=_TEXT)
+#: A CodeableConcept, as a plain dict; read it with :func:`codes` and :func:`label`.
+CodeableConcept = Annotated[
+    ConceptData, _Record(_record(coding=core_schema.list_schema(_CODING), text=_TEXT))
+]
+_SubjectReference = Annotated[SubjectData, _Record(_record(reference=_TEXT, display=_TEXT))]
+
+
+def codes(concept: ConceptData | None) -> list[tuple[str, str]]:
+    """Every ``(system, code)`` pair of *concept* with both parts given, in document order."""
+    if not concept:
+        return []
+    return [
+        (system, code)
+        for coding in concept.get("coding", ())
+        if (system := coding.get("system")) and (code := coding.get("code"))
+    ]
+
+
+def label(concept: ConceptData | None) -> str | None:
+    """The text of *concept*, or its first display, or its first code."""
+    if not concept:
+        return None
+    if text := concept.get("text"):
+        return text
+    for coding in concept.get("coding", ()):
+        if shown := coding.get("display") or coding.get("code"):
+            return shown
+    return None
 
 
 class Coding(_Element):
@@ -52,30 +113,6 @@ class Coding(_Element):
     system: str | None = None
     code: str | None = None
     display: str | None = None
-
-
-class CodeableConcept(_Element):
-    """Codings and a text."""
-
-    coding: list[CodingData] = Field(default_factory=list)
-    text: str | None = None
-
-    def codes(self) -> list[tuple[str, str]]:
-        """Every ``(system, code)`` pair with both parts given."""
-        return [
-            (system, code)
-            for coding in self.coding
-            if (system := coding.get("system")) and (code := coding.get("code"))
-        ]
-
-    def label(self) -> str | None:
-        """The text, or the first display, or the first code."""
-        if self.text:
-            return self.text
-        for coding in self.coding:
-            if shown := coding.get("display") or coding.get("code"):
-                return shown
-        return None
 
 
 def _no_boolean(value: object) -> object:
@@ -128,8 +165,8 @@ class _Resource(_Element):
 class ClinicalResource(_Resource):
     """A resource about one patient, named by ``subject`` (some types say ``patient``)."""
 
-    subject: SubjectData | None = None
-    patient: SubjectData | None = None
+    subject: _SubjectReference | None = None
+    patient: _SubjectReference | None = None
 
     @property
     def about(self) -> str | None:
