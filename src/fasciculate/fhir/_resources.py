@@ -33,7 +33,7 @@ def _record(**fields: CoreSchema) -> CoreSchema:
 
 
 class _Record:
-    """Pydantic validates the annotated TypedDict with this core schema (see :data:`Concept`).
+    """The core schema pydantic validates the TypedDict it annotates with (a plain dict).
 
     For the most numerous elements of a bundle (every CodeableConcept and its codings, the subject
     of every resource): a plain dict is built and freed faster than a model, and a large bundle
