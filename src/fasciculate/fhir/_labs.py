@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING
 import attrs
 
 from fasciculate._errors import Problem
+from fasciculate.fhir._elements import label
 from fasciculate.fhir._report import ReportEntry
-from fasciculate.fhir._resources import Observation, label
+from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader

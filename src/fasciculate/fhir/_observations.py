@@ -21,9 +21,10 @@ from fasciculate._kb import knowledge_base
 from fasciculate._presentation import LabResult
 from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
+from fasciculate.fhir._elements import CodeableConcept, label
+from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._labs import FINAL, Result
-from fasciculate.fhir._resources import CodeableConcept, Observation, label
-from fasciculate.fhir._resources import codes as concept_codes
+from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader

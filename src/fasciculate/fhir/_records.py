@@ -22,18 +22,16 @@ from fasciculate._vocab import Sex, TriState
 from fasciculate.fhir import _recent
 from fasciculate.fhir._codes import clean, code_maps
 from fasciculate.fhir._collect import parse_moment
+from fasciculate.fhir._elements import CodeableConcept, ConceptData, label
+from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._resources import (
-    CodeableConcept,
-    ConceptData,
     Condition,
     Medication,
     MedicationUse,
     Patient,
     QuestionnaireResponse,
-    label,
 )
-from fasciculate.fhir._resources import codes as concept_codes
 from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
