@@ -314,6 +314,40 @@ BAD = {
         "entry.0.resource.code",
         "should be an object",
     ),
+    # Codings, CodeableConcepts and subjects are validated into plain dicts: as strictly as models.
+    "coding code of wrong type": (
+        json.dumps(
+            bundle(
+                {
+                    "resource": {
+                        "resourceType": "Observation",
+                        "code": {"coding": [{"system": "http://loinc.org", "code": 2823}]},
+                    }
+                }
+            )
+        ).encode(),
+        "entry.0.resource.code.coding.0.code",
+        "valid string",
+    ),
+    "codings not a list": (
+        json.dumps(
+            bundle({"resource": {"resourceType": "Condition", "code": {"coding": {"code": "x"}}}})
+        ).encode(),
+        "entry.0.resource.code.coding",
+        "valid array",
+    ),
+    "subject of wrong type": (
+        json.dumps(
+            bundle({"resource": {"resourceType": "Observation", "subject": "Patient/1"}})
+        ).encode(),
+        "entry.0.resource.subject",
+        "should be an object",
+    ),
+    "resource not an object, in a mapping": (
+        bundle({"resource": ["Observation"]}),
+        "entry.0.resource",
+        "valid dictionary",
+    ),
 }
 
 

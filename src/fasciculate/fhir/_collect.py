@@ -32,18 +32,18 @@ def _parts(text: str) -> tuple[dt.date, re.Match[str]]:
     return day, found
 
 
-def parse_moment(text: str | None) -> dt.datetime | None:
-    """The instant a FHIR date or dateTime starts (UTC); a partial date reads as its first day.
+def parse_instant(text: str) -> tuple[dt.date, dt.datetime]:
+    """The date of a FHIR date or dateTime as written, and the instant it starts (UTC).
+
+    A partial date reads as its first day.
 
     Raises:
         ValueError: If *text* is not a FHIR date or dateTime (``20261118``, ``T25:99``, a time
             without a time zone, digits other than ASCII ones, a day that does not exist).
     """
-    if text is None:
-        return None
     day, found = _parts(text)
     if found["time"] is None:
-        return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        return day, dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
     # A leap second (hh:mm:60) is valid FHIR; it is read as the last second of the minute.
     clock = found["time"]
     clock = clock[:-2] + "59" if clock.endswith(":60") else clock
@@ -52,19 +52,25 @@ def parse_moment(text: str | None) -> dt.datetime | None:
     if hours * 60 + minutes > 14 * 60:  # FHIR's offsets run from -14:00 to +14:00
         raise ValueError(text)
     moment = dt.datetime.fromisoformat(f"{day.isoformat()}T{clock}{found['fraction'] or ''}{zone}")
-    return moment.astimezone(dt.UTC)
+    return day, moment.astimezone(dt.UTC)
+
+
+def parse_moment(text: str | None) -> dt.datetime | None:
+    """The instant a FHIR date or dateTime starts (UTC); a partial date reads as its first day.
+
+    Raises:
+        ValueError: If *text* is not a FHIR date or dateTime (see :func:`parse_instant`).
+    """
+    return None if text is None else parse_instant(text)[1]
 
 
 def parse_date(text: str | None) -> dt.date | None:
     """The date of a FHIR date or dateTime, as written; a partial date reads as its first day.
 
     Raises:
-        ValueError: If *text* is not a FHIR date or dateTime (see :func:`parse_moment`).
+        ValueError: If *text* is not a FHIR date or dateTime (see :func:`parse_instant`).
     """
-    if text is None:
-        return None
-    parse_moment(text)
-    return _parts(text)[0]
+    return None if text is None else parse_instant(text)[0]
 
 
 class Collector:

@@ -12,7 +12,7 @@ import contextlib
 import datetime as dt
 
 from fasciculate._errors import InvalidBundle, Problem
-from fasciculate.fhir._collect import DATE_FORMS, parse_date, parse_moment
+from fasciculate.fhir._collect import DATE_FORMS, parse_date, parse_instant
 from fasciculate.fhir._resources import (
     ClinicalResource,
     Condition,
@@ -50,6 +50,8 @@ def resource_dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
     """The dates that place *resource* in time: (element, its text)."""
     if isinstance(resource, Observation):
         period = resource.effectivePeriod
+        if period is None and resource.effectiveDateTime:  # the usual case, first
+            return [("effectiveDateTime", resource.effectiveDateTime)]
         return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
     if isinstance(resource, Condition):
         return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
@@ -71,23 +73,23 @@ class Calendar:
         """Collect the problems found into *problems*."""
         self.problems = problems
         self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}
-        #: Each understood resource's dates: (date, instant, reference, path).
-        self.placed: list[tuple[dt.date, dt.datetime, str, str]] = []
+        #: Each understood resource's dates: (date, instant, reference, resource path, element).
+        self.placed: list[tuple[dt.date, dt.datetime, str, str, str]] = []
 
     def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
-        if text not in self.parsed:
-            try:
-                moment, day = parse_moment(text), parse_date(text)
-            except ValueError:
-                self.parsed[text] = None
-            else:
-                assert day is not None  # noqa: S101 - text is not None
-                assert moment is not None  # noqa: S101
-                self.parsed[text] = (day, moment)
-        return self.parsed[text]
+        try:
+            return self.parsed[text]
+        except KeyError:
+            pass
+        try:
+            parsed: tuple[dt.date, dt.datetime] | None = parse_instant(text)
+        except ValueError:
+            parsed = None
+        self.parsed[text] = parsed
+        return parsed
 
-    def date(self, text: str | None, path: str) -> dt.date | None:
-        """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
+    def instant(self, text: str | None, path: str) -> tuple[dt.date, dt.datetime] | None:
+        """The date in *text* and the instant it starts (``None``: none, or a problem at *path*)."""
         if text is None:
             return None
         parsed = self._parse(text)
@@ -95,21 +97,32 @@ class Calendar:
             self.problems.append(
                 Problem(path, f"not a FHIR date or dateTime; write {DATE_FORMS}", repr(text))
             )
-            return None
-        return parsed[0]
+        return parsed
+
+    def date(self, text: str | None, path: str) -> dt.date | None:
+        """The date in *text*, or ``None``; not a FHIR date, it is a problem at *path*."""
+        parsed = self.instant(text, path)
+        return None if parsed is None else parsed[0]
 
     def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
         """Keep the dates of an understood resource, for the default reference date."""
         for element, text in resource_dates(resource):
-            if text is None or self.date(text, f"{path}.{element}") is None:
+            if text is None:
                 continue
-            day, moment = self.parsed[text]  # type: ignore[misc] # date() parsed it
-            self.placed.append((day, moment, ref, f"{path}.{element}"))
+            parsed = self._parse(text)
+            if parsed is None:
+                self.instant(text, f"{path}.{element}")  # reports it
+            else:
+                self.placed.append((parsed[0], parsed[1], ref, path, element))
 
     def reference_date(self, notes: list[str]) -> dt.date | None:
         """The latest date of an understood resource that is not in the future (noted)."""
         now = dt.datetime.now(dt.UTC)
-        future = [(day, ref, where) for day, moment, ref, where in self.placed if moment > now]
+        future = [
+            (day, ref, f"{path}.{element}")
+            for day, moment, ref, path, element in self.placed
+            if moment > now
+        ]
         notes.extend(
             f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
             "not used as the reference date: check it"
@@ -117,4 +130,4 @@ class Calendar:
         )
         if len(future) > _SHOWN:
             notes.append(f"{len(future) - _SHOWN} more resources with dates in the future")
-        return max((day for day, moment, _, _ in self.placed if moment <= now), default=None)
+        return max((placed[0] for placed in self.placed if placed[1] <= now), default=None)

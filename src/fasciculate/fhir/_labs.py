@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from fasciculate._errors import Problem
+from fasciculate.fhir._elements import label
 from fasciculate.fhir._report import ReportEntry
 from fasciculate.fhir._resources import Observation
 
@@ -165,5 +166,5 @@ def _lab_input(result: Result) -> dict[str, object]:
 
 def _entry(reader: Reader, result: Result, **fields: str) -> ReportEntry:
     concept = result.observation.code
-    display = concept.label() if concept else None
+    display = label(concept)
     return reader.entry(result.observation, result.ref, code=result.code, display=display, **fields)

@@ -21,9 +21,10 @@ from fasciculate._kb import knowledge_base
 from fasciculate._presentation import LabResult
 from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
-from fasciculate.fhir._collect import parse_moment
+from fasciculate.fhir._elements import CodeableConcept, label
+from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._labs import FINAL, Result
-from fasciculate.fhir._resources import CodeableConcept, Observation
+from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
     from fasciculate.fhir._read import Reader
@@ -33,6 +34,7 @@ SYMPTOM_ABSENT = "111551-8"
 _TREND = {"89253-9", "89261-2"}
 _FREQUENCY = "104156-5"
 _SKIP_STATUS = {"entered-in-error", "cancelled"}
+_SYMPTOM_REASON = {answer: f"symptom {answer} (Symptoms IG)" for answer in TriState}
 _YES = {(LOINC, "LA33-6"), (SNOMED, "373066001")}
 _NO = {(LOINC, "LA32-8"), (SNOMED, "373067005")}
 _COURSE = (
@@ -55,7 +57,8 @@ _SIDES = (
 def _words(concept: CodeableConcept | None) -> str:
     if concept is None:
         return ""
-    parts = [concept.text or "", *(coding.display or "" for coding in concept.coding)]
+    codings = concept.get("coding", ())
+    parts = [concept.get("text") or "", *(coding.get("display") or "" for coding in codings)]
     return clean(" ".join(parts)).lower()
 
 
@@ -64,7 +67,13 @@ def _first(patterns: tuple[tuple[re.Pattern[str], object], ...], text: str) -> o
 
 
 def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
-    return [(system, clean(code)) for system, code in concept.codes()] if concept else []
+    if concept is None:
+        return []
+    return [
+        (system, clean(code))
+        for coding in concept.get("coding", ())
+        if (system := coding.get("system")) and (code := coding.get("code"))
+    ]
 
 
 def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
@@ -75,19 +84,20 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     either, since either reading could give the wrong urgency.
     """
     codes = _codes(obs.code)
+    loinc = [code for system, code in codes if system == LOINC]  # in document order
+    if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in _SKIP_STATUS:
+        answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
+        _symptom(reader, obs, ref, path, answer)
+        return
     code_text = "|".join(codes[0]) if codes else None
-    display = obs.code.label() if obs.code else None
+    display = label(obs.code)
     entry = reader.entry
     if obs.status in _SKIP_STATUS:
         reason = f"status {obs.status}"
         reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
-    loinc = [code for system, code in codes if system == LOINC]  # in document order
     maps = code_maps()
-    if {SYMPTOM, SYMPTOM_ABSENT} & set(loinc):
-        answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
-        _symptom(reader, obs, ref, path, answer)
-    elif analyte_codes := [code for code in loinc if code in maps.loinc]:
+    if analyte_codes := [code for code in loinc if code in maps.loinc]:
         analytes = list(dict.fromkeys(str(maps.loinc[code]) for code in analyte_codes))
         if len(analytes) > 1:
             message = (
@@ -129,30 +139,23 @@ def _coded_answer(obs: Observation) -> TriState:
 
 def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
     maps = code_maps()
-    values = _codes(obs.valueCodeableConcept)
-    display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
+    concept = obs.valueCodeableConcept
+    values = _codes(concept)
+    display = label(concept)
     value_text = "|".join(values[0]) if values else None
-    if any(pair in maps.twitching for pair in values):
-        _twitching(reader, obs, ref, path, answer)
-        reader.out.mapped.append(
-            reader.entry(
-                obs,
-                ref,
-                code=value_text,
-                display=display,
-                field="twitching",
-                reason=f"twitching {answer}",
+    finding = None
+    for pair in values:
+        if pair in maps.twitching:
+            _twitching(reader, obs, ref, path, answer)
+            reason = f"twitching {answer}"
+            reader.out.mapped.append(
+                reader.entry(
+                    obs, ref, code=value_text, display=display, field="twitching", reason=reason
+                )
             )
-        )
-        return
-    finding = next(
-        (
-            maps.symptom_snomed[code]
-            for system, code in values
-            if system == SNOMED and code in maps.symptom_snomed
-        ),
-        None,
-    )
+            return
+        if finding is None and pair[0] == SNOMED:
+            finding = maps.symptom_snomed.get(pair[1])
     if finding is None:
         reason = f"symptom ({answer}) not in fasciculate's fact table"
         reader.out.unmapped.append(
@@ -161,7 +164,7 @@ def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriS
         return
     field = f"findings.{finding}"
     reader.out.answer(field, answer, ref)
-    reason = f"symptom {answer} (Symptoms IG)"
+    reason = _SYMPTOM_REASON[answer]
     reader.out.mapped.append(
         reader.entry(obs, ref, code=value_text, display=display, field=field, reason=reason)
     )
@@ -202,10 +205,12 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
 
 def _interpretation(obs: Observation) -> Interpretation | None:
     """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
+    if not obs.interpretation:
+        return None
     found = [
         Interpretation(code)
         for concept in obs.interpretation
-        for system, code in concept.codes()
+        for system, code in concept_codes(concept)
         if system == INTERPRETATION and code in Interpretation.__members__
     ]
     return max(found, key=_SEVERITY.__getitem__, default=None)
@@ -227,7 +232,7 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
-    display = obs.code.label() if obs.code else None
+    display = label(obs.code)
     quantity = obs.valueQuantity
     words = _interpretation(obs)
     if (quantity is None or quantity.value is None) and words is None:
@@ -235,19 +240,18 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
     text, field = obs.when_field
-    when = reader.date(text, f"{path}.{field}")
+    when, moment = reader.calendar.instant(text, f"{path}.{field}") or (None, None)
     reader.dated_lab = reader.at
-    moment = parse_moment(text) if text is not None and when is not None else None
     result = functools.partial(
         Result,
         reader.at,
         obs,
         ref,
-        str(analyte),
+        analyte.value,
         code_text,
         when=when,
         moment=moment,
-        interpretation=None if words is None else str(words),
+        interpretation=None if words is None else words.value,
     )
     not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
     if quantity is None or quantity.value is None:
@@ -259,7 +263,7 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
     ]
     accepted = reader_units(analyte)
-    unit = next((clean(u) for u in units if clean(u) in accepted), None)
+    unit = next((cleaned for u in units if (cleaned := clean(u)) in accepted), None)
     if unit is None:
         problem = Problem(
             f"{path}.valueQuantity",
@@ -268,10 +272,8 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         )
         reader.labs.append(result(problem=problem))
         return
-    try:
-        LabResult(analyte=analyte, unit=unit, value=quantity.value)
-    except pydantic.ValidationError as error:
-        message = error.errors(include_url=False)[0]["msg"].removeprefix("Value error, ")
+    message = _implausible(reader, analyte, unit, quantity.value)
+    if message is not None:
         problem = Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
         reader.labs.append(result(problem=problem))
         return
@@ -279,6 +281,23 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
     if quantity.comparator:
         reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
     reader.labs.append(result(unit=unit, value=quantity.value, reason=reason + not_final))
+
+
+def _implausible(reader: Reader, analyte: Analyte, unit: str, value: float) -> str | None:
+    """Why *value* in *unit* cannot be a result for *analyte* (``None`` when it can).
+
+    Checked by :class:`~fasciculate.LabResult` itself, once per distinct result in a bundle.
+    """
+    key = (analyte, unit, value)
+    if key not in reader.checked:
+        try:
+            LabResult(analyte=analyte, unit=unit, value=value)
+        except pydantic.ValidationError as error:
+            message = error.errors(include_url=False)[0]["msg"]
+            reader.checked[key] = message.removeprefix("Value error, ")
+        else:
+            reader.checked[key] = None
+    return reader.checked[key]
 
 
 def reader_units(analyte: Analyte) -> tuple[str, ...]:
@@ -297,7 +316,7 @@ def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         ),
         None,
     )
-    display = obs.valueCodeableConcept.label() if obs.valueCodeableConcept else None
+    display = label(obs.valueCodeableConcept)
     if smokes is None:
         reason = "smoking status code not in fasciculate's map"
         reader.out.unmapped.append(

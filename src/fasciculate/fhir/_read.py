@@ -6,6 +6,7 @@ import contextlib
 import datetime as dt
 import gc
 import json
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,6 +22,7 @@ from fasciculate.fhir._dates import Calendar, as_day
 from fasciculate.fhir._report import BundleReading, MappingReport, ReportEntry
 from fasciculate.fhir._resources import (
     MEMBERS,
+    READ_UNION,
     Bundle,
     ClinicalResource,
     Condition,
@@ -51,6 +53,10 @@ _BILLING = {
 }
 
 
+#: Validates a report entry from a dict; without a model's keyword arguments, a third faster.
+_report_entry = ReportEntry.__pydantic_validator__.validate_python
+
+
 def _not_a_bundle(data: object) -> InvalidBundle:
     kind = data.get("resourceType") if isinstance(data, Mapping) else None
     shown = repr(kind) if kind is not None else f"a JSON {type(data).__name__}"
@@ -59,6 +65,15 @@ def _not_a_bundle(data: object) -> InvalidBundle:
         "(type collection) with one entry per resource"
     )
     return InvalidBundle([Problem("resourceType", message)])
+
+
+def _unnested(loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """*loc* with the models of the types read as one step, their type (``Observation``)."""
+    if "resource" in loc:
+        at = loc.index("resource") + 1
+        if len(loc) > at + 1 and str(loc[at]).startswith(READ_UNION):
+            return loc[:at] + loc[at + 1 :]
+    return loc
 
 
 def _relevant(detail: Any) -> bool:  # noqa: ANN401 - a pydantic error detail
@@ -70,6 +85,8 @@ def _relevant(detail: Any) -> bool:  # noqa: ANN401 - a pydantic error detail
     member, rest = (loc[at], loc[at + 1 :]) if len(loc) > at else (None, ())
     if member == "OtherResource":
         return not (rest == ("resourceType",) and detail["type"] == "value_error")
+    if str(member).startswith(READ_UNION):  # not a type read (or no type): OtherResource says
+        return False
     return member not in MEMBERS or rest != ("resourceType",)
 
 
@@ -84,7 +101,11 @@ def _invalid(error: pydantic.ValidationError, raw: object) -> InvalidBundle:
                 raw = json.loads(raw)
         if not isinstance(raw, str | bytes | bytearray):
             return _not_a_bundle(raw)
-    details = [detail for detail in error.errors(include_url=False) if _relevant(detail)]
+    details: list[Any] = [
+        {**detail, "loc": _unnested(tuple(detail["loc"]))}
+        for detail in error.errors(include_url=False)
+    ]
+    details = [detail for detail in details if _relevant(detail)]
     problems: dict[tuple[str, str], Problem] = {}
     for detail in details:
         loc = list(detail["loc"])
@@ -128,12 +149,20 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
     return f"entry.{index}"
 
 
-def _subjects(bundle: Bundle) -> list[str]:
-    return [
-        about
-        for entry in bundle.entry
-        if isinstance(entry.resource, ClinicalResource) and (about := entry.resource.about)
-    ]
+def _survey(bundle: Bundle) -> tuple[dict[type, list[int]], list[str]]:
+    """Where each resource type is in the bundle (entry indexes), and the subjects named.
+
+    One pass, so that what must be known before reading (the patients, the Medications
+    referenced, the questionnaire responses that count) looks only at the entries concerned.
+    """
+    kinds: dict[type, list[int]] = defaultdict(list)
+    subjects = []
+    for index, entry in enumerate(bundle.entry):
+        resource = entry.resource
+        kinds[type(resource)].append(index)
+        if isinstance(resource, ClinicalResource) and (about := resource.about):
+            subjects.append(about)
+    return kinds, subjects
 
 
 class Reader:
@@ -152,6 +181,7 @@ class Reader:
         subject: Subject,
         as_of: dt.date | None,
         lab_window_days: int | None,
+        kinds: Mapping[type, list[int]],
     ) -> None:
         self.bundle = bundle
         self.out = Collector()
@@ -171,37 +201,44 @@ class Reader:
         self.elsewhere = 0  # resources skipped as another patient's
         self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
-        for index, entry in enumerate(bundle.entry):
-            if isinstance(entry.resource, Medication):
-                ref = _reference(entry.fullUrl, entry.resource, index)
-                self.medications[ref] = entry.resource
-                if entry.resource.id:
-                    self.medications[f"Medication/{entry.resource.id}"] = entry.resource
-        self.responses = _records.current_responses(self)
+        #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
+        self.checked: dict[tuple[str, str, float], str | None] = {}
+        for index in kinds.get(Medication, ()):
+            entry = bundle.entry[index]
+            medication = entry.resource
+            assert isinstance(medication, Medication)  # noqa: S101 - surveyed as one
+            self.medications[_reference(entry.fullUrl, medication, index)] = medication
+            if medication.id:
+                self.medications[f"Medication/{medication.id}"] = medication
+        self.responses = _records.current_responses(self, kinds.get(QuestionnaireResponse, []))
 
     def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
         """A report entry about *resource* (known in the bundle as *ref*)."""
-        return ReportEntry(reference=ref, resource_type=resource.resourceType, **fields)
+        fields["reference"], fields["resource_type"] = ref, resource.resourceType
+        return _report_entry(fields)  # type: ignore[no-any-return] # validated, a ReportEntry
 
     def read(self) -> None:
         """Read every entry, each by the reader of its resource type."""
+        types, servers, mapped = self.types, self.servers, self.out.mapped
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
             self.at = index
-            ref = _reference(entry.fullUrl, resource, index)
-            self.types[ref] = resource.resourceType
+            ref = entry.fullUrl or _reference(None, resource, index)
+            types[ref] = resource.resourceType
             if (server := entry.server_reference) is not None:
-                self.servers[ref] = server
+                servers[ref] = server
             path = f"entry.{index}.resource"
-            if isinstance(resource, ClinicalResource) and not self.ours(resource, ref):
+            if not isinstance(resource, ClinicalResource):
+                self.route(entry.fullUrl, resource, ref, path)
                 continue
-            understood = len(self.out.mapped)
+            if not self.ours(resource, ref):
+                continue
+            understood = len(mapped)
             self.route(entry.fullUrl, resource, ref, path)
-            mapped = len(self.out.mapped) > understood or index in {self.dated_lab, self.deferred}
-            if isinstance(resource, ClinicalResource) and mapped:
+            if len(mapped) > understood or index in (self.dated_lab, self.deferred):
                 self.calendar.place(resource, ref, path)
 
     def finish(self, as_of: dt.date | None) -> None:
@@ -231,7 +268,8 @@ class Reader:
 
     def ours(self, resource: ClinicalResource, ref: str) -> bool:
         """Whether *resource* is about the patient being assessed; if not, skip it and say why."""
-        if self.patient.owns(resource.about):
+        about = resource.about
+        if about in self.patient.known or self.patient.owns(about):
             return True
         if resource.about is None:
             reason = (
@@ -340,9 +378,11 @@ def read_bundle(
 def _reading(
     parsed: Bundle, day: dt.date | None, lab_window_days: int | None, patient: str | None
 ) -> BundleReading:
-    subject = choose(parsed.entry, _subjects(parsed), patient)
+    kinds, subjects = _survey(parsed)
+    patients = [(index, parsed.entry[index]) for index in kinds.get(Patient, [])]
+    subject = choose(patients, subjects, patient)
     notes: list[str] = []
-    reader = Reader(parsed, subject, day, lab_window_days)
+    reader = Reader(parsed, subject, day, lab_window_days, kinds)
     reader.read()
     if day is None:
         day = reader.calendar.reference_date(notes)

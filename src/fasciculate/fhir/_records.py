@@ -22,9 +22,10 @@ from fasciculate._vocab import Sex, TriState
 from fasciculate.fhir import _recent
 from fasciculate.fhir._codes import clean, code_maps
 from fasciculate.fhir._collect import parse_moment
+from fasciculate.fhir._elements import CodeableConcept, ConceptData, label
+from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._resources import (
-    CodeableConcept,
     Condition,
     Medication,
     MedicationUse,
@@ -34,6 +35,8 @@ from fasciculate.fhir._resources import (
 from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from fasciculate.fhir._read import Reader
 
 _ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
@@ -51,7 +54,7 @@ def _age(birth: dt.date, on: dt.date) -> int:
 def _status(concept: CodeableConcept | None) -> str | None:
     if concept is None:
         return None
-    codes = concept.codes()
+    codes = concept_codes(concept)
     return clean(codes[0][1]) if codes else None
 
 
@@ -123,8 +126,8 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
     status = _status(condition.clinicalStatus)
     verification = _status(condition.verificationStatus)
     concept = condition.code
-    codes = concept.codes() if concept else []
-    display = concept.label() if concept else None
+    codes = concept_codes(concept)
+    display = label(concept)
     code_text = "|".join(codes[0]) if codes else None
     if verification in _SKIPPED_VERIFICATION:
         reason = f"verificationStatus {verification}"
@@ -183,7 +186,7 @@ def _medication_concept(reader: Reader, use: MedicationUse, path: str) -> Codeab
     if concept is None and reference is not None:
         concept = _referenced(reader, use, path)
         if concept is None and reference.display and reference.display.strip():
-            concept = CodeableConcept(text=reference.display)
+            concept = ConceptData(text=reference.display)
     return concept
 
 
@@ -223,8 +226,8 @@ def _not_current(use: MedicationUse) -> str | None:
 
 def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
     concept = _medication_concept(reader, use, path)
-    codes = concept.codes() if concept else []
-    name = clean(concept.label() or "") if concept else ""
+    codes = concept_codes(concept)
+    name = clean(label(concept) or "")
     code_text = "|".join(codes[0]) if codes else None
     reason = _not_current(use)
     if reason is not None:
@@ -278,19 +281,20 @@ def _authored(response: QuestionnaireResponse) -> dt.datetime:
         return _UNDATED
 
 
-def current_responses(reader: Reader) -> tuple[dict[int, str], str | None]:
+def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int, str], str | None]:
     """The completed responses to fasciculate's Questionnaire that count (by entry index).
 
-    The latest by ``authored`` counts (several authored at that same instant all count); the
-    reference of one of them names what superseded the others.
+    *indexes* are the entries that hold a QuestionnaireResponse. The latest by ``authored``
+    counts (several authored at that same instant all count); the reference of one of them names
+    what superseded the others.
     """
     counted = [
-        (index, entry.resource)
-        for index, entry in enumerate(reader.bundle.entry)
-        if isinstance(entry.resource, QuestionnaireResponse)
-        and _ours(entry.resource)
-        and entry.resource.status in _COUNTED_RESPONSES
-        and reader.patient.owns(entry.resource.about)
+        (index, response)
+        for index in indexes
+        if isinstance(response := reader.bundle.entry[index].resource, QuestionnaireResponse)
+        and _ours(response)
+        and response.status in _COUNTED_RESPONSES
+        and reader.patient.owns(response.about)
     ]
     latest = max((_authored(response) for _, response in counted), default=None)
     current = {

@@ -13,37 +13,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from fasciculate.fhir._elements import CodeableConcept, SubjectReference
+
 
 class _Element(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
 
 class Coding(_Element):
-    """A code in a code system."""
+    """A code in a code system (an answer's ``valueCoding``)."""
 
     system: str | None = None
     code: str | None = None
     display: str | None = None
-
-
-class CodeableConcept(_Element):
-    """Codings and a text."""
-
-    coding: list[Coding] = Field(default_factory=list)
-    text: str | None = None
-
-    def codes(self) -> list[tuple[str, str]]:
-        """Every ``(system, code)`` pair with both parts given."""
-        return [(c.system, c.code) for c in self.coding if c.system and c.code]
-
-    def label(self) -> str | None:
-        """The text, or the first display, or the first code."""
-        if self.text:
-            return self.text
-        for coding in self.coding:
-            if coding.display or coding.code:
-                return coding.display or coding.code
-        return None
 
 
 def _no_boolean(value: object) -> object:
@@ -96,16 +78,17 @@ class _Resource(_Element):
 class ClinicalResource(_Resource):
     """A resource about one patient, named by ``subject`` (some types say ``patient``)."""
 
-    subject: Reference | None = None
-    patient: Reference | None = None
+    subject: SubjectReference | None = None
+    patient: SubjectReference | None = None
 
     @property
     def about(self) -> str | None:
         """The reference to the patient (or other subject) the resource is about, if given."""
-        for target in (self.subject, self.patient):
-            if target is not None and target.reference:
-                return target.reference
-        return None
+        subject = self.subject
+        if subject is not None and (reference := subject.get("reference")):
+            return reference
+        patient = self.patient
+        return (patient.get("reference") or None) if patient is not None else None
 
 
 class Patient(_Resource):
@@ -264,21 +247,19 @@ class OtherResource(_Resource):
         return value
 
 
-# Tried in order, first match wins: a resource type fasciculate reads fails every other model at
-# its ``resourceType`` literal; anything else ends as OtherResource. (A callable discriminator
-# would make pydantic turn every resource, Claims included, into Python objects first.)
+# A resource type fasciculate reads is validated by its own model, chosen by ``resourceType`` (a
+# dictionary lookup: no other model is tried); anything else fails that choice at once and ends as
+# OtherResource. (A callable discriminator would make pydantic turn every resource, Claims
+# included, into Python objects first.)
+#: Where the models of the types read appear in error locations (``tagged-union[...]``).
+READ_UNION = "tagged-union["
 #: The union's members, by the name pydantic puts in error locations.
-MEMBERS = frozenset(
-    {"Patient", "Observation", "Condition", "MedicationUse", "Medication"}
-    | {"QuestionnaireResponse", "OtherResource"}
-)
+MEMBERS = READ_TYPES | {"OtherResource"}
 Resource = Annotated[
-    Patient
-    | Observation
-    | Condition
-    | MedicationUse
-    | Medication
-    | QuestionnaireResponse
+    Annotated[
+        Patient | Observation | Condition | MedicationUse | Medication | QuestionnaireResponse,
+        Field(discriminator="resourceType"),
+    ]
     | OtherResource,
     Field(union_mode="left_to_right"),
 ]

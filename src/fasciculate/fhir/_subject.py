@@ -78,10 +78,10 @@ class Subject:
         return about is True or (about is None and self.lone)
 
 
-def _groups(entries: Sequence[Entry]) -> list[tuple[str, set[str]]]:
+def _groups(patients: Iterable[tuple[int, Entry]]) -> list[tuple[str, set[str]]]:
     """Each distinct Patient of the bundle: its reference and names (copies merged)."""
     groups: list[tuple[str, set[str]]] = []
-    for index, entry in enumerate(entries):
+    for index, entry in patients:
         resource = entry.resource
         if not isinstance(resource, Patient):
             continue
@@ -101,14 +101,18 @@ def _shown(references: Iterable[str]) -> str:
     return ", ".join(listed[:5]) + more
 
 
-def choose(entries: Sequence[Entry], subjects: Sequence[str], patient: str | None) -> Subject:
-    """The patient being assessed, given the bundle's *entries* and the *subjects* they name.
+def choose(
+    patients: Iterable[tuple[int, Entry]], subjects: Sequence[str], patient: str | None
+) -> Subject:
+    """The patient being assessed, given the bundle's *patients* and the *subjects* it names.
+
+    *patients* are the entries that hold a Patient, with their indexes in the bundle.
 
     Raises:
         InvalidBundle: If *patient* names no Patient of the bundle, or the bundle holds (or its
             resources name) several patients and *patient* was not given.
     """
-    groups = _groups(entries)
+    groups = _groups(patients)
     if patient is not None and (not isinstance(patient, str) or not patient.strip()):
         message = "expected a reference such as 'Patient/123', a fullUrl or a Patient id"
         raise InvalidBundle([Problem("patient", message, repr(patient))])
