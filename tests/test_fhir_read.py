@@ -582,3 +582,13 @@ def test_the_same_lab_recorded_twice_is_read_once():
     assert 1 == len(reading.presentation.labs)
     assert 2 == len(reading.evidence["labs.0"])
     assert {"Observation"} == set(reading.reference_types.values())
+
+
+@pytest.mark.parametrize("unit", ["\u00b5g/L", "\u03bcg/L", " ug/L "], ids=["micro", "mu", "ascii"])
+def test_a_ferritin_in_micrograms_is_read_whichever_micro_it_is_written_with(unit):
+    """µg/L with the micro sign (the knowledge base's), the Greek mu, or ASCII: one unit."""
+    [ferritin] = presentation_from_bundle(
+        bundle(patient(), lab("2276-4", "Ferritin", 40.0, unit))
+    ).labs
+    assert ("ferritin", 40.0) == (str(ferritin.analyte), ferritin.value)
+    assert ferritin.unit in {"\u00b5g/L", "ug/L"}

@@ -263,7 +263,7 @@ def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> N
         u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
     ]
     accepted = reader_units(analyte)
-    unit = next((cleaned for u in units if (cleaned := clean(u)) in accepted), None)
+    unit = next((form for u in units for form in _unit_forms(u) if form in accepted), None)
     if unit is None:
         problem = Problem(
             f"{path}.valueQuantity",
@@ -298,6 +298,16 @@ def _implausible(reader: Reader, analyte: Analyte, unit: str, value: float) -> s
         else:
             reader.checked[key] = None
     return reader.checked[key]
+
+
+def _unit_forms(unit: str) -> tuple[str, ...]:
+    """*unit* as written, and cleaned with either micro sign.
+
+    NFKC turns the micro sign (U+00B5, as in ``µg/L`` in the knowledge base) into the Greek mu
+    (U+03BC), which some systems send: both are read as the knowledge base's unit.
+    """
+    cleaned = clean(unit)
+    return (unit.strip(), cleaned, cleaned.replace("\u03bc", "\u00b5"))
 
 
 def reader_units(analyte: Analyte) -> tuple[str, ...]:
