@@ -14,8 +14,7 @@ import itertools
 from typing import Any
 
 from fasciculate import Presentation
-from fasciculate._kb import knowledge_base
-from fasciculate._vocab import Analyte, TriState
+from fasciculate._vocab import TriState
 from fasciculate.fhir import questionnaire_response
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, RXNORM, SNOMED, UCUM, code_maps
 from fasciculate.fhir._observations import SYMPTOM, SYMPTOM_ABSENT
@@ -32,13 +31,6 @@ def _birth(age: int, today: dt.date) -> str:
     return today.replace(year=today.year - age, day=min(today.day, 28)).isoformat()
 
 
-def _ascii(analyte: str, unit: str) -> str:
-    """*unit*, or an ASCII spelling with the same factor: the reader rejects "µg/L" (it reads the
-    micro sign as the Greek mu, which labs.toml does not list)."""
-    units = knowledge_base().labs[Analyte(analyte)].units
-    return next((u for u in units if u.isascii() and units[u] == units[unit]), unit)
-
-
 def _lab(lab: dict[str, Any], patient: str, today: dt.date) -> dict[str, Any]:
     loinc = next(code for code, name in code_maps().loinc.items() if name == lab["analyte"])
     resource: dict[str, Any] = {
@@ -49,7 +41,7 @@ def _lab(lab: dict[str, Any], patient: str, today: dt.date) -> dict[str, Any]:
         "effectiveDateTime": today.isoformat(),
     }
     if lab.get("value") is not None:
-        unit = _ascii(lab["analyte"], lab["unit"])
+        unit = lab["unit"]
         resource["valueQuantity"] = {
             "value": lab["value"],
             "unit": unit,
@@ -102,9 +94,6 @@ def bundle_of(presentation: Presentation, patient_id: str, today: dt.date) -> di
         before = dt.date.fromisoformat(assessed) - dt.date.fromisoformat(onset)
         data["twitching"]["onset_date"] = (today - before).isoformat()
     data["assessed_on"] = today.isoformat()
-    # The reader cannot read the MRC grades back from a response yet (examination.power.<movement>
-    # is read as an unknown field): left out, so power_lowest is compared only as unknown.
-    data.get("examination", {}).pop("power", None)
     resources: list[dict[str, Any]] = [patient]
     resources += [_lab(lab, reference, today) for lab in data.pop("labs", [])]
     medications = (_medication(item, reference) for item in data.pop("medications", []))
