@@ -83,10 +83,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The SDC renderer the browser test drives (tests/test_fhir_renderer.py): LHC-Forms and
-# puppeteer-core, exactly as package-lock.json pins them (about a minute from npm's cache, 320 MB
-# in node_modules/). Chromium comes from the system (Debian: apt-get install chromium; .ci/run
-# installs it). Without npm the step says so and the browser test is skipped, except in CI.
+# The npm packages of the tests, exactly as package-lock.json pins them (about a minute from npm's
+# cache, 360 MB in node_modules/): the SDC renderer the browser test drives
+# (tests/test_fhir_renderer.py: LHC-Forms and puppeteer-core; Chromium comes from the system,
+# Debian: apt-get install chromium, which .ci/run installs), and the CQL-to-ELM translator and CQL
+# engine of `make cpg` and tests/test_cpg*.py. Without npm the step says so and those tests are
+# skipped, except in CI.
 $(NPM_STAMP): package.json package-lock.json
 	@if command -v npm >/dev/null; then npm ci --ignore-scripts && touch $@; \
 	else echo "make: npm not found: tests/test_fhir_renderer.py will be skipped (install Node.js)"; fi
