@@ -35,19 +35,13 @@ from fasciculate._bulk_types import (
     RecordProblem,
     RunSummary,
 )
+from fasciculate.fhir._resources import READ_TYPES as _READER_TYPES
 from fasciculate.fhir._subject import patient_id
 
-#: The resource types the FHIR reader reads; a file named after any other type is not opened.
-READ_TYPES = frozenset(
-    {
-        "Patient",
-        "Observation",
-        "Condition",
-        "MedicationRequest",
-        "MedicationStatement",
-        "QuestionnaireResponse",
-    }
-)
+#: The resource types the FHIR reader reads, each from its file; a file named after any other
+#: type is not opened. A Medication is nobody's: it is not grouped by patient (a medicine that
+#: refers to one outside the patient's resources is read by its display).
+READ_TYPES = _READER_TYPES - {"Medication"}
 
 _BOM = b"\xef\xbb\xbf"
 _SUFFIXES = (".ndjson", ".ndjson.gz")
