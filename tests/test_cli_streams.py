@@ -142,8 +142,16 @@ class InterruptedWriter(io.BytesIO):
 
 def test_ctrl_c_during_a_write_waits_for_the_line_to_be_written(monkeypatch):
     """Ctrl-C while a line is being written: the line is finished and counted, then the stop."""
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        pytest.skip("SIGINT has another handler in this test process")
+    # Python's own handler, as in a command-line process (Spark, run earlier in the same test
+    # process, installs its own); put back afterwards.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupted_during_a_write(monkeypatch)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupted_during_a_write(monkeypatch: pytest.MonkeyPatch) -> None:
     _stdin(monkeypatch, LINE * 3)
     monkeypatch.setattr(sys, "stderr", io.StringIO())
     binary = InterruptedWriter()
