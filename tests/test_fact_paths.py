@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 
 from fasciculate import Finding, Presentation, TriState
-from fasciculate._fact_paths import MULTI_SOURCE, SOURCE_PATH, answered_in
+from fasciculate._fact_paths import answered_in, fact_paths
 from fasciculate._facts import facts_from
 from fasciculate._kb import knowledge_base
 from fasciculate._vocab import UNKNOWN
@@ -36,8 +36,9 @@ def _given(presentation: Presentation, path: str) -> bool:
 
 def test_each_fact_has_one_path_or_is_listed_as_multi_source():
     """Every fact of the knowledge base is either single-source with a path, or multi-source."""
-    assert set(KB.facts) == set(SOURCE_PATH) | MULTI_SOURCE
-    assert not set(SOURCE_PATH) & MULTI_SOURCE
+    known = fact_paths()
+    assert set(KB.facts) == set(known.source_path) | known.multi_source
+    assert not set(known.source_path) & known.multi_source
 
 
 @given(presentations() | presentations(complete=True))

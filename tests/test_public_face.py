@@ -24,9 +24,10 @@ CLI = [sys.executable, "-m", "fasciculate"]
 
 
 def test_version_is_the_package_metadata_and_pyproject():
-    """__version__, the installed metadata, pyproject.toml and every assessment agree."""
+    """__version__, the installed metadata and every assessment agree; pyproject.toml reads it."""
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["version"] == fasciculate.__version__
+    assert "version" in pyproject["project"]["dynamic"]
+    assert "src/fasciculate/_version.py" == pyproject["tool"]["hatch"]["version"]["path"]
     assert metadata.version("fasciculate") == fasciculate.__version__
     assert fasciculate.__version__ == fasciculate.assess({}).fasciculate_version
 

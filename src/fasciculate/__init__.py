@@ -8,9 +8,7 @@ services; :func:`render_text` writes the readable report of an assessment; :func
 reads the tables every assessment is decided from.
 """
 
-import importlib
-
-from fasciculate._version import VERSION
+from fasciculate import _version
 
 # Not typing.TYPE_CHECKING: importing typing would cost more than the rest of this module. Type
 # checkers treat any constant of this name as true.
@@ -99,7 +97,7 @@ if TYPE_CHECKING:
     )
 
 #: The version of the package (``pyproject.toml`` reads it from ``fasciculate/_version.py``).
-__version__: str = VERSION
+__version__: str = _version.VERSION
 
 __all__ = [
     "Advice",
@@ -279,7 +277,7 @@ if not TYPE_CHECKING:
         if module is None:
             message = f"module 'fasciculate' has no attribute {name!r}"
             raise AttributeError(message)
-        value = getattr(importlib.import_module(f"fasciculate.{module}"), name)
+        value = getattr(__import__(f"fasciculate.{module}", fromlist=[name]), name)
         globals()[name] = value
         return value
 

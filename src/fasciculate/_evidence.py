@@ -14,7 +14,7 @@ import attrs
 
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
-from fasciculate._fact_paths import MULTI_SOURCE, traced
+from fasciculate._fact_paths import fact_paths, traced
 from fasciculate._facts import Facts
 from fasciculate._generated import comment, define
 from fasciculate._kb import KnowledgeBase
@@ -70,7 +70,7 @@ class AtomGroup:
     paths of its facts and quantities, and the quantities' values. :meth:`AtomTable.levels`
     lists all three for a presentation, so the key is one ``itemgetter`` call (in C) and a
     repeated pattern costs one dict lookup. A fact with a single input field (not in
-    :data:`~fasciculate._facts.MULTI_SOURCE`) is given exactly when its level is decided, so its
+    ``fact_paths().multi_source``) is given exactly when its level is decided, so its
     level already says its input path and its path is left out of the key.
     """
 
@@ -80,7 +80,8 @@ class AtomGroup:
         self.positions = positions
         atoms = [table.atoms[p] for p in positions]
         quantities = [a.quantity for a in atoms if isinstance(a, CompareAtom)]
-        facts = [a.name for a in atoms if isinstance(a, FactAtom) and a.name in MULTI_SOURCE]
+        multi = fact_paths().multi_source
+        facts = [a.name for a in atoms if isinstance(a, FactAtom) and a.name in multi]
         #: What the group's evidence depends on, read from :meth:`AtomTable.levels`.
         self.key: Callable[[list[Any]], object] = operator.itemgetter(
             *positions,

@@ -1,15 +1,21 @@
 """Where each fact comes from: the input field, or fields, that can set it.
 
-Most facts have one input field, so their input path is fixed (:data:`SOURCE_PATH`); a few can be
-set by several fields (:data:`MULTI_SOURCE`), and :class:`~fasciculate._facts.Facts` records which
-one did. The evaluators key their caches on this: a single-source fact's level already says its
-path. :func:`answered_in` lists every field that can answer a fact or quantity, for the open
-questions. Tests check these tables against generated presentations.
+Most facts have one input field, so their input path is fixed (``source_path`` of
+:func:`fact_paths`); a few can be set by several fields (``multi_source``), and
+:class:`~fasciculate._facts.Facts` records which one did. The evaluators key their caches on this:
+a single-source fact's level already says its path. :func:`answered_in` lists every field that can
+answer a fact or quantity, for the open questions. Tests check these tables against generated
+presentations. The tables that depend on the knowledge base are worked out on first use.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import TYPE_CHECKING
+
+import attrs
 
 from fasciculate._conditions import FactAtom
 from fasciculate._generated_vocab import Finding
@@ -74,18 +80,6 @@ def _multi_source(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
     return paths
 
 
-#: The facts that more than one input field can set (so their input path varies with the input),
-#: each with those fields: those read from several fields, and every fact a derivation of the
-#: knowledge base can set (``kb/derivations.toml``). Every other fact has one input path, given
-#: exactly when the fact is present or absent.
-MULTI_SOURCE_PATHS: dict[str, tuple[str, ...]] = _multi_source(knowledge_base())
-
-#: The facts that more than one input field can set.
-MULTI_SOURCE = frozenset(MULTI_SOURCE_PATHS)
-
-#: The findings that other fields can also set.
-MULTI_SOURCE_FINDINGS = tuple(finding for finding in Finding if finding in MULTI_SOURCE)
-
 #: Yes/no fields of the structured sections, each the only source of its fact.
 SINGLE_SOURCE_PATHS = (
     ("at_rest", "twitching.at_rest"),
@@ -99,18 +93,57 @@ SINGLE_SOURCE_PATHS = (
     ("nicotine", "exposures.nicotine"),
 )
 
-#: The input path of every fact only one input field can set (see :data:`MULTI_SOURCE`).
-SOURCE_PATH: dict[str, str] = {
-    **{finding: path for finding, path in FINDING_PATH.items() if finding not in MULTI_SOURCE},
-    **dict(SINGLE_SOURCE_PATHS),
-    **dict.fromkeys(("worsening", "improving"), "twitching.course"),
-    **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
-    "stress_high": "exposures.stress",
-    "age_under_16": "patient.age",
-    "reduced_knee_reflex": "examination.knee_reflex",
-    "reduced_ankle_reflex": "examination.ankle_reflex",
-    **{f"region_{region}": "twitching.regions" for region in Region},
-}
+
+def _single_source(multi_source: frozenset[str]) -> dict[str, str]:
+    """The input path of every fact only one input field can set (not in *multi_source*)."""
+    return {
+        **{finding: path for finding, path in FINDING_PATH.items() if finding not in multi_source},
+        **dict(SINGLE_SOURCE_PATHS),
+        **dict.fromkeys(("worsening", "improving"), "twitching.course"),
+        **dict.fromkeys(("side_both", "side_one"), "twitching.side"),
+        "stress_high": "exposures.stress",
+        "age_under_16": "patient.age",
+        "reduced_knee_reflex": "examination.knee_reflex",
+        "reduced_ankle_reflex": "examination.ankle_reflex",
+        **{f"region_{region}": "twitching.regions" for region in Region},
+    }
+
+
+@attrs.frozen
+class Paths:
+    """The input paths of the facts, as the knowledge base's derivations make them.
+
+    Attributes:
+        multi_source_paths: The facts that more than one input field can set (so their input path
+            varies with the input), each with those fields: those read from several fields, and
+            every fact a derivation of the knowledge base can set (``kb/derivations.toml``).
+        multi_source: The facts that more than one input field can set.
+        multi_source_findings: The findings that other fields can also set.
+        source_path: The input path of every other fact: it has one, given exactly when the fact
+            is present or absent.
+    """
+
+    multi_source_paths: Mapping[str, tuple[str, ...]]
+    multi_source: frozenset[str]
+    multi_source_findings: tuple[str, ...]
+    source_path: Mapping[str, str]
+
+
+@functools.cache
+def fact_paths() -> Paths:
+    """The input paths of the facts of :func:`~fasciculate.knowledge_base`, worked out on first use.
+
+    Not at import: they depend on the knowledge base, which is loaded (and checked, raising
+    :class:`~fasciculate.KnowledgeBaseError`) by the first call that needs it.
+    """
+    multi_source_paths = _multi_source(knowledge_base())
+    multi_source = frozenset(multi_source_paths)
+    return Paths(
+        multi_source_paths=MappingProxyType(multi_source_paths),
+        multi_source=multi_source,
+        multi_source_findings=tuple(finding for finding in Finding if finding in multi_source),
+        source_path=MappingProxyType(_single_source(multi_source)),
+    )
 
 
 def answered_in(name: str, kb: KnowledgeBase) -> tuple[str, ...]:
@@ -119,10 +152,11 @@ def answered_in(name: str, kb: KnowledgeBase) -> tuple[str, ...]:
     Raises:
         KeyError: If *name* is neither a fact nor a quantity of *kb* with a known input field.
     """
-    if name in MULTI_SOURCE_PATHS:
-        return MULTI_SOURCE_PATHS[name]
-    if name in SOURCE_PATH:
-        return (SOURCE_PATH[name],)
+    known = fact_paths()
+    if name in known.multi_source_paths:
+        return known.multi_source_paths[name]
+    if name in known.source_path:
+        return (known.source_path[name],)
     if kb.quantities[name].analyte is not None:
         return ("labs",)
     return QUANTITY_PATHS[name]
@@ -130,4 +164,5 @@ def answered_in(name: str, kb: KnowledgeBase) -> tuple[str, ...]:
 
 def traced(kb: KnowledgeBase) -> list[str]:
     """The names ``Facts.origin`` lists for *kb*, in order: multi-source facts, then quantities."""
-    return [*(name for name in kb.facts if name in MULTI_SOURCE), *kb.quantities]
+    multi_source = fact_paths().multi_source
+    return [*(name for name in kb.facts if name in multi_source), *kb.quantities]

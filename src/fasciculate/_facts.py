@@ -17,13 +17,7 @@ from fractions import Fraction
 import attrs
 
 from fasciculate._conditions import FactAtom
-from fasciculate._fact_paths import (
-    FINDING_PATH,
-    MULTI_SOURCE_FINDINGS,
-    SINGLE_SOURCE_PATHS,
-    SOURCE_PATH,
-    traced,
-)
+from fasciculate._fact_paths import FINDING_PATH, SINGLE_SOURCE_PATHS, fact_paths, traced
 from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._presentation import Examination, Presentation, Twitching
 from fasciculate._vocab import (
@@ -102,9 +96,10 @@ class Facts:
     Attributes:
         levels: Kleene level of every yes/no fact of the knowledge base.
         quantities: Value of every quantity (``None`` when not given or not measured).
-        origin: For each fact several input fields can set (:data:`MULTI_SOURCE`) and each
-            quantity, the input path it came from (``""`` when not given). Every other fact has
-            one input path, :data:`SOURCE_PATH`; :meth:`path_of` answers for both.
+        origin: For each fact several input fields can set (``multi_source`` of
+            :func:`~fasciculate._fact_paths.fact_paths`) and each quantity, the input path it came
+            from (``""`` when not given). Every other fact has one input path, ``source_path``;
+            :meth:`path_of` answers for both.
         ordered: The values of ``levels``, in the knowledge base's fact order.
         trace: The values of ``origin`` then of ``quantities``, in their (fixed) order.
         conflicts: The contradictions the knowledge base's derivations resolved towards present
@@ -126,7 +121,7 @@ class Facts:
         Only meaningful for a fact that is present or absent, or a quantity that was given: a
         single-source fact's path is its field's, whatever the input.
         """
-        return self.origin.get(name) or SOURCE_PATH.get(name, "")
+        return self.origin.get(name) or fact_paths().source_path.get(name, "")
 
 
 # Enum members read once: in Python 3.11 each ``Enum.MEMBER`` read is a descriptor call, and these
@@ -262,13 +257,14 @@ class _Levels:
         conflicts: list[Conflict] = []
         denied: dict[str, str] = {}  # the facts answered absent that a derivation made present
         levels, origin = self.levels, self.origin
+        source_path = fact_paths().source_path
         for derivation in self.kb.derivations:
             when = derivation.when
             if isinstance(when, FactAtom):
                 if levels[when.name] != TRUE:
                     continue
                 name = when.name
-                path = origin.get(name) or SOURCE_PATH[name]
+                path = origin.get(name) or source_path[name]
             else:
                 value = quantities[when.quantity]
                 if value is None or not when.holds(value):
@@ -447,7 +443,7 @@ def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> F
         if answer is not _UNANSWERED
     }
     levels.update(answered)
-    for finding in MULTI_SOURCE_FINDINGS:  # the findings other fields can also set
+    for finding in fact_paths().multi_source_findings:  # the findings other fields can also set
         if finding in answered:
             origin[finding] = FINDING_PATH[finding]
     collected.twitching(presentation.twitching)

@@ -100,9 +100,12 @@ def knowledge_base() -> KnowledgeBase:
     digest = hashlib.sha256()
     for name in _FILES:
         digest.update(name.encode() + b"\0" + raw[name] + b"\0")
-    data: dict[str, dict[str, Any]] = {
-        name: tomllib.loads(content.decode("utf-8")) for name, content in raw.items()
-    }
+    data: dict[str, dict[str, Any]] = {}
+    for name, content in raw.items():
+        try:
+            data[name] = tomllib.loads(content.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+            raise KnowledgeBaseError(f"kb/{name} is not valid UTF-8 TOML: {error}") from error
     try:
         return _build(data, digest.hexdigest())
     except (KeyError, TypeError, ValueError) as error:

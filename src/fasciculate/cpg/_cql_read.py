@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 
-from fasciculate._fact_paths import FINDING_PATH, SOURCE_PATH
+from fasciculate._fact_paths import FINDING_PATH, fact_paths
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import (
     BODY_REGION,
@@ -38,7 +38,7 @@ _SEVERITY = {"N": 0, "L": 1, "H": 1, "A": 2, "LL": 3, "HH": 3, "AA": 4}
 
 
 def _field(fact: str) -> str | None:
-    return FINDING_PATH.get(fact) or SOURCE_PATH.get(fact)
+    return FINDING_PATH.get(fact) or fact_paths().source_path.get(fact)
 
 
 def _finding(fact: str, default: str) -> str | None:

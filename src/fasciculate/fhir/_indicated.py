@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fasciculate._conditions import Any_, CompareAtom, FactAtom
-from fasciculate._fact_paths import SOURCE_PATH, answered_in
+from fasciculate._fact_paths import answered_in, fact_paths
 from fasciculate._kb import knowledge_base
 from fasciculate._kb_types import Indication
 from fasciculate._vocab import Region
@@ -50,7 +50,7 @@ def _answers(link_id: str) -> str:
 def _fact(name: str) -> tuple[list[dict[str, Any]], list[str]]:
     """A fact not known to be false, as enableWhen conditions and as FHIRPath."""
     if name == "worsening" or name.startswith("region_"):
-        link_id = SOURCE_PATH[name]
+        link_id = fact_paths().source_path[name]
         code = "worsening" if name == "worsening" else str(Region(name.removeprefix("region_")))
         option = next(o for o in item_specs()[link_id].options if o.code == code)
         return (
