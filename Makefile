@@ -143,6 +143,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_assess.py --population 1000
 	$(BIN)/python benchmarks/bench_memory.py
 	$(BIN)/python benchmarks/bench_fhir.py
+	$(BIN)/python benchmarks/bench_import.py --check
 
 # The service's latency at a fixed request rate on one worker, with and without client JWTs.
 bench-service: $(STAMP_SERVICE)

@@ -61,3 +61,10 @@ def test_the_population_benchmark_checks_both_paths():
     assert "workers 2:" in out
     assert 2 == out.count("True; 44 lines, 0 duplicates, 0 missing, 0 rejected")
     assert "same output bytes: True" in out
+
+
+def test_the_import_benchmark_reports_the_ratio_and_the_first_use():
+    """bench_import.py prints both imports, the first use and the ratio, within its target."""
+    out = _run("bench_import.py", "--runs", "1", "--check")
+    for line in ("import pydantic", "import fasciculate", "the first assess()", "ratio:"):
+        assert line in out

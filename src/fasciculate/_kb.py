@@ -81,8 +81,9 @@ def _read(name: str) -> bytes:
 def knowledge_base() -> KnowledgeBase:
     """The knowledge base every assessment uses: its tables, read-only, with version and SHA-256.
 
-    Loaded from the package's TOML tables and checked once per process; every call returns the same
-    frozen object, whose mappings cannot be changed. The version and fingerprint are those every
+    Loaded from the package's TOML tables and checked once per process, by the first call (not by
+    ``import fasciculate``); every call returns the same frozen object, whose mappings cannot be
+    changed. The version and fingerprint are those every
     :class:`~fasciculate.Assessment` carries in ``knowledge_base``.
 
     >>> kb = fasciculate.knowledge_base()
