@@ -24,7 +24,7 @@ from fasciculate.fhir import (
 )
 from fasciculate.fhir._codes import ICD10CM, SNOMED
 from fasciculate.fhir._writeback import reference_type
-from strategies import presentations
+from fasciculate.testing import presentations
 
 CARD_SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()

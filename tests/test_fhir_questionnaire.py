@@ -23,7 +23,7 @@ from fasciculate.fhir import (
     questionnaire_response,
 )
 from fasciculate.fhir._questionnaire import walk
-from strategies import presentations
+from fasciculate.testing import presentations
 
 LOINC = "http://loinc.org"
 

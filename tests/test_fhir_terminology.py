@@ -30,7 +30,7 @@ from fasciculate.fhir import (
     read_bundle,
     terminology,
 )
-from strategies import presentations
+from fasciculate.testing import presentations
 
 OURS = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
 

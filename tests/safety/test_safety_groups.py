@@ -321,6 +321,7 @@ def explanation_problems(result: fasciculate.Assessment) -> list[str]:
 
 # Exhaustive: `make test` runs it in a second pytest run without coverage (tracing every line of
 # these evaluations makes them about three times slower; the rest of the suite covers the code).
+@pytest.mark.slow
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("name", sorted(GROUPS))
 def test_every_combination_in_the_group(name: str):

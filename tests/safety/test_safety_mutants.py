@@ -176,6 +176,7 @@ def kill(proof: Proof, *, questions: bool = True) -> Violation | None:
 
 # Exhaustive: `make test` runs it in a second pytest run without coverage (tracing every line of
 # these evaluations makes them about three times slower; the rest of the suite covers the code).
+@pytest.mark.slow
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.id)
 def test_safety_suite_kills_the_mutant(mutant: Mutant):
