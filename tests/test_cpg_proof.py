@@ -17,7 +17,7 @@ import pytest
 import z3
 
 from _elm_z3 import Elm, Table, Variables
-from fasciculate._kb import Rule, knowledge_base
+from fasciculate import Rule, knowledge_base
 from fasciculate.cpg import ELM_FILE, committed
 
 KB = knowledge_base()

@@ -154,5 +154,5 @@ def test_renaming_an_id_python_names_stops_the_load(tmp_path: Path, kind, old, m
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("fasciculate._errors.KnowledgeBaseError: ")
     assert f"{kind} {old!r}" in last
-    assert module in last
-    assert "restore the id in kb/, or rename it in those modules" in last
+    assert module.replace(".", "/") + ".py" in last
+    assert "restore the id in kb/, or rename it in that code and in NAMED of" in last

@@ -295,8 +295,8 @@ def test_family_history_of_mnd_lowers_the_threshold_only_as_an_extra_rule():
 
 def test_statins_are_classed_from_the_name():
     """Atorvastatin given by name is read as a statin (beside a creatine kinase result)."""
+    from fasciculate import parse_presentation  # noqa: PLC0415
     from fasciculate._facts import facts_from  # noqa: PLC0415 - the facts, to see the class
-    from fasciculate._validation import parse_presentation  # noqa: PLC0415
 
     facts = facts_from(parse_presentation(negative(medications=[{"name": "Atorvastatin 20 mg"}])))
     assert 2 == facts.levels["med_statin"]

@@ -108,6 +108,11 @@ def _held(kb: KnowledgeBase) -> dict[str, set[str]]:
     }
 
 
+def _file(module: str) -> str:
+    """The source file of *module*, as a reader finds it (``fasciculate/_facts.py``)."""
+    return module.replace(".", "/") + ".py"
+
+
 def check_named(kb: KnowledgeBase) -> None:
     """Check that every id Python names (:data:`NAMED`) is in the loaded knowledge base *kb*.
 
@@ -116,9 +121,9 @@ def check_named(kb: KnowledgeBase) -> None:
     """
     held = _held(kb)
     problems = [
-        f"{kind} {name!r} ({_TABLES[kind]}) is named by {', '.join(places)} but the knowledge "
-        f"base has no such {kind}: restore the id in kb/, or rename it in those modules and in "
-        "fasciculate._kb_names.NAMED"
+        f"{kind} {name!r} ({_TABLES[kind]}) is named by {', '.join(map(_file, places))} but "
+        f"the knowledge base has no such {kind}: restore the id in kb/, or rename it in that code "
+        "and in NAMED of fasciculate/_kb_names.py"
         for kind, names in NAMED.items()
         for name, places in names.items()
         if name not in held[kind]

@@ -24,8 +24,7 @@ import pytest
 import fasciculate
 from _builders import SEED_RED_FLAGS, negative
 from _safety_report import record
-from fasciculate import Presentation, Urgency
-from fasciculate._kb import knowledge_base
+from fasciculate import Presentation, Urgency, knowledge_base
 from safety_spec import UNKNOWN, screen_of, spec_of
 from safety_symbolic import Proof, concrete, presentation_data, rank_of, timed
 from safety_z3eval import fix, to_python

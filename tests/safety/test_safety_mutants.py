@@ -17,9 +17,8 @@ from __future__ import annotations
 import pytest
 
 from _safety_report import record
-from fasciculate import Presentation
+from fasciculate import Presentation, knowledge_base
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
 from safety_mutants import ASKING_KINDS, Mutant, mutants
 from safety_symbolic import Proof, Violation, concrete, describe, presentation_data, rank_of, timed
