@@ -4,7 +4,7 @@ Every rule, indication, derivation and differential feature of :func:`fasciculat
 holds its ``when`` as parsed here: a monotone formula of :class:`FactAtom` (a yes/no fact) and
 :class:`CompareAtom` (a quantity against a threshold), joined by :class:`All` (``&``) and
 :class:`Any_` (``|``). It is evaluated in Kleene's three-valued logic on the levels
-:data:`FALSE` < :data:`UNKNOWN` < :data:`TRUE` (absent, unknown, present): ``&`` is ``min``, ``|``
+``FALSE`` < ``UNKNOWN`` < ``TRUE`` (absent, unknown, present): ``&`` is ``min``, ``|``
 is ``max``, and there is no negation, so making a fact more present never breaks a condition.
 
 This module is the documented surface for code that reasons about the tables themselves (a z3
