@@ -14,8 +14,8 @@ from typing import Any
 
 import z3
 
-from fasciculate._conditions import All, Any_, Atom, CompareAtom, Condition, FactAtom
-from fasciculate._kb import KnowledgeBase
+from fasciculate import KnowledgeBase
+from fasciculate.conditions import All, Any_, Atom, CompareAtom, Condition, FactAtom
 
 Num = tuple[z3.BoolRef, z3.ArithRef]
 Value = z3.ArithRef | Num

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterator
 from typing import Any
 
 SNOMED = "http://snomed.info/sct"
@@ -22,6 +23,13 @@ def _url() -> str:
 
 def entry(resource: dict[str, Any], url: str | None = None) -> dict[str, Any]:
     return {"fullUrl": url or _url(), "resource": resource}
+
+
+def walk(items: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    """Every item of a Questionnaire (or QuestionnaireResponse) item tree, depth first."""
+    for item in items:
+        yield item
+        yield from walk(item.get("item", []))
 
 
 def bundle(*entries: dict[str, Any]) -> dict[str, Any]:

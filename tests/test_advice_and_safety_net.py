@@ -10,8 +10,7 @@ import pytest
 import fasciculate
 from _builders import negative
 from _cli_process import assess_in_a_process
-from fasciculate import Urgency
-from fasciculate._kb import knowledge_base
+from fasciculate import Urgency, knowledge_base
 
 KB = knowledge_base()
 RLS = {"urge_to_move": "present", "worse_at_rest": "present"}

@@ -12,7 +12,7 @@ import pytest
 
 from _builders import negative
 from conftest import EXAMPLES
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 from fasciculate.cli import main
 
 

@@ -11,22 +11,11 @@ from hypothesis import strategies as st
 
 import fasciculate
 from _builders import negative
-from fasciculate import KnowledgeBaseError, Presentation, Urgency
-from fasciculate._conditions import (
-    All,
-    Any_,
-    CompareAtom,
-    FactAtom,
-    Quantity,
-    atoms,
-    compile_condition,
-    compile_decisions,
-    compile_table,
-    parse,
-)
+from fasciculate import KnowledgeBaseError, Presentation, Urgency, knowledge_base
+from fasciculate._conditions import compile_condition, compile_decisions, compile_table
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
+from fasciculate.conditions import All, Any_, CompareAtom, FactAtom, Quantity, atoms, parse
 
 FACTS = frozenset({"a", "b", "c"})
 GRAMMAR = {"d": Quantity("d", "higher"), "k": Quantity("k", "lower")}

@@ -16,7 +16,7 @@ from fhir.resources.R4B.library import Library
 from fhir.resources.R4B.plandefinition import PlanDefinition
 
 from _node import ROOT, translate
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 from fasciculate.cpg import CQL_FILE, ELM_FILE, committed, cpg_bundle, cql_library, unread
 
 PACKAGE = ROOT / "src" / "fasciculate" / "cpg"

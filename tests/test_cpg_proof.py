@@ -17,7 +17,7 @@ import pytest
 import z3
 
 from _elm_z3 import Elm, Table, Variables
-from fasciculate._kb import Rule, knowledge_base
+from fasciculate import Rule, knowledge_base
 from fasciculate.cpg import ELM_FILE, committed
 
 KB = knowledge_base()
@@ -64,6 +64,7 @@ def test_each_indication_and_focused_rule_of_the_elm_is_the_tables(
         assert found is None, (rule.id, found)
 
 
+@pytest.mark.slow
 @pytest.mark.exhaustive
 def test_the_elm_urgency_is_the_evaluators(both: tuple[Elm, Table, Variables]) -> None:
     elm, table, variables = both
@@ -71,6 +72,7 @@ def test_the_elm_urgency_is_the_evaluators(both: tuple[Elm, Table, Variables]) -
     assert found is None, found
 
 
+@pytest.mark.slow
 @pytest.mark.exhaustive
 def test_the_proof_finds_the_difference_a_mutant_makes(
     both: tuple[Elm, Table, Variables],

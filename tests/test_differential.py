@@ -13,9 +13,8 @@ from hypothesis import strategies as st
 import fasciculate
 from _builders import negative
 from conftest import EXAMPLES
-from fasciculate import Category, testing
-from fasciculate._conditions import FactAtom, atoms
-from fasciculate._kb import knowledge_base
+from fasciculate import Category, knowledge_base, testing
+from fasciculate.conditions import FactAtom, atoms
 
 KB = knowledge_base()
 FINDINGS = sorted(fact.id for fact in KB.facts.values() if fact.kind == "finding")

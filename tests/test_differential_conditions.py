@@ -286,7 +286,7 @@ def test_the_leading_category_agrees_with_the_highest_fired_rule(presentation):
 
 
 def _named_conditions(rule_id: str) -> set[str]:
-    from fasciculate._kb import knowledge_base  # noqa: PLC0415
+    from fasciculate import knowledge_base  # noqa: PLC0415
 
     rule = next(rule for rule in knowledge_base().rules if rule.id == rule_id)
     return {rule.condition_id} if rule.condition_id else set()

@@ -5,10 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 
 import fasciculate
-from fasciculate import Presentation, Urgency
-from fasciculate._conditions import CompareAtom, FactAtom, atoms, evaluate
+from fasciculate import Presentation, Urgency, knowledge_base
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
+from fasciculate.conditions import CompareAtom, FactAtom, atoms, evaluate
 from fasciculate.testing import presentations
 
 KB = knowledge_base()

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from hypothesis import given
 
-from fasciculate import Finding, Presentation, TriState
+from fasciculate import Finding, Presentation, TriState, knowledge_base
 from fasciculate._fact_paths import answered_in, fact_paths
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
-from fasciculate._vocab import UNKNOWN
+from fasciculate.conditions import UNKNOWN
 from fasciculate.testing import presentations
 
 KB = knowledge_base()

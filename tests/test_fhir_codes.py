@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 from fasciculate.fhir._codes import code_maps
 from fasciculate.fhir._output import REASON
 

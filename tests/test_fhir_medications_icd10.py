@@ -13,8 +13,7 @@ from importlib import resources
 import pytest
 
 from _fhir import RXNORM, bundle, condition, medication, patient
-from fasciculate import MedicationClass, TriState
-from fasciculate._kb import knowledge_base
+from fasciculate import MedicationClass, TriState, knowledge_base
 from fasciculate.fhir import read_bundle
 from fasciculate.fhir._codes import code_maps
 

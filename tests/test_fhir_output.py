@@ -15,6 +15,7 @@ from hypothesis import given
 
 import fasciculate
 from _builders import negative
+from _fhir import ICD10CM, SNOMED
 from conftest import EXAMPLES, SYNTHEA
 from fasciculate import Urgency
 from fasciculate.fhir import (
@@ -22,9 +23,8 @@ from fasciculate.fhir import (
     assessment_to_fhir,
     read_bundle,
 )
-from fasciculate.fhir._codes import ICD10CM, SNOMED
 from fasciculate.fhir._writeback import reference_type
-from strategies import presentations
+from fasciculate.testing import presentations
 
 CARD_SCHEMA = json.loads(
     (Path(__file__).parent / "schemas" / "cds-hooks-card.schema.json").read_text()

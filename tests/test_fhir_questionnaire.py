@@ -13,17 +13,16 @@ from hypothesis import given
 
 import fasciculate
 from _builders import negative
-from fasciculate import Finding, InvalidBundle, Presentation
+from _fhir import walk
+from fasciculate import Finding, InvalidBundle, Presentation, knowledge_base
 from fasciculate._fact_paths import answered_in
-from fasciculate._kb import knowledge_base
 from fasciculate.fhir import (
     QUESTIONNAIRE_URL,
     presentation_from_questionnaire_response,
     questionnaire,
     questionnaire_response,
 )
-from fasciculate.fhir._questionnaire import walk
-from strategies import presentations
+from fasciculate.testing import presentations
 
 LOINC = "http://loinc.org"
 

@@ -9,15 +9,14 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 import fasciculate
-from fasciculate import InvalidBundle
-from fasciculate._kb import knowledge_base
+from _fhir import walk
+from fasciculate import InvalidBundle, knowledge_base
 from fasciculate.fhir import (
     QUESTIONNAIRE_URL,
     presentation_from_questionnaire_response,
     questionnaire,
     questionnaire_response,
 )
-from fasciculate.fhir._questionnaire import walk
 
 LOINC = "http://loinc.org"
 SNOMED = "http://snomed.info/sct"

@@ -28,7 +28,7 @@ from _fhir import (
 from conftest import SYNTHEA as SYNTHEA_DIR
 from fasciculate import InvalidBundle, MedicationClass, Sex, TriState
 from fasciculate.fhir import presentation_from_bundle, questionnaire_response, read_bundle
-from strategies import presentations
+from fasciculate.testing import presentations
 
 SYNTHEA = sorted(SYNTHEA_DIR.glob("*.json"))
 

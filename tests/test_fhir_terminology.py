@@ -20,8 +20,7 @@ from hypothesis import given, settings
 import fasciculate
 from _builders import negative
 from conftest import EXAMPLES
-from fasciculate import Urgency
-from fasciculate._kb import knowledge_base
+from fasciculate import Urgency, knowledge_base
 from fasciculate.fhir import (
     assessment_to_cards,
     assessment_to_fhir,
@@ -30,7 +29,7 @@ from fasciculate.fhir import (
     read_bundle,
     terminology,
 )
-from strategies import presentations
+from fasciculate.testing import presentations
 
 OURS = "https://fasciculate.readthedocs.io/fhir/CodeSystem/"
 

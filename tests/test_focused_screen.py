@@ -13,8 +13,8 @@ import fasciculate
 from _builders import SEED_RED_FLAGS
 from fasciculate import Presentation, TriState, Urgency
 from fasciculate._answers import _evaluator
-from fasciculate._conditions import Atom, CompareAtom, FactAtom, atoms, evaluate
 from fasciculate._facts import facts_from
+from fasciculate.conditions import Atom, CompareAtom, FactAtom, atoms, evaluate
 from fasciculate.testing import presentations
 
 KB = fasciculate.knowledge_base()

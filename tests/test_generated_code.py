@@ -9,14 +9,9 @@ import traceback
 import pytest
 
 import fasciculate
-from fasciculate._conditions import (
-    All,
-    FactAtom,
-    compile_condition,
-    compile_decisions,
-    compile_table,
-)
+from fasciculate._conditions import compile_condition, compile_decisions, compile_table
 from fasciculate._generated import define, source_of
+from fasciculate.conditions import All, FactAtom
 
 KB = fasciculate.knowledge_base()
 RULES = {rule.id: rule for rule in KB.rules}

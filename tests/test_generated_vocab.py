@@ -8,8 +8,7 @@ import sys
 import attrs
 
 import fasciculate
-from fasciculate import _codegen
-from fasciculate._kb_types import FactInfo
+from fasciculate import FactInfo, _codegen
 
 KB = fasciculate.knowledge_base()
 

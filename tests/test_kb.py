@@ -11,10 +11,9 @@ import pytest
 
 import fasciculate
 from _builders import SCREEN
-from fasciculate import Analyte, KnowledgeBaseError, LabResult, Urgency
-from fasciculate._conditions import CompareAtom, FactAtom, Quantity, atoms, parse
-from fasciculate._kb import knowledge_base
+from fasciculate import Analyte, KnowledgeBaseError, LabResult, Urgency, knowledge_base
 from fasciculate._kb_differential import differential_tables, rule_category
+from fasciculate.conditions import CompareAtom, FactAtom, Quantity, atoms, parse
 
 KB = knowledge_base()
 

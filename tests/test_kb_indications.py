@@ -14,8 +14,8 @@ import pytest
 
 import fasciculate
 from fasciculate import KnowledgeBaseError
-from fasciculate._conditions import Quantity
 from fasciculate._kb_indications import askable, indication_tables
+from fasciculate.conditions import Quantity
 
 KB = fasciculate.knowledge_base()
 _TABLE = tomllib.loads(

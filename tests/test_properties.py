@@ -31,9 +31,9 @@ from fasciculate import (
     Strength,
     TriState,
     Urgency,
+    knowledge_base,
 )
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
 from fasciculate.testing import (
     RED_FLAGS,

@@ -17,7 +17,7 @@ from hypothesis import given
 import fasciculate
 from _builders import negative
 from conftest import EXAMPLES, ROOT
-from fasciculate.testing import presentations
+from fasciculate.testing import presentation_dicts, presentations
 
 KB = fasciculate.knowledge_base()
 CLI = [sys.executable, "-m", "fasciculate"]
@@ -217,3 +217,16 @@ def test_answering_the_inputs_of_an_open_question_closes_it(presentation):
             _answer(data, path)
         again = fasciculate.assess(data)
         assert question.fact not in {q.fact for q in again.missing}, question.inputs
+
+
+@given(presentation_dicts())
+def test_presentation_dicts_are_the_json_a_caller_sends(data):
+    """Each dict is plain JSON, validates into a presentation and assesses like it, both ways."""
+    assert data == json.loads(json.dumps(data))
+    presentation = fasciculate.parse_presentation(data)
+    assert data == presentation.model_dump(mode="json", exclude_defaults=True)
+    typed = fasciculate.assess(presentation)
+    assert typed == fasciculate.assess(data)
+    assert json.loads(typed.model_dump_json()) == json.loads(
+        fasciculate.assess_json(json.dumps(data))
+    )

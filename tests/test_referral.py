@@ -10,11 +10,10 @@ from hypothesis import given
 
 import fasciculate
 from _builders import NORMAL_EXAM, SCREEN, SEED_RED_FLAGS, negative
-from fasciculate import Urgency
-from fasciculate._conditions import FactAtom, atoms, evaluate
+from fasciculate import Urgency, knowledge_base
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
+from fasciculate.conditions import FactAtom, atoms, evaluate
 from fasciculate.testing import presentations
 
 

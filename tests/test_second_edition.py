@@ -17,7 +17,7 @@ import pytest
 import fasciculate
 from _builders import negative
 from _fhir import ICD10CM, bundle, condition, patient
-from fasciculate import Urgency
+from fasciculate import Analyte, Urgency
 from fasciculate.fhir import read_bundle
 
 
@@ -294,12 +294,15 @@ def test_family_history_of_mnd_lowers_the_threshold_only_as_an_extra_rule():
 
 
 def test_statins_are_classed_from_the_name():
-    """Atorvastatin given by name is read as a statin (beside a creatine kinase result)."""
-    from fasciculate._facts import facts_from  # noqa: PLC0415 - the facts, to see the class
-    from fasciculate._validation import parse_presentation  # noqa: PLC0415
-
-    facts = facts_from(parse_presentation(negative(medications=[{"name": "Atorvastatin 20 mg"}])))
-    assert 2 == facts.levels["med_statin"]
+    """Atorvastatin given by name is read as a statin: it completes the rhabdomyolysis rule."""
+    ck = fasciculate.knowledge_base().labs[Analyte.CREATINE_KINASE]
+    labs = [{"analyte": "creatine_kinase", "value": 2 * ck.critical_high, "unit": ck.unit}]
+    named = negative(medications=[{"name": "Atorvastatin 20 mg"}], labs=labs)
+    fired = {rule.id: rule for rule in fasciculate.assess(named).rules_fired}
+    rhabdomyolysis = fired["LAB-CK-RHABDOMYOLYSIS"]
+    assert ("med_statin", "present") in {(fact.fact, fact.value) for fact in rhabdomyolysis.facts}
+    unfired = {rule.id for rule in fasciculate.assess(negative(labs=labs)).rules_fired}
+    assert "LAB-CK-RHABDOMYOLYSIS" not in unfired
 
 
 def test_formerly_unused_inputs_are_used_by_the_differential():

@@ -19,6 +19,7 @@ from fasciculate._conditions import Any_, CompareAtom, FactAtom, Quantity, parse
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._kb_differential import cited, differential_tables, rule_category, unique
 from fasciculate._kb_indications import indication_tables
+from fasciculate._kb_names import check_named
 from fasciculate._kb_types import (
     AdviceInfo,
     CategoryInfo,
@@ -209,7 +210,7 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         rules=rules,
     )
 
-    return KnowledgeBase(
+    kb = KnowledgeBase(
         version=rules_data["version"],
         sha256=sha256,
         sources=MappingProxyType(sources),
@@ -224,6 +225,8 @@ def _build(data: dict[str, dict[str, Any]], sha256: str) -> KnowledgeBase:
         indications=indications,
         **differential,
     )
+    check_named(kb)  # the ids Python names must still be there
+    return kb
 
 
 def _check_citations(

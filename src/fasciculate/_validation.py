@@ -206,7 +206,7 @@ def problems_from(
 ) -> list[Problem]:
     """Translate the first *limit* errors of *error* into :class:`Problem` objects, with fixes."""
     details = error.errors(include_url=False)[:limit]
-    return [_problem(detail, model) for detail in details]
+    return [problem(detail, model) for detail in details]
 
 
 def _shown(value: object) -> str:
@@ -263,7 +263,7 @@ def _part(part: object) -> str:
         return f"<{type(part).__name__}>"
 
 
-def _problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, PLR0911 - one return per kind of error
+def problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, PLR0911 - one return per kind of error
     loc = tuple(detail["loc"])
     is_key = bool(loc) and loc[-1] == "[key]"
     if is_key:

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from fasciculate._assess import _engine, assess
+from fasciculate._assess import assess
 from fasciculate._assessment import Assessment
 from fasciculate._cli_bulk import add_command as add_bulk_command
 from fasciculate._cli_bulk import run as run_bulk
@@ -49,6 +49,7 @@ from fasciculate._cli_service import COMMANDS as SERVICE_COMMANDS
 from fasciculate._cli_service import add_commands as add_service_commands
 from fasciculate._cli_service import run as run_service_command
 from fasciculate._errors import FasciculateError, InvalidBundle, InvalidPresentation
+from fasciculate._kb import knowledge_base
 from fasciculate._presentation import Presentation
 from fasciculate._render import PrintVersion, assessment_text, rules_json, rules_text
 from fasciculate._validation import MAX_INPUT_BYTES, encoding_problem
@@ -183,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one return per com
     if args.command == "schema":
         text = json.dumps(Presentation.model_json_schema(), indent=2)
     elif args.command == "rules":
-        kb = _engine().kb
+        kb = knowledge_base()
         text = json.dumps(rules_json(kb), indent=2) if args.format == "json" else rules_text(kb)
     elif args.command == "terminology":
         from fasciculate.fhir import terminology  # noqa: PLC0415 - only this command needs it

@@ -15,6 +15,7 @@ It imports Hypothesis, which fasciculate itself does not need: install the ``tes
 
 Every strategy draws :class:`~fasciculate.Presentation` objects that validate; laboratory values
 are drawn in each analyte's plausible range, in any unit the knowledge base accepts for it.
+:func:`presentation_dicts` draws the same presentations as the JSON objects a caller sends.
 :func:`answers_to_decide` counts the answers an interview that asks
 :func:`fasciculate.next_questions` in order takes to reach a decision, for a user interface's
 figures.
@@ -24,7 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from hypothesis import strategies as st
 
@@ -65,6 +66,7 @@ __all__ = [
     "answers_to_decide",
     "lab_results",
     "negative_screens",
+    "presentation_dicts",
     "presentations",
     "red_flags",
     "tri_states",
@@ -246,6 +248,21 @@ def presentations(*, complete: bool = False) -> st.SearchStrategy[Presentation]:
         complete: Answer every finding ``present`` or ``absent`` (none left unknown).
     """
     return _presentation(complete=complete)
+
+
+def presentation_dicts(*, complete: bool = False) -> st.SearchStrategy[dict[str, Any]]:
+    """The presentations of :func:`presentations` as the JSON objects a caller sends.
+
+    Each is a plain ``dict`` (dates as ISO strings, enumerations as their values, unset fields
+    left out), as :func:`fasciculate.assess`, :func:`fasciculate.assess_json` (after
+    ``json.dumps``) and the command line accept it, for code that handles JSON rather than models.
+
+    Args:
+        complete: Answer every finding ``present`` or ``absent`` (none left unknown).
+    """
+    return presentations(complete=complete).map(
+        lambda presentation: presentation.model_dump(mode="json", exclude_defaults=True)
+    )
 
 
 @st.composite

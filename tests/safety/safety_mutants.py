@@ -16,9 +16,8 @@ from collections.abc import Iterator
 
 import attrs
 
-from fasciculate import Urgency
-from fasciculate._conditions import All, Any_, CompareAtom, Condition
-from fasciculate._kb import Indication, KnowledgeBase, Rule
+from fasciculate import Indication, KnowledgeBase, Rule, Urgency
+from fasciculate.conditions import All, Any_, CompareAtom, Condition
 
 # One step of each quantity: the precision laboratories and clinicians report it in.
 STEP = {

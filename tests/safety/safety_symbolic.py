@@ -24,9 +24,8 @@ import attrs
 import z3
 
 import fasciculate
-from fasciculate import Presentation, Urgency
-from fasciculate._conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
-from fasciculate._kb import KnowledgeBase, Rule
+from fasciculate import KnowledgeBase, Presentation, Rule, Urgency
+from fasciculate.conditions import All, Any_, CompareAtom, Condition, FactAtom, atoms
 from safety_indications import CORE, FINDINGS, INDICATIONS, SpecIndication
 from safety_spec import ASKED_QUANTITIES, CLAUSES, IMPLIED_BY, PRESENT, UNKNOWN, implied
 

@@ -11,8 +11,7 @@ from hypothesis import given
 
 import fasciculate
 from _safety_report import record
-from fasciculate import Presentation
-from fasciculate._kb import knowledge_base
+from fasciculate import Presentation, knowledge_base
 from fasciculate.testing import presentations
 from safety_spec import screen_of, spec_urgency
 from safety_symbolic import Proof, concrete, rank_of

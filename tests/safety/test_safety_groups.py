@@ -24,8 +24,7 @@ import pytest
 import fasciculate
 from _builders import SEED_RED_FLAGS, negative
 from _safety_report import record
-from fasciculate import Presentation, Urgency
-from fasciculate._kb import knowledge_base
+from fasciculate import Presentation, Urgency, knowledge_base
 from safety_spec import UNKNOWN, screen_of, spec_of
 from safety_symbolic import Proof, concrete, presentation_data, rank_of, timed
 from safety_z3eval import fix, to_python
@@ -321,6 +320,7 @@ def explanation_problems(result: fasciculate.Assessment) -> list[str]:
 
 # Exhaustive: `make test` runs it in a second pytest run without coverage (tracing every line of
 # these evaluations makes them about three times slower; the rest of the suite covers the code).
+@pytest.mark.slow
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("name", sorted(GROUPS))
 def test_every_combination_in_the_group(name: str):

@@ -17,9 +17,8 @@ from __future__ import annotations
 import pytest
 
 from _safety_report import record
-from fasciculate import Presentation
+from fasciculate import Presentation, knowledge_base
 from fasciculate._facts import facts_from
-from fasciculate._kb import knowledge_base
 from fasciculate._referral import ReferralEvaluator
 from safety_mutants import ASKING_KINDS, Mutant, mutants
 from safety_symbolic import Proof, Violation, concrete, describe, presentation_data, rank_of, timed
@@ -176,6 +175,7 @@ def kill(proof: Proof, *, questions: bool = True) -> Violation | None:
 
 # Exhaustive: `make test` runs it in a second pytest run without coverage (tracing every line of
 # these evaluations makes them about three times slower; the rest of the suite covers the code).
+@pytest.mark.slow
 @pytest.mark.exhaustive
 @pytest.mark.parametrize("mutant", MUTANTS, ids=lambda mutant: mutant.id)
 def test_safety_suite_kills_the_mutant(mutant: Mutant):

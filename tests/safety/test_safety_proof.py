@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from _safety_report import record
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 from safety_indications import CORE, FINDINGS, INDICATIONS, SpecIndication
 from safety_spec import ASKED_QUANTITIES, CLAUSES
 from safety_symbolic import (

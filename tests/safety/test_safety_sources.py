@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from fasciculate._kb import knowledge_base
+from fasciculate import knowledge_base
 from safety_spec import CLAUSES
 
 # The ids before any explanation in parentheses or after a colon: "nice-ng42, nice-ng127 (...)".

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import fasciculate
 from fasciculate import (
@@ -14,7 +14,7 @@ from fasciculate import (
     TriState,
     Urgency,
 )
-from fasciculate.testing import negative_screens, presentations, red_flags
+from fasciculate.testing import negative_screens, presentation_dicts, presentations, red_flags
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
@@ -47,6 +47,11 @@ def weak(presentation: Presentation) -> bool:
 def generated() -> SearchStrategy[Presentation]:
     """Public Hypothesis strategies keep their types (the `testing` extra)."""
     return presentations() | negative_screens() | red_flags()
+
+
+def generated_json() -> SearchStrategy[dict[str, Any]]:
+    """The JSON form of the same presentations is typed as plain dicts."""
+    return presentation_dicts(complete=True)
 
 
 def weakness_reported(presentation: Presentation) -> bool:

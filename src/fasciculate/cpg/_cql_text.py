@@ -14,13 +14,13 @@ from fasciculate._vocab import TriState
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, UCUM
 from fasciculate.fhir._items import YES_NO_UNKNOWN, system_of
 from fasciculate.fhir._labs import FINAL
-from fasciculate.fhir._observations import _NO, _SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
+from fasciculate.fhir._observations import NO_CODES, SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._records import (
-    _ACTIVE_CONDITION,
-    _COUNTED_RESPONSES,
-    _ORDERS,
-    _SKIPPED_VERIFICATION,
+    ACTIVE_CONDITION,
+    COUNTED_RESPONSES,
+    ORDERS,
+    SKIPPED_VERIFICATION,
 )
 
 
@@ -42,7 +42,7 @@ def decimal(value: float) -> str:
 
 #: The codings that answer no, as a CQL condition on a coding ``C``.
 _SAYS_NO = " or ".join(
-    f"(C.system.value = {string(s)} and C.code.value = {string(c)})" for s, c in sorted(_NO)
+    f"(C.system.value = {string(s)} and C.code.value = {string(c)})" for s, c in sorted(NO_CODES)
 )
 #: The LOINC yes / no / unknown answers, as the cases of a CQL ``case``.
 _YES_NO = " ".join(
@@ -62,7 +62,7 @@ define function "Has Code Under"(concept FHIR.CodeableConcept, system String, he
   )
 
 define "Observations":
-  [Observation] O where not (O.status.value in {strings(_SKIP_STATUS)})
+  [Observation] O where not (O.status.value in {strings(SKIP_STATUS)})
 
 define "Symptoms Present":
   "Observations" O
@@ -82,10 +82,10 @@ define function "Says No"(O FHIR.Observation):
 define "Active Conditions":
   [Condition] C
     where not exists (
-        C.verificationStatus.coding V where V.code.value in {strings(_SKIPPED_VERIFICATION)}
+        C.verificationStatus.coding V where V.code.value in {strings(SKIPPED_VERIFICATION)}
       )
       and (
-        exists (C.clinicalStatus.coding S where S.code.value in {strings(_ACTIVE_CONDITION)})
+        exists (C.clinicalStatus.coding S where S.code.value in {strings(ACTIVE_CONDITION)})
         or (not exists C.clinicalStatus.coding and C.abatement is null)
       )
 
@@ -93,7 +93,7 @@ define "Current Medication Orders":
   [MedicationRequest] M
     where M.status.value = 'active'
       and not Coalesce(M.doNotPerform.value, false)
-      and (M.intent is null or M.intent.value in {strings(_ORDERS)})
+      and (M.intent is null or M.intent.value in {strings(ORDERS)})
       and M.medication is FHIR.CodeableConcept
 
 define "Coded Findings":
@@ -110,7 +110,7 @@ define "Responses":
   [QuestionnaireResponse] R
     where (R.questionnaire.value = {string(QUESTIONNAIRE_URL)}
         or StartsWith(R.questionnaire.value, {string(QUESTIONNAIRE_URL + "|")}))
-      and R.status.value in {strings(_COUNTED_RESPONSES)}
+      and R.status.value in {strings(COUNTED_RESPONSES)}
 
 define "Latest Authored":
   Max("Responses" R return R.authored.value)

@@ -33,10 +33,12 @@ SYMPTOM = "75325-1"
 SYMPTOM_ABSENT = "111551-8"
 _TREND = {"89253-9", "89261-2"}
 _FREQUENCY = "104156-5"
-_SKIP_STATUS = {"entered-in-error", "cancelled"}
+#: Observation statuses that are ignored (also in the CQL library).
+SKIP_STATUS = {"entered-in-error", "cancelled"}
 _SYMPTOM_REASON = {answer: f"symptom {answer} (Symptoms IG)" for answer in TriState}
 _YES = {(LOINC, "LA33-6"), (SNOMED, "373066001")}
-_NO = {(LOINC, "LA32-8"), (SNOMED, "373067005")}
+#: The codes of a "no" answer (also in the CQL library).
+NO_CODES = {(LOINC, "LA32-8"), (SNOMED, "373067005")}
 _COURSE = (
     (re.compile(r"\b(worse|worsening|increas|progress)"), Course.WORSENING),
     (re.compile(r"\b(improv|better|decreas|resolv)"), Course.IMPROVING),
@@ -85,14 +87,14 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     """
     codes = _codes(obs.code)
     loinc = [code for system, code in codes if system == LOINC]  # in document order
-    if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in _SKIP_STATUS:
+    if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in SKIP_STATUS:
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
         _symptom(reader, obs, ref, path, answer)
         return
     code_text = "|".join(codes[0]) if codes else None
     display = label(obs.code)
     entry = reader.entry
-    if obs.status in _SKIP_STATUS:
+    if obs.status in SKIP_STATUS:
         reason = f"status {obs.status}"
         reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
@@ -132,7 +134,7 @@ def _coded_answer(obs: Observation) -> TriState:
     if obs.valueBoolean is not None:
         return TriState.PRESENT if obs.valueBoolean else TriState.ABSENT
     values = set(_codes(obs.valueCodeableConcept))
-    if values & _NO:
+    if values & NO_CODES:
         return TriState.ABSENT
     return TriState.PRESENT
 

@@ -119,7 +119,7 @@ def _group(
     return group
 
 
-def _tree() -> list[dict[str, Any]]:
+def tree() -> list[dict[str, Any]]:
     specs = item_specs()
     tree = [_item(specs["assessed_on"])]
     for section, _, title in SECTIONS[:2]:
@@ -174,7 +174,7 @@ def questionnaire() -> dict[str, Any]:
         "description": "Generated from fasciculate's presentation model and knowledge base fact "
         "table. Every item's linkId is the presentation field it fills. For healthcare "
         "professionals; not a diagnosis.",
-        "item": _tree(),
+        "item": tree(),
     }
 
 

@@ -14,7 +14,7 @@ import pydantic
 
 from fasciculate._errors import InvalidBundle, Problem
 from fasciculate._presentation import Presentation
-from fasciculate._validation import _problem as problem_from
+from fasciculate._validation import problem as problem_from
 from fasciculate._validation import problems_from
 from fasciculate.fhir import _labs, _observations, _recent, _records
 from fasciculate.fhir._collect import Collector

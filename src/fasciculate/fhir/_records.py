@@ -39,10 +39,14 @@ if TYPE_CHECKING:
 
     from fasciculate.fhir._read import Reader
 
-_ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
-_SKIPPED_VERIFICATION = {"entered-in-error", "refuted"}
-_ORDERS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
-_COUNTED_RESPONSES = {"completed", "amended"}
+#: Condition clinical statuses read as a current condition (also the CQL library's).
+ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
+#: Condition verification statuses that are ignored.
+SKIPPED_VERIFICATION = {"entered-in-error", "refuted"}
+#: MedicationRequest intents that count as the patient taking the drug.
+ORDERS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
+#: QuestionnaireResponse statuses whose answers are read.
+COUNTED_RESPONSES = {"completed", "amended"}
 _UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
 _SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
 
@@ -129,7 +133,7 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
     codes = concept_codes(concept)
     display = label(concept)
     code_text = "|".join(codes[0]) if codes else None
-    if verification in _SKIPPED_VERIFICATION:
+    if verification in SKIPPED_VERIFICATION:
         reason = f"verificationStatus {verification}"
         reader.out.skipped.append(
             reader.entry(condition, ref, code=code_text, display=display, reason=reason)
@@ -152,7 +156,7 @@ def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None
         entry = functools.partial(
             reader.entry, condition, ref, code=f"{system}|{code}", display=display, field=field
         )
-        if status is not None and status not in _ACTIVE_CONDITION:
+        if status is not None and status not in ACTIVE_CONDITION:
             reason = f"clinicalStatus {status}: only active conditions count"
             reader.out.skipped.append(entry(reason=reason))
             return
@@ -219,7 +223,7 @@ def _not_current(use: MedicationUse) -> str | None:
         return None
     if use.doNotPerform:
         return "doNotPerform: a request not to give the medication"
-    if use.intent is not None and use.intent not in _ORDERS:
+    if use.intent is not None and use.intent not in ORDERS:
         return f"intent {use.intent}: only orders are current medication"
     return None
 
@@ -293,7 +297,7 @@ def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int,
         for index in indexes
         if isinstance(response := reader.bundle.entry[index].resource, QuestionnaireResponse)
         and _ours(response)
-        and response.status in _COUNTED_RESPONSES
+        and response.status in COUNTED_RESPONSES
         and reader.patient.owns(response.about)
     ]
     latest = max((_authored(response) for _, response in counted), default=None)
@@ -307,7 +311,7 @@ def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int,
 
 def _not_counted(reader: Reader, response: QuestionnaireResponse, path: str) -> str | None:
     """Why *response* (to fasciculate's Questionnaire) does not count, or ``None`` if it does."""
-    if response.status not in _COUNTED_RESPONSES:
+    if response.status not in COUNTED_RESPONSES:
         return f"status {response.status}: only completed or amended responses are read"
     reader.date(response.authored, f"{path}.authored")
     current, latest = reader.responses

@@ -14,7 +14,7 @@ from fasciculate._validation import problems_from
 from fasciculate._vocab import TriState
 from fasciculate.fhir._codes import LOINC, UCUM
 from fasciculate.fhir._items import YES_NO_UNKNOWN, ItemSpec, item_specs, lab_units, system_of
-from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, _tree
+from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL, tree
 from fasciculate.fhir._resources import Answer, Item, QuestionnaireResponse
 
 _REPEATING = ("medications", "labs")
@@ -303,7 +303,7 @@ def questionnaire_response(
         "resourceType": "QuestionnaireResponse",
         "questionnaire": QUESTIONNAIRE_URL,
         "status": "completed",
-        "item": _fill(_tree(), answers),
+        "item": _fill(tree(), answers),
     }
     if presentation.assessed_on is not None:
         response["authored"] = presentation.assessed_on.isoformat()
