@@ -14,7 +14,8 @@ import fasciculate
 from fasciculate import Assessment, CategoryResult, ConditionResult
 from fasciculate._assess import _Engine, _engine
 from fasciculate._facts import facts_from
-from fasciculate._output import ASSESSMENT, Output, frame
+from fasciculate._output import ASSESSMENT, Output
+from fasciculate._output_frame import frame
 from fasciculate._output_json import JsonOutput
 
 SADDLE = {"findings": {"saddle_sensory_loss": "present"}}

@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -50,6 +50,7 @@ from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
+from fasciculate._output_frame import Case, Frame, Make, Ranked, Source, frame
 from fasciculate._safety_net import SafetyNet
 from fasciculate._version import VERSION
 from fasciculate._vocab import Interpretation, LabFlag, Urgency
@@ -91,63 +92,6 @@ def _build(model: type[_Model], **values: object) -> _Model:
     object.__setattr__(instance, "__pydantic_extra__", None)
     object.__setattr__(instance, "__pydantic_private__", None)
     return instance
-
-
-class Case(NamedTuple):
-    """One presentation's evaluation: what the fields of its assessment are made from."""
-
-    referral: ref.Referral
-    differential: diff.Differential
-    facts: Facts
-    #: The triggers found, and whether general advice is given (see ``Output.advice_key``).
-    advice_key: tuple[tuple[str, ...], bool]
-
-
-class Ranked(NamedTuple):
-    """A category or condition of a differential at its rank: what its fields are made from."""
-
-    differential: diff.Differential
-    #: Its position in the knowledge base's category (or condition) order.
-    slot: int
-    rank: int
-    #: For a category, its conditions' positions, first first; empty for a condition.
-    order: tuple[int, ...]
-
-
-_Source = TypeVar("_Source", Case, Ranked)
-#: How a field's value is made from the builder and what the model is made from.
-Make = Callable[["Output", _Source], object]
-#: A model's fields in its order, each with how its value is made.
-Frame = tuple[tuple[str, Make[_Source]], ...]
-
-
-def frame(model: type[BaseModel], values: Mapping[str, Make[_Source]]) -> Frame[_Source]:
-    """The fields of *model*, in its order, each with how its value is made.
-
-    From *values*, else the field's default.
-
-    Raises:
-        TypeError: If *values* names a field *model* does not declare, or leaves out one
-            without a default.
-    """
-    fields = model.model_fields
-    unknown = sorted(values.keys() - fields.keys())
-    missing = [name for name, info in fields.items() if name not in values and info.is_required()]
-    if unknown or missing:
-        msg = (
-            f"{model.__name__}: values given for fields it does not declare: {unknown}; no value "
-            f"for its fields without a default: {missing}. Declare each field once, in the "
-            "model, and say how its value is made in the table of fasciculate._output."
-        )
-        raise TypeError(msg)
-    return tuple(
-        (name, values.get(name) or _constant(info.get_default(call_default_factory=True)))
-        for name, info in fields.items()
-    )
-
-
-def _constant(value: object) -> Make[Any]:
-    return lambda _output, _source: value
 
 
 def summary(referral: ref.Referral) -> str:
@@ -278,12 +222,8 @@ class Output:
         nested = differential.condition_ranking
         return tuple(
             [
-                _build(
-                    CategoryResult,
-                    **{
-                        name: make(self, Ranked(differential, slot, rank, nested[slot]))
-                        for name, make in CATEGORY_FIELDS
-                    },
+                self.made(
+                    CategoryResult, CATEGORY_FIELDS, Ranked(differential, slot, rank, nested[slot])
                 )
                 for rank, slot in enumerate(differential.ranking, start=1)
             ]
@@ -294,16 +234,14 @@ class Output:
         differential = at.differential
         return tuple(
             [
-                _build(
-                    ConditionResult,
-                    **{
-                        name: make(self, Ranked(differential, inner, place, ()))
-                        for name, make in CONDITION_FIELDS
-                    },
-                )
+                self.made(ConditionResult, CONDITION_FIELDS, Ranked(differential, inner, place, ()))
                 for place, inner in enumerate(at.order, start=1)
             ]
         )
+
+    def made(self, model: type[_Model], fields: Frame[Source], source: Source) -> _Model:
+        """The *model* whose *fields* are made from *source*."""
+        return _build(model, **{name: make(self, source) for name, make in fields})
 
     @_memo
     def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:

@@ -24,7 +24,8 @@ from fasciculate import _differential as diff
 from fasciculate import _referral as ref
 from fasciculate._assessment import CategoryResult, ConditionResult
 from fasciculate._facts import Facts
-from fasciculate._output import Case, Make, Output, summary
+from fasciculate._output import Output, summary
+from fasciculate._output_frame import Case, Make
 from fasciculate._vocab import Urgency
 
 if TYPE_CHECKING:
