@@ -80,6 +80,11 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _build(model: type[_Model], **values: object) -> _Model:
+    """Instantiate *model* from trusted, complete values without validating them again."""
+    return _new(model, values)
+
+
+def _new(model: type[_Model], values: dict[str, object]) -> _Model:
     """Instantiate *model* from trusted, complete values without validating them again.
 
     What ``BaseModel.model_construct`` does, minus its per-field default handling: every field is
@@ -192,7 +197,7 @@ class Output:
     ) -> Assessment:
         """The output model for one presentation."""
         case = self.case(referral, differential, facts)
-        built = _build(self.model, **{name: make(self, case) for name, make in self.fields})
+        built = _new(self.model, {name: make(self, case) for name, make in self.fields})
         if self.writer is not None:
             object.__setattr__(built, "_json", functools.partial(self.writer, case))
         return built
@@ -241,7 +246,7 @@ class Output:
 
     def made(self, model: type[_Model], fields: Frame[Source], source: Source) -> _Model:
         """The *model* whose *fields* are made from *source*."""
-        return _build(model, **{name: make(self, source) for name, make in fields})
+        return _new(model, {name: make(self, source) for name, make in fields})
 
     @_memo
     def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:
