@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from fasciculate._vocab import Analyte, Category, Interpretation, LabFlag, Urgency
-
-if TYPE_CHECKING:
-    from pydantic.main import IncEx
 
 
 class ReadOnlyDict(dict[str, int]):
@@ -360,8 +357,8 @@ class Assessment(_Out):
         *,
         indent: int | None = None,
         ensure_ascii: bool = False,
-        include: IncEx | None = None,
-        exclude: IncEx | None = None,
+        include: Any = None,  # noqa: ANN401 - pydantic's IncEx, which the docs cannot link
+        exclude: Any = None,  # noqa: ANN401
         context: Any | None = None,  # noqa: ANN401 - pydantic's own type
         by_alias: bool | None = None,
         exclude_unset: bool = False,
