@@ -12,6 +12,7 @@ from pydantic_core import to_json
 
 import fasciculate
 from fasciculate import Assessment, CategoryResult, ConditionResult
+from fasciculate import _output_json as output_json
 from fasciculate._assess import _Engine, _engine
 from fasciculate._facts import facts_from
 from fasciculate._output import ASSESSMENT, Output
@@ -64,6 +65,19 @@ def test_a_field_without_a_value_fails_when_the_table_is_checked():
         frame(extended, ASSESSMENT)
     with pytest.raises(TypeError, match=r"does not declare: \['colour'\]"):
         frame(Assessment, {**ASSESSMENT, "colour": lambda _, __: "blue"})
+
+
+def test_a_category_field_the_json_layout_does_not_write_is_refused():
+    """The differential's JSON layout checks the category and condition models it writes."""
+    graded = create_model("Graded", __base__=CategoryResult, grade=(int, ...))
+    with pytest.raises(TypeError, match=r"without a default: \['grade'\]"):
+        output_json.check_layout(graded, ConditionResult)
+    swapped = create_model("Swapped", score=(float, ...), probability=(float, ...))
+    with pytest.raises(TypeError, match="probability, then score"):
+        output_json.check_layout(CategoryResult, swapped)
+    flagged = create_model("Flagged", __base__=ConditionResult, reviewed=(bool, False))
+    _, keys = output_json.check_layout(CategoryResult, flagged)
+    assert (b'"reviewed":', "reviewed", b"false") == keys[-1]
 
 
 def test_the_typed_dump_is_the_written_json_and_options_still_apply():

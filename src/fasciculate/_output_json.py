@@ -87,7 +87,11 @@ def _generic(output: Output, make: Make[Case]) -> Callable[[Case], bytes]:
     return lambda case: to_json(make(output, case))
 
 
-def _keys(model: type[BaseModel], written: Iterable[str]) -> tuple[tuple[bytes, str, bytes], ...]:
+#: Each field of a model, in order: its key, its name, and its default's JSON (or b"").
+_Keys = tuple[tuple[bytes, str, bytes], ...]
+
+
+def _keys(model: type[BaseModel], written: Iterable[str]) -> _Keys:
     """Each field of *model*, in order: its key, its name, and its default's JSON (or b"").
 
     Raises:
@@ -114,7 +118,7 @@ def _keys(model: type[BaseModel], written: Iterable[str]) -> tuple[tuple[bytes, 
     )
 
 
-def _object(keys: tuple[tuple[bytes, str, bytes], ...], values: dict[str, bytes]) -> bytes:
+def _object(keys: _Keys, values: dict[str, bytes]) -> bytes:
     """A JSON object with the *keys* of a model: each value from *values*, else its default."""
     return b"{%s}" % b",".join([key + (default or values[name]) for key, name, default in keys])
 
@@ -140,6 +144,22 @@ def _numbers_in_order(model: type[BaseModel]) -> None:
     if order[:2] != list(_NUMBERS):
         msg = f"{model.__name__}: the JSON writer fills in probability, then score: keep that order"
         raise TypeError(msg)
+
+
+def check_layout(category: type[BaseModel], condition: type[BaseModel]) -> tuple[_Keys, _Keys]:
+    """The keys of the differential's layout for the *category* and *condition* models.
+
+    Raises:
+        TypeError: If either declares a field without a default that the layout does not write,
+            or score before probability.
+    """
+    _numbers_in_order(category)
+    _numbers_in_order(condition)
+    return _keys(category, _CATEGORY_FIELDS), _keys(condition, _CONDITION_FIELDS)
+
+
+# Checked here, at import: a category's or condition's field the layout does not write fails now.
+_CATEGORY_KEYS, _CONDITION_KEYS = check_layout(CategoryResult, ConditionResult)
 
 
 class JsonOutput:
@@ -171,10 +191,7 @@ class JsonOutput:
         self._layouts = _Parts(self._layout, large=True)
         self._nets = _Parts(to_json)
         self._template, self._writers = self._frame(output)
-        _numbers_in_order(CategoryResult)
-        _numbers_in_order(ConditionResult)
-        self._category_keys = _keys(CategoryResult, _CATEGORY_FIELDS)
-        self._condition_keys = _keys(ConditionResult, _CONDITION_FIELDS)
+        self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
         kb = output.kb
         self._category_ids = tuple(_literal(to_json(key)) for key in kb.categories)
         self._category_labels = tuple(
