@@ -1,17 +1,17 @@
 """Benchmark: JSON bytes -> assessment -> JSON bytes, against a same-run baseline.
 
 The baseline validates the same input with the ``Presentation`` model alone and re-serialises it,
-so the ratio says what the assessment costs on top of reading and writing the data. Target: <= 4,
-for ``assess_json`` (the JSON-in, JSON-out entry point). The typed path,
-``assess(...).model_dump_json()``, gives the same bytes and is reported beside it.
+so the ratio says what the assessment costs on top of reading and writing the data. Targets:
+``assess_json`` (the JSON-in, JSON-out entry point) <= 3 on the examples; the typed path,
+``assess(...).model_dump_json()``, which gives the same bytes, <= 4.
 
-The target is measured on the bundled example presentations, each assessed many times, so the
-caches of shared parts are warm. ``--population N`` also runs N distinct generated presentations
-(``fasciculate.testing``, derandomised): once from empty caches, then again, for a picture of a
-batch where few presentations repeat. Those figures are reported, not held to the target.
+The examples are each assessed many times, so the caches of shared parts are warm.
+``--population N`` also runs N distinct generated presentations (``fasciculate.testing``,
+derandomised): once from empty caches, then again, on each path. Targets there: ``assess_json``
+<= 4 with empty caches and <= 3 on the second pass; the typed path <= 5 with empty caches.
 
 Usage: ``python benchmarks/bench_assess.py [--repeat N] [--rounds N] [--population N] [--check]``;
-``--check`` exits 1 when the ratio misses the target.
+``--check`` exits 1 when a ratio misses its target.
 """
 
 from __future__ import annotations
@@ -28,7 +28,13 @@ import fasciculate
 from fasciculate import Presentation
 from fasciculate._assess import _engine
 
-TARGET = 4.0
+#: Targets, as ratios to the baseline: assess_json on the examples and on a second pass over
+#: distinct presentations; on distinct presentations with empty caches; the typed path on the
+#: examples and with empty caches.
+TARGET = 3.0
+COLD_TARGET = 4.0
+TYPED_TARGET = 4.0
+TYPED_COLD_TARGET = 5.0
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "presentations").glob("*.json"))
 
 
@@ -87,21 +93,37 @@ def _peak_mb() -> float:
     return peak / (1024 * 1024 if sys.platform == "darwin" else 1024)
 
 
-def run_population(size: int) -> None:
-    """Time a batch of distinct presentations: from empty caches, then again."""
+def run_population(size: int) -> tuple[float, float, float]:
+    """Time a batch of distinct presentations: from empty caches, then again, on both paths.
+
+    Returns the ratios of ``assess_json`` (empty caches, second pass) and of the typed path
+    (empty caches) to the baseline.
+    """
     documents = population(size)
-    _engine.cache_clear()  # empty caches: the first pass builds every part it meets
     before = _peak_mb()
+    _engine.cache_clear()  # empty caches: the first pass builds every part it meets
     cold = per_call(subject, documents, 1)
     warm = per_call(subject, documents, 1)
+    _engine.cache_clear()
+    typed_cold = per_call(typed, documents, 1)
+    typed_warm = per_call(typed, documents, 1)
     after = _peak_mb()
     base = min(per_call(baseline, documents, 1) for _ in range(3))
+    size_kb = statistics.mean(len(subject(document)) for document in documents) / 1024
     print(f"population: {len(documents)} distinct generated presentations, one pass each")
     print(f"baseline:                                     {base * 1e6:8.1f} us/call")
     print(f"assess_json, empty caches:                    {cold * 1e6:8.1f} us/call")
     print(f"assess_json, second pass:                     {warm * 1e6:8.1f} us/call")
-    print(f"ratios: {cold / base:.2f} (empty caches), {warm / base:.2f} (second pass)")
+    print(f"typed path, empty caches:                     {typed_cold * 1e6:8.1f} us/call")
+    print(f"typed path, second pass:                      {typed_warm * 1e6:8.1f} us/call")
+    print(
+        f"ratios: assess_json {cold / base:.2f} (empty caches, target <= {COLD_TARGET}), "
+        f"{warm / base:.2f} (second pass, target <= {TARGET}); typed path {typed_cold / base:.2f} "
+        f"(empty caches, target <= {TYPED_COLD_TARGET}), {typed_warm / base:.2f} (second pass)"
+    )
+    print(f"output: {size_kb:.1f} KB of JSON per presentation on average")
     print(f"peak memory: {before:.0f} MB before the batch, {after:.0f} MB after (caches bounded)")
+    return cold / base, warm / base, typed_cold / base
 
 
 def main() -> int:
@@ -122,15 +144,20 @@ def main() -> int:
         for function in functions:
             times[function].append(per_call(function, documents, args.rounds))
     base, sub, model = (statistics.median(times[function]) for function in functions)
-    ratio = sub / base
+    ratio, typed_ratio = sub / base, model / base
     print(f"inputs: {len(documents)} example presentations, {args.repeat} x {args.rounds} rounds")
     print(f"baseline (validate + dump Presentation):      {base * 1e6:8.1f} us/call")
     print(f"assess_json (validate + assess + JSON):       {sub * 1e6:8.1f} us/call")
     print(f"assess + model_dump_json (the typed path):    {model * 1e6:8.1f} us/call")
-    print(f"ratio: {ratio:.2f} (target <= {TARGET}); typed path: {model / base:.2f}")
+    print(
+        f"ratio: {ratio:.2f} (target <= {TARGET}); "
+        f"typed path: {typed_ratio:.2f} (target <= {TYPED_TARGET})"
+    )
+    missed = ratio > TARGET or typed_ratio > TYPED_TARGET
     if args.population:
-        run_population(args.population)
-    return 1 if args.check and ratio > TARGET else 0
+        cold, warm, typed_cold = run_population(args.population)
+        missed |= cold > COLD_TARGET or warm > TARGET or typed_cold > TYPED_COLD_TARGET
+    return 1 if args.check and missed else 0
 
 
 if __name__ == "__main__":

@@ -27,6 +27,8 @@ class _Engine:
         self.differential = DifferentialEvaluator(kb)
         self.output = Output(kb)
         self.json = JsonOutput(self.output)
+        # An assessment's model_dump_json() returns what the JSON writer writes for it.
+        self.output.writer = self.json.write
         self.version = self.output.version
 
     def evaluate(self, facts: Facts) -> tuple[Referral, Differential]:

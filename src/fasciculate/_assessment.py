@@ -8,7 +8,8 @@ open questions, the cited sources and the fingerprint of the knowledge base.
 from __future__ import annotations
 
 import enum
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any, Literal, NoReturn
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -308,7 +309,16 @@ class LabInterpretation(_Out):
 
 
 class Assessment(_Out):
-    """The result of assessing one presentation."""
+    """The result of assessing one presentation.
+
+    An assessment from :func:`fasciculate.assess` keeps the JSON it was written as (by the writer
+    of :func:`fasciculate.assess_json`, from the same parts), so ``model_dump_json()`` without
+    options returns those bytes, decoded, instead of serialising the models again. Any option,
+    or an assessment made another way (validated, copied, unpickled), serialises as usual.
+    """
+
+    # Not a field: the JSON written for this assessment (bytes), or what writes it on first use.
+    __slots__ = ("_json",)
 
     urgency: Urgency
     summary: str = Field(description="One line for a list view.")
@@ -341,3 +351,84 @@ class Assessment(_Out):
     )
     knowledge_base: KnowledgeBaseStamp
     fasciculate_version: str
+
+    def model_dump_json(  # noqa: PLR0913 - pydantic's own signature
+        self,
+        *,
+        indent: int | None = None,
+        ensure_ascii: bool = False,
+        include: Any = None,  # noqa: ANN401 - pydantic's IncEx, which the docs cannot link
+        exclude: Any = None,  # noqa: ANN401
+        context: Any | None = None,  # noqa: ANN401 - pydantic's own type
+        by_alias: bool | None = None,
+        exclude_unset: bool = False,
+        exclude_defaults: bool = False,
+        exclude_none: bool = False,
+        exclude_computed_fields: bool = False,
+        round_trip: bool = False,
+        warnings: bool | Literal["none", "warn", "error"] = True,
+        fallback: Callable[[Any], Any] | None = None,
+        serialize_as_any: bool = False,
+        polymorphic_serialization: bool | None = None,
+    ) -> str:
+        """The assessment as JSON: the bytes it was written as, when asked with no options."""
+        options = (
+            indent,
+            ensure_ascii,
+            include,
+            exclude,
+            context,
+            by_alias,
+            exclude_unset,
+            exclude_defaults,
+            exclude_none,
+            exclude_computed_fields,
+            round_trip,
+            warnings,
+            fallback,
+            serialize_as_any,
+            polymorphic_serialization,
+        )
+        written = getattr(self, "_json", None)
+        if written is not None and options == _DEFAULT_DUMP:
+            if not isinstance(written, bytes):
+                written = written()
+                object.__setattr__(self, "_json", written)
+            return written.decode()
+        return super().model_dump_json(
+            indent=indent,
+            ensure_ascii=ensure_ascii,
+            include=include,
+            exclude=exclude,
+            context=context,
+            by_alias=by_alias,
+            exclude_unset=exclude_unset,
+            exclude_defaults=exclude_defaults,
+            exclude_none=exclude_none,
+            exclude_computed_fields=exclude_computed_fields,
+            round_trip=round_trip,
+            warnings=warnings,
+            fallback=fallback,
+            serialize_as_any=serialize_as_any,
+            polymorphic_serialization=polymorphic_serialization,
+        )
+
+
+#: ``model_dump_json``'s options at their defaults, in the order of its signature.
+_DEFAULT_DUMP = (
+    None,
+    False,
+    None,
+    None,
+    None,
+    None,
+    False,
+    False,
+    False,
+    False,
+    False,
+    True,
+    None,
+    False,
+    None,
+)

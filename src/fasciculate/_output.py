@@ -1,5 +1,13 @@
 """Turn the evaluators' frozen results into the output models of :mod:`fasciculate._assessment`.
 
+The fields of :class:`Assessment`, :class:`CategoryResult` and :class:`ConditionResult` are
+declared once, in the models; :data:`ASSESSMENT`, :data:`CATEGORY` and :data:`CONDITION` say how
+each field's value is made from one presentation's evaluation. :func:`frame` checks each table
+against the model's ``model_fields`` when this module is imported (a field without a value and
+without a default, or a value without a field, fails at import), and gives the fields in the
+model's order: the typed path builds the models from it, and the JSON writer of
+:mod:`fasciculate._output_json` writes the same fields, in the same order, from it.
+
 Output parts are immutable and many repeat across presentations (the same rule fired on the same
 fact), so conversions are cached: batch runs share the parts instead of rebuilding them.
 """
@@ -8,7 +16,7 @@ from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -42,6 +50,7 @@ from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
+from fasciculate._output_frame import Case, Frame, Make, Ranked, Source, frame
 from fasciculate._safety_net import SafetyNet
 from fasciculate._version import VERSION
 from fasciculate._vocab import Interpretation, LabFlag, Urgency
@@ -71,6 +80,11 @@ _Model = TypeVar("_Model", bound=BaseModel)
 
 
 def _build(model: type[_Model], **values: object) -> _Model:
+    """Instantiate *model* from trusted, complete values without validating them again."""
+    return _new(model, values)
+
+
+def _new(model: type[_Model], values: dict[str, object]) -> _Model:
     """Instantiate *model* from trusted, complete values without validating them again.
 
     What ``BaseModel.model_construct`` does, minus its per-field default handling: every field is
@@ -134,13 +148,25 @@ _MEMO_LIMIT = 65536
 
 
 class Output:
-    """Builds :class:`Assessment` objects for one knowledge base."""
+    """Builds :class:`Assessment` objects for one knowledge base.
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    *model* and *values* are for a model that extends :class:`Assessment` (the worked example of
+    the docs' how-to): its fields are built from *values* in the model's order.
+    """
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        *,
+        model: type[Assessment] = Assessment,
+        values: Mapping[str, Make[Case]] | None = None,
+    ) -> None:
         """Prepare everything that is the same for every assessment."""
         self.kb = kb
-        self.stamp = KnowledgeBaseStamp(version=kb.version, sha256=kb.sha256)
-        self.sources = {
+        self.model = model
+        self.fields = ASSESSMENT_FIELDS if values is None else frame(model, values)
+        self.stamp: KnowledgeBaseStamp = KnowledgeBaseStamp(version=kb.version, sha256=kb.sha256)
+        self.sources: dict[str, SourceRef] = {
             key: SourceRef(
                 id=source.id,
                 title=source.title,
@@ -153,45 +179,28 @@ class Output:
             for key, source in kb.sources.items()
         }
         self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
-        self.version = VERSION
+        self.version: str = VERSION
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
-        self.safety_nets = SafetyNet(kb)
+        self.safety_nets: SafetyNet = SafetyNet(kb)
         self.general_advice = tuple(item for item in kb.advice.values() if item.general)
+        #: Writes an assessment's JSON from its case (set by the engine): what an assessment's
+        #: ``model_dump_json()`` returns, written on first use.
+        self.writer: Callable[[Case], bytes] | None = None
+
+    def case(self, referral: ref.Referral, differential: diff.Differential, facts: Facts) -> Case:
+        """What the fields of one presentation's assessment are made from."""
+        return Case(referral, differential, facts, self.advice_key(referral, differential))
 
     def assessment(
         self, referral: ref.Referral, differential: diff.Differential, facts: Facts
     ) -> Assessment:
         """The output model for one presentation."""
-        advice_key = self.advice_key(referral, differential)
-        root = differential.root_level
-        return _build(
-            Assessment,
-            urgency=referral.urgency,
-            summary=summary(referral),
-            rules_fired=tuple(self.fired_rule(fired) for fired in referral.fired),
-            missing=tuple(self.open_question(question) for question in referral.missing),
-            not_asked=tuple(self.set_aside(item) for item in referral.not_asked),
-            conflicts=tuple(self.conflict(conflict) for conflict in facts.conflicts),
-            sources=tuple(
-                self.sources[key]
-                for key in self.source_ids(self.cited(referral, differential, facts, advice_key))
-            ),
-            differential=tuple(
-                self._category(rank, score)
-                for rank, score in enumerate(differential.categories, start=1)
-            ),
-            restless_legs=self.restless_legs(
-                (differential.rls_criteria, differential.rls_secondary)
-            ),
-            root_level=self.root_level(root),
-            labs=tuple(self.lab(lab) for lab in facts.labs),
-            triggers=tuple(self.trigger(contribution) for contribution in differential.triggers),
-            advice=self.advice(advice_key),
-            safety_net=self.safety_nets(referral.urgency, facts),
-            knowledge_base=self.stamp,
-            fasciculate_version=self.version,
-        )
+        case = self.case(referral, differential, facts)
+        built = _new(self.model, {name: make(self, case) for name, make in self.fields})
+        if self.writer is not None:
+            object.__setattr__(built, "_json", functools.partial(self.writer, case))
+        return built
 
     def advice_key(
         self, referral: ref.Referral, differential: diff.Differential
@@ -201,23 +210,43 @@ class Output:
         general = referral.urgency in _GENERAL_ADVICE
         return tuple([c.feature.id for c in differential.triggers]), general
 
-    def cited(
-        self,
-        referral: ref.Referral,
-        differential: diff.Differential,
-        facts: Facts,
-        advice_key: tuple[tuple[str, ...], bool],
-    ) -> int:
+    def cited(self, case: Case) -> int:
         """Every source the assessment cites, as bits of ``KnowledgeBase.source_bits()``."""
         bits = self.source_bits
-        cited = differential.cited | self.advice_sources(advice_key)
-        for fired in referral.fired:
+        cited = case.differential.cited | self.advice_sources(case.advice_key)
+        for fired in case.referral.fired:
             cited |= bits[fired.rule.source]
-        if referral.not_asked:
-            cited |= self.set_aside_sources(referral.not_asked)
-        for lab in facts.labs:
+        if case.referral.not_asked:
+            cited |= self.set_aside_sources(case.referral.not_asked)
+        for lab in case.facts.labs:
             cited |= bits[lab.source] if lab.source else self.lab_bits[lab.analyte]
         return cited
+
+    def ranked(self, differential: diff.Differential) -> tuple[CategoryResult, ...]:
+        """The differential's categories, first first."""
+        nested = differential.condition_ranking
+        return tuple(
+            [
+                self.made(
+                    CategoryResult, CATEGORY_FIELDS, Ranked(differential, slot, rank, nested[slot])
+                )
+                for rank, slot in enumerate(differential.ranking, start=1)
+            ]
+        )
+
+    def conditions(self, at: Ranked) -> tuple[ConditionResult, ...]:
+        """The conditions of the category *at*, first first."""
+        differential = at.differential
+        return tuple(
+            [
+                self.made(ConditionResult, CONDITION_FIELDS, Ranked(differential, inner, place, ()))
+                for place, inner in enumerate(at.order, start=1)
+            ]
+        )
+
+    def made(self, model: type[_Model], fields: Frame[Source], source: Source) -> _Model:
+        """The *model* whose *fields* are made from *source*."""
+        return _new(model, {name: make(self, source) for name, make in fields})
 
     @_memo
     def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:
@@ -355,38 +384,11 @@ class Output:
         )
 
     @_memo
-    def _items(self, contributions: tuple[diff.Contribution, ...]) -> tuple[EvidenceItem, ...]:
+    def evidence_items(
+        self, contributions: tuple[diff.Contribution, ...]
+    ) -> tuple[EvidenceItem, ...]:
         items = self.memos["evidence_item"]
         return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
-
-    def _category(self, rank: int, score: diff.CategoryScore) -> CategoryResult:
-        return _build(
-            CategoryResult,
-            category=score.category.id,
-            label=score.category.label,
-            rank=rank,
-            probability=score.probability,
-            score=score.score,
-            must_not_miss=score.must_not_miss,
-            leading_condition=score.conditions[0].condition.id,
-            referral_rules=tuple(rule.id for rule in score.reasons),
-            supporting=self._items(score.supporting),
-            conflicting=self._items(score.conflicting),
-            conditions=tuple(
-                _build(
-                    ConditionResult,
-                    condition=condition.condition.id,
-                    label=condition.condition.label,
-                    rank=position,
-                    probability=condition.probability,
-                    score=condition.score,
-                    must_not_miss=condition.must_not_miss,
-                    supporting=self._items(condition.supporting),
-                    conflicting=self._items(condition.conflicting),
-                )
-                for position, condition in enumerate(score.conditions, start=1)
-            ),
-        )
 
     @_memo
     def criterion(self, result: diff.CriterionResult) -> Criterion:
@@ -454,3 +456,68 @@ class Output:
             )
             for advice_id in chosen
         )
+
+
+#: How each field of :class:`Assessment` is made: the one place a new field's value is written
+#: (a field with a default may be left out). The JSON writer writes the same fields.
+ASSESSMENT: dict[str, Make[Case]] = {
+    "urgency": lambda _, case: case.referral.urgency,
+    "summary": lambda _, case: summary(case.referral),
+    "rules_fired": lambda out, case: tuple(map(out.fired_rule, case.referral.fired)),
+    "missing": lambda out, case: tuple(map(out.open_question, case.referral.missing)),
+    "not_asked": lambda out, case: tuple(map(out.set_aside, case.referral.not_asked)),
+    "conflicts": lambda out, case: tuple(map(out.conflict, case.facts.conflicts)),
+    "sources": lambda out, case: tuple(
+        [out.sources[key] for key in out.source_ids(out.cited(case))]
+    ),
+    "differential": lambda out, case: out.ranked(case.differential),
+    "restless_legs": lambda out, case: out.restless_legs(
+        (case.differential.rls_criteria, case.differential.rls_secondary)
+    ),
+    "root_level": lambda out, case: out.root_level(case.differential.root_level),
+    "labs": lambda out, case: tuple(map(out.lab, case.facts.labs)),
+    "triggers": lambda out, case: tuple(map(out.trigger, case.differential.triggers)),
+    "advice": lambda out, case: out.advice(case.advice_key),
+    "safety_net": lambda out, case: out.safety_nets(case.referral.urgency, case.facts),
+    "knowledge_base": lambda out, _: out.stamp,
+    "fasciculate_version": lambda out, _: out.version,
+}
+
+#: How each field of :class:`CategoryResult` is made. A category's evidence is its conditions'
+#: evidence, its leading condition's first.
+CATEGORY: dict[str, Make[Ranked]] = {
+    "category": lambda _, at: at.differential.infos[at.slot].id,
+    "label": lambda _, at: at.differential.infos[at.slot].label,
+    "rank": lambda _, at: at.rank,
+    "probability": lambda _, at: at.differential.probabilities[at.slot],
+    "score": lambda _, at: at.differential.scores[at.slot],
+    "must_not_miss": lambda _, at: at.differential.must_not_miss[at.slot],
+    "leading_condition": lambda _, at: at.differential.condition_infos[at.order[0]].id,
+    "referral_rules": lambda _, at: tuple([rule.id for rule in at.differential.reasons[at.slot]]),
+    "supporting": lambda out, at: out.evidence_items(
+        tuple([x for i in at.order for x in at.differential.condition_supporting[i]])
+    ),
+    "conflicting": lambda out, at: out.evidence_items(
+        tuple([x for i in at.order for x in at.differential.condition_conflicting[i]])
+    ),
+    "conditions": lambda out, at: out.conditions(at),
+}
+
+#: How each field of :class:`ConditionResult` is made.
+CONDITION: dict[str, Make[Ranked]] = {
+    "condition": lambda _, at: at.differential.condition_infos[at.slot].id,
+    "label": lambda _, at: at.differential.condition_infos[at.slot].label,
+    "rank": lambda _, at: at.rank,
+    "probability": lambda _, at: at.differential.condition_probabilities[at.slot],
+    "score": lambda _, at: at.differential.condition_scores[at.slot],
+    "must_not_miss": lambda _, at: at.differential.condition_must_not_miss[at.slot],
+    "supporting": lambda out, at: out.evidence_items(at.differential.condition_supporting[at.slot]),
+    "conflicting": lambda out, at: out.evidence_items(
+        at.differential.condition_conflicting[at.slot]
+    ),
+}
+
+# Checked here, at import: a model field without a value (or a value without a field) fails now.
+ASSESSMENT_FIELDS = frame(Assessment, ASSESSMENT)
+CATEGORY_FIELDS = frame(CategoryResult, CATEGORY)
+CONDITION_FIELDS = frame(ConditionResult, CONDITION)

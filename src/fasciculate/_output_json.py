@@ -1,24 +1,31 @@
 """The assessment as JSON bytes, composed without building the output models.
 
-:class:`JsonOutput` writes exactly what ``Output.assessment(...).model_dump_json()`` writes, but
-each part that repeats across presentations (a fired rule with its facts, a piece of evidence, a
+:class:`JsonOutput` writes exactly what pydantic writes for ``Output.assessment(...)``, but each
+part that repeats across presentations (a fired rule with its facts, a piece of evidence, a
 criterion, a lab, the cited sources, the advice) is serialised once, by pydantic, from the model
 :class:`~fasciculate._output.Output` builds for it, and cached with that part. Only the few values
 that change with every presentation (urgency, summary, ranks, probabilities and scores) are
 serialised per call. A test compares the two paths byte for byte.
+
+The objects written here are laid out from the models' own ``model_fields``, through the frames
+of :mod:`fasciculate._output`: their keys and order come from the models; a field this module has
+no fast writer for is written from the value the typed path builds for it (or its default, in a
+category or condition). The typed path's ``model_dump_json()`` returns what this module writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic_core import to_json
 
 from fasciculate import _differential as diff
 from fasciculate import _referral as ref
+from fasciculate._assessment import CategoryResult, ConditionResult
 from fasciculate._facts import Facts
 from fasciculate._output import Output, summary
+from fasciculate._output_frame import Case, Make
 from fasciculate._vocab import Urgency
 
 if TYPE_CHECKING:
@@ -52,13 +59,12 @@ class _Parts:
         """The JSON of the part for *key*."""
         return self.get(key) or self.new(key)
 
-    def extend(self, out: list[bytes], keys: tuple[Hashable, ...]) -> None:
-        """Append the JSON array of the parts for *keys* to *out*."""
+    def array(self, keys: tuple[Hashable, ...]) -> bytes:
+        """The JSON array of the parts for *keys*."""
         if not keys:
-            out.append(b"[]")
-            return
+            return b"[]"
         get = self.get
-        out += (b"[", b",".join([get(key) or self.new(key) for key in keys]), b"]")
+        return b"[%s]" % b",".join([get(key) or self.new(key) for key in keys])
 
 
 def _model(build: Callable[[Any], BaseModel]) -> Callable[[Any], bytes]:
@@ -74,6 +80,86 @@ def _model(build: Callable[[Any], BaseModel]) -> Callable[[Any], bytes]:
 def _literal(text: bytes) -> bytes:
     """*text* made safe as the constant part of a ``bytes % values`` format."""
     return text.replace(b"%", b"%%")
+
+
+def _generic(output: Output, make: Make[Case]) -> Callable[[Case], bytes]:
+    """A writer of the JSON of a field's value as the typed path makes it."""
+    return lambda case: to_json(make(output, case))
+
+
+#: Each field of a model, in order: its key, its name, and its default's JSON (or b"").
+_Keys = tuple[tuple[bytes, str, bytes], ...]
+
+
+def _keys(model: type[BaseModel], written: Iterable[str]) -> _Keys:
+    """Each field of *model*, in order: its key, its name, and its default's JSON (or b"").
+
+    Raises:
+        TypeError: If a field without a default is not in *written*, or *written* names one
+            that *model* does not declare.
+    """
+    fields = model.model_fields
+    unknown = sorted(set(written) - fields.keys())
+    missing = [name for name, info in fields.items() if name not in written and info.is_required()]
+    if unknown or missing:
+        msg = (
+            f"{model.__name__}: the JSON writer writes fields it does not declare: {unknown}; "
+            f"and not its fields without a default: {missing}. Write each in "
+            "fasciculate._output_json, as fasciculate._output makes it."
+        )
+        raise TypeError(msg)
+    return tuple(
+        (
+            to_json(name) + b":",
+            name,
+            b"" if name in written else to_json(info.get_default(call_default_factory=True)),
+        )
+        for name, info in fields.items()
+    )
+
+
+def _object(keys: _Keys, values: dict[str, bytes]) -> bytes:
+    """A JSON object with the *keys* of a model: each value from *values*, else its default."""
+    return b"{%s}" % b",".join([key + (default or values[name]) for key, name, default in keys])
+
+
+#: The fields of a category or a condition whose values change with every presentation: written
+#: as ``%s`` in the cached layout of a differential, filled from one serialised list of numbers
+#: (each category's, then its conditions', in this order).
+_NUMBERS = ("probability", "score")
+_CATEGORY_FIELDS = (
+    *_NUMBERS,
+    *("category", "label", "rank", "must_not_miss", "leading_condition", "referral_rules"),
+    *("supporting", "conflicting", "conditions"),
+)
+_CONDITION_FIELDS = (
+    *_NUMBERS,
+    *("condition", "label", "rank", "must_not_miss", "supporting", "conflicting"),
+)
+
+
+def _numbers_in_order(model: type[BaseModel]) -> None:
+    """Check that *model* declares probability, then score, then any conditions."""
+    order = [name for name in model.model_fields if name in {*_NUMBERS, "conditions"}]
+    if order[:2] != list(_NUMBERS):
+        msg = f"{model.__name__}: the JSON writer fills in probability, then score: keep that order"
+        raise TypeError(msg)
+
+
+def check_layout(category: type[BaseModel], condition: type[BaseModel]) -> tuple[_Keys, _Keys]:
+    """The keys of the differential's layout for the *category* and *condition* models.
+
+    Raises:
+        TypeError: If either declares a field without a default that the layout does not write,
+            or score before probability.
+    """
+    _numbers_in_order(category)
+    _numbers_in_order(condition)
+    return _keys(category, _CATEGORY_FIELDS), _keys(condition, _CONDITION_FIELDS)
+
+
+# Checked here, at import: a category's or condition's field the layout does not write fails now.
+_CATEGORY_KEYS, _CONDITION_KEYS = check_layout(CategoryResult, ConditionResult)
 
 
 class JsonOutput:
@@ -100,69 +186,75 @@ class JsonOutput:
             lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)])
         )
         self._advice = _Parts(lambda key: to_json(output.advice(key)))
-        # Urgency, summary, fired rules and open questions depend on the referral alone.
-        self._heads = _Parts(self._head_json, large=True)
-        self._head = {
-            urgency: b'{"urgency":' + to_json(urgency) + b',"summary":' for urgency in Urgency
-        }
-        #: The start of each category's object, in the knowledge base's category order.
-        self._category_by_slot = tuple(
-            b"%s"
-            + _literal(b'{"category":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%%s,"score":%%s,"must_not_miss":%s,'
-            + b'"leading_condition":%s,"referral_rules":%s,"supporting":['
-            for key, info in output.kb.categories.items()
-        )
-        #: The start of each condition's object, in the knowledge base's condition order.
-        self._condition_by_slot = tuple(
-            b"%s"
-            + _literal(b'{"condition":%s,"label":%s,' % (to_json(key), to_json(info.label)))
-            + b'"rank":%d,"probability":%%s,"score":%%s,"must_not_miss":%s,"supporting":['
-            for key, info in output.kb.conditions.items()
-        )
-        self._condition_ids = tuple(to_json(key) for key in output.kb.conditions)
+        self._summaries = _Parts(lambda referral: to_json(summary(referral)), large=True)
         self._reasons = _Parts(lambda rules: to_json([rule.id for rule in rules]))
         self._layouts = _Parts(self._layout, large=True)
         self._nets = _Parts(to_json)
-        self._tail = b',"knowledge_base":%s,"fasciculate_version":%s}' % (
-            to_json(output.stamp),
-            to_json(output.version),
+        self._template, self._writers = self._frame(output)
+        self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
+        kb = output.kb
+        self._category_ids = tuple(_literal(to_json(key)) for key in kb.categories)
+        self._category_labels = tuple(
+            _literal(to_json(info.label)) for info in kb.categories.values()
         )
+        self._condition_ids = tuple(_literal(to_json(key)) for key in kb.conditions)
+        self._condition_labels = tuple(
+            _literal(to_json(info.label)) for info in kb.conditions.values()
+        )
+
+    def _frame(self, output: Output) -> tuple[bytes, tuple[Callable[[Case], bytes], ...]]:
+        """The assessment's object as a ``bytes % values`` template, and a writer per value.
+
+        The keys and their order are the model's fields (through ``output.fields``); a field
+        without a fast writer here is written from the value the typed path makes for it.
+        """
+        urgencies = {urgency: to_json(urgency) for urgency in Urgency}
+        stamp, version = to_json(output.stamp), to_json(output.version)
+        fast: dict[str, Callable[[Case], bytes]] = {
+            "urgency": lambda case: urgencies[case.referral.urgency],
+            "summary": lambda case: self._summaries.one(case.referral),
+            "rules_fired": lambda case: self._fired.array(case.referral.fired),
+            "missing": lambda case: self._questions.one(case.referral.missing),
+            "not_asked": lambda case: self._set_aside.one(case.referral.not_asked),
+            "conflicts": lambda case: self._conflicts.array(case.facts.conflicts),
+            "sources": lambda case: self._sources.one(output.cited(case)),
+            "differential": lambda case: self._ranked(case.differential),
+            "restless_legs": lambda case: self._restless.one(
+                (case.differential.rls_criteria, case.differential.rls_secondary)
+            ),
+            "root_level": lambda case: self._roots.one(case.differential.root_level),
+            "labs": lambda case: self._labs.array(case.facts.labs),
+            "triggers": lambda case: self._triggers.array(case.differential.triggers),
+            "advice": lambda case: self._advice.one(case.advice_key),
+            "safety_net": lambda case: self._nets.one(
+                output.safety_nets(case.referral.urgency, case.facts)
+            ),
+            "knowledge_base": lambda _: stamp,
+            "fasciculate_version": lambda _: version,
+        }
+        names = [name for name, _ in output.fields]
+        template = b"{%s}" % b",".join(
+            [to_json(name).replace(b"%", b"%%") + b":%s" for name in names]
+        )
+        writers = tuple(fast.get(name) or _generic(output, make) for name, make in output.fields)
+        return template, writers
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The assessment's fields as this writer writes them, in order."""
+        return tuple(name for name, _ in self.output.fields)
+
+    def write(self, case: Case) -> bytes:
+        """The JSON of the assessment of *case*."""
+        return self._template % tuple([write(case) for write in self._writers])
 
     def __call__(
         self, referral: ref.Referral, differential: diff.Differential, facts: Facts
     ) -> bytes:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
-        output = self.output
-        advice_key = output.advice_key(referral, differential)
-        out = [self._heads.one(referral), b',"conflicts":']
-        self._conflicts.extend(out, facts.conflicts)
-        out += (
-            b',"sources":',
-            self._sources.one(output.cited(referral, differential, facts, advice_key)),
-            b',"differential":[',
-        )
-        self._ranked(out, differential)
-        out += (
-            b'],"restless_legs":',
-            self._restless.one((differential.rls_criteria, differential.rls_secondary)),
-            b',"root_level":',
-            self._roots.one(differential.root_level),
-            b',"labs":',
-        )
-        self._labs.extend(out, facts.labs)
-        out.append(b',"triggers":')
-        self._triggers.extend(out, differential.triggers)
-        out += (
-            b',"advice":',
-            self._advice.one(advice_key),
-            b',"safety_net":',
-            self._nets.one(output.safety_nets(referral.urgency, facts)),
-            self._tail,
-        )
-        return b"".join(out)
+        return self.write(self.output.case(referral, differential, facts))
 
-    def _ranked(self, out: list[bytes], differential: diff.Differential) -> None:
+    def _ranked(self, differential: diff.Differential) -> bytes:
         ranking, nested = differential.ranking, differential.condition_ranking
         probabilities, scores = differential.probabilities, differential.scores
         chances, merits = differential.condition_probabilities, differential.condition_scores
@@ -188,55 +280,49 @@ class JsonOutput:
                 )
             ]
         )
-        out.append(self._layouts.one(layout) % tuple(numbers[1:-1].split(b",")))
+        return self._layouts.one(layout) % tuple(numbers[1:-1].split(b","))
 
     def _layout(self, layout: tuple[Any, ...]) -> bytes:
         """The differential's JSON with ``%s`` for each probability and score, in order."""
         ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
         get, new = self._items.get, self._items.new
-        parts: list[bytes] = []
+        numbers = dict.fromkeys(_NUMBERS, b"%s")
+        categories: list[bytes] = []
         for rank, slot in enumerate(ranking, start=1):
             order = nested[slot]
             # Each condition's evidence is serialised once, for the condition and its category.
             fors = [_literal(b",".join([get(c) or new(c) for c in backing[i]])) for i in order]
             againsts = [_literal(b",".join([get(c) or new(c) for c in against[i]])) for i in order]
-            parts += (
-                self._category_by_slot[slot]
-                % (
-                    b"" if rank == 1 else b",",
-                    rank,
-                    b"true" if must_not_miss[slot] else b"false",
-                    self._condition_ids[order[0]],
-                    _literal(self._reasons.one(reasons[slot])),
-                ),
-                b",".join([part for part in fors if part]),
-                b'],"conflicting":[',
-                b",".join([part for part in againsts if part]),
-                b'],"conditions":[',
-            )
-            for place, inner in enumerate(order):
-                parts += (
-                    self._condition_by_slot[inner]
-                    % (
-                        b"," if place else b"",
-                        place + 1,
-                        b"true" if flagged[inner] else b"false",
-                    ),
-                    fors[place],
-                    b'],"conflicting":[',
-                    againsts[place],
-                    b"]}",
+            conditions = [
+                _object(
+                    self._condition_keys,
+                    {
+                        **numbers,
+                        "condition": self._condition_ids[inner],
+                        "label": self._condition_labels[inner],
+                        "rank": b"%d" % place,
+                        "must_not_miss": b"true" if flagged[inner] else b"false",
+                        "supporting": b"[%s]" % fors[place - 1],
+                        "conflicting": b"[%s]" % againsts[place - 1],
+                    },
                 )
-            parts.append(b"]}")
-        return b"".join(parts)
-
-    def _head_json(self, referral: ref.Referral) -> bytes:
-        out = [self._head[referral.urgency], to_json(summary(referral)), b',"rules_fired":']
-        self._fired.extend(out, referral.fired)
-        out += (
-            b',"missing":',
-            self._questions.one(referral.missing),
-            b',"not_asked":',
-            self._set_aside.one(referral.not_asked),
-        )
-        return b"".join(out)
+                for place, inner in enumerate(order, start=1)
+            ]
+            categories.append(
+                _object(
+                    self._category_keys,
+                    {
+                        **numbers,
+                        "category": self._category_ids[slot],
+                        "label": self._category_labels[slot],
+                        "rank": b"%d" % rank,
+                        "must_not_miss": b"true" if must_not_miss[slot] else b"false",
+                        "leading_condition": self._condition_ids[order[0]],
+                        "referral_rules": _literal(self._reasons.one(reasons[slot])),
+                        "supporting": b"[%s]" % b",".join([part for part in fors if part]),
+                        "conflicting": b"[%s]" % b",".join([part for part in againsts if part]),
+                        "conditions": b"[%s]" % b",".join(conditions),
+                    },
+                )
+            )
+        return b"[%s]" % b",".join(categories)

@@ -1,0 +1,84 @@
+"""One description of the output: each model's fields, with how each field's value is made.
+
+The fields of :class:`~fasciculate.Assessment`, :class:`~fasciculate.CategoryResult` and
+:class:`~fasciculate.ConditionResult` are declared once, in the models. A *frame* pairs each field,
+in the model's order (its ``model_fields``), with how its value is made from what the model is
+made from (a :class:`Case` for an assessment, a :class:`Ranked` for a category or a condition).
+:func:`frame` checks a table of values against the model: a field without a value and without a
+default, or a value for a field the model does not declare, is a ``TypeError`` when the frame is
+made, which for the tables of :mod:`fasciculate._output` is at import.
+
+The typed path builds the models from the frames; the JSON writer (:mod:`fasciculate._output_json`)
+takes its keys and their order from the same frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+from fasciculate import _differential as diff
+from fasciculate import _referral as ref
+from fasciculate._facts import Facts
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from fasciculate._output import Output
+
+
+class Case(NamedTuple):
+    """One presentation's evaluation: what the fields of its assessment are made from."""
+
+    referral: ref.Referral
+    differential: diff.Differential
+    facts: Facts
+    #: The triggers found, and whether general advice is given (see ``Output.advice_key``).
+    advice_key: tuple[tuple[str, ...], bool]
+
+
+class Ranked(NamedTuple):
+    """A category or condition of a differential at its rank: what its fields are made from."""
+
+    differential: diff.Differential
+    #: Its position in the knowledge base's category (or condition) order.
+    slot: int
+    rank: int
+    #: For a category, its conditions' positions, first first; empty for a condition.
+    order: tuple[int, ...]
+
+
+Source = TypeVar("Source", Case, Ranked)
+#: How a field's value is made from the builder and what the model is made from.
+Make = Callable[["Output", Source], object]
+#: A model's fields in its order, each with how its value is made.
+Frame = tuple[tuple[str, Make[Source]], ...]
+
+
+def frame(model: type[BaseModel], values: Mapping[str, Make[Source]]) -> Frame[Source]:
+    """The fields of *model*, in its order, each with how its value is made.
+
+    From *values*, else the field's default.
+
+    Raises:
+        TypeError: If *values* names a field *model* does not declare, or leaves out one
+            without a default.
+    """
+    fields = model.model_fields
+    unknown = sorted(values.keys() - fields.keys())
+    missing = [name for name, info in fields.items() if name not in values and info.is_required()]
+    if unknown or missing:
+        msg = (
+            f"{model.__name__}: values given for fields it does not declare: {unknown}; no value "
+            f"for its fields without a default: {missing}. Declare each field once, in the "
+            "model, and say how its value is made in the table of fasciculate._output."
+        )
+        raise TypeError(msg)
+    return tuple(
+        (name, values.get(name) or _constant(info.get_default(call_default_factory=True)))
+        for name, info in fields.items()
+    )
+
+
+def _constant(value: object) -> Make[Any]:
+    return lambda _output, _source: value
