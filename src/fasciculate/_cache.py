@@ -32,7 +32,7 @@ _V = TypeVar("_V")
 _KB = 1024
 _MB = 1024 * _KB
 #: The bounds of every cache, by name: (entries, approximate bytes). A name with one cache per
-#: rule or per feature gives the bounds of each. About 75 MB in all for one engine, so a long
+#: rule or per feature gives the bounds of each. About 45 MB in all for one engine, so a long
 #: batch of distinct presentations levels off near 110 MB resident (``benchmarks/bench_memory.py``).
 LIMITS: dict[str, tuple[int, int]] = {
     # The evaluators' results, shared between presentations that give equal ones.

@@ -4,7 +4,7 @@ Parts of assessments that recur across presentations (a fired rule with its fact
 evidence, a lab's interpretation, their JSON) are built once and shared. Every cache is bounded
 by a number of entries and by an approximate number of bytes; past either bound new parts are
 built and returned but not kept, so a long batch of distinct presentations keeps its memory flat
-(about 110 MB resident for ``fasciculate screen``; the bounds are about 75 MB of parts in all).
+(about 110 MB resident for ``fasciculate screen``; the bounds are about 45 MB of parts in all).
 Cached parts are immutable, so sharing them never lets one result change another.
 
 >>> import fasciculate
