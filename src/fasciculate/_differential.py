@@ -173,12 +173,12 @@ class DifferentialEvaluator:
         hard = [False for _ in scores]  # a hard feature supports the condition
         cited = 0
         # Only the features decided at a level that carries a weight are visited.
-        for level, (weights, slot, group, cache, feature, special, telling, bit) in self._decided(
-            values
-        ):
+        decided = self._decided(values)
+        # One count for the lookups of every feature's cache (stats() sums them by name).
+        self._plan[0][3].lookups += len(decided)
+        for level, (weights, slot, group, cache, feature, special, telling, bit) in decided:
             weight = weights[level]
             key = group.key(values)  # the atoms' levels decide the feature's level too
-            cache.lookups += 1
             contribution = cache.get(key)
             if contribution is None:
                 evidence = self._atoms.evidence(group.positions, values, level, facts)
