@@ -5,8 +5,9 @@ the same piece of evidence, their JSON), so each is built once and shared. A
 :class:`BoundedCache` keeps them, bounded twice: by a number of entries and by an approximate
 number of bytes (each cache says what an entry weighs: the length of a serialised part, or a fixed
 estimate for a model). Past either bound a new value is still built and returned, just not kept
-(a *refusal*): nothing is ever evicted, so the hot path is a dict's own ``get``, with no
-bookkeeping, and a long batch of distinct presentations keeps its memory flat.
+(a *refusal*): nothing is ever evicted, so the hot path is a dict's own ``get`` (and a lookup
+count, added in bulk where a site looks up many keys), and a long batch of distinct
+presentations keeps its memory flat.
 
 Threads: a lookup is one ``dict.get`` (atomic in CPython); storing takes a lock, so entries and
 bytes are never over-counted and the bounds hold. Two threads missing the same key both build the
