@@ -32,11 +32,11 @@ def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hoo
     this, the compiled evaluator and its caches would be the parent's. (The knowledge base stays
     cached: test modules hold it from import time.)
     """
+    from fasciculate import caches  # noqa: PLC0415
     from fasciculate._assess import _engine  # noqa: PLC0415
-    from fasciculate._referral import ReferralEvaluator  # noqa: PLC0415
 
     _engine.cache_clear()  # a new engine brings new per-engine caches
-    ReferralEvaluator._open_questions.cache_clear()
+    caches.clear_all()
 
 
 @pytest.fixture(autouse=True)

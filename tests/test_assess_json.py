@@ -13,11 +13,9 @@ from pydantic_core import to_json
 
 import fasciculate
 from conftest import EXAMPLES
-from fasciculate import InvalidPresentation, Presentation
-from fasciculate import _output_json as output_json
+from fasciculate import InvalidPresentation, Presentation, _cache, caches
 from fasciculate._assess import _Engine, _engine
 from fasciculate._facts import facts_from
-from fasciculate._output import Output
 from fasciculate.testing import presentations
 
 PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
@@ -69,21 +67,22 @@ def test_warm_caches_give_what_empty_ones_give(batch):
 @given(presentations())
 def test_the_uncached_path_gives_the_same_bytes(presentation):
     """With every cache full from the start (nothing kept), the bytes are still the same."""
-    engine = _engine()
-    composer = output_json.JsonOutput(Output(engine.kb))
+    expected = _typed(presentation)
+    caches.clear_all()
+    engine = _Engine(_engine().kb)  # built with every bound at zero
     facts = facts_from(presentation, engine.kb)
-    result = composer(*engine.evaluate(facts), facts)
-    assert _typed(presentation) == result
-    parts = (composer._questions, composer._sources, composer._advice, composer._summaries)
-    assert [{}, {}, {}, {}] == [part.memo for part in parts]
+    assert expected == engine.json(*engine.evaluate(facts), facts)
+    rows = caches.stats()
+    assert [0] * len(rows) == [row.entries for row in rows]
+    assert sum(row.refused for row in rows) > 0
 
 
 @pytest.fixture(scope="module")
 def no_caching():
-    """Set the composer's cache limits to zero for the tests of this module that ask for it."""
+    """Bound every cache at zero for the tests of this module that ask for it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(output_json, "_LIMIT", 0)
-        patch.setattr(output_json, "_LARGE", 0)
+        for name in _cache.LIMITS:
+            patch.setitem(_cache.LIMITS, name, (0, 0))
         yield
 
 

@@ -41,9 +41,17 @@ def test_the_fhir_benchmark_reports_its_ratio_and_agreement():
 
 
 def test_the_memory_benchmark_reports_the_growth():
-    """bench_memory.py prints the peak memory at its checkpoints and the late growth."""
+    """bench_memory.py prints the peak memory at its checkpoints, the late growth, the caches."""
     out = _run("bench_memory.py", "--calls", "200")
-    assert "after     200 presentations" in out
+    for line in ("after       200 presentations", "growth over the second half", "peak memory:"):
+        assert line in out
+    assert "cache json.summary" in out
+
+
+def test_the_memory_benchmark_screens_in_a_child_process():
+    """bench_memory.py --screen reads the peak memory of `fasciculate screen` as it runs."""
+    out = _run("bench_memory.py", "--calls", "100", "--screen")
+    assert "after       100 presentations" in out
     assert "growth over the second half" in out
 
 

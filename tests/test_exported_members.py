@@ -2,6 +2,7 @@ import subprocess
 import sys
 
 import fasciculate
+import fasciculate.caches
 import fasciculate.fhir
 
 
@@ -69,3 +70,14 @@ def test_the_public_face_includes_the_version_kb_report_and_card_types():
         fasciculate.__all__
     )
     assert {"Card", "CardSource", "Suggestion", "Action", "Link"} <= set(fasciculate.fhir.__all__)
+
+
+def test_caches_all_is_exactly_its_public_surface():
+    """fasciculate.caches.__all__ lists its public names (stats, clear_all, CacheStats), sorted."""
+    public = {
+        name
+        for name, value in vars(fasciculate.caches).items()
+        if not name.startswith("_") and getattr(value, "__module__", "") != "__future__"
+    }
+    assert sorted(fasciculate.caches.__all__) == fasciculate.caches.__all__
+    assert set(fasciculate.caches.__all__) == public

@@ -15,8 +15,8 @@ from __future__ import annotations
 import math
 import operator
 from collections.abc import Sequence
-from typing import Any
 
+from fasciculate._cache import BoundedCache
 from fasciculate._conditions import Atom, Condition, atoms, compile_decisions, compile_table
 from fasciculate._differential_results import (
     CategoryScore,
@@ -31,10 +31,12 @@ from fasciculate._facts import Facts
 from fasciculate._kb import Feature, KnowledgeBase, Rule
 from fasciculate._vocab import TRUE, UNKNOWN, Urgency
 
-_CACHE_LIMIT = 65536
-#: Contributions kept per feature. A feature that reads a lab value sees a new key for every new
-#: value, so its cache fills; the bound keeps a long batch's memory flat.
-_FEATURE_CACHE_LIMIT = 1024
+#: Approximate sizes in bytes of a cached contribution, criterion or root-level result, and
+#: root-level shape, with their keys (measured). A feature that reads a lab value sees a new key
+#: for every new value, so its cache fills; the bounds keep a long batch's memory flat.
+_CONTRIBUTION_SIZE = 170
+_RESULT_SIZE = 500
+_SHAPE_SIZE = 150
 __all__ = [
     "CategoryScore",
     "ConditionScore",
@@ -48,7 +50,7 @@ _Row = tuple[
     tuple[float, float, float],
     int,
     AtomGroup,
-    dict[object, Contribution],
+    BoundedCache[object, Contribution],
     Feature,
     bool,
     bool,
@@ -74,7 +76,7 @@ class DifferentialEvaluator:
         for condition in conditions:
             for atom in atoms(condition):
                 seen.setdefault(atom, None)
-        self._atoms = AtomTable(kb, tuple(seen), ask_all=True)
+        self._atoms = AtomTable(kb, tuple(seen), ask_all=True, name="differential.evidence")
         index = self._atoms.index
         self._groups = tuple(
             AtomGroup(self._atoms, tuple(dict.fromkeys(index[atom] for atom in atoms(condition))))
@@ -104,7 +106,7 @@ class DifferentialEvaluator:
                 (feature.absent, 0.0, feature.present),
                 condition_slot[feature.condition_id],
                 self._groups[position],
-                {},
+                BoundedCache("differential.contribution", size=_CONTRIBUTION_SIZE),
                 feature,
                 feature.id in _RLS_SECONDARY or bool(feature.advice),
                 feature.hard,
@@ -143,9 +145,16 @@ class DifferentialEvaluator:
         #: Each root level with the offsets of its conditions after the criteria.
         self._root_spans: tuple[tuple[str, range], ...] = tuple(spans)
         self._root_conditions = first
-        self._root_shapes: dict[tuple[int, ...], _RootShape] = {}
+        self._root_shapes: BoundedCache[tuple[int, ...], _RootShape] = BoundedCache(
+            "differential.root_shape", size=_SHAPE_SIZE
+        )
         #: Criterion and root-level results, shared between presentations that give equal ones.
-        self._shared: dict[object, Any] = {}
+        self._criteria_shared: BoundedCache[object, CriterionResult] = BoundedCache(
+            "differential.criterion", size=_RESULT_SIZE
+        )
+        self._roots_shared: BoundedCache[object, RootLevelResult] = BoundedCache(
+            "differential.root_level", size=_RESULT_SIZE
+        )
 
     def __call__(self, facts: Facts, fired: Sequence[Rule] = ()) -> Differential:
         """Score every condition and category for *facts*, with criteria, root level, triggers.
@@ -164,17 +173,16 @@ class DifferentialEvaluator:
         hard = [False for _ in scores]  # a hard feature supports the condition
         cited = 0
         # Only the features decided at a level that carries a weight are visited.
-        for level, (weights, slot, group, cache, feature, special, telling, bit) in self._decided(
-            values
-        ):
+        decided = self._decided(values)
+        # One count for the lookups of every feature's cache (stats() sums them by name).
+        self._plan[0][3].lookups += len(decided)
+        for level, (weights, slot, group, cache, feature, special, telling, bit) in decided:
             weight = weights[level]
             key = group.key(values)  # the atoms' levels decide the feature's level too
             contribution = cache.get(key)
             if contribution is None:
                 evidence = self._atoms.evidence(group.positions, values, level, facts)
-                contribution = Contribution(feature, weight, evidence)
-                if len(cache) < _FEATURE_CACHE_LIMIT:
-                    cache[key] = contribution
+                contribution = cache.store(key, Contribution(feature, weight, evidence))
             scores[slot] += weight
             cited |= bit
             if weight > 0:
@@ -273,21 +281,21 @@ class DifferentialEvaluator:
     ) -> tuple[CriterionResult, ...]:
         """The criteria, from *results*: the levels of the conditions after the features."""
         found = []
+        shared = self._criteria_shared
+        shared.lookups += len(self.kb.rls_criteria)
         for offset, criterion in enumerate(self.kb.rls_criteria):
             level = results[offset]  # the criteria come first among the other conditions
             group = self._groups[self._features + offset]
             # Nothing in the input decides an unknown criterion: nothing to cite.
             key = (offset, None) if level == UNKNOWN else (offset, group.key(values))
-            result = self._shared.get(key)
+            result = shared.get(key)
             if result is None:
                 evidence = (
                     ()
                     if level == UNKNOWN
                     else self._atoms.evidence(group.positions, values, level, facts)
                 )
-                result = CriterionResult(criterion, level, evidence)
-                if len(self._shared) < _CACHE_LIMIT:
-                    self._shared[key] = result
+                result = shared.store(key, CriterionResult(criterion, level, evidence))
             found.append(result)
         return tuple(found)
 
@@ -296,12 +304,16 @@ class DifferentialEvaluator:
     ) -> RootLevelResult:
         start = self._features + self._criteria
         held = results[self._criteria : self._criteria + self._root_conditions]
-        shape = self._root_shapes.get(held)
+        shapes = self._root_shapes
+        shapes.lookups += 1
+        shape = shapes.get(held)
         if shape is None:
-            shape = self._root_shape(held, start)
+            shape = shapes.store(held, self._root_shape(held, start))
         counts, likely, spots = shape
         key = (held, tuple([self._groups[spot].key(values) for spot in spots]))
-        result = self._shared.get(key)
+        shared = self._roots_shared
+        shared.lookups += 1
+        result = shared.get(key)
         if result is None:
             evidence = tuple(
                 item
@@ -309,8 +321,7 @@ class DifferentialEvaluator:
                 for item in self._atoms.evidence(self._groups[spot].positions, values, TRUE, facts)
             )
             result = RootLevelResult(level=likely, counts=counts, evidence=evidence)
-            if len(self._shared) < _CACHE_LIMIT:
-                self._shared[key] = result
+            result = shared.store(key, result)
         return result
 
     def _root_shape(self, held: tuple[int, ...], start: int) -> _RootShape:
@@ -326,7 +337,4 @@ class DifferentialEvaluator:
             if likely
             else ()
         )
-        shape = (counts, likely, spots)
-        if len(self._root_shapes) < _CACHE_LIMIT:  # at most 3 ** (conditions): a small table
-            self._root_shapes[held] = shape
-        return shape
+        return counts, likely, spots  # at most 3 ** (conditions) shapes: a small table

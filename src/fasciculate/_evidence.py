@@ -12,6 +12,7 @@ from typing import Any
 
 import attrs
 
+from fasciculate._cache import BoundedCache
 from fasciculate._conditions import Atom, CompareAtom, FactAtom
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._fact_paths import fact_paths, traced
@@ -40,7 +41,8 @@ class Evidence:
     condition: str | None = None
 
 
-_CACHE_LIMIT = 65536
+#: The approximate size of a cached piece of evidence with its key, in bytes (measured).
+_EVIDENCE_SIZE = 130
 
 
 def _compile_compares(
@@ -97,17 +99,22 @@ class AtomTable:
     ``facts.levels`` copied as they are; the quantity comparisons used follow.
     """
 
-    def __init__(self, kb: KnowledgeBase, atoms: tuple[Atom, ...], *, ask_all: bool) -> None:
+    def __init__(
+        self, kb: KnowledgeBase, atoms: tuple[Atom, ...], *, ask_all: bool, name: str
+    ) -> None:
         """Index the facts of *kb* and the comparisons among *atoms*.
 
         With *ask_all*, every missing quantity is unknown; otherwise only quantities marked
-        ``when_missing = "ask"`` are, and unmeasured ones are false.
+        ``when_missing = "ask"`` are, and unmeasured ones are false. *name* names the cache of
+        evidence (``referral.evidence``).
         """
         self.kb = kb
         compares = tuple(dict.fromkeys(a for a in atoms if isinstance(a, CompareAtom)))
         self.atoms: tuple[Atom, ...] = (*(FactAtom(name) for name in kb.facts), *compares)
         self.index = {atom: position for position, atom in enumerate(self.atoms)}
-        self._cache: dict[tuple[object, ...], Evidence] = {}
+        self._cache: BoundedCache[tuple[object, ...], Evidence] = BoundedCache(
+            name, size=_EVIDENCE_SIZE
+        )
         size = len(self.atoms)
         self.size = size
         named = traced(kb)  # the order of Facts.origin
@@ -138,6 +145,7 @@ class AtomTable:
         """The atoms among *positions* at level *wanted*, as evidence traced to the input."""
         found = []
         origin, quantities, cache = facts.origin, facts.quantities, self._cache
+        get = cache.get
         for position in positions:
             if values[position] != wanted:
                 continue
@@ -149,12 +157,11 @@ class AtomTable:
                 if value is None:  # an unmeasured lab decided false: nothing in the input to cite
                     continue
                 key = (position, wanted, origin[atom.quantity], value)
-            item = cache.get(key)
+            item = get(key)
             if item is None:
-                item = self._make(atom, wanted, facts)
-                if len(cache) < _CACHE_LIMIT:
-                    cache[key] = item
+                item = cache.store(key, self._make(atom, wanted, facts))
             found.append(item)
+        cache.lookups += len(found)
         return tuple(found)
 
     def _make(self, atom: Atom, wanted: int, facts: Facts) -> Evidence:

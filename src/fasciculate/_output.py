@@ -15,7 +15,6 @@ fact), so conversions are cached: batch runs share the parts instead of rebuildi
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -46,6 +45,7 @@ from fasciculate._assessment import (
     Trigger,
     UnmetIndication,
 )
+from fasciculate._cache import BoundedCache
 from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
@@ -124,27 +124,34 @@ _Key = TypeVar("_Key")
 _Value = TypeVar("_Value")
 
 
-def _memo(method: Callable[[Output, _Key], _Value]) -> Callable[[Output, _Key], _Value]:
-    """Cache a one-argument method in a plain dict per builder.
+#: The approximate size in bytes of each cached kind of part, by method name (measured).
+_SIZES: dict[str, int] = {}
+#: The uncached method of each, by name.
+_BUILDERS: dict[str, Callable[[Output, Any], Any]] = {}
 
-    The keys are shared objects with cached hashes. Bounded: past the limit nothing new is kept.
+
+def _memo(
+    size: int,
+) -> Callable[[Callable[[Output, _Key], _Value]], Callable[[Output, _Key], _Value]]:
+    """Cache a one-argument method in a :class:`BoundedCache` per builder, *size* bytes an entry.
+
+    The keys are shared objects with cached hashes; the values are never None.
     """
-    name = method.__name__
 
-    def cached(self: Output, key: _Key) -> _Value:
-        memo = self.memos[name]
-        found: Any = memo.get(key, _MISSING)
-        if found is _MISSING:
-            found = method(self, key)
-            if len(memo) < _MEMO_LIMIT:
-                memo[key] = found
-        return found  # type: ignore[no-any-return]
+    def decorate(method: Callable[[Output, _Key], _Value]) -> Callable[[Output, _Key], _Value]:
+        name = method.__name__
+        _SIZES[name] = size
+        _BUILDERS[name] = method
 
-    return functools.wraps(method)(cached)
+        def cached(self: Output, key: _Key) -> _Value:
+            cache: BoundedCache[_Key, _Value] = self.caches[name]
+            cache.lookups += 1
+            found = cache.get(key)
+            return found if found is not None else cache.store(key, method(self, key))
 
+        return functools.wraps(method)(cached)
 
-_MISSING = object()
-_MEMO_LIMIT = 65536
+    return decorate
 
 
 class Output:
@@ -178,7 +185,11 @@ class Output:
             )
             for key, source in kb.sources.items()
         }
-        self.memos: dict[str, dict[Any, Any]] = defaultdict(dict)
+        #: The cache of each memoised method, by its name.
+        self.caches: dict[str, BoundedCache[Any, Any]] = {
+            name: BoundedCache(f"output.{name.strip('_')}", size=size)
+            for name, size in _SIZES.items()
+        }
         self.version: str = VERSION
         self.source_bits = kb.source_bits()
         self.lab_bits = {key: self.source_bits[lab.range_source] for key, lab in kb.labs.items()}
@@ -248,7 +259,7 @@ class Output:
         """The *model* whose *fields* are made from *source*."""
         return _new(model, {name: make(self, source) for name, make in fields})
 
-    @_memo
+    @_memo(64)
     def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:
         """The sources of the advice for *key*, as bits."""
         cited = 0
@@ -256,12 +267,12 @@ class Output:
             cited |= self.source_bits[item.source]
         return cited
 
-    @_memo
+    @_memo(200)
     def source_ids(self, cited: int) -> tuple[str, ...]:
         """The ids of the sources in the bit set *cited*, sorted."""
         return tuple(key for key, bit in self.source_bits.items() if cited & bit)
 
-    @_memo
+    @_memo(500)
     def restless_legs(
         self, key: tuple[tuple[diff.CriterionResult, ...], tuple[diff.Contribution, ...]]
     ) -> RestlessLegs:
@@ -273,12 +284,12 @@ class Output:
             secondary_causes=tuple(self.evidence_item(c) for c in secondary),
         )
 
-    @_memo
+    @_memo(500)
     def root_level(self, root: diff.RootLevelResult) -> RootLevel:
         facts = self.facts_used(root.evidence)
         return _build(RootLevel, level=root.level, counts=ReadOnlyDict(root.counts), facts=facts)
 
-    @_memo
+    @_memo(250)
     def facts_used(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:
         return tuple(
             _build(
@@ -292,7 +303,7 @@ class Output:
             for item in evidence
         )
 
-    @_memo
+    @_memo(800)
     def fired_rule(self, fired: ref.FiredRule) -> FiredRule:
         rule = fired.rule
         return _build(
@@ -307,7 +318,7 @@ class Output:
             facts=self.facts_used(fired.evidence),
         )
 
-    @_memo
+    @_memo(450)
     def open_question(self, question: ref.OpenQuestion) -> OpenQuestion:
         return _build(
             OpenQuestion,
@@ -319,7 +330,7 @@ class Output:
             decides=question.decides,
         )
 
-    @_memo
+    @_memo(800)
     def set_aside(self, item: ref.SetAside) -> SetAsideQuestion:
         question = item.question
         return _build(
@@ -341,7 +352,7 @@ class Output:
             ),
         )
 
-    @_memo
+    @_memo(64)
     def set_aside_sources(self, not_asked: tuple[ref.SetAside, ...]) -> int:
         """The sources of the indications not met, as bits."""
         cited = 0
@@ -350,7 +361,7 @@ class Output:
                 cited |= self.source_bits[indication.source]
         return cited
 
-    @_memo
+    @_memo(650)
     def conflict(self, conflict: _facts.Conflict) -> AnswerConflict:
         labels = {key: info.label for key, info in self.kb.facts.items()}
         labels.update({key: info.label for key, info in self.kb.quantities.items()})
@@ -369,7 +380,7 @@ class Output:
             ),
         )
 
-    @_memo
+    @_memo(400)
     def evidence_item(self, contribution: diff.Contribution) -> EvidenceItem:
         feature = contribution.feature
         return _build(
@@ -383,14 +394,16 @@ class Output:
             facts=self.facts_used(contribution.evidence),
         )
 
-    @_memo
+    @_memo(150)
     def evidence_items(
         self, contributions: tuple[diff.Contribution, ...]
     ) -> tuple[EvidenceItem, ...]:
-        items = self.memos["evidence_item"]
-        return tuple([items.get(c) or self.evidence_item(c) for c in contributions])
+        cache = self.caches["evidence_item"]
+        cache.lookups += len(contributions)
+        get, store, build = cache.get, cache.store, _BUILDERS["evidence_item"]
+        return tuple([get(c) or store(c, build(self, c)) for c in contributions])
 
-    @_memo
+    @_memo(100)
     def criterion(self, result: diff.CriterionResult) -> Criterion:
         return _build(
             Criterion,
@@ -400,7 +413,7 @@ class Output:
             facts=self.facts_used(result.evidence),
         )
 
-    @_memo
+    @_memo(550)
     def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
         limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
@@ -422,7 +435,7 @@ class Output:
             input=lab.path,
         )
 
-    @_memo
+    @_memo(300)
     def trigger(self, contribution: diff.Contribution) -> Trigger:
         feature = contribution.feature
         return _build(
@@ -434,7 +447,7 @@ class Output:
             advice=feature.advice,
         )
 
-    @_memo
+    @_memo(1100)
     def advice(self, key: tuple[tuple[str, ...], bool]) -> tuple[Advice, ...]:
         trigger_ids, general = key
         tied: dict[str, list[str]] = {}

@@ -23,6 +23,7 @@ from pydantic_core import to_json
 from fasciculate import _differential as diff
 from fasciculate import _referral as ref
 from fasciculate._assessment import CategoryResult, ConditionResult
+from fasciculate._cache import BoundedCache
 from fasciculate._facts import Facts
 from fasciculate._output import Output, summary
 from fasciculate._output_frame import Case, Make
@@ -31,38 +32,38 @@ from fasciculate._vocab import Urgency
 if TYPE_CHECKING:
     from pydantic import BaseModel
 
-#: Serialised parts kept per kind (bounded, so a long batch's memory stays flat); the larger
-#: parts (the referral's part, the open questions) keep fewer.
-_LIMIT = 16384
-_LARGE = 4096
+#: What a cached part weighs beyond its bytes (the bytes object, the dict entry, the key).
+_OVERHEAD = 120
+
+
+def _weight(part: bytes) -> int:
+    return len(part) + _OVERHEAD
 
 
 class _Parts:
     """Serialised parts, cached by the key they are written from (bounded)."""
 
-    __slots__ = ("get", "large", "memo", "write")
+    __slots__ = ("cache", "get", "write")
 
-    def __init__(self, write: Callable[[Any], bytes], *, large: bool = False) -> None:
+    def __init__(self, name: str, write: Callable[[Any], bytes]) -> None:
         self.write = write
-        self.large = large
-        self.memo: dict[Hashable, bytes] = {}
+        self.cache: BoundedCache[Hashable, bytes] = BoundedCache(f"json.{name}", size=_weight)
         #: The cached JSON of a key, or None: ``parts.get(key) or parts.new(key)``.
-        self.get = self.memo.get
+        self.get = self.cache.get
 
     def new(self, key: Hashable) -> bytes:
-        found = self.write(key)
-        if len(self.memo) < (_LARGE if self.large else _LIMIT):
-            self.memo[key] = found
-        return found
+        return self.cache.store(key, self.write(key))
 
     def one(self, key: Hashable) -> bytes:
         """The JSON of the part for *key*."""
+        self.cache.lookups += 1
         return self.get(key) or self.new(key)
 
     def array(self, keys: tuple[Hashable, ...]) -> bytes:
         """The JSON array of the parts for *keys*."""
         if not keys:
             return b"[]"
+        self.cache.lookups += len(keys)
         get = self.get
         return b"[%s]" % b",".join([get(key) or self.new(key) for key in keys])
 
@@ -168,28 +169,29 @@ class JsonOutput:
     def __init__(self, output: Output) -> None:
         """Serialise what every assessment shares, and prepare a cache for each kind of part."""
         self.output = output
-        self._fired = _Parts(_model(output.fired_rule))
-        self._items = _Parts(_model(output.evidence_item))
-        self._restless = _Parts(_model(output.restless_legs))
-        self._roots = _Parts(_model(output.root_level))
-        self._labs = _Parts(_model(output.lab))
-        self._triggers = _Parts(_model(output.trigger))
-        self._conflicts = _Parts(_model(output.conflict))
+        self._fired = _Parts("fired_rule", _model(output.fired_rule))
+        self._items = _Parts("evidence_item", _model(output.evidence_item))
+        self._restless = _Parts("restless_legs", _model(output.restless_legs))
+        self._roots = _Parts("root_level", _model(output.root_level))
+        self._labs = _Parts("lab", _model(output.lab))
+        self._triggers = _Parts("trigger", _model(output.trigger))
+        self._conflicts = _Parts("conflict", _model(output.conflict))
         self._questions = _Parts(
+            "missing",
             lambda questions: to_json([output.open_question(item) for item in questions]),
-            large=True,
         )
         self._set_aside = _Parts(
-            lambda items: to_json([output.set_aside(item) for item in items]), large=True
+            "not_asked", lambda items: to_json([output.set_aside(item) for item in items])
         )
         self._sources = _Parts(
-            lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)])
+            "sources",
+            lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)]),
         )
-        self._advice = _Parts(lambda key: to_json(output.advice(key)))
-        self._summaries = _Parts(lambda referral: to_json(summary(referral)), large=True)
-        self._reasons = _Parts(lambda rules: to_json([rule.id for rule in rules]))
-        self._layouts = _Parts(self._layout, large=True)
-        self._nets = _Parts(to_json)
+        self._advice = _Parts("advice", lambda key: to_json(output.advice(key)))
+        self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
+        self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
+        self._layouts = _Parts("differential", self._layout)
+        self._nets = _Parts("safety_net", to_json)
         self._template, self._writers = self._frame(output)
         self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
         kb = output.kb
@@ -285,11 +287,12 @@ class JsonOutput:
     def _layout(self, layout: tuple[Any, ...]) -> bytes:
         """The differential's JSON with ``%s`` for each probability and score, in order."""
         ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
-        get, new = self._items.get, self._items.new
+        get, new, items = self._items.get, self._items.new, self._items.cache
         numbers = dict.fromkeys(_NUMBERS, b"%s")
         categories: list[bytes] = []
         for rank, slot in enumerate(ranking, start=1):
             order = nested[slot]
+            items.lookups += sum([len(backing[i]) + len(against[i]) for i in order])
             # Each condition's evidence is serialised once, for the condition and its category.
             fors = [_literal(b",".join([get(c) or new(c) for c in backing[i]])) for i in order]
             againsts = [_literal(b",".join([get(c) or new(c) for c in against[i]])) for i in order]

@@ -13,13 +13,13 @@ indicated unanswered question could raise it, and a present answer to any questi
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from itertools import compress
 from typing import Any
 
 import attrs
 
+from fasciculate._cache import BoundedCache
 from fasciculate._conditions import (
     Atom,
     FactAtom,
@@ -92,7 +92,10 @@ class Referral:
     ask_next: tuple[OpenQuestion, ...] = ()
 
 
-_CACHE_LIMIT = 1024  # fired rules kept per rule: a bound that keeps a long batch's memory flat
+#: Approximate sizes in bytes of a cached fired rule, and of a cached screen or list of open
+#: questions (keyed on the levels of every atom), with their keys (measured).
+_FIRED_SIZE = 150
+_SCREEN_SIZE = 2000
 _HOLDS = TRUE.__eq__
 _BY_RANK = tuple(sorted(Urgency, key=lambda urgency: urgency.rank))
 
@@ -107,7 +110,9 @@ class ReferralEvaluator:
     def __init__(self, kb: KnowledgeBase) -> None:
         """Compile every rule of *kb*."""
         self.kb = kb
-        self._atoms = AtomTable(kb, (*kb.atoms(), *Indications.atoms_of(kb)), ask_all=False)
+        self._atoms = AtomTable(
+            kb, (*kb.atoms(), *Indications.atoms_of(kb)), ask_all=False, name="referral.evidence"
+        )
         #: The atoms of the level vectors: every fact of the knowledge base, then comparisons.
         self.atoms: tuple[Atom, ...] = self._atoms.atoms
         index = self._atoms.index
@@ -145,7 +150,16 @@ class ReferralEvaluator:
         self._groups = tuple(
             AtomGroup(self._atoms, self._compiled[position][2]) for position in self._by_urgency
         )
-        self._shared: tuple[dict[object, FiredRule], ...] = tuple({} for _ in kb.rules)
+        #: Fired rules, per rule, shared between presentations that give equal ones.
+        self._shared: tuple[BoundedCache[object, FiredRule], ...] = tuple(
+            BoundedCache("referral.fired_rule", size=_FIRED_SIZE) for _ in kb.rules
+        )
+        self._screens: BoundedCache[tuple[tuple[int, ...], int], _Screen] = BoundedCache(
+            "referral.screen", size=_SCREEN_SIZE
+        )
+        self._questions: BoundedCache[
+            tuple[tuple[int, ...], tuple[int, ...]], tuple[OpenQuestion, ...]
+        ] = BoundedCache("referral.open_questions", size=_SCREEN_SIZE)
         self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
@@ -191,14 +205,18 @@ class ReferralEvaluator:
         """The rules (in table order) among the first *limit* in urgency order that are unknown."""
         return tuple(sorted(self._by_urgency[s] for s in range(limit) if results[s] == UNKNOWN))
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - evaluators live as long as their table
     def _screen(self, frozen_values: tuple[int, ...], limit: int) -> _Screen:
-        """The screen for atom levels *frozen_values*, where *limit* rules rank above the base.
+        """The screen for atom levels *frozen_values*, where *limit* rules rank above the base."""
+        return self._screens.one((frozen_values, limit), self._new_screen)
+
+    def _new_screen(self, key: tuple[tuple[int, ...], int]) -> _Screen:
+        """The screen for atom levels and a limit: *limit* rules rank above the base.
 
         Today's open questions (every unknown fact that could raise an open rule) split into the
         indicated ones, asked, and the rest, set aside. The screen stays open only if a rule above
         the base is still unknown once the set-aside facts are read as absent.
         """
+        frozen_values, limit = key
         values = list(frozen_values)
         every = self._open_questions(
             self._open_at(self._sorted_table(values), limit), frozen_values
@@ -263,19 +281,24 @@ class ReferralEvaluator:
         group = self._groups[spot]
         key = group.key(values)
         shared = self._shared[spot]
+        shared.lookups += 1
         fired = shared.get(key)
         if fired is None:
             rule = self._compiled[self._by_urgency[spot]][0]
-            fired = FiredRule(rule, self._atoms.evidence(group.positions, values, TRUE, facts))
-            if len(shared) < _CACHE_LIMIT:
-                shared[key] = fired
+            evidence = self._atoms.evidence(group.positions, values, TRUE, facts)
+            fired = shared.store(key, FiredRule(rule, evidence))
         return fired
 
-    @functools.lru_cache(maxsize=4096)  # noqa: B019 - evaluators live as long as their table
     def _open_questions(
         self, open_at: tuple[int, ...], frozen_values: tuple[int, ...]
     ) -> tuple[OpenQuestion, ...]:
         """The unknown facts that could make an open rule hold, each with what it could raise."""
+        return self._questions.one((open_at, frozen_values), self._new_open_questions)
+
+    def _new_open_questions(
+        self, key: tuple[tuple[int, ...], tuple[int, ...]]
+    ) -> tuple[OpenQuestion, ...]:
+        open_at, frozen_values = key
         values = list(frozen_values)
         raising: dict[str, list[Rule]] = {}
         for position in open_at:

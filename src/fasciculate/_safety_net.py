@@ -16,6 +16,7 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import TypeAlias
 
+from fasciculate._cache import BoundedCache
 from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._facts import Facts
 from fasciculate._kb import KnowledgeBase
@@ -33,7 +34,8 @@ _OP_WORDS = {">=": "of at least", ">": "above", "<=": "of at most", "<": "below"
 _UNIT_WORDS = {"d": "days", "region(s)": "regions"}
 #: Fact groups and kinds a patient does not notice and come back with.
 _NOT_NOTICED_GROUPS = frozenset({"medications", "lab_report"})
-_CACHE_LIMIT = 4096
+#: The approximate size in bytes of a cached list of safety-net lines, with its key (measured).
+_LINES_SIZE = 1700
 
 
 def _lower_first(text: str) -> str:
@@ -55,7 +57,9 @@ class SafetyNet:
         )
         self._words = {name: self._fact_words(name) for name in self._facts}
         self._compare_words = {atom: self._compare_text(atom) for atom in self._compares}
-        self._memo: dict[tuple[object, ...], tuple[str, ...]] = {}
+        self._memo: BoundedCache[tuple[object, ...], tuple[str, ...]] = BoundedCache(
+            "safety_net", size=_LINES_SIZE
+        )
 
     def _fact_words(self, name: str) -> str | None:
         info = self.kb.facts[name]
@@ -78,15 +82,14 @@ class SafetyNet:
             for atom in self._compares
         )
         key = (urgency, self._levels(facts.levels), held)
+        self._memo.lookups += 1
         found = self._memo.get(key)
         if found is None:
             present = {
                 name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE
             }
             holding = {atom for atom, holds in zip(self._compares, held, strict=True) if holds}
-            found = self._lines(urgency, present, holding)
-            if len(self._memo) < _CACHE_LIMIT:
-                self._memo[key] = found
+            found = self._memo.store(key, self._lines(urgency, present, holding))
         return found
 
     def _lines(
