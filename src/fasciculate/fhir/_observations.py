@@ -27,7 +27,7 @@ from fasciculate.fhir._labs import FINAL, Result
 from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
 
 SYMPTOM = "75325-1"
 SYMPTOM_ABSENT = "111551-8"

@@ -37,7 +37,7 @@ from fasciculate.fhir._response import answers_from_response
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
 
 _ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
 _SKIPPED_VERIFICATION = {"entered-in-error", "refuted"}
