@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Hashable
 from typing import TYPE_CHECKING
 
 import pydantic
@@ -76,6 +77,20 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
     ]
 
 
+def key(concept: CodeableConcept | None) -> Hashable:
+    """Everything read from *concept*, hashable: concepts with equal keys read the same.
+
+    A large bundle repeats a few concepts thousands of times (the LOINC code ``Symptom``, the
+    symptom coded as its value): what each one means is decided once per bundle, keyed by this.
+    """
+    if not concept:
+        return None
+    return concept.get("text"), *[
+        (coding.get("system"), coding.get("code"), coding.get("display"))
+        for coding in concept.get("coding", ())
+    ]
+
+
 def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     """Route one Observation to the field it fills, or report it.
 
@@ -83,7 +98,10 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     two analytes (potassium and magnesium, say) is reported as a problem rather than read as
     either, since either reading could give the wrong urgency.
     """
-    codes = _codes(obs.code)
+    concept = obs.code
+    code_key = key(concept)
+    if (codes := reader.codes.get(code_key)) is None:
+        codes = reader.codes[code_key] = _codes(concept)
     loinc = [code for system, code in codes if system == LOINC]  # in document order
     if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in _SKIP_STATUS:
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
@@ -138,36 +156,39 @@ def _coded_answer(obs: Observation) -> TriState:
 
 
 def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
-    maps = code_maps()
     concept = obs.valueCodeableConcept
+    decided = reader.symptoms.get(decision := (key(concept), answer))
+    if decided is None:
+        decided = reader.symptoms[decision] = _symptom_field(concept, answer)
+    field, fields = decided
+    if field == "twitching":
+        _twitching(reader, obs, ref, path, answer)
+    elif field is not None:
+        reader.out.answer(field, answer, ref)
+    listed = reader.out.unmapped if field is None else reader.out.mapped
+    listed.append(reader.entry(obs, ref, **fields))
+
+
+def _symptom_field(
+    concept: CodeableConcept | None, answer: TriState
+) -> tuple[str | None, dict[str, str | None]]:
+    """The field a symptom coded as *concept* fills (``None``: none) and its report entry."""
+    maps = code_maps()
     values = _codes(concept)
-    display = label(concept)
-    value_text = "|".join(values[0]) if values else None
+    fields: dict[str, str | None] = {
+        "code": "|".join(values[0]) if values else None,
+        "display": label(concept),
+    }
     finding = None
     for pair in values:
         if pair in maps.twitching:
-            _twitching(reader, obs, ref, path, answer)
-            reason = f"twitching {answer}"
-            reader.out.mapped.append(
-                reader.entry(
-                    obs, ref, code=value_text, display=display, field="twitching", reason=reason
-                )
-            )
-            return
+            return "twitching", {**fields, "field": "twitching", "reason": f"twitching {answer}"}
         if finding is None and pair[0] == SNOMED:
             finding = maps.symptom_snomed.get(pair[1])
     if finding is None:
-        reason = f"symptom ({answer}) not in fasciculate's fact table"
-        reader.out.unmapped.append(
-            reader.entry(obs, ref, code=value_text, display=display, reason=reason)
-        )
-        return
+        return None, {**fields, "reason": f"symptom ({answer}) not in fasciculate's fact table"}
     field = f"findings.{finding}"
-    reader.out.answer(field, answer, ref)
-    reason = _SYMPTOM_REASON[answer]
-    reader.out.mapped.append(
-        reader.entry(obs, ref, code=value_text, display=display, field=field, reason=reason)
-    )
+    return field, {**fields, "field": field, "reason": _SYMPTOM_REASON[answer]}
 
 
 def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:

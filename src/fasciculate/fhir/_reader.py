@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import Any
 
 from fasciculate.fhir import _labs, _observations, _recent, _records
@@ -102,6 +102,9 @@ class Reader:
         self.elsewhere = 0  # resources skipped as another patient's
         self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
+        #: What each distinct concept read means, decided once (:func:`_observations.key`).
+        self.codes: dict[Hashable, list[tuple[str, str]]] = {}
+        self.symptoms: dict[Hashable, tuple[str | None, dict[str, str | None]]] = {}
         #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
         self.checked: dict[tuple[str, str, float], str | None] = {}
         for index in kinds.get(Medication, ()):
@@ -119,28 +122,41 @@ class Reader:
         return _report_entry(fields)  # type: ignore[no-any-return] # validated, a ReportEntry
 
     def read(self) -> None:
-        """Read every entry, each by the reader of its resource type."""
+        """Read every entry, each by the reader of its resource type.
+
+        The loop is the hot path of a large bundle (``benchmarks/bench_fhir.py``): the names it
+        uses are looked up once, and an Observation, most of a large bundle, goes straight to
+        its reader.
+        """
         types, servers, mapped = self.types, self.servers, self.out.mapped
+        known, owns, place = self.patient.known, self.patient.owns, self.calendar.place
+        observation = _observations.read
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
             self.at = index
-            ref = entry.fullUrl or _reference(None, resource, index)
+            url = entry.fullUrl
+            ref = url or _reference(None, resource, index)
             types[ref] = resource.resourceType
             if (server := entry.server_reference) is not None:
                 servers[ref] = server
             path = f"entry.{index}.resource"
             if not isinstance(resource, ClinicalResource):
-                self.route(entry.fullUrl, resource, ref, path)
+                self.route(url, resource, ref, path)
                 continue
-            if not self.ours(resource, ref):
+            about = resource.about
+            if about not in known and not owns(about):
+                self.elsewhere_skip(resource, ref, about)
                 continue
             understood = len(mapped)
-            self.route(entry.fullUrl, resource, ref, path)
+            if type(resource) is Observation:
+                observation(self, resource, ref, path)
+            else:
+                self.route(url, resource, ref, path)
             if len(mapped) > understood or index in (self.dated_lab, self.deferred):
-                self.calendar.place(resource, ref, path)
+                place(resource, ref, path)
 
     def finish(self, as_of: dt.date | None) -> None:
         """Complete the reading at the reference date *as_of*: age, labs, recent problems."""
@@ -167,24 +183,20 @@ class Reader:
         else:
             self.other(resource, ref)
 
-    def ours(self, resource: ClinicalResource, ref: str) -> bool:
-        """Whether *resource* is about the patient being assessed; if not, skip it and say why."""
-        about = resource.about
-        if about in self.patient.known or self.patient.owns(about):
-            return True
-        if resource.about is None:
+    def elsewhere_skip(self, resource: ClinicalResource, ref: str, about: str | None) -> None:
+        """Skip *resource*, about someone other than the patient being assessed, saying why."""
+        if about is None:
             reason = (
                 "names no subject, and the bundle is not about one patient alone: "
                 "it cannot be told whose it is"
             )
         else:
             reason = (
-                f"about {resource.about}, not the patient being assessed "
+                f"about {about}, not the patient being assessed "
                 f"({self.patient.reference or 'the patient the other resources name'})"
             )
         self.out.skipped.append(self.entry(resource, ref, reason=reason))
         self.elsewhere += 1
-        return False
 
     def person(self, url: str | None, patient: Patient, ref: str, path: str) -> None:
         """Read the Patient being assessed; skip any other."""
