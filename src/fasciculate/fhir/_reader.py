@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from typing import Any
 
-from fasciculate.fhir import _labs, _observations, _recent, _records
+from fasciculate.fhir import _labs, _observations, _recent, _records, _responses_read
 from fasciculate.fhir._collect import Collector
 from fasciculate.fhir._dates import Calendar
 from fasciculate.fhir._report import ReportEntry
@@ -105,6 +105,7 @@ class Reader:
         #: What each distinct concept read means, decided once (:func:`_observations.key`).
         self.codes: dict[Hashable, list[tuple[str, str]]] = {}
         self.symptoms: dict[Hashable, tuple[str | None, dict[str, str | None]]] = {}
+        self.conditions: dict[Hashable, _records.Coded] = {}
         #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
         self.checked: dict[tuple[str, str, float], str | None] = {}
         for index in kinds.get(Medication, ()):
@@ -114,7 +115,8 @@ class Reader:
             self.medications[_reference(entry.fullUrl, medication, index)] = medication
             if medication.id:
                 self.medications[f"Medication/{medication.id}"] = medication
-        self.responses = _records.current_responses(self, kinds.get(QuestionnaireResponse, []))
+        responses = kinds.get(QuestionnaireResponse, [])
+        self.responses = _responses_read.current_responses(self, responses)
 
     def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
         """A report entry about *resource* (known in the bundle as *ref*)."""
@@ -176,7 +178,7 @@ class Reader:
         elif isinstance(resource, MedicationUse):
             _records.medication(self, resource, ref, path)
         elif isinstance(resource, QuestionnaireResponse):
-            _records.questionnaire_response(self, resource, ref, path)
+            _responses_read.questionnaire_response(self, resource, ref, path)
         elif isinstance(resource, Medication):
             reason = "read through the medication requests or statements that reference it"
             self.out.skipped.append(self.entry(resource, ref, reason=reason))
