@@ -16,12 +16,8 @@ from fasciculate.fhir._items import YES_NO_UNKNOWN, system_of
 from fasciculate.fhir._labs import FINAL
 from fasciculate.fhir._observations import _NO, _SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
-from fasciculate.fhir._records import (
-    _ACTIVE_CONDITION,
-    _COUNTED_RESPONSES,
-    _ORDERS,
-    _SKIPPED_VERIFICATION,
-)
+from fasciculate.fhir._records import _ACTIVE_CONDITION, _ORDERS, _SKIPPED_VERIFICATION
+from fasciculate.fhir._responses_read import _COUNTED_RESPONSES
 
 
 def string(text: str) -> str:
