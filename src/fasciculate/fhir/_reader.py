@@ -102,7 +102,7 @@ class Reader:
         self.elsewhere = 0  # resources skipped as another patient's
         self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
-        #: What each distinct concept read means, decided once (:func:`_observations.key`).
+        #: What each distinct concept read means, decided once, by its ``concept_key``.
         self.codes: dict[Hashable, list[tuple[str, str]]] = {}
         self.symptoms: dict[Hashable, tuple[str | None, dict[str, str | None]]] = {}
         self.conditions: dict[Hashable, _records.Coded] = {}
