@@ -29,6 +29,8 @@ SECTIONS = set(fasciculate.Presentation.model_fields)
 NOT_REFERENCES = {
     ("fasciculate.fhir._records", "age"): "the Presentation field patient.age",
     ("fasciculate._vocab", "improving"): "a Course member (input vocabulary)",
+    ("fasciculate._output", "differential"): "the Assessment field differential",
+    ("fasciculate._output_json", "differential"): "the Assessment field differential",
     ("fasciculate._vocab", "worsening"): "a Course member (input vocabulary)",
 }
 #: Modules whose literal ids are checked otherwise: enums the loader compares with their table.

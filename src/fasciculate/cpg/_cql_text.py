@@ -16,12 +16,8 @@ from fasciculate.fhir._items import YES_NO_UNKNOWN, system_of
 from fasciculate.fhir._labs import FINAL
 from fasciculate.fhir._observations import NO_CODES, SKIP_STATUS, SYMPTOM, SYMPTOM_ABSENT
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
-from fasciculate.fhir._records import (
-    ACTIVE_CONDITION,
-    COUNTED_RESPONSES,
-    ORDERS,
-    SKIPPED_VERIFICATION,
-)
+from fasciculate.fhir._records import ACTIVE_CONDITION, ORDERS, SKIPPED_VERIFICATION
+from fasciculate.fhir._responses_read import COUNTED_RESPONSES
 
 
 def string(text: str) -> str:

@@ -24,14 +24,6 @@ _DATE = re.compile(
 DATE_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone (Z or +hh:mm)"
 
 
-def _parts(text: str) -> tuple[dt.date, re.Match[str]]:
-    found = _DATE.fullmatch(text.strip())
-    if found is None:
-        raise ValueError(text)
-    day = dt.date(int(found["year"]), int(found["month"] or 1), int(found["day"] or 1))
-    return day, found
-
-
 def parse_instant(text: str) -> tuple[dt.date, dt.datetime]:
     """The date of a FHIR date or dateTime as written, and the instant it starts (UTC).
 
@@ -41,17 +33,24 @@ def parse_instant(text: str) -> tuple[dt.date, dt.datetime]:
         ValueError: If *text* is not a FHIR date or dateTime (``20261118``, ``T25:99``, a time
             without a time zone, digits other than ASCII ones, a day that does not exist).
     """
-    day, found = _parts(text)
-    if found["time"] is None:
+    found = _DATE.fullmatch(text.strip())
+    if found is None:
+        raise ValueError(text)
+    year, month, day_of_month, clock, fraction, zone = found.groups()
+    day = dt.date(int(year), int(month or 1), int(day_of_month or 1))
+    if clock is None:
         return day, dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+    if zone == "Z" and fraction is None and clock[6:] != "60":  # the usual form, built directly
+        hour, minute, second = int(clock[:2]), int(clock[3:5]), int(clock[6:])
+        moment = dt.datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=dt.UTC)
+        return day, moment
     # A leap second (hh:mm:60) is valid FHIR; it is read as the last second of the minute.
-    clock = found["time"]
     clock = clock[:-2] + "59" if clock.endswith(":60") else clock
-    zone = "+00:00" if found["zone"] == "Z" else found["zone"]
+    zone = "+00:00" if zone == "Z" else zone
     hours, minutes = int(zone[1:3]), int(zone[4:6])
     if hours * 60 + minutes > 14 * 60:  # FHIR's offsets run from -14:00 to +14:00
         raise ValueError(text)
-    moment = dt.datetime.fromisoformat(f"{day.isoformat()}T{clock}{found['fraction'] or ''}{zone}")
+    moment = dt.datetime.fromisoformat(f"{day.isoformat()}T{clock}{fraction or ''}{zone}")
     return day, moment.astimezone(dt.UTC)
 
 

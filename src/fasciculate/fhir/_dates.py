@@ -106,6 +106,11 @@ class Calendar:
 
     def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
         """Keep the dates of an understood resource, for the default reference date."""
+        if type(resource) is Observation and resource.effectivePeriod is None:
+            text = resource.effectiveDateTime  # the usual case, without a list of dates
+            if text is not None and (parsed := self.parsed.get(text)) is not None:
+                self.placed.append((parsed[0], parsed[1], ref, path, "effectiveDateTime"))
+                return
         for element, text in resource_dates(resource):
             if text is None:
                 continue

@@ -10,6 +10,7 @@ objects); an element not given is absent, read with ``.get``. Read a CodeableCon
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from pydantic_core import CoreSchema, core_schema
@@ -101,3 +102,17 @@ def label(concept: ConceptData | None) -> str | None:
         if shown := coding.get("display") or coding.get("code"):
             return shown
     return None
+
+
+def concept_key(concept: ConceptData | None) -> Hashable:
+    """Everything read from *concept*, hashable: concepts with equal keys read the same.
+
+    A large bundle repeats a few concepts thousands of times (the LOINC code ``Symptom``, the
+    symptom coded as its value): what each one means is decided once per bundle, keyed by this.
+    """
+    if not concept:
+        return None
+    return concept.get("text"), *[
+        (coding.get("system"), coding.get("code"), coding.get("display"))
+        for coding in concept.get("coding", ())
+    ]

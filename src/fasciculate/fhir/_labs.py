@@ -31,7 +31,7 @@ from fasciculate.fhir._report import ReportEntry
 from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
 
 #: The statuses of a finished result.
 FINAL = frozenset({"final", "amended", "corrected"})

@@ -10,24 +10,18 @@ whose codes name two different lab analytes is a problem, never a guess (see :fu
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import TYPE_CHECKING
 
-import pydantic
-
 from fasciculate._errors import Problem
-from fasciculate._kb import knowledge_base
-from fasciculate._presentation import LabResult
-from fasciculate._vocab import Analyte, Course, Frequency, Interpretation, Side, TriState
-from fasciculate.fhir._codes import INTERPRETATION, LOINC, SNOMED, UCUM, clean, code_maps
-from fasciculate.fhir._elements import CodeableConcept, label
-from fasciculate.fhir._elements import codes as concept_codes
-from fasciculate.fhir._labs import FINAL, Result
+from fasciculate._vocab import Course, Frequency, Side, TriState
+from fasciculate.fhir._codes import LOINC, SNOMED, clean, code_maps
+from fasciculate.fhir._elements import CodeableConcept, concept_key, label
+from fasciculate.fhir._lab_results import lab_result
 from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
 
 SYMPTOM = "75325-1"
 SYMPTOM_ABSENT = "111551-8"
@@ -85,7 +79,10 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     two analytes (potassium and magnesium, say) is reported as a problem rather than read as
     either, since either reading could give the wrong urgency.
     """
-    codes = _codes(obs.code)
+    concept = obs.code
+    code_key = concept_key(concept)
+    if (codes := reader.codes.get(code_key)) is None:
+        codes = reader.codes[code_key] = _codes(concept)
     loinc = [code for system, code in codes if system == LOINC]  # in document order
     if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in SKIP_STATUS:
         answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
@@ -108,7 +105,7 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
             )
             reader.out.problems.append(Problem(f"{path}.code", message, repr(analyte_codes)))
             return
-        _lab(reader, obs, ref, path, analyte_codes[0])
+        lab_result(reader, obs, ref, path, analyte_codes[0])
     elif maps.smoking_loinc in loinc:
         _smoking(reader, obs, ref, path)
     elif field := next(
@@ -140,36 +137,39 @@ def _coded_answer(obs: Observation) -> TriState:
 
 
 def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
-    maps = code_maps()
     concept = obs.valueCodeableConcept
+    decided = reader.symptoms.get(decision := (concept_key(concept), answer))
+    if decided is None:
+        decided = reader.symptoms[decision] = _symptom_field(concept, answer)
+    field, fields = decided
+    if field == "twitching":
+        _twitching(reader, obs, ref, path, answer)
+    elif field is not None:
+        reader.out.answer(field, answer, ref)
+    listed = reader.out.unmapped if field is None else reader.out.mapped
+    listed.append(reader.entry(obs, ref, **fields))
+
+
+def _symptom_field(
+    concept: CodeableConcept | None, answer: TriState
+) -> tuple[str | None, dict[str, str | None]]:
+    """The field a symptom coded as *concept* fills (``None``: none) and its report entry."""
+    maps = code_maps()
     values = _codes(concept)
-    display = label(concept)
-    value_text = "|".join(values[0]) if values else None
+    fields: dict[str, str | None] = {
+        "code": "|".join(values[0]) if values else None,
+        "display": label(concept),
+    }
     finding = None
     for pair in values:
         if pair in maps.twitching:
-            _twitching(reader, obs, ref, path, answer)
-            reason = f"twitching {answer}"
-            reader.out.mapped.append(
-                reader.entry(
-                    obs, ref, code=value_text, display=display, field="twitching", reason=reason
-                )
-            )
-            return
+            return "twitching", {**fields, "field": "twitching", "reason": f"twitching {answer}"}
         if finding is None and pair[0] == SNOMED:
             finding = maps.symptom_snomed.get(pair[1])
     if finding is None:
-        reason = f"symptom ({answer}) not in fasciculate's fact table"
-        reader.out.unmapped.append(
-            reader.entry(obs, ref, code=value_text, display=display, reason=reason)
-        )
-        return
+        return None, {**fields, "reason": f"symptom ({answer}) not in fasciculate's fact table"}
     field = f"findings.{finding}"
-    reader.out.answer(field, answer, ref)
-    reason = _SYMPTOM_REASON[answer]
-    reader.out.mapped.append(
-        reader.entry(obs, ref, code=value_text, display=display, field=field, reason=reason)
-    )
+    return field, {**fields, "field": field, "reason": _SYMPTOM_REASON[answer]}
 
 
 def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
@@ -203,118 +203,6 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
         onset = reader.date(obs.effectivePeriod.start, f"{path}.effectivePeriod.start")
         if onset is not None:
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
-
-
-def _interpretation(obs: Observation) -> Interpretation | None:
-    """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
-    if not obs.interpretation:
-        return None
-    found = [
-        Interpretation(code)
-        for concept in obs.interpretation
-        for system, code in concept_codes(concept)
-        if system == INTERPRETATION and code in Interpretation.__members__
-    ]
-    return max(found, key=_SEVERITY.__getitem__, default=None)
-
-
-#: The order of the interpretations, least to most abnormal, to keep the worst one given.
-_SEVERITY = {
-    Interpretation.N: 0,
-    Interpretation.L: 1,
-    Interpretation.H: 1,
-    Interpretation.A: 2,
-    Interpretation.LL: 3,
-    Interpretation.HH: 3,
-    Interpretation.AA: 4,
-}
-
-
-def _lab(reader: Reader, obs: Observation, ref: str, path: str, loinc: str) -> None:
-    analyte = code_maps().loinc[loinc]
-    entry = reader.entry
-    code_text = f"{LOINC}|{loinc}"
-    display = label(obs.code)
-    quantity = obs.valueQuantity
-    words = _interpretation(obs)
-    if (quantity is None or quantity.value is None) and words is None:
-        reason = f"{analyte} result without a valueQuantity value or an interpretation"
-        reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
-        return
-    text, field = obs.when_field
-    when, moment = reader.calendar.instant(text, f"{path}.{field}") or (None, None)
-    reader.dated_lab = reader.at
-    result = functools.partial(
-        Result,
-        reader.at,
-        obs,
-        ref,
-        analyte.value,
-        code_text,
-        when=when,
-        moment=moment,
-        interpretation=None if words is None else words.value,
-    )
-    not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
-    if quantity is None or quantity.value is None:
-        # A result given only as an interpretation (no value): read as the words say.
-        reason = f"{analyte} interpretation {words} without a value on {when or 'an unknown date'}"
-        reader.labs.append(result(unit="", value=None, reason=reason + not_final))
-        return
-    units = [
-        u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
-    ]
-    accepted = reader_units(analyte)
-    unit = next((form for u in units for form in _unit_forms(u) if form in accepted), None)
-    if unit is None:
-        problem = Problem(
-            f"{path}.valueQuantity",
-            f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
-            f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
-        )
-        reader.labs.append(result(problem=problem))
-        return
-    message = _implausible(reader, analyte, unit, quantity.value)
-    if message is not None:
-        problem = Problem(f"{path}.valueQuantity.value", message, repr(quantity.value))
-        reader.labs.append(result(problem=problem))
-        return
-    reason = f"{analyte} {quantity.value:g} {unit} on {when or 'an unknown date'}"
-    if quantity.comparator:
-        reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
-    reader.labs.append(result(unit=unit, value=quantity.value, reason=reason + not_final))
-
-
-def _implausible(reader: Reader, analyte: Analyte, unit: str, value: float) -> str | None:
-    """Why *value* in *unit* cannot be a result for *analyte* (``None`` when it can).
-
-    Checked by :class:`~fasciculate.LabResult` itself, once per distinct result in a bundle.
-    """
-    key = (analyte, unit, value)
-    if key not in reader.checked:
-        try:
-            LabResult(analyte=analyte, unit=unit, value=value)
-        except pydantic.ValidationError as error:
-            message = error.errors(include_url=False)[0]["msg"]
-            reader.checked[key] = message.removeprefix("Value error, ")
-        else:
-            reader.checked[key] = None
-    return reader.checked[key]
-
-
-def _unit_forms(unit: str) -> tuple[str, ...]:
-    """*unit* as written, and cleaned with either micro sign.
-
-    NFKC turns the micro sign (U+00B5, as in ``µg/L`` in the knowledge base) into the Greek mu
-    (U+03BC), which some systems send: both are read as the knowledge base's unit.
-    """
-    cleaned = clean(unit)
-    return (unit.strip(), cleaned, cleaned.replace("\u03bc", "\u00b5"))
-
-
-def reader_units(analyte: Analyte) -> tuple[str, ...]:
-    """The units the knowledge base accepts for *analyte*."""
-    return tuple(knowledge_base().labs[analyte].units)
 
 
 def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:

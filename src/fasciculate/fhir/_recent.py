@@ -20,7 +20,7 @@ from fasciculate.fhir._codes import Recency, code_maps
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
     from fasciculate.fhir._report import ReportEntry
     from fasciculate.fhir._resources import Condition
 

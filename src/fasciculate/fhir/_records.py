@@ -1,10 +1,9 @@
-"""Patients, conditions, medications and questionnaire responses of a bundle being read.
+"""Patients, conditions and medications of a bundle being read (responses: ``_responses_read``).
 
 What counts: a Condition that is active (``clinicalStatus`` active, recurrence or relapse, or no
 status and no ``abatement[x]``) and not ``refuted`` or ``entered-in-error``; a MedicationStatement
 that is active, and a MedicationRequest that is active, an order (not a proposal or a plan) and
-not ``doNotPerform``; a QuestionnaireResponse to fasciculate's Questionnaire that is ``completed``
-or ``amended``, the latest by ``authored`` when there are several.
+not ``doNotPerform``.
 """
 
 from __future__ import annotations
@@ -21,23 +20,17 @@ from fasciculate._validation import problems_from
 from fasciculate._vocab import Sex, TriState
 from fasciculate.fhir import _recent
 from fasciculate.fhir._codes import clean, code_maps
-from fasciculate.fhir._collect import parse_moment
-from fasciculate.fhir._elements import CodeableConcept, ConceptData, label
+from fasciculate.fhir._elements import CodeableConcept, ConceptData, concept_key, label
 from fasciculate.fhir._elements import codes as concept_codes
-from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
 from fasciculate.fhir._resources import (
     Condition,
     Medication,
     MedicationUse,
     Patient,
-    QuestionnaireResponse,
 )
-from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
-
-    from fasciculate.fhir._read import Reader
+    from fasciculate.fhir._reader import Reader
 
 #: Condition clinical statuses read as a current condition (also the CQL library's).
 ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
@@ -45,10 +38,9 @@ ACTIVE_CONDITION = {"active", "recurrence", "relapse"}
 SKIPPED_VERIFICATION = {"entered-in-error", "refuted"}
 #: MedicationRequest intents that count as the patient taking the drug.
 ORDERS = {"order", "original-order", "reflex-order", "filler-order", "instance-order"}
-#: QuestionnaireResponse statuses whose answers are read.
-COUNTED_RESPONSES = {"completed", "amended"}
-_UNDATED = dt.datetime.min.replace(tzinfo=dt.UTC)
 _SEX = {"female": Sex.FEMALE, "male": Sex.MALE, "other": Sex.OTHER}
+#: A Condition's code as read: its code text, its display and what it means (:func:`_meaning`).
+Coded = tuple[str | None, str | None, tuple[str | None, str] | None]
 
 
 def _age(birth: dt.date, on: dt.date) -> int:
@@ -125,36 +117,50 @@ def age(reader: Reader) -> None:
     reader.out.mapped.append(reader.entry(patient, ref, field="patient.age", reason=reason))
 
 
-def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None:
+def _meaning(concept: CodeableConcept | None) -> Coded:
+    """A Condition's code as read: its code text, its display, and what it means.
+
+    What it means is its first coding that is twitching itself (the finding ``None``) or a
+    finding, as ``(finding, system|code)``; ``None`` when no coding is either.
+    """
     maps = code_maps()
+    codes = concept_codes(concept)
+    meaning: tuple[str | None, str] | None = None
+    for system, raw in codes:
+        code = clean(raw)
+        if (system, code) in maps.twitching:
+            meaning = (None, f"{system}|{code}")
+            break
+        if (finding := maps.condition_finding(system, code)) is not None:
+            meaning = (finding, f"{system}|{code}")
+            break
+    return "|".join(codes[0]) if codes else None, label(concept), meaning
+
+
+def condition(reader: Reader, condition: Condition, ref: str, path: str) -> None:
     status = _status(condition.clinicalStatus)
     verification = _status(condition.verificationStatus)
     concept = condition.code
-    codes = concept_codes(concept)
-    display = label(concept)
-    code_text = "|".join(codes[0]) if codes else None
+    if (coded := reader.conditions.get(code_key := concept_key(concept))) is None:
+        coded = reader.conditions[code_key] = _meaning(concept)
+    code_text, display, meaning = coded
     if verification in SKIPPED_VERIFICATION:
         reason = f"verificationStatus {verification}"
         reader.out.skipped.append(
             reader.entry(condition, ref, code=code_text, display=display, reason=reason)
         )
         return
-    for system, raw in codes:
-        code = clean(raw)
-        if (system, code) in maps.twitching:
+    if meaning is not None:
+        finding, code = meaning
+        if finding is None:
             reason = "the presenting complaint (twitching) itself"
             reader.out.mapped.append(
-                reader.entry(
-                    condition, ref, code=f"{system}|{code}", display=display, reason=reason
-                )
+                reader.entry(condition, ref, code=code, display=display, reason=reason)
             )
             return
-        finding = maps.condition_finding(system, code)
-        if finding is None:
-            continue
         field = f"findings.{finding}"
         entry = functools.partial(
-            reader.entry, condition, ref, code=f"{system}|{code}", display=display, field=field
+            reader.entry, condition, ref, code=code, display=display, field=field
         )
         if status is not None and status not in ACTIVE_CONDITION:
             reason = f"clinicalStatus {status}: only active conditions count"
@@ -272,87 +278,3 @@ def medication(reader: Reader, use: MedicationUse, ref: str, path: str) -> None:
         reader.out.mapped.append(
             reader.entry(use, ref, code=code_text, display=name or None, field=field, reason=reason)
         )
-
-
-def _ours(response: QuestionnaireResponse) -> bool:
-    return (response.questionnaire or "").split("|")[0] == QUESTIONNAIRE_URL
-
-
-def _authored(response: QuestionnaireResponse) -> dt.datetime:
-    try:
-        return parse_moment(response.authored) or _UNDATED
-    except ValueError:  # reported when the response is read
-        return _UNDATED
-
-
-def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int, str], str | None]:
-    """The completed responses to fasciculate's Questionnaire that count (by entry index).
-
-    *indexes* are the entries that hold a QuestionnaireResponse. The latest by ``authored``
-    counts (several authored at that same instant all count); the reference of one of them names
-    what superseded the others.
-    """
-    counted = [
-        (index, response)
-        for index in indexes
-        if isinstance(response := reader.bundle.entry[index].resource, QuestionnaireResponse)
-        and _ours(response)
-        and response.status in COUNTED_RESPONSES
-        and reader.patient.owns(response.about)
-    ]
-    latest = max((_authored(response) for _, response in counted), default=None)
-    current = {
-        index: response.authored or "no date"
-        for index, response in counted
-        if _authored(response) == latest
-    }
-    return current, next(iter(current.values()), None)
-
-
-def _not_counted(reader: Reader, response: QuestionnaireResponse, path: str) -> str | None:
-    """Why *response* (to fasciculate's Questionnaire) does not count, or ``None`` if it does."""
-    if response.status not in COUNTED_RESPONSES:
-        return f"status {response.status}: only completed or amended responses are read"
-    reader.date(response.authored, f"{path}.authored")
-    current, latest = reader.responses
-    if reader.at not in current:
-        return f"superseded by a later response to the same Questionnaire (authored {latest})"
-    return None
-
-
-def questionnaire_response(
-    reader: Reader, response: QuestionnaireResponse, ref: str, path: str
-) -> None:
-    if not _ours(response):
-        reason = (
-            f"answers another Questionnaire ({response.questionnaire}); "
-            f"only {QUESTIONNAIRE_URL} is read"
-        )
-        reader.out.unmapped.append(reader.entry(response, ref, reason=reason))
-        return
-    skip = _not_counted(reader, response, path)
-    if skip is not None:
-        reader.out.skipped.append(reader.entry(response, ref, reason=skip))
-        return
-    answers, problems = answers_from_response(response, path)
-    reader.out.problems.extend(problems)
-    out = reader.out
-    for field, value in answers.items():
-        if field in {"medications", "labs"}:
-            records = out.medications if field == "medications" else out.labs
-            for item in value:
-                out.cite(f"{field}.{len(records)}", ref)
-                records.append(item)
-        elif field == "assessed_on":
-            out.notes.append(f"questionnaire date {value} noted; the reference date is as_of")
-        elif isinstance(value, TriState):
-            out.answer(field, value, ref)
-        elif field == "twitching.regions":
-            out.regions.extend(value)
-            out.cite(field, ref)
-        else:
-            section, key = field.split(".", 1)
-            out.data.setdefault(section, {})
-            out.set_once(section, key, value, ref)
-    reason = f"{len(answers)} answered items"
-    reader.out.mapped.append(reader.entry(response, ref, reason=reason))
