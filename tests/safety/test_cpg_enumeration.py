@@ -1,0 +1,53 @@
+"""The exported ELM decides as the Python evaluator on the exhaustive group enumeration.
+
+Each combination of ``test_safety_groups`` goes as one patient's FHIR bundle to cql-execution
+(the committed ELM) and to the Python reader and evaluator; urgency and fired rules must be equal.
+``make test`` runs a fixed, stratified subset (every group, its boundary combinations, a sample of
+the rest: :func:`cpg_enumeration.stratified`); ``make cpg-enumeration`` runs every combination.
+A rule dropped from the knowledge base, compiled to ELM, must disagree on its group's boundary.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+import pytest
+
+from _node import ROOT, translate
+from cpg_enumeration import GROUPS, KB, compare, is_boundary, stratified
+from fasciculate.cpg import ELM_FILE, cql_library
+
+ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
+
+
+@pytest.mark.exhaustive
+def test_the_elm_decides_as_python_on_a_stratified_subset_of_the_enumeration() -> None:
+    found = stratified()
+    assert set(GROUPS) == {item.group for item in found}
+    outcome = compare(found, ELM, workers=2)
+    assert outcome.unreadable == []  # every bundle reads back to its presentation's facts
+    assert outcome.compared == len(found)
+    assert outcome.differing == {}, "\n".join(
+        f"{patient}: python {python}, cql {cql}"
+        for patient, (python, cql) in list(outcome.differing.items())[:10]
+    )
+
+
+@pytest.mark.exhaustive
+def test_a_dropped_rule_disagrees_on_its_groups_boundary(tmp_path: Path) -> None:
+    mutant = attrs.evolve(KB, rules=tuple(rule for rule in KB.rules if rule.id != "MND-BULBAR"))
+    cql = tmp_path / "Mutant.cql"
+    cql.write_text(cql_library(mutant), encoding="utf-8")
+    elm = tmp_path / "Mutant.json"
+    elm.write_bytes(translate(cql))
+    found = [item for item in stratified(0) if item.group == "bulbar and respiratory"]
+    assert all(map(is_boundary, found))
+    differing = compare(found, elm, mutant).differing
+    # Each differing patient is one the dropped rule fired for (the urgency with it, if highest).
+    assert differing != {}
+    lost = {
+        patient: python[1] - (cql[1] if cql else frozenset())
+        for patient, (python, cql) in differing.items()
+    }
+    assert all("MND-BULBAR" in rules for rules in lost.values()), lost
