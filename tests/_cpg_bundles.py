@@ -4,7 +4,8 @@ Each bundle holds one patient: a Patient (its birth date gives the age), the pre
 as a QuestionnaireResponse to fasciculate's Questionnaire, and, taken out of the response, some
 findings as Symptoms IG Observations (present and absent), the laboratory results as LOINC
 Observations (value in the unit given, the interpretation), and the medications as
-MedicationRequests coded in RxNorm (in words where a class has no code). The same bundle goes to the Python reader and to the CQL.
+MedicationRequests coded in RxNorm (in words where a class has no code). The same bundle goes to
+the Python reader and to the CQL.
 """
 
 from __future__ import annotations

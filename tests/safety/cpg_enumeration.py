@@ -10,7 +10,7 @@ a combination whose bundle reads otherwise is reported as not expressible, never
 :func:`stratified` is the subset ``make test`` runs: every group's boundary combinations (the
 all-absent screen and each single departure from it, each lab value alone; the all-unknown screen
 and each single answer on it; everything present) and a fixed sample of the rest.
-``tools/cpg/enumeration.py`` runs every combination.
+``benchmarks/cpg_full_enumeration.py`` (``make cpg-enumeration``) runs every combination.
 """
 
 from __future__ import annotations
