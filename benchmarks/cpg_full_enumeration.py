@@ -6,8 +6,9 @@ and fired rules must be equal (see ``tests/safety/cpg_enumeration.py``; ``make t
 stratified subset; ``make cpg-enumeration`` runs this). At about 0.14 s of CPU per patient in
 the engine, the whole enumeration is some nine CPU-hours, so the run goes in chunks and records
 each one done in a state file: run it again to resume where it stopped (a changed ELM starts
-over). After each chunk it prints how many
-combinations are done, agree, disagree, and read back to other facts than their presentation's.
+over). The chunks take the groups in turn, so a partial run has seen every group. After each
+chunk it prints how many combinations are done, agree, disagree, and read back to other facts
+than their presentation's.
 
 Usage (from the repository, with the development environment and the npm packages; nice it on a
 shared machine):
@@ -21,13 +22,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import hashlib
+import itertools
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "safety")]
 
 from cpg_enumeration import GROUPS, compare, every_combination  # noqa: E402
@@ -78,6 +80,19 @@ def _summary(state: dict[str, Any]) -> str:
     )
 
 
+def _chunks(size: int) -> list[tuple[str, int]]:
+    """Every chunk, the groups taken in turn (a run stopped early has seen every group)."""
+    sizes = {group: sum(1 for _ in every_combination(group)) for group in GROUPS}
+    starts = {group: range(0, total, size) for group, total in sizes.items()}
+    turns = itertools.zip_longest(*starts.values())
+    return [
+        (group, start)
+        for turn in turns
+        for group, start in zip(starts, turn, strict=True)
+        if start is not None
+    ]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chunks not yet done; the exit status says how it went (see the module)."""
     arguments = _arguments(argv)
@@ -85,34 +100,32 @@ def main(argv: list[str] | None = None) -> int:
     print(f"cpg-enumeration: {_summary(state)}", flush=True)
     ran, stopped = 0, False
     try:
-        for group in GROUPS:
-            everything = list(every_combination(group))
-            for start in range(0, len(everything), arguments.chunk):
-                key = f"{group}|{start}"
-                if key in state["chunks"]:
-                    continue
-                if arguments.limit is not None and ran >= arguments.limit:
-                    raise StopIteration  # noqa: TRY301 - the one way out of both loops
-                found = everything[start : start + arguments.chunk]
-                started = time.monotonic()
-                outcome = compare(found, ELM, workers=arguments.workers)
-                state["chunks"][key] = {
-                    "compared": outcome.compared,
-                    "unreadable": outcome.unreadable,
-                    "differing": {
-                        patient: [[python[0], sorted(python[1])], cql and [cql[0], sorted(cql[1])]]
-                        for patient, (python, cql) in outcome.differing.items()
-                    },
-                    "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                }
-                _save(arguments.state, state)
-                ran += 1
-                rate = (time.monotonic() - started) / len(found)
-                print(
-                    f"cpg-enumeration: {_summary(state)} ({group}; {rate:.3f} s each)", flush=True
-                )
-    except (StopIteration, KeyboardInterrupt):
+        for group, start in _chunks(arguments.chunk):
+            key = f"{group}|{start}"
+            if key in state["chunks"]:
+                continue
+            if arguments.limit is not None and ran >= arguments.limit:
+                break
+            found = list(itertools.islice(every_combination(group), start, start + arguments.chunk))
+            started = time.monotonic()
+            outcome = compare(found, ELM, workers=arguments.workers)
+            state["chunks"][key] = {
+                "compared": outcome.compared,
+                "unreadable": outcome.unreadable,
+                "differing": {
+                    patient: [[python[0], sorted(python[1])], cql and [cql[0], sorted(cql[1])]]
+                    for patient, (python, cql) in outcome.differing.items()
+                },
+                "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+            _save(arguments.state, state)
+            ran += 1
+            rate = (time.monotonic() - started) / len(found)
+            print(f"cpg-enumeration: {_summary(state)} ({group}; {rate:.3f} s each)", flush=True)
+    except KeyboardInterrupt:
         stopped = True
+    done = sum(chunk["compared"] + len(chunk["unreadable"]) for chunk in state["chunks"].values())
+    stopped = stopped or done < state["total"]
     print(f"cpg-enumeration: {_summary(state)}", flush=True)
     chunks = state["chunks"].values()
     if any(chunk["differing"] or chunk["unreadable"] for chunk in chunks):
