@@ -11,8 +11,12 @@
 // One change to the data source, not to the engine or the ELM: cql-exec-fhir makes a new wrapper
 // object every time an element is read (`I.linkId`, `A.value`, ...), which, with a questionnaire's
 // answers read once per question, is most of the time spent. Each wrapper here remembers the
-// wrappers of its elements, read from the same immutable JSON, so each is made once per patient.
+// wrappers of its elements, read from the same immutable JSON, so each is made once per patient;
+// and the engine's value key of a wrapper (``toNormalizedKey``, by which a query's result is made
+// distinct, every query without `return all`) is computed once per wrapper, not once per query.
+// Both are caches of pure functions of immutable data: the values are the engine's own.
 import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { createInterface } from "node:readline";
 import cql from "cql-execution";
 import cqlfhir from "cql-exec-fhir";
@@ -33,27 +37,50 @@ const expressions = defines.map((name) => {
 });
 
 // The wrapper class of cql-exec-fhir (not exported): the prototype its Patient extends.
-function rememberElements(source) {
+function wrapperOf(source) {
   source.loadBundles([{ resourceType: "Bundle", entry: [{ resource: { resourceType: "Patient" } }] }]);
   const wrapper = Object.getPrototypeOf(Object.getPrototypeOf(source.currentPatient()));
   source.reset();
+  return wrapper;
+}
+
+function rememberElements(wrapper) {
   const read = wrapper.get;
-  const remembered = new WeakMap();
+  const elements = new WeakMap();
   wrapper.get = function get(field) {
-    let elements = remembered.get(this);
-    if (elements === undefined) {
-      elements = new Map();
-      remembered.set(this, elements);
+    let known = elements.get(this);
+    if (known === undefined) {
+      known = new Map();
+      elements.set(this, known);
     }
-    if (!elements.has(field)) {
-      elements.set(field, read.call(this, field));
+    if (!known.has(field)) {
+      known.set(field, read.call(this, field));
     }
-    return elements.get(field);
+    return known.get(field);
+  };
+}
+
+// The engine's value key of a wrapper (by which a query's result is made distinct) walks the whole
+// resource; the wrapped JSON does not change, so neither does the key.
+function rememberKeys(wrapper) {
+  const keys = createRequire(import.meta.url)("cql-execution/lib/util/immutableUtil");
+  const key = keys.toNormalizedKey;
+  const known = new WeakMap();
+  keys.toNormalizedKey = (value) => {
+    if (value === null || typeof value !== "object" || !wrapper.isPrototypeOf(value)) {
+      return key(value);
+    }
+    if (!known.has(value)) {
+      known.set(value, key(value));
+    }
+    return known.get(value);
   };
 }
 
 const source = cqlfhir.PatientSource.FHIRv401();
-rememberElements(source);
+const wrapper = wrapperOf(source);
+rememberElements(wrapper);
+rememberKeys(wrapper);
 
 async function decide(bundle) {
   source.loadBundles([bundle]);
