@@ -41,7 +41,7 @@ ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=1, help="Node processes at once (1)")
-    parser.add_argument("--chunk", type=int, default=500, help="combinations a chunk (500)")
+    parser.add_argument("--chunk", type=int, default=200, help="combinations a chunk (200)")
     parser.add_argument(
         "--state",
         type=Path,
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
                 break
             found = list(itertools.islice(every_combination(group), start, start + arguments.chunk))
             started = time.monotonic()
-            outcome = compare(found, ELM, workers=arguments.workers)
+            outcome = compare(found, ELM, workers=arguments.workers, timeout=None)
             state["chunks"][key] = {
                 "compared": outcome.compared,
                 "unreadable": outcome.unreadable,

@@ -33,12 +33,16 @@ def patient_of(bundle: dict[str, Any]) -> str:
 
 
 def cql_decisions(
-    elm: Path, bundles: list[dict[str, Any]], kb: KnowledgeBase, workers: int = 1
+    elm: Path,
+    bundles: list[dict[str, Any]],
+    kb: KnowledgeBase,
+    workers: int = 1,
+    timeout: float | None = 600,
 ) -> dict[str, Decision]:
     """The ELM's decision for each bundle's patient, from *workers* Node processes at once."""
     shares = [bundles[start::workers] for start in range(workers)]
     with ThreadPoolExecutor(workers) as pool:
-        done = list(pool.map(lambda share: execute(elm, share, defines(kb)), shares))
+        done = list(pool.map(lambda share: execute(elm, share, defines(kb), timeout), shares))
     decided = {}
     for results in done:
         for patient, values in results.items():

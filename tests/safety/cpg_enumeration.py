@@ -127,10 +127,15 @@ def compare(
     found: Sequence[Combination],
     elm: Path,
     kb: KnowledgeBase = KB,
+    *,
     workers: int = 1,
     today: dt.date | None = None,
+    timeout: float | None = 600,
 ) -> Outcome:
-    """Run *found* through the ELM (cql-execution) and the Python evaluator, and compare."""
+    """Run *found* through the ELM (cql-execution) and the Python evaluator, and compare.
+
+    *timeout*: seconds a Node process may take (``None``: no limit, for a long niced run).
+    """
     today = today or dt.datetime.now().astimezone().date()
     presentations = [item.presentation(kb) for item in found]
     bundles = [
@@ -138,7 +143,7 @@ def compare(
         for item, presentation in zip(found, presentations, strict=True)
     ]
     with ThreadPoolExecutor(1) as pool:  # Node decides while Python reads and assesses
-        cql = pool.submit(cql_decisions, elm, bundles, kb, workers)
+        cql = pool.submit(cql_decisions, elm, bundles, kb, workers, timeout)
         python, unreadable = _python_side(found, presentations, bundles, today)
         decided = cql.result()
     for patient in unreadable:
