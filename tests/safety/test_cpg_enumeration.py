@@ -9,14 +9,17 @@ A rule dropped from the knowledge base, compiled to ELM, must disagree on its gr
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import attrs
 import pytest
 
+from _cpg_bundles import bundle_of
 from _node import ROOT, translate
-from cpg_enumeration import GROUPS, KB, compare, is_boundary, stratified
+from cpg_enumeration import GROUPS, KB, compare, every_combination, facts, is_boundary, stratified
 from fasciculate.cpg import ELM_FILE, cql_library
+from fasciculate.fhir import read_bundle
 
 ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
 
@@ -51,3 +54,22 @@ def test_a_dropped_rule_disagrees_on_its_groups_boundary(tmp_path: Path) -> None
         for patient, (python, cql) in differing.items()
     }
     assert all("MND-BULBAR" in rules for rules in lost.values()), lost
+
+
+def test_a_bundle_that_loses_a_fact_does_not_read_back_to_its_presentation() -> None:
+    # A medication list without a statin: statin absent, through a MedicationRequest in words.
+    item = next(
+        item
+        for item in every_combination("creatine kinase and total calcium")
+        if item.levels["med_statin"] == 0
+    )
+    presentation = item.presentation()
+    today = dt.date(2026, 12, 6)
+    bundle = bundle_of(presentation, item.patient, today)
+    assert facts(read_bundle(bundle, as_of=today).presentation) == facts(presentation)
+    bundle["entry"] = [
+        entry
+        for entry in bundle["entry"]
+        if entry["resource"]["resourceType"] != "MedicationRequest"
+    ]
+    assert facts(read_bundle(bundle, as_of=today).presentation) != facts(presentation)
