@@ -17,9 +17,11 @@ import pytest
 
 from _cpg_bundles import bundle_of
 from _node import ROOT, translate
+from _safety_report import record
 from cpg_enumeration import GROUPS, KB, compare, every_combination, facts, is_boundary, stratified
 from fasciculate.cpg import ELM_FILE, cql_library
 from fasciculate.fhir import read_bundle
+from safety_symbolic import timed
 
 ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
 
@@ -28,7 +30,15 @@ ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
 def test_the_elm_decides_as_python_on_a_stratified_subset_of_the_enumeration() -> None:
     found = stratified()
     assert set(GROUPS) == {item.group for item in found}
-    outcome = compare(found, ELM, workers=2)
+    outcome, seconds = timed(lambda: compare(found, ELM, workers=2))
+    record(
+        "cql-execution",
+        "group enumeration, stratified",
+        combinations=len(found),
+        boundary=sum(map(is_boundary, found)),
+        differing=len(outcome.differing),
+        seconds=seconds,
+    )
     assert outcome.unreadable == []  # every bundle reads back to its presentation's facts
     assert outcome.compared == len(found)
     assert outcome.differing == {}, "\n".join(
@@ -44,8 +54,7 @@ def test_a_dropped_rule_disagrees_on_its_groups_boundary(tmp_path: Path) -> None
     cql.write_text(cql_library(mutant), encoding="utf-8")
     elm = tmp_path / "Mutant.json"
     elm.write_bytes(translate(cql))
-    found = [item for item in stratified(0) if item.group == "bulbar and respiratory"]
-    assert all(map(is_boundary, found))
+    found = list(filter(is_boundary, every_combination("bulbar and respiratory")))
     differing = compare(found, elm, mutant).differing
     # Each differing patient is one the dropped rule fired for (the urgency with it, if highest).
     assert differing != {}
