@@ -35,7 +35,7 @@ from safety_symbolic import presentation_data
 from test_safety_groups import BASE_SCREENS, GROUPS, KB, Group, combinations
 
 #: Combinations drawn from each group beyond its boundary ones, in ``make test``.
-SAMPLED = 12
+SAMPLED = 30
 
 
 @attrs.frozen
