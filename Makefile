@@ -24,7 +24,7 @@ NOTEBOOKS := $(wildcard examples/*.ipynb)
 NBRUN     := build/notebooks
 SPHINX    := $(BIN)/sphinx-build -n -W --keep-going -q -d docs/_build/doctrees
 
-.PHONY: demo terminology cpg test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
+.PHONY: demo terminology cpg cpg-enumeration test lint typecheck pytest docs doctest notebooks nbtest generate bench bench-service mutation dist serve clean
 
 # The virtual environment. It starts without pip of its own: the pip of $(PYTHON) installs into it
 # (`pip --python`, pip 22.3 or newer), which keeps the demo's environment small and its install
@@ -133,6 +133,13 @@ cpg: $(STAMP) $(NPM_STAMP)
 	$(BIN)/python -m fasciculate.cpg > $(CPG).cql.tmp && mv $(CPG).cql.tmp $(CPG).cql
 	node tools/cpg/translate.mjs $(CPG).cql > $(CPG).json.tmp && mv $(CPG).json.tmp $(CPG).json
 	@echo "cpg: $(CPG).cql and $(CPG).json (commit both)"
+
+# The committed ELM run by cql-execution on every combination of the exhaustive group enumeration
+# (233,127; `make test` runs a stratified subset): hours of CPU, so opt-in, in chunks, resumable
+# (run it again to go on; state in build/cpg-enumeration.json). CPG_WORKERS Node processes at once.
+CPG_WORKERS ?= 1
+cpg-enumeration: $(STAMP) $(NPM_STAMP)
+	$(BIN)/python benchmarks/cpg_full_enumeration.py --workers $(CPG_WORKERS)
 
 # Mutation testing of the evaluator code with mutmut (slow; not part of `make test`).
 mutation: $(STAMP)

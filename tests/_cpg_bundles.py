@@ -4,7 +4,8 @@ Each bundle holds one patient: a Patient (its birth date gives the age), the pre
 as a QuestionnaireResponse to fasciculate's Questionnaire, and, taken out of the response, some
 findings as Symptoms IG Observations (present and absent), the laboratory results as LOINC
 Observations (value in the unit given, the interpretation), and the medications as
-MedicationRequests coded in RxNorm. The same bundle goes to the Python reader and to the CQL.
+MedicationRequests coded in RxNorm (in words where a class has no code). The same bundle goes to
+the Python reader and to the CQL.
 """
 
 from __future__ import annotations
@@ -53,12 +54,12 @@ def _lab(lab: dict[str, Any], patient: str, today: dt.date) -> dict[str, Any]:
     return resource
 
 
-def _medication(medication: dict[str, Any], patient: str) -> dict[str, Any] | None:
+def _medication(medication: dict[str, Any], patient: str) -> dict[str, Any]:
+    # A drug class without an RxNorm code of its own ("other") is a medicine named in words: it
+    # still tells both readers that the list of medicines is known (each class not on it absent).
     drug_class = medication.get("drug_class")
     concept: dict[str, Any] = {"text": "a medicine"}
-    if drug_class is not None:
-        if drug_class not in _RXNORM:
-            return None
+    if drug_class in _RXNORM:
         concept = _concept(RXNORM, _RXNORM[drug_class])
     return {
         "resourceType": "MedicationRequest",
@@ -96,8 +97,7 @@ def bundle_of(presentation: Presentation, patient_id: str, today: dt.date) -> di
     data["assessed_on"] = today.isoformat()
     resources: list[dict[str, Any]] = [patient]
     resources += [_lab(lab, reference, today) for lab in data.pop("labs", [])]
-    medications = (_medication(item, reference) for item in data.pop("medications", []))
-    resources += [item for item in medications if item is not None]
+    resources += [_medication(item, reference) for item in data.pop("medications", [])]
     findings = data.get("findings", {})
     # Every other finding with a SNOMED CT code goes as a Symptoms IG Observation instead.
     moved = itertools.islice((f for f in sorted(findings) if f in _SYMPTOM_CODE), 0, None, 2)

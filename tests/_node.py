@@ -51,14 +51,22 @@ def translate(cql_path: Path) -> bytes:
     return done.stdout
 
 
-def execute(elm_path: Path, bundles: list[dict[str, Any]], defines: list[str]) -> dict[str, Any]:
-    """Run the ELM at *elm_path* on *bundles* (cql-execution): each define's value by Patient."""
+def execute(
+    elm_path: Path,
+    bundles: list[dict[str, Any]],
+    defines: list[str],
+    timeout: float | None = 600,
+) -> dict[str, Any]:
+    """Run the ELM at *elm_path* on *bundles* (cql-execution): each define's value by Patient.
+
+    *timeout*: seconds before the run counts as hung (``None``: wait, as a long niced run must).
+    """
     done = subprocess.run(
         [node(), str(TOOLS / "execute.mjs"), str(elm_path), *defines],
         input=json.dumps(bundles).encode(),
         capture_output=True,
         check=False,
-        timeout=600,
+        timeout=timeout,
         cwd=ROOT,
     )
     assert done.returncode == 0, done.stderr.decode()

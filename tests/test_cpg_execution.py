@@ -3,8 +3,9 @@
 cql-execution with cql-exec-fhir (npm) runs the committed ELM on FHIR bundles made from generated
 presentations (:mod:`fasciculate.testing`); the Python side reads the same bundles with
 :func:`fasciculate.fhir.read_bundle` and assesses them. The urgency and the set of fired rules must
-be equal on every bundle. Many bundles go to one Node process, since starting it costs seconds.
-A knowledge-base mutant (a rule dropped, a threshold weakened) compiled to ELM must disagree.
+be equal on every bundle. Many bundles go to each of two Node processes, since starting one costs
+seconds. A knowledge-base mutant (a rule dropped, a threshold weakened) compiled to ELM must
+disagree.
 """
 
 from __future__ import annotations
@@ -20,47 +21,18 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from _cpg_bundles import bundle_of
-from _node import ROOT, execute, translate
-from fasciculate import Presentation, assess
+from _cpg_compare import cql_decisions, differences, python_decisions
+from _node import ROOT, translate
+from fasciculate import Presentation
 from fasciculate._conditions import CompareAtom
 from fasciculate._kb import KnowledgeBase, Rule, knowledge_base
 from fasciculate.cpg import ELM_FILE, cql_library
-from fasciculate.fhir import read_bundle
 from fasciculate.testing import negative_screens, presentations, red_flags
 
 ELM = ROOT / "src" / "fasciculate" / "cpg" / ELM_FILE
 KB = knowledge_base()
 _BATCH = 200
 _COUNT = 400
-
-
-def _defines(kb: KnowledgeBase) -> list[str]:
-    return ["Urgency", "Screen Open", *(f"Rule {rule.id}" for rule in kb.rules)]
-
-
-def _cql_decisions(
-    elm: Path, bundles: list[dict[str, Any]], kb: KnowledgeBase
-) -> dict[str, tuple[str, frozenset[str]]]:
-    results = execute(elm, bundles, _defines(kb))
-    decided = {}
-    for patient, values in results.items():
-        fired = {rule.id for rule in kb.rules if values[f"Rule {rule.id}"] is True}
-        if values["Screen Open"]:
-            fired.add(kb.screen_incomplete.id)
-        decided[patient] = (values["Urgency"], frozenset(fired))
-    return decided
-
-
-def _python_decisions(
-    bundles: list[dict[str, Any]], today: dt.date
-) -> dict[str, tuple[str, frozenset[str]]]:
-    decided = {}
-    for bundle in bundles:
-        patient = bundle["entry"][0]["resource"]["id"]
-        assessment = assess(read_bundle(bundle, as_of=today).presentation)
-        fired = frozenset(rule.id for rule in assessment.rules_fired)
-        decided[patient] = (str(assessment.urgency), fired)
-    return decided
 
 
 def _bundles(found: list[Presentation], today: dt.date) -> list[dict[str, Any]]:
@@ -71,15 +43,13 @@ def _compare(found: list[Presentation]) -> list[str]:
     """Compare the two on bundles of *found*; the urgencies decided."""
     today = dt.datetime.now().astimezone().date()
     bundles = _bundles(found, today)
-    python = _python_decisions(bundles, today)
-    cql = _cql_decisions(ELM, bundles, KB)
-    differ = {
-        patient: (python[patient], cql[patient])
-        for patient in python
-        if python[patient] != cql[patient]
-    }
+    python = python_decisions(bundles, today)
+    differ = differences(python, cql_decisions(ELM, bundles, KB, workers=2))
     assert differ == {}, json.dumps(
-        {p: [list(map(str, d[0][1] ^ d[1][1])), d[0][0], d[1][0]] for p, d in differ.items()}
+        {
+            p: [sorted(py[1] ^ (cql[1] if cql else frozenset())), py[0], cql and cql[0]]
+            for p, (py, cql) in differ.items()
+        }
     )
     return [urgency for urgency, _ in python.values()]
 
@@ -170,6 +140,6 @@ def test_a_mutant_of_the_rule_table_makes_the_comparison_fail(
     elm.write_bytes(translate(cql))
     today = dt.datetime.now().astimezone().date()
     bundles = _bundles([Presentation.model_validate(presentation)], today)
-    python = _python_decisions(bundles, today)
-    assert _cql_decisions(ELM, bundles, KB) == python  # the packaged ELM agrees
-    assert _cql_decisions(elm, bundles, mutant) != python  # the mutant's does not
+    python = python_decisions(bundles, today)
+    assert cql_decisions(ELM, bundles, KB) == python  # the packaged ELM agrees
+    assert cql_decisions(elm, bundles, mutant) != python  # the mutant's does not

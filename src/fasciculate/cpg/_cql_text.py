@@ -103,10 +103,13 @@ define function "Unit Of"(Q FHIR.Quantity, accepted List<String>):
   else null
 
 define "Responses":
+  // `return all`: a query's result is distinct by default, and telling whole responses apart
+  // compares every answer in them (most of an engine's work); the answers read stay the same.
   [QuestionnaireResponse] R
     where (R.questionnaire.value = {string(QUESTIONNAIRE_URL)}
         or StartsWith(R.questionnaire.value, {string(QUESTIONNAIRE_URL + "|")}))
       and R.status.value in {strings(COUNTED_RESPONSES)}
+    return all R
 
 define "Latest Authored":
   Max("Responses" R return R.authored.value)
@@ -115,6 +118,7 @@ define "Current Responses":
   "Responses" R
     where R.authored.value = "Latest Authored"
       or ("Latest Authored" is null and R.authored is null)
+    return all R
 
 define "Answered Items":
   // `return all`: a query's return is distinct by default, which would merge items; a leaf's
