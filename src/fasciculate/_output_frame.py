@@ -14,7 +14,7 @@ takes its keys and their order from the same frames.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from fasciculate import _differential as diff
@@ -55,6 +55,13 @@ Make = Callable[["Output", Source], object]
 Frame = tuple[tuple[str, Make[Source]], ...]
 
 
+def undeclared(model: type[BaseModel], names: Iterable[str]) -> tuple[list[str], list[str]]:
+    """Of *names*, those *model* does not declare (sorted); its required fields not in *names*."""
+    fields, given = model.model_fields, set(names)
+    missing = [name for name, info in fields.items() if name not in given and info.is_required()]
+    return sorted(given - fields.keys()), missing
+
+
 def frame(model: type[BaseModel], values: Mapping[str, Make[Source]]) -> Frame[Source]:
     """The fields of *model*, in its order, each with how its value is made.
 
@@ -65,8 +72,7 @@ def frame(model: type[BaseModel], values: Mapping[str, Make[Source]]) -> Frame[S
             without a default.
     """
     fields = model.model_fields
-    unknown = sorted(values.keys() - fields.keys())
-    missing = [name for name, info in fields.items() if name not in values and info.is_required()]
+    unknown, missing = undeclared(model, values)
     if unknown or missing:
         msg = (
             f"{model.__name__}: values given for fields it does not declare: {unknown}; no value "

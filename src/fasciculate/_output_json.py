@@ -26,7 +26,7 @@ from fasciculate._assessment import CategoryResult, ConditionResult
 from fasciculate._cache import BoundedCache
 from fasciculate._facts import Facts
 from fasciculate._output import Output, summary
-from fasciculate._output_frame import Case, Make
+from fasciculate._output_frame import Case, Make, undeclared
 from fasciculate._vocab import Urgency
 
 if TYPE_CHECKING:
@@ -100,8 +100,7 @@ def _keys(model: type[BaseModel], written: Iterable[str]) -> _Keys:
             that *model* does not declare.
     """
     fields = model.model_fields
-    unknown = sorted(set(written) - fields.keys())
-    missing = [name for name, info in fields.items() if name not in written and info.is_required()]
+    unknown, missing = undeclared(model, written)
     if unknown or missing:
         msg = (
             f"{model.__name__}: the JSON writer writes fields it does not declare: {unknown}; "
