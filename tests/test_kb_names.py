@@ -16,10 +16,11 @@ import tomllib
 from collections import defaultdict
 from pathlib import Path
 
+import attrs
 import pytest
 
 import fasciculate
-from fasciculate._kb_names import NAMED
+from fasciculate._kb_names import NAMED, check_named
 
 PACKAGE = Path(fasciculate.__file__).parent
 KB_DIR = PACKAGE / "kb"
@@ -158,3 +159,43 @@ def test_renaming_an_id_python_names_stops_the_load(tmp_path: Path, kind, old, m
     assert f"{kind} {old!r}" in last
     assert module.replace(".", "/") + ".py" in last
     assert "restore the id in kb/, or rename it in that code and in NAMED of" in last
+
+
+def _without(kind: str, name: str) -> fasciculate.KnowledgeBase:
+    """The packaged knowledge base, less every entry that holds id *name* of *kind*."""
+    kb = fasciculate.knowledge_base()
+    if kind in {"fact", "fact group"}:
+        field = "id" if kind == "fact" else "group"
+        facts = {key: fact for key, fact in kb.facts.items() if getattr(fact, field) != name}
+        return attrs.evolve(kb, facts=facts)
+    if kind == "feature":
+        return attrs.evolve(kb, features=tuple(f for f in kb.features if f.id != name))
+    field = {"quantity": "quantities", "threshold": "thresholds"}[kind]
+    held = {key: value for key, value in getattr(kb, field).items() if key != name}
+    return attrs.evolve(kb, **{field: held})
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "table"),
+    [
+        ("fact", "nicotine", "facts.toml [[fact]]"),
+        ("fact group", "spinal_red_flag", "the `group` of a fact in facts.toml"),
+        ("quantity", "power_lowest", "facts.toml [[quantity]]"),
+        ("threshold", "albumin_factor", "thresholds.toml"),
+        ("feature", "RLS-IRON", "differential.toml [[feature]]"),
+    ],
+)
+def test_the_check_names_each_missing_id_in_process(kind, name, table):
+    """The check itself, run in this process on a knowledge base that lacks one id of a kind."""
+    check_named(fasciculate.knowledge_base())  # the packaged tables pass
+    with pytest.raises(fasciculate.KnowledgeBaseError) as raised:
+        check_named(_without(kind, name))
+    places = ", ".join(module.replace(".", "/") + ".py" for module in NAMED[kind][name])
+    expected = (
+        f"{kind} {name!r} ({table}) is named by {places} but the knowledge base has no such "
+        f"{kind}: restore the id in kb/, or rename it in that code and in NAMED of "
+        "fasciculate/_kb_names.py"
+    )
+    problems = str(raised.value).split("; ")
+    assert expected in problems
+    assert all(problem.endswith("fasciculate/_kb_names.py") for problem in problems)
