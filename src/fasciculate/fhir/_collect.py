@@ -9,7 +9,7 @@ from typing import Any
 
 from fasciculate._errors import Problem
 from fasciculate._vocab import TriState
-from fasciculate.fhir._report import Conflict, ReportEntry
+from fasciculate.fhir._report import Conflict, EntryData
 
 # FHIR R4's date and dateTime: a year, month or day, or a day with a time, seconds and time zone.
 # ASCII digits only (``re.ASCII``: Arabic-Indic digits are not a date), no compact forms.
@@ -83,9 +83,10 @@ class Collector:
         self.labs: list[dict[str, Any]] = []
         self.evidence: dict[str, list[str]] = defaultdict(list)
         self.cited: set[tuple[str, str]] = set()  # (field, reference): membership in O(1)
-        self.mapped: list[ReportEntry] = []
-        self.unmapped: list[ReportEntry] = []
-        self.skipped: list[ReportEntry] = []
+        #: Report entries, as their fields (see :class:`~fasciculate.fhir.ReportEntry`).
+        self.mapped: list[EntryData] = []
+        self.unmapped: list[EntryData] = []
+        self.skipped: list[EntryData] = []
         self.notes: list[str] = []
         self.problems: list[Problem] = []
         self.latest: dict[str, tuple[dt.date, str]] = {}

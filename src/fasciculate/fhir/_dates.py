@@ -108,7 +108,7 @@ class Calendar:
         """Keep the dates of an understood resource, for the default reference date."""
         if type(resource) is Observation and resource.effectivePeriod is None:
             text = resource.effectiveDateTime  # the usual case, without a list of dates
-            if text is not None and (parsed := self.parsed.get(text)) is not None:
+            if text is not None and (parsed := self._parse(text)) is not None:
                 self.placed.append((parsed[0], parsed[1], ref, path, "effectiveDateTime"))
                 return
         for element, text in resource_dates(resource):

@@ -27,7 +27,7 @@ import attrs
 
 from fasciculate._errors import Problem
 from fasciculate.fhir._elements import label
-from fasciculate.fhir._report import ReportEntry
+from fasciculate.fhir._report import EntryData
 from fasciculate.fhir._resources import Observation
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _lab_input(result: Result) -> dict[str, object]:
     return found
 
 
-def _entry(reader: Reader, result: Result, **fields: str) -> ReportEntry:
+def _entry(reader: Reader, result: Result, **fields: str) -> EntryData:
     concept = result.observation.code
     display = label(concept)
     return reader.entry(result.observation, result.ref, code=result.code, display=display, **fields)

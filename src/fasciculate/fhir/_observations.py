@@ -23,6 +23,9 @@ from fasciculate.fhir._resources import Observation
 if TYPE_CHECKING:
     from fasciculate.fhir._reader import Reader
 
+#: An Observation code's codings, its LOINC codes, and the symptom answer it gives, if any.
+Route = tuple[list[tuple[str, str]], list[str], TriState | None]
+
 SYMPTOM = "75325-1"
 SYMPTOM_ABSENT = "111551-8"
 _TREND = {"89253-9", "89261-2"}
@@ -81,12 +84,11 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     """
     concept = obs.code
     code_key = concept_key(concept)
-    if (codes := reader.codes.get(code_key)) is None:
-        codes = reader.codes[code_key] = _codes(concept)
-    loinc = [code for system, code in codes if system == LOINC]  # in document order
-    if (SYMPTOM in loinc or SYMPTOM_ABSENT in loinc) and obs.status not in SKIP_STATUS:
-        answer = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
-        _symptom(reader, obs, ref, path, answer)
+    if (route := reader.codes.get(code_key)) is None:
+        route = reader.codes[code_key] = _route(concept)
+    codes, loinc, symptom = route
+    if symptom is not None and obs.status not in SKIP_STATUS:
+        _symptom(reader, obs, ref, path, symptom)
         return
     code_text = "|".join(codes[0]) if codes else None
     display = label(obs.code)
@@ -127,6 +129,19 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
 
 
+def _route(concept: CodeableConcept | None) -> Route:
+    """What an Observation's code says: its codes, its LOINC codes, and the symptom answer.
+
+    The answer is ``None`` unless the code is LOINC Symptom (present) or Symptom absent.
+    """
+    codes = _codes(concept)
+    loinc = [code for system, code in codes if system == LOINC]  # in document order
+    symptom = None
+    if SYMPTOM in loinc or SYMPTOM_ABSENT in loinc:
+        symptom = TriState.ABSENT if SYMPTOM_ABSENT in loinc else TriState.PRESENT
+    return codes, loinc, symptom
+
+
 def _coded_answer(obs: Observation) -> TriState:
     if obs.valueBoolean is not None:
         return TriState.PRESENT if obs.valueBoolean else TriState.ABSENT
@@ -147,7 +162,7 @@ def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriS
     elif field is not None:
         reader.out.answer(field, answer, ref)
     listed = reader.out.unmapped if field is None else reader.out.mapped
-    listed.append(reader.entry(obs, ref, **fields))
+    listed.append({**fields, "reference": ref, "resource_type": "Observation"})
 
 
 def _symptom_field(

@@ -20,6 +20,9 @@ from fasciculate.fhir._report import BundleReading, MappingReport
 from fasciculate.fhir._resources import Bundle, Patient
 from fasciculate.fhir._subject import choose
 
+#: Validates the report, its entries given as their fields (one call for every entry).
+_report = MappingReport.__pydantic_validator__.validate_python
+
 #: Labs older than this many days before the reference date are skipped (and reported).
 LAB_WINDOW_DAYS = 90
 
@@ -92,11 +95,11 @@ def read_bundle(
 def _reading(
     parsed: Bundle, day: dt.date | None, lab_window_days: int | None, patient: str | None
 ) -> BundleReading:
-    kinds, subjects = survey(parsed)
-    patients = [(index, parsed.entry[index]) for index in kinds.get(Patient, [])]
-    subject = choose(patients, subjects, patient)
+    surveyed = survey(parsed)
+    patients = [(index, parsed.entry[index]) for index in surveyed.kinds.get(Patient, [])]
+    subject = choose(patients, surveyed.subjects, patient)
     notes: list[str] = []
-    reader = Reader(parsed, subject, day, lab_window_days, kinds)
+    reader = Reader(parsed, subject, day, lab_window_days, surveyed)
     reader.read()
     if day is None:
         day = reader.calendar.reference_date(notes)
@@ -121,13 +124,15 @@ def _reading(
     except pydantic.ValidationError as error:
         problems = [_traced(p, out.evidence) for p in problems_from(error, Presentation)]
         raise InvalidBundle(problems, total=error.error_count()) from None
-    report = MappingReport(
-        as_of=day,
-        mapped=tuple(out.mapped),
-        unmapped=tuple(out.unmapped),
-        skipped=tuple(out.skipped),
-        conflicts=tuple(conflicts),
-        notes=tuple(notes + out.notes),
+    report = _report(
+        {
+            "as_of": day,
+            "mapped": out.mapped,
+            "unmapped": out.unmapped,
+            "skipped": out.skipped,
+            "conflicts": conflicts,
+            "notes": notes + out.notes,
+        }
     )
     cited = {ref for refs in out.evidence.values() for ref in refs}
     return BundleReading(

@@ -7,10 +7,12 @@ from collections import defaultdict
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+import attrs
+
 from fasciculate.fhir import _labs, _observations, _recent, _records, _responses_read
 from fasciculate.fhir._collect import Collector
 from fasciculate.fhir._dates import Calendar
-from fasciculate.fhir._report import ReportEntry
+from fasciculate.fhir._report import EntryData
 from fasciculate.fhir._resources import (
     Bundle,
     ClinicalResource,
@@ -38,9 +40,6 @@ _BILLING = {
     "PaymentReconciliation",
 }
 
-#: Validates a report entry from a dict; without a model's keyword arguments, a third faster.
-_report_entry = ReportEntry.__pydantic_validator__.validate_python
-
 
 def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
     if entry_url:
@@ -50,20 +49,32 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
     return f"entry.{index}"
 
 
-def survey(bundle: Bundle) -> tuple[dict[type, list[int]], list[str]]:
-    """Where each resource type is in the bundle (entry indexes), and the subjects named.
+@attrs.frozen
+class Survey:
+    """Where each resource type is in a bundle, and whom each entry is about."""
+
+    kinds: Mapping[type, list[int]]  # each resource model -> the indexes of its entries
+    abouts: list[str | None]  # per entry: the subject a clinical resource names, else None
+
+    @property
+    def subjects(self) -> list[str]:
+        """The subjects named, in entry order."""
+        return [about for about in self.abouts if about]
+
+
+def survey(bundle: Bundle) -> Survey:
+    """Where each resource type is in the bundle (entry indexes), and whom each entry is about.
 
     One pass, so that what must be known before reading (the patients, the Medications
     referenced, the questionnaire responses that count) looks only at the entries concerned.
     """
     kinds: dict[type, list[int]] = defaultdict(list)
-    subjects = []
+    abouts: list[str | None] = []
     for index, entry in enumerate(bundle.entry):
         resource = entry.resource
         kinds[type(resource)].append(index)
-        if isinstance(resource, ClinicalResource) and (about := resource.about):
-            subjects.append(about)
-    return kinds, subjects
+        abouts.append(resource.about if isinstance(resource, ClinicalResource) else None)
+    return Survey(kinds, abouts)
 
 
 class Reader:
@@ -82,9 +93,11 @@ class Reader:
         subject: Subject,
         as_of: dt.date | None,
         lab_window_days: int | None,
-        kinds: Mapping[type, list[int]],
+        surveyed: Survey,
     ) -> None:
         self.bundle = bundle
+        self.abouts = surveyed.abouts
+        kinds = surveyed.kinds
         self.out = Collector()
         self.as_of = as_of
         self.window = lab_window_days
@@ -103,7 +116,7 @@ class Reader:
         self.calendar = Calendar(self.out.problems)
         self.medications: dict[str, Medication] = {}
         #: What each distinct concept read means, decided once, by its ``concept_key``.
-        self.codes: dict[Hashable, list[tuple[str, str]]] = {}
+        self.codes: dict[Hashable, _observations.Route] = {}
         self.symptoms: dict[Hashable, tuple[str | None, dict[str, str | None]]] = {}
         self.conditions: dict[Hashable, _records.Coded] = {}
         #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
@@ -118,10 +131,14 @@ class Reader:
         responses = kinds.get(QuestionnaireResponse, [])
         self.responses = _responses_read.current_responses(self, responses)
 
-    def entry(self, resource: Any, ref: str, **fields: Any) -> ReportEntry:  # noqa: ANN401
-        """A report entry about *resource* (known in the bundle as *ref*)."""
+    def entry(self, resource: Any, ref: str, **fields: str | None) -> EntryData:  # noqa: ANN401
+        """A report entry about *resource* (known in the bundle as *ref*), as its fields.
+
+        The entries of a bundle are validated into :class:`ReportEntry` models together, with
+        the report (:func:`~fasciculate.fhir._read.read_bundle`): one call, not one per entry.
+        """
         fields["reference"], fields["resource_type"] = ref, resource.resourceType
-        return _report_entry(fields)  # type: ignore[no-any-return] # validated, a ReportEntry
+        return fields
 
     def read(self) -> None:
         """Read every entry, each by the reader of its resource type.
@@ -132,7 +149,7 @@ class Reader:
         """
         types, servers, mapped = self.types, self.servers, self.out.mapped
         known, owns, place = self.patient.known, self.patient.owns, self.calendar.place
-        observation = _observations.read
+        observation, abouts = _observations.read, self.abouts
         for index, entry in enumerate(self.bundle.entry):
             resource = entry.resource
             if resource is None:
@@ -148,7 +165,7 @@ class Reader:
             if not isinstance(resource, ClinicalResource):
                 self.route(url, resource, ref, path)
                 continue
-            about = resource.about
+            about = abouts[index]
             if about not in known and not owns(about):
                 self.elsewhere_skip(resource, ref, about)
                 continue

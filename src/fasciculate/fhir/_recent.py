@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from fasciculate.fhir._reader import Reader
-    from fasciculate.fhir._report import ReportEntry
+    from fasciculate.fhir._report import EntryData
     from fasciculate.fhir._resources import Condition
 
 
@@ -33,7 +33,7 @@ class Waiting:
     path: str
     finding: str
     recency: Recency
-    entry: Callable[..., ReportEntry]  # its report entry, given a reason
+    entry: Callable[..., EntryData]  # its report entry, given a reason
     reason: str  # why it counts, for the mapping report
     ref: str
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,6 +31,10 @@ class ReportEntry(_Out):
     display: str | None = None
     field: str | None = Field(default=None, description="The presentation field it filled.")
     reason: str = Field(description="Why it was mapped this way, skipped, or not understood.")
+
+
+#: A report entry's fields (keys as :class:`ReportEntry`'s), before the report validates them.
+EntryData = dict[str, Any]
 
 
 class Conflict(_Out):
