@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
+from pathlib import Path
 
 import fasciculate.service
 
@@ -48,3 +49,21 @@ def test_all_is_the_public_surface():
     assert set(fasciculate.service.__all__) == public | {"create_app", "serve"}
     for name in fasciculate.service.__all__:
         assert getattr(fasciculate.service, name) is not None
+
+
+def _frozen_after(statement: str) -> int:
+    code = f"import gc; {statement}; print(gc.get_freeze_count())"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(done.stdout)
+
+
+def test_the_server_process_keeps_its_start_up_objects_out_of_the_collector():
+    """`serve` (each worker) freezes what start-up built; an app made to be embedded does not."""
+    settled = "from fasciculate.service._serve import settle; settle()"
+    assert _frozen_after(settled) > 10_000
+    demo = Path(__file__).resolve().parents[2] / "examples" / "service" / "demo.toml"
+    made = (
+        "from fasciculate.service import create_app, load_config; "
+        f"create_app(load_config({str(demo)!r}))"
+    )
+    assert _frozen_after(made) == 0
