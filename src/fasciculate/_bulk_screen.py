@@ -61,7 +61,7 @@ def _located(problem: Problem, group: Group, files: Sequence[str]) -> Problem:
 
 def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bool) -> Outcome:
     """One patient's outcome: their assessment, or why their resources could not be read."""
-    records = len(group.resources)
+    records = group.records
     try:
         reading = read_bundle(
             _bundle(group.resources), as_of=as_of, patient=f"Patient/{group.patient}"
