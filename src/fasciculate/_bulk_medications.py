@@ -43,7 +43,7 @@ class Medications:
         """The Medications held (distinct ids)."""
         return len(self._by_id)
 
-    def add(self, line: Keyed, files: Sequence[str]) -> RecordProblem | None:
+    def add(self, line: Keyed, files: list[str]) -> RecordProblem | None:
         """Keep the Medication of *line*; a problem if its id is taken by another Medication."""
         ident, index, number, _, _, resource = line
         earlier = self._by_id.setdefault(ident, (index, number, resource))
@@ -68,7 +68,7 @@ class Medications:
 
     @classmethod
     def of(
-        cls, lines: Sequence[Keyed], files: Sequence[str]
+        cls, lines: Sequence[Keyed], files: list[str]
     ) -> tuple[Medications, list[RecordProblem]]:
         """The Medications of *lines* added in file and line order, and the problems met."""
         medications = cls()

@@ -204,6 +204,7 @@ class Sorter:
 
     def scan(self) -> Iterator[RecordProblem]:
         """Read every file into sorted runs and Medications; yield the lines that cannot be."""
+        names = [path.name for path in self.files]
         for index, path in enumerate(self.files):
             for item in scan_file(index, path):
                 if isinstance(item, RecordProblem):
@@ -215,7 +216,7 @@ class Sorter:
                     self.progress("records read", self.summary.records_in)
                 patient, index_, number, role, medication, line = item
                 if role == MEDICATION:
-                    problem = self.medications.add(item, self.files[index_].name)
+                    problem = self.medications.add(item, names)
                     if problem is None:
                         self.summary.read_medication()
                     else:

@@ -202,7 +202,11 @@ class RunSummary:
         urgencies = ", ".join(f"{u} {self.by_urgency[u]}" for u in sorted(Urgency, reverse=True))
         rejected = sum(self.rejected.values())
         classes = ", ".join(f"{kind} {n}" for kind, n in sorted(self.rejected.items()))
-        medications = f"{self.medications} Medications read, " if self.medications else ""
+        medications = (
+            f"{self.medications} Medication{'s' if self.medications != 1 else ''} read, "
+            if self.medications
+            else ""
+        )
         text = (
             f"{self.records_in} records in, {self.records_out} out: {medications}{self.assessed} "
             f"patients assessed ({urgencies}), {rejected} rejected"
