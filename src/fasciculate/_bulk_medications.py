@@ -8,11 +8,11 @@ resources reference it: the reader then resolves the reference as it does in a b
 the Medication. A reference to a Medication the export does not hold is left to the reader, which
 reads the reference's ``display`` as a name (or reports no medication code or name).
 
-The bound: one entry per Medication, about 250 bytes plus the size of its ``code`` (some 400
-bytes for a coding with a display and a text), whatever the size of the rest of the export. An
-export's Medications are its formulary, one per product (thousands to a few hundred thousand:
-some 40 MB for 100,000); an EHR that writes one Medication per order makes them grow with the
-orders instead.
+The bound: one entry per Medication, about 250 bytes plus the size of its ``code`` (measured:
+479 bytes each for a code of one RxNorm coding with its display and a text, 48 MB for 100,000),
+whatever the size of the rest of the export. This assumes an export's Medications are its
+formulary, one per product (thousands to a few hundred thousand); an EHR that writes one
+Medication per order makes them grow with the orders instead.
 
 Lines are added in file and line order. A Medication whose id an earlier line gives to other
 content (a different ``code``) is a problem of its own (the earlier one is read); the same
