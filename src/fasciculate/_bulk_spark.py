@@ -160,7 +160,7 @@ def screen_export_spark(
     The same outcomes, in the same order, as :func:`fasciculate.bulk.screen_export`, as rows of
     a DataFrame with the columns of :func:`fasciculate.bulk.schema`. The export's Medications
     are collected to the driver and broadcast (a Spark job, run here): they are a formulary,
-    small beside the rest (see :mod:`fasciculate._bulk_medications`).
+    small beside the rest (about 480 bytes each: the how-to's "Medications" gives the bound).
 
     Args:
         spark: The ``SparkSession``.
