@@ -39,10 +39,6 @@ class Medications:
 
     _by_id: dict[str, tuple[int, int, bytes]] = attrs.field(factory=dict)
 
-    def __len__(self) -> int:
-        """The Medications held (distinct ids)."""
-        return len(self._by_id)
-
     def add(self, line: Keyed, files: list[str]) -> RecordProblem | None:
         """Keep the Medication of *line*; a problem if its id is taken by another Medication."""
         ident, index, number, _, _, resource = line
