@@ -12,6 +12,8 @@ Two sources of patients:
   :func:`fasciculate.fhir.questionnaire_response`, whose round trip is exact), and, for some,
   a potassium result, a thiazide prescription and a hypertension diagnosis in the EHR's own
   resources. The pool is drawn once with a fixed seed: the same arguments write the same bytes.
+  Half of the prescriptions name their medicine by reference only (``Medication/<id>``, no
+  display), as EHRs with a formulary do: the export's ``Medication`` file holds it.
 
 Usage: ``python benchmarks/make_bulk_export.py OUT [--patients N] [--synthea-copies N] [--gzip]
 [--as-of YYYY-MM-DD] [--pool N]``. Needs the ``testing`` extra (Hypothesis).
@@ -40,7 +42,17 @@ from fasciculate.testing import negative_screens, presentations
 ROOT = Path(__file__).resolve().parent.parent
 SYNTHEA = ROOT / "examples" / "fhir" / "synthea"
 AS_OF = dt.date(2026, 12, 1)
-TYPES = ("Patient", "Observation", "Condition", "MedicationRequest", "QuestionnaireResponse")
+TYPES = (
+    "Patient",
+    "Observation",
+    "Condition",
+    "MedicationRequest",
+    "Medication",
+    "QuestionnaireResponse",
+)
+_RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+#: The formulary: the id, RxNorm code and name of each Medication that prescriptions reference.
+FORMULARY = (("hctz-25", "316049", "Hydrochlorothiazide 25 MG"),)
 _SYNTHEA_TYPES = {"Patient", "Observation", "Condition", "MedicationRequest", "Encounter"}
 
 
@@ -142,16 +154,18 @@ def generated_resources(
             },
         }
     if number % 3 == 0:
+        formulary_id, code, name = FORMULARY[0]
+        medicine: dict[str, Any] = (
+            {"medicationCodeableConcept": _concept(_RXNORM, code, name)}
+            if number % 2 == 0
+            else {"medicationReference": {"reference": f"Medication/{formulary_id}"}}
+        )
         yield {
             "resourceType": "MedicationRequest",
             "id": f"rx-{ident}",
             "status": "active",
             "intent": "order",
-            "medicationCodeableConcept": _concept(
-                "http://www.nlm.nih.gov/research/umls/rxnorm",
-                "316049",
-                "Hydrochlorothiazide 25 MG",
-            ),
+            **medicine,
             "subject": subject,
             "authoredOn": (as_of - dt.timedelta(days=300)).isoformat(),
         }
@@ -215,6 +229,12 @@ def write_export(  # noqa: PLR0913 - the script's options
                 write(resource)
                 written += 1
         templates = _templates(pool) if patients else []
+        referenced = patients > 3  # patient 3 is the first to reference one
+        for ident, code, name in FORMULARY if referenced else ():
+            write(
+                {"resourceType": "Medication", "id": ident, "code": _concept(_RXNORM, code, name)}
+            )
+            written += 1
         for number in range(patients):
             for resource in generated_resources(number, templates, as_of):
                 write(resource)

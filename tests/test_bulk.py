@@ -58,7 +58,10 @@ def test_the_example_export_gives_one_result_per_patient_in_order():
     assert all(isinstance(o, PatientResult) for o in outcomes)
     read = [p for p in sorted(EXPORT.glob("*.ndjson.gz")) if not p.name.startswith("Encounter")]
     expected = sum(len(_read_lines(path)) for path in read)
-    assert expected == summary.records_in == summary.records_out == sum(o.records for o in outcomes)
+    medications = len(_read_lines(EXPORT / "Medication.ndjson.gz"))
+    assert 1 == medications == summary.medications
+    assert expected == summary.records_in == summary.records_out
+    assert expected == sum(o.records for o in outcomes) + medications
     assert ["Encounter.ndjson.gz"] == summary.not_read
     assert summary.assessed == len(ids)
     assert not summary.rejected
@@ -90,6 +93,123 @@ def test_the_same_bytes_for_any_number_of_workers_and_sort_runs(tmp_path):
     assert not list(tmp_path.iterdir())  # the runs are removed
 
 
+def _by_patient(folder: Path) -> tuple[dict[str, list[dict[str, object]]], list[dict[str, object]]]:
+    """The resources of the export in *folder* by patient id, and its Medications."""
+    patients: dict[str, list[dict[str, object]]] = collections.defaultdict(list)
+    medications = []
+    for path in sorted(folder.glob("*.ndjson*")):
+        for line in _read_lines(path):
+            resource = json.loads(line)
+            if resource["resourceType"] == "Medication":
+                medications.append(resource)
+            elif resource["resourceType"] == "Patient":
+                patients[resource["id"]].append(resource)
+            elif resource["resourceType"] != "Encounter":
+                patients[resource["subject"]["reference"].removeprefix("Patient/")].append(resource)
+    return patients, medications
+
+
+def _bundle(resources: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": resource} for resource in resources],
+    }
+
+
+def test_every_patient_of_the_example_export_reads_as_one_bundle_of_their_resources():
+    """Each patient's assessment is that of one bundle of their resources and the Medications.
+
+    The example export's thiazide prescriptions are half by reference to its one Medication.
+    """
+    outcomes, _ = _screen(EXPORT, full=True)
+    patients, medications = _by_patient(EXPORT)
+    assert ["hctz-25"] == [medication["id"] for medication in medications]
+    referencing = 0
+    for outcome in outcomes:
+        resources = patients[outcome.patient]
+        referencing += any("medicationReference" in resource for resource in resources)
+        reading = read_bundle(_bundle(resources + medications), as_of=AS_OF)
+        expected = fasciculate.assess(reading.presentation)
+        assert expected == fasciculate.Assessment.model_validate_json(outcome.assessment)
+    assert 4 == referencing
+
+
+_RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+_FUROSEMIDE = {
+    "resourceType": "Medication",
+    "id": "furo-40",
+    "meta": {"lastUpdated": "2026-01-02T03:04:05Z"},
+    "code": {"coding": [{"system": _RXNORM, "code": "4603"}]},  # an ingredient code, no name
+    "form": {"text": "tablet"},
+}
+
+
+def _request(patient: str, reference: dict[str, str]) -> dict[str, object]:
+    return {
+        "resourceType": "MedicationRequest",
+        "id": f"rx-{patient}",
+        "status": "active",
+        "intent": "order",
+        "medicationReference": reference,
+        "subject": {"reference": f"Patient/{patient}"},
+        "authoredOn": "2026-06-01",
+    }
+
+
+def _medication_export(tmp_path: Path) -> tuple[Path, dict[str, list[dict[str, object]]]]:
+    """Furosemide by reference only (``med``), by a reference the export lacks (``away``,
+    ``nameless``), each with a low potassium: the export, and each patient's resources."""
+    patients: dict[str, list[dict[str, object]]] = {}
+    for patient, reference in (
+        ("med", {"reference": "Medication/furo-40"}),
+        ("away", {"reference": "Medication/elsewhere", "display": "Furosemide 40 MG"}),
+        ("nameless", {"reference": "Medication/elsewhere"}),
+    ):
+        patients[patient] = [
+            {"resourceType": "Patient", "id": patient, "gender": "male", "birthDate": "1958-03-04"},
+            _LAB
+            | {"id": f"k-{patient}", "subject": {"reference": f"Patient/{patient}"}}
+            | {"valueQuantity": {"value": 3.1, "unit": "mmol/L"}},
+            _request(patient, reference),
+        ]
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for kind in ("Patient", "Observation", "MedicationRequest"):
+        resources = [r for group in patients.values() for r in group if r["resourceType"] == kind]
+        (folder / f"{kind}.ndjson").write_bytes(b"".join(map(_line, resources)))
+    (folder / "Medication.ndjson").write_bytes(_line(_FUROSEMIDE))
+    return folder, patients
+
+
+def test_a_medication_referenced_by_id_only_reads_as_in_one_bundle(tmp_path):
+    """Furosemide named only by Medication/<id>: the bulk path finds the loop diuretic as the
+    bundle reader does (same urgency, rules, assessment); without it, display or nothing."""
+    folder, patients = _medication_export(tmp_path)
+    outcomes, summary = _screen(folder, full=True)
+    by_patient = {o.patient: o for o in outcomes}
+    assert (1, 10) == (summary.medications, summary.records_in)
+    for patient, resources in patients.items():
+        held = [_FUROSEMIDE] if patient == "med" else []
+        reading = read_bundle(_bundle(resources + held), as_of=AS_OF)
+        expected = fasciculate.assess(reading.presentation)
+        result = by_patient[patient]
+        assert (expected.urgency, [r.id for r in expected.rules_fired]) == (
+            result.urgency,
+            list(result.rules),
+        )
+        assert expected == fasciculate.Assessment.model_validate_json(result.assessment)
+        classes = [str(m.drug_class) for m in reading.presentation.medications]
+        assert {"med": ["loop_diuretic"], "away": ["loop_diuretic"], "nameless": []}[
+            patient
+        ] == classes
+    assert "LAB-POTASSIUM-LOW" in by_patient["med"].rules
+    unresolved = read_bundle(_bundle(patients["med"]), as_of=AS_OF)
+    assert fasciculate.assess(
+        unresolved.presentation
+    ) != fasciculate.Assessment.model_validate_json(by_patient["med"].assessment)
+
+
 def _bad_export(tmp_path: Path) -> tuple[Path, int, int]:
     """The example export, plain, with a bad record of every kind; its records, those cut off."""
     folder = tmp_path / "export"
@@ -114,7 +234,20 @@ def _bad_export(tmp_path: Path) -> tuple[Path, int, int]:
         ),
     ]
     with observations.open("ab") as out:
-        out.writelines(bad)
+        out.writelines([*bad, _line({"resourceType": "Patient", "id": "bad-med"})])
+    hctz = json.loads(_read_lines(folder / "Medication.ndjson")[0])
+    with (folder / "Medication.ndjson").open("ab") as out:
+        out.writelines(
+            [
+                b'{"resourceType": "Medication", "id": \n',  # not JSON
+                _line(_FUROSEMIDE | {"id": ""}),  # no id
+                _line(_FUROSEMIDE | {"id": hctz["id"]}),  # another medicine under the id
+                _line(hctz | {"meta": {"versionId": "2"}}),  # the same again: read
+                _line({"resourceType": "Medication", "id": "bad-code", "code": "furosemide"}),
+            ]
+        )
+    with (folder / "MedicationRequest.ndjson").open("ab") as out:
+        out.write(_line(_request("bad-med", {"reference": "Medication/bad-code"})))
     truncated = gzip.compress(
         b"".join(_line(_LAB | {"subject": {"reference": f"Patient/t{n}"}}) for n in range(400))
     )
@@ -131,15 +264,17 @@ def test_every_record_is_accounted_for_with_a_bad_record_of_every_kind(tmp_path)
     folder, records, truncated = _bad_export(tmp_path)
     outcomes, summary = _screen(folder)
     assert records == summary.records_in == summary.records_out
-    assert records == sum(o.records for o in outcomes)
+    assert 3 == summary.medications  # the first, its copy and the one with a bad code
+    assert records == sum(o.records for o in outcomes) + summary.medications
     problems = [o for o in outcomes if isinstance(o, RecordProblem)]
     kinds = collections.Counter(problem.kind for problem in problems)
     assert {
-        ProblemKind.NOT_JSON: 2,
+        ProblemKind.NOT_JSON: 3,
         ProblemKind.NOT_UTF8: 1,
         ProblemKind.NO_SUBJECT: 2,
         ProblemKind.UNKNOWN_PATIENT: 2 + truncated,
-        ProblemKind.REJECTED: 1,
+        ProblemKind.BAD_MEDICATION: 2,
+        ProblemKind.REJECTED: 2,
         ProblemKind.UNREADABLE_FILE: 1,
     } == dict(kinds)
     assert kinds == summary.rejected
@@ -147,16 +282,25 @@ def test_every_record_is_accounted_for_with_a_bad_record_of_every_kind(tmp_path)
     ghosts = [p for p in problems if p.kind is ProblemKind.UNKNOWN_PATIENT]
     assert {"Observation.ndjson", "MedicationStatement.ndjson.gz"} == {p.file for p in ghosts}
     lines = _read_lines(folder / "Observation.ndjson")
-    first_bad = len(lines) - 8  # the blank line is not among them
+    first_bad = len(lines) - 9  # the blank line is not among them
     by_line = {(p.file, p.line): p for p in problems if p.file == "Observation.ndjson"}
     assert ProblemKind.NOT_JSON is by_line["Observation.ndjson", first_bad].kind
     assert "not JSON (EOF while parsing" in by_line["Observation.ndjson", first_bad].message
     assert ProblemKind.NOT_UTF8 is by_line["Observation.ndjson", first_bad + 1].kind
     assert "byte 0xe9" in by_line["Observation.ndjson", first_bad + 1].message
-    rejected = next(p for p in problems if p.kind is ProblemKind.REJECTED)
+    bad_code, rejected = (p for p in problems if p.kind is ProblemKind.REJECTED)  # by id
     assert ("bad-unit", 2) == (rejected.patient, rejected.records)
     assert rejected.problems[0].path.startswith(f"Observation.ndjson:{first_bad + 9} ")
     assert "furlongs" in str(rejected.problems[0])
+    # a Medication the reader rejects rejects the patients who take it, as in a bundle
+    assert ("bad-med", 2) == (bad_code.patient, bad_code.records)
+    assert "Medication.ndjson:6 code" == bad_code.problems[0].path
+    medications = [p for p in problems if p.file == "Medication.ndjson"]
+    assert [(2, "not_json"), (3, "bad_medication"), (4, "bad_medication")] == [
+        (p.line, p.kind) for p in medications
+    ]
+    assert "Medication without a valid id (got '')" in medications[1].message
+    assert "another code than at Medication.ndjson:1 (which is read)" in medications[2].message
     stopped = next(p for p in problems if p.kind is ProblemKind.UNREADABLE_FILE)
     assert 0 == stopped.records
     assert "download or copy the file again" in stopped.message
@@ -228,6 +372,7 @@ _RESOURCES = st.fixed_dictionaries(
                 "Observation",
                 "Condition",
                 "MedicationRequest",
+                "Medication",
                 "QuestionnaireResponse",
                 "Encounter",
             ]
@@ -241,6 +386,9 @@ _RESOURCES = st.fixed_dictionaries(
                     ["Patient/a", "Patient/b", "Patient/zz", "urn:uuid:1", 3]
                 )
             }
+        ),
+        "medicationReference": st.fixed_dictionaries(
+            {"reference": st.sampled_from(["Medication/a", "Medication/b", "#a", "Medication/"])}
         ),
         "status": st.sampled_from(["final", "active", "completed", "entered-in-error", 5]),
         "code": _JSON,
@@ -277,7 +425,8 @@ def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, file
             if line.removeprefix(b"\xef\xbb\xbf" if index == 0 else b"").strip()
         )
     outcomes, summary = _screen(folder)
-    assert expected == summary.records_in == summary.records_out == sum(o.records for o in outcomes)
+    assert expected == summary.records_in == summary.records_out
+    assert expected == sum(o.records for o in outcomes) + summary.medications
     assert ProblemKind.INTERNAL_ERROR not in summary.rejected
     patients = [o.patient for o in outcomes if o.patient is not None]
     assert len(patients) == len(set(patients))

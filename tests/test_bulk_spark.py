@@ -12,7 +12,7 @@ import pytest
 
 from conftest import EXAMPLES
 from fasciculate.bulk import screen_export, screen_export_spark, spark_schema
-from test_bulk import _bad_export
+from test_bulk import _bad_export, _medication_export
 
 pytest.importorskip("pyspark")
 if shutil.which("java") is None and os.environ.get("CI") != "true":  # `.ci/run` installs it
@@ -71,6 +71,15 @@ def test_spark_accounts_for_every_bad_record_as_one_machine_does(spark, tmp_path
     single, distributed = _same_outcomes(spark, folder)
     assert single == distributed
     assert records == distributed.records_in == distributed.records_out
+
+
+def test_spark_looks_up_medications_referenced_by_id_as_one_machine_does(spark, tmp_path):
+    """Furosemide named only as Medication/<id>: Spark broadcasts the Medication as one machine
+    attaches it (the whole assessments agree), and a missing one is read by display on both."""
+    folder, _ = _medication_export(tmp_path)
+    single, distributed = _same_outcomes(spark, folder, full=True)
+    assert single == distributed
+    assert 1 == distributed.medications
 
 
 def test_the_rows_write_to_parquet(spark, tmp_path):

@@ -37,9 +37,12 @@ def test_the_example_export_screens_with_its_summary(tmp_path):
     assert sorted(patients) == patients
     assert {"patient", "records", "urgency", "rules", "leading", "must_not_miss"} <= set(lines[0])
     counts = json.loads(summary.read_text())
-    assert counts["records_in"] == counts["records_out"] == sum(line["records"] for line in lines)
+    assert 1 == counts["medications"]
+    assert counts["records_in"] == counts["records_out"]
+    assert counts["records_out"] == sum(line["records"] for line in lines) + counts["medications"]
     stderr = done.stderr.decode()
-    assert f"{counts['records_in']} records in, {counts['records_in']} out: 28 patients" in stderr
+    n = counts["records_in"]
+    assert f"{n} records in, {n} out: 1 Medication read, 28 patients" in stderr
     assert "not read (no resource type fasciculate reads): Encounter.ndjson.gz" in stderr
 
 
@@ -102,3 +105,49 @@ def test_a_summary_file_that_cannot_be_written_is_named(tmp_path: Path):
     assert 1 == done.returncode
     assert b"cannot write" in done.stderr
     assert b"Traceback" not in done.stderr
+
+
+def test_medications_are_read_and_a_bad_one_is_answered_in_place(tmp_path):
+    """A MedicationRequest naming its Medication by id only is read through Medication.ndjson;
+    a second Medication under the same id is a problem line; the summary counts both."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    resources = {
+        "Patient": [{"resourceType": "Patient", "id": "p1", "birthDate": "1958-03-04"}],
+        "MedicationRequest": [
+            {
+                "resourceType": "MedicationRequest",
+                "status": "active",
+                "intent": "order",
+                "medicationReference": {"reference": "Medication/m1"},
+                "subject": {"reference": "Patient/p1"},
+            }
+        ],
+        "Medication": [
+            {
+                "resourceType": "Medication",
+                "id": "m1",
+                "code": {"coding": [{"system": rxnorm, "code": "4603"}]},
+            },
+            {"resourceType": "Medication", "id": "m1", "code": {"text": "paracetamol"}},
+        ],
+    }
+    for kind, lines in resources.items():
+        (folder / f"{kind}.ndjson").write_text("".join(json.dumps(r) + "\n" for r in lines))
+    summary = tmp_path / "summary.json"
+    done = _run(folder, "--as-of", "2026-12-01", "--output", "full", "--summary", summary)
+    assert 2 == done.returncode, done.stderr
+    problem, result = _lines(done)
+    assert ("Medication.ndjson", 2, "bad_medication") == (
+        problem["file"],
+        problem["line"],
+        problem["problem"],
+    )
+    assert ("p1", 2) == (result["patient"], result["records"])
+    leading = result["assessment"]["differential"][0]
+    facts = [fact["fact"] for feature in leading["supporting"] for fact in feature["facts"]]
+    assert "med_loop_diuretic" in facts  # the ingredient code of the Medication referenced
+    counts = json.loads(summary.read_text())
+    assert (4, 4, 1) == (counts["records_in"], counts["records_out"], counts["medications"])
+    assert "1 Medication read, 1 patients assessed" in done.stderr.decode()

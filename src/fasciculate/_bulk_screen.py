@@ -1,8 +1,9 @@
 """Screen a Bulk Data export: each patient's resources read as one bundle, assessed, in order.
 
 The patients come out of the external sort (:mod:`fasciculate._bulk_sort`) in patient order. Each
-one's resources are handed to the FHIR reader as a Bundle of type collection, so that subject,
-status, date and lab-window rules are those of :func:`fasciculate.fhir.read_bundle`, and assessed.
+one's resources, and the Medications they reference, are handed to the FHIR reader as a Bundle of
+type collection, so that subject, status, date, lab-window and medication rules are those of
+:func:`fasciculate.fhir.read_bundle`, and assessed.
 With several workers, chunks of patients go to a process pool, a bounded number at a time (memory
 stays flat), and come back in the order sent: the output is the same bytes for any number of
 workers.
@@ -61,7 +62,7 @@ def _located(problem: Problem, group: Group, files: Sequence[str]) -> Problem:
 
 def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bool) -> Outcome:
     """One patient's outcome: their assessment, or why their resources could not be read."""
-    records = len(group.resources)
+    records = group.records
     try:
         reading = read_bundle(
             _bundle(group.resources), as_of=as_of, patient=f"Patient/{group.patient}"

@@ -1,13 +1,18 @@
 """A Bulk Data export's resources grouped by patient, without holding the export in memory.
 
 An external sort: every line read is keyed by the patient it is about (a Patient's id, another
-resource's ``subject`` or ``patient`` reference) and buffered as one line of five tab-separated
-fields (patient, file, line, ``P`` for a Patient or ``R``, the resource), with the file and line
-numbers zero-padded so that the bytes sort as the tuple does (the tab sorts below every character
-of a FHIR id). When the
-buffer holds ``run_bytes`` it is sorted and written to a run file; the runs are then merged
+resource's ``subject`` or ``patient`` reference) and buffered as one line of six tab-separated
+fields (patient, file, line, ``P`` for a Patient or ``R``, the id of the Medication a medication
+request or statement references, the resource), with the file and line numbers zero-padded so
+that the bytes sort as the tuple does (the tab sorts below every character of a FHIR id). When
+the buffer holds ``run_bytes`` it is sorted and written to a run file; the runs are then merged
 (:func:`heapq.merge`) into one stream in patient order, cut into one group per patient. Memory
 holds one buffer and one patient's resources at a time, whatever the size of the export.
+
+A Medication is nobody's: it is not sorted but kept aside
+(:class:`~fasciculate._bulk_medications.Medications`), and each patient's group takes the
+Medications its resources reference (``Medication/<id>``), so that the FHIR reader resolves them
+as it does in a bundle.
 
 A line that names no patient, is not JSON or not UTF-8 becomes a :class:`RecordProblem` during
 the scan (in file and line order); a group without a Patient resource, one problem per line
@@ -26,8 +31,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 import attrs
-from pydantic_core import from_json
 
+from fasciculate._bulk_keys import MEDICATION, PATIENT, Keyed, key
+from fasciculate._bulk_medications import Medications
 from fasciculate._bulk_types import (
     MAX_LINE_BYTES,
     InvalidExport,
@@ -36,25 +42,32 @@ from fasciculate._bulk_types import (
     RunSummary,
 )
 from fasciculate.fhir._resources import READ_TYPES as _READER_TYPES
-from fasciculate.fhir._subject import patient_id
 
 #: The resource types the FHIR reader reads, each from its file; a file named after any other
-#: type is not opened. A Medication is nobody's: it is not grouped by patient (a medicine that
-#: refers to one outside the patient's resources is read by its display).
-READ_TYPES = _READER_TYPES - {"Medication"}
+#: type is not opened.
+READ_TYPES = _READER_TYPES
 
 _BOM = b"\xef\xbb\xbf"
 _SUFFIXES = (".ndjson", ".ndjson.gz")
-_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
 
 
 @attrs.frozen
 class Group:
-    """One patient's resources, as JSON bytes, with the file index and line each came from."""
+    """One patient's resources, as JSON bytes, with the file index and line each came from.
+
+    Attributes:
+        patient: The Patient's id.
+        resources: The patient's lines, then the Medications they reference that the export holds.
+        origins: The file index and line of each resource.
+        records: How many of the resources are the patient's own lines (the Medications are not).
+        references: The ids of the Medications the patient's resources reference, in order.
+    """
 
     patient: str
     resources: tuple[bytes, ...]
     origins: tuple[tuple[int, int], ...]
+    records: int
+    references: tuple[str, ...] = ()
 
 
 def export_files(folder: Path, summary: RunSummary) -> list[Path]:
@@ -121,65 +134,6 @@ def _skip(readline: Callable[[int], bytes]) -> None:
             return
 
 
-def _reference(resource: dict[str, object]) -> str | None:
-    for member in ("subject", "patient"):
-        target = resource.get(member)
-        if isinstance(target, dict) and isinstance(ref := target.get("reference"), str) and ref:
-            return ref
-    return None
-
-
-def key(line: bytes) -> tuple[str, bool] | tuple[ProblemKind, str]:  # noqa: PLR0911 - one per kind
-    """The patient a line is about and whether it is their Patient, or a problem and its message."""
-    try:
-        resource = from_json(line)
-    except ValueError as error:
-        try:
-            line.decode()
-        except UnicodeDecodeError as bad:
-            return ProblemKind.NOT_UTF8, (
-                f"not UTF-8 text: byte {line[bad.start]:#04x} at offset {bad.start}; "
-                "a Bulk Data export is UTF-8 (re-export it, or convert the file with iconv)"
-            )
-        return ProblemKind.NOT_JSON, (
-            f"not JSON ({error}): each line of an NDJSON file is one FHIR resource, "
-            "one JSON object on one line"
-        )
-    kind = resource.get("resourceType") if isinstance(resource, dict) else None
-    if not isinstance(kind, str):
-        shown = "a JSON object without resourceType" if isinstance(resource, dict) else "JSON"
-        return ProblemKind.NOT_JSON, (
-            f"{shown} ({type(resource).__name__}), not a FHIR resource: each line is one JSON "
-            'object with its "resourceType"'
-        )
-    if kind == "Patient":
-        ident = resource.get("id")
-        if isinstance(ident, str) and 0 < len(ident) <= 64 and set(ident) <= _ID_CHARACTERS:
-            return ident, True
-        return ProblemKind.NO_SUBJECT, (
-            f"a Patient without a valid id (got {ident!r:.70}): the resources about it name it "
-            "as Patient/<id>; give it an id of 1-64 letters, digits, '-' or '.'"
-        )
-    reference = _reference(resource)
-    if reference is None:
-        return ProblemKind.NO_SUBJECT, (
-            f"the {kind} names no patient: give it subject.reference (or patient.reference) "
-            "Patient/<id>"
-        )
-    found = patient_id(reference)
-    if found is None:
-        return ProblemKind.UNKNOWN_PATIENT, (
-            f"the {kind} is about {reference!r:.80}, which is not a reference to a Patient: in "
-            "a Bulk Data export, resources name their patient as Patient/<id>"
-        )
-    return found, False
-
-
-#: One line tied to its patient: patient id, file index, line number, whether it is the Patient,
-#: and the resource's JSON.
-Keyed = tuple[str, int, int, bool, bytes]
-
-
 def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
     """Each non-blank line of file *index* (at *path*), tied to its patient or a problem.
 
@@ -193,10 +147,10 @@ def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
                 yield RecordProblem(ProblemKind.TOO_LONG, 1, message, file=path.name, line=number)
                 continue
             found = key(line)
-            if isinstance(found[0], ProblemKind):
-                yield RecordProblem(found[0], 1, str(found[1]), file=path.name, line=number)
+            if len(found) == 2:  # a problem and its message
+                yield RecordProblem(found[0], 1, found[1], file=path.name, line=number)
             else:
-                yield found[0], index, number, bool(found[1]), line
+                yield found[0], index, number, found[1], found[2], found[3]
     except _Stopped as stopped:
         yield RecordProblem(
             ProblemKind.UNREADABLE_FILE,
@@ -209,19 +163,22 @@ def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
 
 
 def group_of(
-    patient: str, lines: Iterable[tuple[int, int, bool, bytes]], files: Sequence[str]
+    patient: str, lines: Iterable[tuple[int, int, bytes, str, bytes]], files: Sequence[str]
 ) -> Iterator[Group | RecordProblem]:
-    """The group of *patient*'s lines (file index, line, is a Patient, resource) in that order.
+    """The group of *patient*'s lines (file index, line, role, Medication referenced, resource).
 
     Without a Patient among them, each line is a problem of its own instead.
     """
     resources, origins, patients = [], [], 0
-    for index, number, is_patient, resource in lines:
+    references: dict[str, None] = {}  # in order, once each
+    for index, number, role, medication, resource in lines:
         resources.append(resource)
         origins.append((index, number))
-        patients += is_patient
+        patients += role == PATIENT
+        if medication:
+            references[medication] = None
     if patients:
-        yield Group(patient, tuple(resources), tuple(origins))
+        yield Group(patient, tuple(resources), tuple(origins), len(resources), tuple(references))
         return
     message = (
         f"about Patient/{patient}, but the export holds no Patient {patient}: export the Patient "
@@ -240,12 +197,14 @@ class Sorter:
     summary: RunSummary
     run_bytes: int
     progress: Callable[[str, int], object] | None = None
+    medications: Medications = attrs.field(factory=Medications)
     _buffer: list[bytes] = attrs.field(factory=list)
     _size: int = 0
     _runs: list[Path] = attrs.field(factory=list)
 
     def scan(self) -> Iterator[RecordProblem]:
-        """Read every file into sorted runs; yield the lines that name no patient, in order."""
+        """Read every file into sorted runs and Medications; yield the lines that cannot be."""
+        names = [path.name for path in self.files]
         for index, path in enumerate(self.files):
             for item in scan_file(index, path):
                 if isinstance(item, RecordProblem):
@@ -255,10 +214,17 @@ class Sorter:
                 self.summary.records_in += 1
                 if self.progress is not None and self.summary.records_in % 65536 == 0:
                     self.progress("records read", self.summary.records_in)
-                patient, index_, number, is_patient, line = item
-                flag = b"P" if is_patient else b"R"
+                patient, index_, number, role, medication, line = item
+                if role == MEDICATION:
+                    problem = self.medications.add(item, names)
+                    if problem is None:
+                        self.summary.read_medication()
+                    else:
+                        yield problem
+                    continue
                 self._add(
-                    b"%s\t%06d\t%012d\t%s\t%s\n" % (patient.encode(), index_, number, flag, line)
+                    b"%s\t%06d\t%012d\t%s\t%s\t%s\n"
+                    % (patient.encode(), index_, number, role, medication.encode(), line)
                 )
 
     def _add(self, record: bytes) -> None:
@@ -282,7 +248,8 @@ class Sorter:
         with _opened(self._runs) as runs:
             merged = heapq.merge(*runs, self._buffer)
             for patient, records in itertools.groupby(merged, _patient_of):
-                yield from group_of(patient.decode(), map(_decoded, records), names)
+                for item in group_of(patient.decode(), map(_decoded, records), names):
+                    yield item if isinstance(item, RecordProblem) else self.medications.attach(item)
         self._buffer = []
 
 
@@ -296,6 +263,6 @@ def _patient_of(record: bytes) -> bytes:
     return record[: record.index(b"\t")]
 
 
-def _decoded(record: bytes) -> tuple[int, int, bool, bytes]:
-    _, index, number, flag, resource = record.split(b"\t", 4)
-    return int(index), int(number), flag == b"P", resource[:-1]
+def _decoded(record: bytes) -> tuple[int, int, bytes, str, bytes]:
+    _, index, number, role, medication, resource = record.split(b"\t", 5)
+    return int(index), int(number), role, medication.decode(), resource[:-1]

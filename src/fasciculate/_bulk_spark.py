@@ -2,10 +2,13 @@
 
 Nothing of the rules is re-implemented for Spark: each file is read by :func:`scan_file` in a
 task of its own (the same lines, line numbers and problems as on one machine, truncated ``.gz``
-files included), the keyed lines are grouped by patient with ``groupByKey``, and each group is
-read and assessed by :func:`~fasciculate._bulk_screen.assess_group`, the function the process pool
-runs. The outcomes become rows of :func:`~fasciculate.bulk.schema`'s columns, in the order the
-single-machine screening writes them, ready for ``DataFrame.write.parquet``.
+files included); the Medications are collected to the driver, kept as on one machine
+(:class:`~fasciculate._bulk_medications.Medications`, in file and line order) and broadcast; the
+other lines are grouped by patient with ``groupByKey``, each group takes the Medications it
+references and is read and assessed by :func:`~fasciculate._bulk_screen.assess_group`, the
+function the process pool runs. The outcomes become rows of :func:`~fasciculate.bulk.schema`'s
+columns, in the order the single-machine screening writes them, ready for
+``DataFrame.write.parquet``.
 """
 
 from __future__ import annotations
@@ -16,9 +19,11 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from fasciculate._bulk_keys import MEDICATION, Keyed
+from fasciculate._bulk_medications import Medications
 from fasciculate._bulk_parquet import row
 from fasciculate._bulk_screen import assess_group
-from fasciculate._bulk_sort import Keyed, group_of, scan_file
+from fasciculate._bulk_sort import group_of, scan_file
 from fasciculate._bulk_types import Outcome, ProblemKind, RecordProblem, RunSummary
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._dates import as_day
@@ -58,27 +63,42 @@ def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is op
 
 
 def _scanned(item: tuple[int, str]) -> Iterator[tuple[tuple[Any, ...], Keyed | RecordProblem]]:
-    """The lines of one file, each with the key that orders it among the outcomes."""
+    """The lines of one file, each with the key that orders it among the outcomes.
+
+    A Medication's key starts with 2: it is no outcome, but looked up.
+    """
     index, path = item
     for found in scan_file(index, Path(path)):
         if isinstance(found, RecordProblem):
-            yield (0, "", index, found.line or 0), found
+            yield _alone(index, found), found
         else:
-            yield (1, found[0], 0, 0), found
+            yield (2 if found[3] == MEDICATION else 1, found[0], 0, 0), found
+
+
+def _alone(index: int, problem: RecordProblem) -> tuple[Any, ...]:
+    """The key of a problem found while scanning file *index*: first, in file and line order."""
+    return (0, "", index, problem.line or 0)
 
 
 def _outcomes(
-    item: tuple[str, Any], *, as_of: dt.date, files: Sequence[str], full: bool
+    item: tuple[str, Any],
+    *,
+    as_of: dt.date,
+    files: Sequence[str],
+    full: bool,
+    medications: Any,  # noqa: ANN401 - a pyspark Broadcast of Medications
 ) -> Iterator[tuple[tuple[Any, ...], Outcome]]:
     patient, keyed = item
     lines = sorted(
-        (index, number, is_patient, line) for _, index, number, is_patient, line in keyed
+        (index, number, role, used, line) for _, index, number, role, used, line in keyed
     )
+    held: Medications = medications.value
     for found in group_of(patient, lines, files):
         if isinstance(found, RecordProblem):  # a line about a patient the export does not hold
             yield (1, patient, files.index(found.file or ""), found.line or 0), found
         else:
-            yield (1, patient, 0, 0), assess_group(found, as_of=as_of, files=files, full=full)
+            group = held.attach(found)
+            yield (1, patient, 0, 0), assess_group(group, as_of=as_of, files=files, full=full)
 
 
 def _as_tuple(outcome: Outcome) -> tuple[Any, ...]:
@@ -96,7 +116,7 @@ class SparkScreening:
     """
 
     def __init__(self, lines: Any, outcomes: Any, listed: RunSummary) -> None:  # noqa: ANN401
-        """Keep the scanned lines (to count them), the outcomes and the files listed."""
+        """Keep the scanned lines (to count them), the outcomes, the files and Medications read."""
         self._lines = lines
         self.outcomes = outcomes
         self._listed = listed
@@ -105,7 +125,10 @@ class SparkScreening:
         """Count the records read and the outcomes, as :class:`RunSummary` does (two Spark jobs)."""
         from pyspark.sql import functions as f  # noqa: PLC0415 - optional (the `spark` extra)
 
-        summary = RunSummary(files=list(self._listed.files), not_read=list(self._listed.not_read))
+        listed = self._listed
+        summary = RunSummary(files=list(listed.files), not_read=list(listed.not_read))
+        for _ in range(listed.medications):
+            summary.read_medication()
         summary.records_in = int(self._lines.map(lambda item: _records_of(item[1])).sum())
         counts = self.outcomes.groupBy("urgency", "problem").agg(
             f.sum("records").alias("records"), f.count("*").alias("outcomes")
@@ -135,7 +158,9 @@ def screen_export_spark(
     """Screen every patient of the Bulk Data export in *folder* on Spark.
 
     The same outcomes, in the same order, as :func:`fasciculate.bulk.screen_export`, as rows of
-    a DataFrame with the columns of :func:`fasciculate.bulk.schema`.
+    a DataFrame with the columns of :func:`fasciculate.bulk.schema`. The export's Medications
+    are collected to the driver and broadcast (a Spark job, run here): they are a formulary,
+    small beside the rest (about 480 bytes each: the how-to's "Medications" gives the bound).
 
     Args:
         spark: The ``SparkSession``.
@@ -161,9 +186,16 @@ def screen_export_spark(
     context = spark.sparkContext
     files = list(enumerate(str(path) for path in paths))
     lines = context.parallelize(files, len(files)).flatMap(_scanned).cache()
-    alone = lines.filter(lambda item: item[0][0] == 0)
+    found = lines.filter(lambda item: item[0][0] == 2).map(lambda item: item[1]).collect()
+    medications, duplicates = Medications.of(found, names)
+    listed.medications = len(found) - len(duplicates)
+    alone = lines.filter(lambda item: item[0][0] == 0).union(
+        context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
+    )
     keyed = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
-    answer = functools.partial(_outcomes, as_of=day, files=names, full=full)
+    answer = functools.partial(
+        _outcomes, as_of=day, files=names, full=full, medications=context.broadcast(medications)
+    )
     grouped = keyed.groupByKey(partitions or context.defaultParallelism).flatMap(answer)
     # Kept once computed: sorting samples it before it shuffles it, and the summary counts it.
     grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)

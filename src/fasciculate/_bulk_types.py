@@ -2,9 +2,11 @@
 
 Every non-blank line read from the export is accounted for exactly once: in the ``records`` of
 one :class:`PatientResult` (or of one :class:`RecordProblem` about a patient the reader rejected),
-or as a :class:`RecordProblem` of its own (``records`` 1). A problem with a whole file (a
-truncated ``.gz``) accounts for no line (``records`` 0): the lines read before it are counted
-where they belong. :class:`RunSummary` adds them up.
+as a :class:`RecordProblem` of its own (``records`` 1), or, for a Medication (nobody's: it is
+looked up by the patients' medication resources that reference it), in
+:attr:`RunSummary.medications`. A problem with a whole file (a truncated ``.gz``) accounts for
+no line (``records`` 0): the lines read before it are counted where they belong.
+:class:`RunSummary` adds them up.
 """
 
 from __future__ import annotations
@@ -37,6 +39,9 @@ class ProblemKind(enum.StrEnum):
     NO_SUBJECT = "no_subject"
     #: The resource names a patient the export holds no Patient resource for.
     UNKNOWN_PATIENT = "unknown_patient"
+    #: A Medication that cannot be looked up: no valid id, or an id an earlier line gives to a
+    #: Medication of other content (the earlier one is read).
+    BAD_MEDICATION = "bad_medication"
     #: The FHIR reader rejected the patient's resources (each problem is listed).
     REJECTED = "rejected"
     #: The file could not be read to its end (a truncated or corrupt ``.gz``, an I/O error).
@@ -139,8 +144,10 @@ class RunSummary:
 
     Attributes:
         records_in: Non-blank lines read from the export.
-        records_out: Lines accounted for by the outcomes yielded (equal to ``records_in`` at the
-            end of a run).
+        records_out: Lines accounted for by the outcomes yielded and by the Medications read
+            (equal to ``records_in`` at the end of a run).
+        medications: Medication lines read for look-up by reference (``Medication/<id>``); a
+            Medication is nobody's, so no outcome counts it.
         outcomes: Outcomes yielded (output lines).
         by_urgency: Patients assessed, by urgency.
         rejected: Outcomes that are problems, by class.
@@ -151,6 +158,7 @@ class RunSummary:
     records_in: int = 0
     records_out: int = 0
     outcomes: int = 0
+    medications: int = 0
     by_urgency: collections.Counter[Urgency] = attrs.field(factory=collections.Counter)
     rejected: collections.Counter[ProblemKind] = attrs.field(factory=collections.Counter)
     files: list[str] = attrs.field(factory=list)
@@ -160,6 +168,11 @@ class RunSummary:
     def assessed(self) -> int:
         """Patients assessed."""
         return sum(self.by_urgency.values())
+
+    def read_medication(self) -> None:
+        """Count a Medication line read for look-up (read and accounted for at once)."""
+        self.medications += 1
+        self.records_out += 1
 
     def count(self, outcome: Outcome) -> None:
         """Count *outcome*."""
@@ -176,6 +189,7 @@ class RunSummary:
             "records_in": self.records_in,
             "records_out": self.records_out,
             "outcomes": self.outcomes,
+            "medications": self.medications,
             "assessed": self.assessed,
             "by_urgency": {str(u): self.by_urgency[u] for u in sorted(Urgency, reverse=True)},
             "rejected": {str(kind): self.rejected[kind] for kind in ProblemKind},
@@ -188,9 +202,14 @@ class RunSummary:
         urgencies = ", ".join(f"{u} {self.by_urgency[u]}" for u in sorted(Urgency, reverse=True))
         rejected = sum(self.rejected.values())
         classes = ", ".join(f"{kind} {n}" for kind, n in sorted(self.rejected.items()))
+        medications = (
+            f"{self.medications} Medication{'s' if self.medications != 1 else ''} read, "
+            if self.medications
+            else ""
+        )
         text = (
-            f"{self.records_in} records in, {self.records_out} out: {self.assessed} patients "
-            f"assessed ({urgencies}), {rejected} rejected"
+            f"{self.records_in} records in, {self.records_out} out: {medications}{self.assessed} "
+            f"patients assessed ({urgencies}), {rejected} rejected"
         )
         if classes:
             text += f" ({classes})"

@@ -35,14 +35,15 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "screen-bulk",
         help="screen every patient of a FHIR Bulk Data export (NDJSON folder)",
         description="Screen every patient of a FHIR Bulk Data $export: a folder of NDJSON files, "
-        "one resource per line (Patient, Observation, Condition, MedicationRequest, "
+        "one resource per line (Patient, Observation, Condition, MedicationRequest, Medication, "
         "QuestionnaireResponse; .ndjson.gz too). Each patient gives one JSON line, in order of "
         'patient id: {"patient": ID, "records": N, "urgency": ..., "rules": [...], "leading": '
         '..., "must_not_miss": [...], "open_questions": N}, or {"patient": ID, "records": N, '
         '"problem": CLASS, "message": ..., "problems": [...]}; a line that names no patient '
-        'gives {"file": NAME, "line": N, "records": 1, "problem": CLASS, "message": ...}. The '
-        "records of all lines add up to the records read. A summary goes to standard error; the "
-        "status is 2 when any record gave no assessment.",
+        'gives {"file": NAME, "line": N, "records": 1, "problem": CLASS, "message": ...}. A '
+        "Medication is looked up by the patients' resources that reference it (Medication/ID). "
+        "The records of all lines and the Medications read add up to the records read. A "
+        "summary goes to standard error; the status is 2 when any record gave no assessment.",
     )
     command.add_argument("folder", metavar="DIR", help="the export's folder")
     command.add_argument(

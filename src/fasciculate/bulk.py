@@ -12,10 +12,12 @@
 
 The export is a folder of NDJSON files, one resource per line (``Patient.ndjson``,
 ``Observation.ndjson``, ``Condition.ndjson``, ``MedicationRequest.ndjson``,
-``QuestionnaireResponse.ndjson``; gzip-compressed ``.ndjson.gz`` too; files of resource types
-fasciculate does not read are left unopened and listed in the summary). The resources are grouped
-by patient with an external sort on disk (memory stays flat), each patient's group is read by
-:func:`fasciculate.fhir.read_bundle` at the explicit ``as_of`` date and assessed.
+``Medication.ndjson``, ``QuestionnaireResponse.ndjson``; gzip-compressed ``.ndjson.gz`` too;
+files of resource types fasciculate does not read are left unopened and listed in the summary).
+The resources are grouped by patient with an external sort on disk (memory stays flat), each
+patient's group, with the Medications it references (``Medication/<id>``, kept by id in memory:
+a formulary), is read by :func:`fasciculate.fhir.read_bundle` at the explicit ``as_of`` date and
+assessed.
 
 Iterating never raises for anything in the export: each patient gives a :class:`PatientResult`
 or a :class:`RecordProblem` (the reader rejected their resources), and each line that cannot be

@@ -1,0 +1,118 @@
+"""What each line of a Bulk Data export is: about which patient, in what role, or a problem.
+
+Each line is parsed once, here: a Patient is keyed by its id, another resource by the patient its
+``subject`` (or ``patient``) reference names, and a medication request or statement also gives
+the id of the Medication it references (``Medication/<id>``). A Medication is nobody's: it is keyed
+by its own id and cut down to the elements the FHIR reader reads of it (``id`` and ``code``), to
+be kept aside (:mod:`fasciculate._bulk_medications`).
+"""
+
+from __future__ import annotations
+
+from pydantic_core import from_json, to_json
+
+from fasciculate._bulk_types import ProblemKind
+from fasciculate.fhir._subject import patient_id
+
+#: What a line is: its patient's Patient, another resource about a patient, or a Medication.
+PATIENT, RESOURCE, MEDICATION = b"P", b"R", b"M"
+_USES = frozenset({"MedicationRequest", "MedicationStatement"})
+_ID_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-.")
+
+
+def _reference(resource: dict[str, object]) -> str | None:
+    for member in ("subject", "patient"):
+        target = resource.get(member)
+        if isinstance(target, dict) and isinstance(ref := target.get("reference"), str) and ref:
+            return ref
+    return None
+
+
+def _valid_id(ident: object) -> bool:
+    return isinstance(ident, str) and 0 < len(ident) <= 64 and set(ident) <= _ID_CHARACTERS
+
+
+def _medication_id(resource: dict[str, object]) -> str:
+    """The id of the Medication *resource* references as ``Medication/<id>``, else ``""``."""
+    target = resource.get("medicationReference")
+    if isinstance(target, dict) and isinstance(ref := target.get("reference"), str):
+        ident = ref.removeprefix("Medication/")
+        if ident != ref and _valid_id(ident):
+            return ident
+    return ""
+
+
+def _medication(
+    resource: dict[str, object],
+) -> tuple[str, bytes, str, bytes] | tuple[ProblemKind, str]:
+    """A Medication's id and the elements the FHIR reader reads of it (its id and code)."""
+    ident = resource.get("id")
+    if not _valid_id(ident):
+        return ProblemKind.BAD_MEDICATION, (
+            f"a Medication without a valid id (got {ident!r:.70}): medication requests and "
+            "statements reference it as Medication/<id>; give it an id of 1-64 letters, digits, "
+            "'-' or '.'"
+        )
+    kept = {"resourceType": "Medication", "id": ident}
+    if "code" in resource:
+        kept["code"] = resource["code"]
+    return str(ident), MEDICATION, "", to_json(kept)
+
+
+def key(line: bytes) -> tuple[str, bytes, str, bytes] | tuple[ProblemKind, str]:  # noqa: PLR0911
+    """What a line is, or a problem and its message.
+
+    What a line is: the patient it is about (for a Medication, its id), its role
+    (:data:`PATIENT`, :data:`RESOURCE` or :data:`MEDICATION`), the id of the Medication it
+    references (``""`` if none) and the resource (a Medication's: only the elements read).
+    """
+    try:
+        resource = from_json(line)
+    except ValueError as error:
+        try:
+            line.decode()
+        except UnicodeDecodeError as bad:
+            return ProblemKind.NOT_UTF8, (
+                f"not UTF-8 text: byte {line[bad.start]:#04x} at offset {bad.start}; "
+                "a Bulk Data export is UTF-8 (re-export it, or convert the file with iconv)"
+            )
+        return ProblemKind.NOT_JSON, (
+            f"not JSON ({error}): each line of an NDJSON file is one FHIR resource, "
+            "one JSON object on one line"
+        )
+    kind = resource.get("resourceType") if isinstance(resource, dict) else None
+    if not isinstance(kind, str):
+        shown = "a JSON object without resourceType" if isinstance(resource, dict) else "JSON"
+        return ProblemKind.NOT_JSON, (
+            f"{shown} ({type(resource).__name__}), not a FHIR resource: each line is one JSON "
+            'object with its "resourceType"'
+        )
+    if kind == "Medication":
+        return _medication(resource)
+    if kind == "Patient":
+        ident = resource.get("id")
+        if _valid_id(ident):
+            return ident, PATIENT, "", line
+        return ProblemKind.NO_SUBJECT, (
+            f"a Patient without a valid id (got {ident!r:.70}): the resources about it name it "
+            "as Patient/<id>; give it an id of 1-64 letters, digits, '-' or '.'"
+        )
+    reference = _reference(resource)
+    if reference is None:
+        return ProblemKind.NO_SUBJECT, (
+            f"the {kind} names no patient: give it subject.reference (or patient.reference) "
+            "Patient/<id>"
+        )
+    found = patient_id(reference)
+    if found is None:
+        return ProblemKind.UNKNOWN_PATIENT, (
+            f"the {kind} is about {reference!r:.80}, which is not a reference to a Patient: in "
+            "a Bulk Data export, resources name their patient as Patient/<id>"
+        )
+    return found, RESOURCE, _medication_id(resource) if kind in _USES else "", line
+
+
+#: One line tied to its patient: patient id (a Medication's id), file index, line number, role
+#: (:data:`PATIENT`, :data:`RESOURCE`, :data:`MEDICATION`), the id of the Medication it
+#: references (or ``""``) and the resource's JSON.
+Keyed = tuple[str, int, int, bytes, str, bytes]
