@@ -7,6 +7,8 @@ import datetime as dt
 import gzip
 import json
 import shutil
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import fasciculate
-from conftest import EXAMPLES, SYNTHEA
+from conftest import EXAMPLES, ROOT, SYNTHEA
 from fasciculate.bulk import (
     InvalidExport,
     PatientResult,
@@ -65,6 +67,18 @@ def test_the_example_export_gives_one_result_per_patient_in_order():
     assert ["Encounter.ndjson.gz"] == summary.not_read
     assert summary.assessed == len(ids)
     assert not summary.rejected
+
+
+def test_the_example_export_is_what_its_generator_writes(tmp_path):
+    """The command in the export's SOURCES.md writes exactly the committed files."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "make_bulk_export.py"), str(tmp_path)]
+    subprocess.run([*command, "--patients", "24", "--gzip"], check=True, capture_output=True)
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert sorted(path.name for path in EXPORT.glob("*.ndjson.gz")) == written
+    for name in written:
+        assert (EXPORT / name).read_bytes() == (tmp_path / name).read_bytes(), (
+            f"{name} differs: regenerate the export with the command in SOURCES.md"
+        )
 
 
 def test_a_synthea_patient_reads_as_its_own_bundle_does():
