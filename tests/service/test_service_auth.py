@@ -68,6 +68,23 @@ def test_garbage_token(cds):
     _bare_401(cds.get(DISCOVERY, token="not.a.jwt"))  # noqa: S106 - a malformed token
 
 
+@pytest.mark.parametrize(
+    "token",
+    [
+        "two.segments",
+        "a.b.c.d",
+        "!!!.!!!.sig",
+        _b64(b"[1, 2]") + "." + _b64(b"{}") + ".sig",
+        _b64(b'{"alg": "ES384"}') + "." + _b64(b'"a string"') + ".sig",
+        _b64(b"[" * 5000 + b"]" * 5000) + "." + _b64(b"{}") + ".sig",
+        _b64(b"\xff\xfe") + "." + _b64(b"{}") + ".sig",
+    ],
+    ids=["two", "four", "not-base64", "array", "string", "deep", "not-utf8"],
+)
+def test_malformed_tokens(cds, token):
+    _bare_401(cds.get(DISCOVERY, token=token))
+
+
 def test_alg_none(cds):
     token = _unsigned({"alg": "none", "typ": "JWT", "kid": "es"}, _claims(cds.url + DISCOVERY))
     _bare_401(cds.get(DISCOVERY, token=token))

@@ -22,6 +22,7 @@ _BOOLEAN_TRI = {True: TriState.PRESENT, False: TriState.ABSENT}
 _LOINC_TRI = {code: meaning for code, _, meaning in YES_NO_UNKNOWN}
 _TRI_LOINC = {meaning: (code, display) for code, display, meaning in YES_NO_UNKNOWN}
 _TRI_SYSTEM = system_of(TriState)
+_TRI_CODES = {str(member): member for member in TriState}
 
 
 def _tri(answer: Answer) -> TriState | None:
@@ -36,7 +37,7 @@ def _tri(answer: Answer) -> TriState | None:
         code = coding.code
     else:
         return None
-    return None if code not in set(TriState) else TriState(code)
+    return _TRI_CODES.get(code) if isinstance(code, str) else None
 
 
 def _number(spec: ItemSpec, answer: Answer) -> float | None:
