@@ -65,10 +65,10 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
         as_of: The reference date for every patient's age, lab window and ``assessed_on``
             (a date, a datetime or an ISO 8601 string). Required: a population is screened at
             one date, never at each patient's latest record.
-        workers: Processes keying the export's lines (parsing them) and assessing patients
-            (1: this process). :func:`available_cores` is what ``fasciculate screen-bulk`` uses.
-            With more than one, the workers start by importing the calling script, as
-            ``multiprocessing`` does: run the screening from under ``if __name__ == "__main__":``.
+        workers: Processes assessing patients (1: this process). :func:`available_cores` is what
+            ``fasciculate screen-bulk`` uses. With more than one, the workers start by importing
+            the calling script, as ``multiprocessing`` does: run the screening from under
+            ``if __name__ == "__main__":``.
         full: Keep each patient's whole assessment as JSON (:attr:`PatientResult.assessment`).
         temp_dir: Where the sorted runs are written (default: the system's temporary folder);
             about the size of the export's files that are read, uncompressed.
