@@ -4,26 +4,26 @@ The patients come out of the external sort (:mod:`fasciculate._bulk_sort`) in pa
 one's resources, and the Medications they reference, are handed to the FHIR reader as a Bundle of
 type collection, so that subject, status, date, lab-window and medication rules are those of
 :func:`fasciculate.fhir.read_bundle`, and assessed.
-With several workers, one process pool (:mod:`fasciculate._bulk_pool`) first keys the export's
-lines, batch by batch, while this process reads them and sorts the keyed lines
-(:mod:`fasciculate._bulk_scan`), then assesses chunks of patients; either way a bounded number of
-batches is in flight (memory stays flat) and the answers come back in the order sent: the output
-is the same bytes for any number of workers.
+With several workers, chunks of patients go to a process pool, a bounded number at a time (memory
+stays flat), and come back in the order sent: the output is the same bytes for any number of
+workers.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
+import multiprocessing
+import os
 import re
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from fasciculate._assess import assess
-from fasciculate._bulk_pool import IN_FLIGHT, ordered, process_pool
-from fasciculate._bulk_scan import Keys, keys_of, serial_keys
 from fasciculate._bulk_sort import Group, Sorter, export_files
 from fasciculate._bulk_types import (
     Outcome,
@@ -36,8 +36,9 @@ from fasciculate._errors import InvalidPresentation, Problem
 from fasciculate.fhir import read_bundle
 from fasciculate.fhir._dates import as_day
 
-#: Patients sent to a worker at a time.
+#: Patients sent to a worker at a time, and chunks in flight per worker.
 CHUNK = 64
+_IN_FLIGHT = 4
 _ENTRY = re.compile(r"\bentry\.(\d+)(?:\.resource)?(\.)?")
 
 
@@ -118,6 +119,41 @@ def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | Rec
         yield chunk
 
 
+def _pooled(
+    chunks: Iterator[list[Group | RecordProblem]],
+    answer: Callable[[list[Group | RecordProblem]], list[Outcome]],
+    workers: int,
+) -> Iterator[list[Outcome]]:
+    """*answer* applied to each chunk by *workers* processes, in order, a few chunks ahead."""
+    context: multiprocessing.context.BaseContext
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        server = multiprocessing.get_context("forkserver")
+        # The server imports fasciculate once and forks each worker from it, ready to run.
+        server.set_forkserver_preload(["fasciculate.bulk"])
+        context = server
+    else:  # pragma: no cover - Windows and macOS without forkserver
+        context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        waiting: collections.deque[concurrent.futures.Future[list[Outcome]]] = collections.deque()
+        try:
+            for chunk in chunks:
+                waiting.append(pool.submit(answer, chunk))
+                if len(waiting) >= workers * _IN_FLIGHT:
+                    yield waiting.popleft().result()
+            while waiting:
+                yield waiting.popleft().result()
+        finally:
+            for future in waiting:
+                future.cancel()
+
+
+def available_cores() -> int:
+    """The cores this process may run on."""
+    with contextlib.suppress(AttributeError, OSError):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class Screening:
     """A screening of one export: iterate it for the outcomes; ``summary`` counts them.
 
@@ -170,21 +206,8 @@ class Screening:
         if self._started:
             raise RuntimeError("a screening runs once: call screen_export again to run it again")
         self._started = True
-        with contextlib.ExitStack() as stack:
-            work = stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir)
-            )
-            # With workers, one pool keys the lines during the scan, then assesses the patients.
-            pool = None if self._workers == 1 else stack.enter_context(process_pool(self._workers))
-            ahead = self._workers * IN_FLIGHT
-            keys: Keys = (
-                serial_keys
-                if pool is None
-                else functools.partial(ordered, pool, keys_of, ahead=ahead)
-            )
-            sorter = Sorter(
-                self._files, Path(work), self.summary, self._run_bytes, self._progress, keys
-            )
+        with tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir) as work:
+            sorter = Sorter(self._files, Path(work), self.summary, self._run_bytes, self._progress)
             for problem in sorter.scan():
                 self.summary.count(problem)
                 yield problem
@@ -196,7 +219,9 @@ class Screening:
             )
             chunks = _chunks(sorter.groups())
             answered = (
-                map(answer, chunks) if pool is None else ordered(pool, answer, chunks, ahead=ahead)
+                map(answer, chunks)
+                if self._workers == 1
+                else _pooled(chunks, answer, self._workers)
             )
             for outcomes in answered:
                 for outcome in outcomes:

@@ -22,24 +22,32 @@ during the merge.
 from __future__ import annotations
 
 import contextlib
+import gzip
 import heapq
 import itertools
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
 import attrs
 
-from fasciculate._bulk_keys import MEDICATION, PATIENT
+from fasciculate._bulk_keys import MEDICATION, PATIENT, Keyed, key
 from fasciculate._bulk_medications import Medications
-from fasciculate._bulk_scan import Keys, scan, serial_keys
-from fasciculate._bulk_types import InvalidExport, ProblemKind, RecordProblem, RunSummary
+from fasciculate._bulk_types import (
+    MAX_LINE_BYTES,
+    InvalidExport,
+    ProblemKind,
+    RecordProblem,
+    RunSummary,
+)
 from fasciculate.fhir._resources import READ_TYPES as _READER_TYPES
 
 #: The resource types the FHIR reader reads, each from its file; a file named after any other
 #: type is not opened.
 READ_TYPES = _READER_TYPES
 
+_BOM = b"\xef\xbb\xbf"
 _SUFFIXES = (".ndjson", ".ndjson.gz")
 
 
@@ -93,6 +101,67 @@ def export_files(folder: Path, summary: RunSummary) -> list[Path]:
     return files
 
 
+class _Stopped(Exception):
+    """A file could not be read to its end."""
+
+
+def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
+    """Number and line (without its newline; ``None`` when too long) of every non-blank line.
+
+    Raises:
+        _Stopped: If the file cannot be read to its end.
+    """
+    try:
+        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as source:
+            number = 0
+            while line := source.readline(MAX_LINE_BYTES + 1):
+                number += 1
+                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+                    _skip(source.readline)
+                    yield number, None
+                    continue
+                if number == 1:
+                    line = line.removeprefix(_BOM)
+                if line.strip():
+                    yield number, line.rstrip(b"\r\n")
+    except (OSError, EOFError, zlib.error) as error:
+        raise _Stopped(str(error) or type(error).__name__) from None
+
+
+def _skip(readline: Callable[[int], bytes]) -> None:
+    while chunk := readline(1 << 16):
+        if chunk.endswith(b"\n"):
+            return
+
+
+def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
+    """Each non-blank line of file *index* (at *path*), tied to its patient or a problem.
+
+    A file that stops before its end gives a last problem that accounts for no line.
+    """
+    number = 0
+    try:
+        for number, line in _lines(path):
+            if line is None:
+                message = f"the line is longer than {MAX_LINE_BYTES:,} bytes: one resource per line"
+                yield RecordProblem(ProblemKind.TOO_LONG, 1, message, file=path.name, line=number)
+                continue
+            found = key(line)
+            if len(found) == 2:  # a problem and its message
+                yield RecordProblem(found[0], 1, found[1], file=path.name, line=number)
+            else:
+                yield found[0], index, number, found[1], found[2], found[3]
+    except _Stopped as stopped:
+        yield RecordProblem(
+            ProblemKind.UNREADABLE_FILE,
+            0,
+            f"the file stops after line {number} ({stopped}): the lines before were "
+            "read; download or copy the file again",
+            file=path.name,
+            line=number + 1,
+        )
+
+
 def group_of(
     patient: str, lines: Iterable[tuple[int, int, bytes, str, bytes]], files: Sequence[str]
 ) -> Iterator[Group | RecordProblem]:
@@ -128,7 +197,6 @@ class Sorter:
     summary: RunSummary
     run_bytes: int
     progress: Callable[[str, int], object] | None = None
-    keys: Keys = serial_keys
     medications: Medications = attrs.field(factory=Medications)
     _buffer: list[bytes] = attrs.field(factory=list)
     _size: int = 0
@@ -137,26 +205,27 @@ class Sorter:
     def scan(self) -> Iterator[RecordProblem]:
         """Read every file into sorted runs and Medications; yield the lines that cannot be."""
         names = [path.name for path in self.files]
-        for item in scan(list(enumerate(self.files)), self.keys):
-            if isinstance(item, RecordProblem):
-                self.summary.records_in += item.records
-                yield item
-                continue
-            self.summary.records_in += 1
-            if self.progress is not None and self.summary.records_in % 65536 == 0:
-                self.progress("records read", self.summary.records_in)
-            patient, index, number, role, medication, line = item
-            if role == MEDICATION:
-                problem = self.medications.add(item, names)
-                if problem is None:
-                    self.summary.read_medication()
-                else:
-                    yield problem
-                continue
-            self._add(
-                b"%s\t%06d\t%012d\t%s\t%s\t%s\n"
-                % (patient.encode(), index, number, role, medication.encode(), line)
-            )
+        for index, path in enumerate(self.files):
+            for item in scan_file(index, path):
+                if isinstance(item, RecordProblem):
+                    self.summary.records_in += item.records
+                    yield item
+                    continue
+                self.summary.records_in += 1
+                if self.progress is not None and self.summary.records_in % 65536 == 0:
+                    self.progress("records read", self.summary.records_in)
+                patient, index_, number, role, medication, line = item
+                if role == MEDICATION:
+                    problem = self.medications.add(item, names)
+                    if problem is None:
+                        self.summary.read_medication()
+                    else:
+                        yield problem
+                    continue
+                self._add(
+                    b"%s\t%06d\t%012d\t%s\t%s\t%s\n"
+                    % (patient.encode(), index_, number, role, medication.encode(), line)
+                )
 
     def _add(self, record: bytes) -> None:
         self._buffer.append(record)

@@ -22,9 +22,8 @@ from typing import Any
 from fasciculate._bulk_keys import MEDICATION, Keyed
 from fasciculate._bulk_medications import Medications
 from fasciculate._bulk_parquet import row
-from fasciculate._bulk_scan import scan_file
 from fasciculate._bulk_screen import assess_group
-from fasciculate._bulk_sort import group_of
+from fasciculate._bulk_sort import group_of, scan_file
 from fasciculate._bulk_types import Outcome, ProblemKind, RecordProblem, RunSummary
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._dates import as_day

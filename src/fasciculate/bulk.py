@@ -33,8 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
-from fasciculate._bulk_pool import available_cores
-from fasciculate._bulk_screen import Screening
+from fasciculate._bulk_screen import Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
 from fasciculate._bulk_spark import SparkScreening, screen_export_spark, spark_schema
 from fasciculate._bulk_types import (
