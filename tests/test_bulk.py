@@ -6,6 +6,7 @@ import collections
 import datetime as dt
 import gzip
 import json
+import multiprocessing
 import shutil
 import subprocess
 import sys
@@ -319,6 +320,31 @@ def test_every_record_is_accounted_for_with_a_bad_record_of_every_kind(tmp_path)
     assert 0 == stopped.records
     assert "download or copy the file again" in stopped.message
     assert summary.assessed == len(_read_lines(folder / "Patient.ndjson"))
+
+
+def test_a_bad_record_of_every_kind_comes_out_the_same_with_two_workers(tmp_path):
+    """Two workers: the bad records' outcomes, in the same order, and the same summary."""
+    folder, records, _ = _bad_export(tmp_path)
+    one, one_summary = _screen(folder)
+    pooled, pooled_summary = _screen(folder, workers=2)
+    assert b"".join(o.to_json() for o in one) == b"".join(o.to_json() for o in pooled)
+    assert one_summary.text() == pooled_summary.text()
+    assert records == pooled_summary.records_in == pooled_summary.records_out
+
+
+def test_closing_a_screening_early_stops_its_workers(tmp_path):
+    """A screening closed during its scan or its assessments leaves no worker and no run behind."""
+    folder, _, _ = _bad_export(tmp_path)
+    work = tmp_path / "work"
+    work.mkdir()
+    for taken in (1, 20):  # a line that is not JSON; a patient
+        before = set(multiprocessing.active_children())
+        screening = screen_export(folder, as_of=AS_OF, workers=2, temp_dir=work).run()
+        for _ in range(taken):
+            next(screening)
+        screening.close()
+        assert before == set(multiprocessing.active_children())
+        assert not list(work.iterdir())
 
 
 def test_a_line_too_long_is_one_record(tmp_path):
