@@ -1,6 +1,6 @@
 """What each line of a Bulk Data export is: about which patient, in what role, or a problem.
 
-Each line is parsed once, here: a Patient is keyed by its id, another resource by the patient its
+Each line is parsed here: a Patient is keyed by its id, another resource by the patient its
 ``subject`` (or ``patient``) reference names, and a medication request or statement also gives
 the id of the Medication it references (``Medication/<id>``). A Medication is nobody's: it is keyed
 by its own id and cut down to the elements the FHIR reader reads of it (``id`` and ``code``), to
