@@ -162,7 +162,7 @@ def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriS
     elif field is not None:
         reader.out.answer(field, answer, ref)
     listed = reader.out.unmapped if field is None else reader.out.mapped
-    listed.append({**fields, "reference": ref, "resource_type": "Observation"})
+    listed.append(reader.entry(obs, ref, **fields))
 
 
 def _symptom_field(
