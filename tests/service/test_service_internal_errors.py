@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import uuid
+from typing import Any
 
 import pytest
 
 import fasciculate
 from fasciculate.service._feedback import FeedbackStore
-from service._service_support import TWITCHING_PATIENT
+from service._service_support import TWITCHING_PATIENT, fhir_resources
 
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
 #: Words of the internal error that must reach the log and never the client.
@@ -23,6 +25,21 @@ INTERNAL = "internal detail 7f3a"
 def _feedback() -> dict[str, object]:
     item = {"card": "card-1", "outcome": "accepted", "outcomeTimestamp": "2026-01-05T10:00:00Z"}
     return {"feedback": [item]}
+
+
+def _unseen(cds: Any) -> dict[str, Any]:
+    """A patient-view call with a record the service has not read before (so it assesses it).
+
+    The Patient is sent as prefetch with a new ``meta.versionId``; the rest comes from the FHIR
+    server as usual.
+    """
+    patient = next(
+        r
+        for r in fhir_resources()
+        if r["resourceType"] == "Patient" and r["id"] == TWITCHING_PATIENT
+    )
+    prefetch = {"patient": {**patient, "meta": {"versionId": uuid.uuid4().hex}}}
+    return cds.request("patient-view", TWITCHING_PATIENT, prefetch=prefetch)
 
 
 def _broken(*_args: object, **_kwargs: object) -> object:
@@ -44,7 +61,7 @@ def _disk_error(*_args: object, **_kwargs: object) -> object:
 def test_an_unexpected_exception_is_a_clean_500(cds, monkeypatch, caplog, case):
     """A 500 OperationOutcome without a traceback or the error's words; the error is logged."""
     target, name, failure, path = case
-    body = cds.request("patient-view", TWITCHING_PATIENT) if path == PATIENT_VIEW else _feedback()
+    body = _unseen(cds) if path == PATIENT_VIEW else _feedback()
     monkeypatch.setattr(target, name, failure)
     with caplog.at_level(logging.ERROR, logger="fasciculate.service"):
         response = cds.post(path, body)
@@ -72,11 +89,13 @@ def test_an_unexpected_exception_is_a_clean_500(cds, monkeypatch, caplog, case):
 
 def test_the_call_after_a_500_is_answered(cds, monkeypatch):
     """The failure leaves nothing behind: the same call, and a feedback post, then succeed."""
+    body = _unseen(cds)
     monkeypatch.setattr(fasciculate, "assess", _broken)
-    assert 500 == cds.post(PATIENT_VIEW, cds.request("patient-view", TWITCHING_PATIENT)).status_code
+    assert 500 == cds.post(PATIENT_VIEW, body).status_code
     monkeypatch.undo()
 
-    cards = cds.post(PATIENT_VIEW, cds.request("patient-view", TWITCHING_PATIENT)).json()["cards"]
+    # The same record again (the one whose assessment failed): assessed now, not a kept failure.
+    cards = cds.post(PATIENT_VIEW, {**body, "hookInstance": str(uuid.uuid4())}).json()["cards"]
     assert 1 == len(cards)
     assert {"stored": 1} == cds.post(PATIENT_VIEW + "/feedback", _feedback()).json()
     assert 200 == cds.get("/cds-services").status_code

@@ -32,6 +32,7 @@ from fasciculate.service._config import ServiceConfig
 from fasciculate.service._feedback import Feedback, FeedbackStore
 from fasciculate.service._logging import LOGGER, event
 from fasciculate.service._prefetch import BadPrefetch, Fetcher, Unavailable
+from fasciculate.service._readings import Readings
 from fasciculate.service._replay import ReplayCache
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ class _Rejected(Exception):
 
 
 class _Service:
-    """What the routes share: the configuration, the JWT verifier, the fetcher, the store."""
+    """What the routes share: the configuration, the JWT verifier, the fetcher, the stores."""
 
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
@@ -69,6 +70,7 @@ class _Service:
             self.client, allowed=config.fhir_servers, timeout=config.fhir_timeout_seconds
         )
         self.store = FeedbackStore(config.database)
+        self.readings = Readings()
 
     async def client_of(self, request: Request) -> str | None:
         """The verified client (``iss``) of *request*; raises 401 when not trusted."""
@@ -155,7 +157,7 @@ async def _call(service: _Service, request: Request) -> Response:
     body = await service.json_body(request)
     instance = body.get("hookInstance") if isinstance(body, dict) else None
     try:
-        cards, urgency = await _hooks.answer(hook, body, service.fetcher)
+        cards, urgency = await _hooks.answer(hook, body, service.fetcher, service.readings)
     except _hooks.HookError as error:
         response: Response = outcome(error.status, error.message, error.code)
     except Unavailable as error:

@@ -27,6 +27,7 @@ from fasciculate.service._templates import prefetch_templates
 
 if TYPE_CHECKING:
     from fasciculate.service._prefetch import Fetcher
+    from fasciculate.service._readings import Readings, Record
 
 
 @attrs.frozen
@@ -149,11 +150,9 @@ def _bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _read(resources: list[dict[str, Any]], patient: str) -> BundleReading:
+def _read(resources: list[dict[str, Any]], patient: str, day: dt.date) -> BundleReading:
     try:
-        return read_bundle(
-            _bundle(resources), as_of=dt.datetime.now(dt.UTC).date(), patient=patient
-        )
+        return read_bundle(_bundle(resources), as_of=day, patient=patient)
     except fasciculate.InvalidBundle as error:
         raise HookError(
             422, f"the patient's record cannot be read: {error}", code="processing"
@@ -180,24 +179,27 @@ def relevant(reading: BundleReading) -> bool:
     return False
 
 
-def _assessment_cards(reading: BundleReading) -> tuple[list[Card], str]:
-    assessment = fasciculate.assess(reading.presentation)
+def _assessment_cards(record: Record) -> tuple[list[Card], str]:
+    assessment, cited = record.assessment()
+    reading = record.reading
     cards = assessment_to_cards(
         assessment,
         subject=reading.subject,
         evidence=reading.evidence,
         reference_types=reading.reference_types,
     )
-    kb = fasciculate.knowledge_base()
-    cited = [kb.sources[s.id] for s in assessment.sources if s.id in kb.sources]
     finished = [
         _card_extras.finish(c, topic=_card_extras.TOPIC_ASSESSMENT, cited=cited) for c in cards
     ]
     return finished, str(assessment.urgency)
 
 
-async def answer(service: Service, body: object, fetcher: Fetcher) -> tuple[list[Card], str | None]:
+async def answer(
+    service: Service, body: object, fetcher: Fetcher, readings: Readings
+) -> tuple[list[Card], str | None]:
     """The cards for a call, and the urgency assessed (``None`` when nothing was assessed).
+
+    The record is read (and assessed) once a day for as long as *readings* keeps it.
 
     Raises:
         HookError: The request is not a valid call of *service* (400), or the record cannot be
@@ -210,9 +212,10 @@ async def answer(service: Service, body: object, fetcher: Fetcher) -> tuple[list
     patient = context["patientId"]
     drafts = _drafts(service, context) if service.hook != "patient-view" else []
     record = await fetcher.record(request, patient)
+    day = dt.datetime.now(dt.UTC).date()
     if service.hook == "patient-view":
-        reading = _read(record, patient)
-        return _assessment_cards(reading) if relevant(reading) else ([], None)
+        read = readings.record(record, patient, day, _read)
+        return _assessment_cards(read) if relevant(read.reading) else ([], None)
     read_drafts = []
     for number, draft in enumerate(drafts):
         # The reader reads active medications only: a draft is read as if already active.
@@ -222,12 +225,13 @@ async def answer(service: Service, body: object, fetcher: Fetcher) -> tuple[list
             copied["status"] = "active"
             copied.setdefault("subject", {"reference": f"Patient/{patient}"})
         read_drafts.append(copied)
-    reading = _read(record + read_drafts, patient)
+    read = readings.record(record + read_drafts, patient, day, _read)
+    reading = read.reading
     references = [f"{d['resourceType']}/{d.get('id')}" for d in read_drafts]
     by_reference = {f"{r['resourceType']}/{r.get('id')}": r for r in record}
     cards = _orders.electrolyte_cards(reading, references, by_reference)
     urgency = None
     if any(_orders.is_twitching_referral(d) for d in drafts):
-        assessed, urgency = _assessment_cards(reading)
+        assessed, urgency = _assessment_cards(read)
         cards += assessed
     return cards, urgency

@@ -1,0 +1,121 @@
+"""A record read again: the same answer with fresh ids, and a changed record read afresh."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from fasciculate.fhir import read_bundle
+from fasciculate.service._readings import Readings
+from service._service_support import TWITCHING_PATIENT, fhir_resources
+
+PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
+DAY = dt.date(2026, 1, 5)
+
+
+def _record() -> list[dict[str, Any]]:
+    def about(r: dict[str, Any]) -> bool:
+        ref = (r.get("subject") or r.get("patient") or {}).get("reference")
+        return ref == f"Patient/{TWITCHING_PATIENT}" or r.get("id") == TWITCHING_PATIENT
+
+    return [r for r in fhir_resources() if about(r)]
+
+
+def _prefetch(record: list[dict[str, Any]], *, observations: bool = True) -> dict[str, Any]:
+    def search(kind: str) -> dict[str, Any]:
+        hits = [{"resource": r} for r in record if r["resourceType"] == kind]
+        return {"resourceType": "Bundle", "type": "searchset", "entry": hits}
+
+    return {
+        "patient": next(r for r in record if r["resourceType"] == "Patient"),
+        "observations": search("Observation") if observations else None,
+        "conditions": search("Condition"),
+        "medications": search("MedicationRequest"),
+        "questionnaireResponses": search("QuestionnaireResponse"),
+    }
+
+
+def _ids(card: dict[str, Any]) -> list[str]:
+    (suggestion,) = card["suggestions"]
+    (action,) = suggestion["actions"]
+    return [card["uuid"], suggestion["uuid"], action["resource"]["id"]]
+
+
+def _without_ids(card: dict[str, Any]) -> dict[str, Any]:
+    (suggestion,) = card["suggestions"]
+    (action,) = suggestion["actions"]
+    resource = {k: v for k, v in action["resource"].items() if k not in {"id", "authoredOn"}}
+    action = {**action, "resource": resource}
+    suggestion = {k: v for k, v in suggestion.items() if k != "uuid"} | {"actions": [action]}
+    return {k: v for k, v in card.items() if k != "uuid"} | {"suggestions": [suggestion]}
+
+
+def test_the_same_record_again_gets_the_same_card_with_new_ids(cds):
+    """A chart opened twice: equal cards, but the card, suggestion and ServiceRequest ids new."""
+    prefetch = _prefetch(_record())
+    first, second = (
+        cds.post(PATIENT_VIEW, cds.request("patient-view", TWITCHING_PATIENT, prefetch=prefetch))
+        for _ in range(2)
+    )
+    (one,), (two,) = first.json()["cards"], second.json()["cards"]
+    assert _without_ids(one) == _without_ids(two)
+    assert not set(_ids(one)) & set(_ids(two))
+
+
+def test_a_changed_record_is_read_again(cds):
+    """The same patient with the observations gone (the low potassium): a card without them."""
+    record = _record()
+    body = cds.request("patient-view", TWITCHING_PATIENT, prefetch=_prefetch(record))
+    (before,) = cds.post(PATIENT_VIEW, body).json()["cards"]
+    changed = _prefetch(record, observations=False)
+    body = cds.request("patient-view", TWITCHING_PATIENT, prefetch=changed)
+    (after,) = cds.post(PATIENT_VIEW, body).json()["cards"]
+    assert "Potassium" in before["detail"]
+    assert "Potassium" not in after["detail"]
+
+
+def _reader(calls: list[str]) -> Any:
+    def read(resources: list[dict[str, Any]], patient: str, day: dt.date) -> Any:
+        calls.append(patient)
+        bundle = {"resourceType": "Bundle", "type": "collection", "entry": []}
+        bundle["entry"] = [{"resource": r} for r in resources]
+        return read_bundle(bundle, as_of=day, patient=patient)
+
+    return read
+
+
+def _patient(pid: str) -> list[dict[str, Any]]:
+    return [{"resourceType": "Patient", "id": pid, "gender": "female"}]
+
+
+def test_readings_keep_the_most_recently_used_records():
+    """At most *kept* records; the least recently used goes first; a new day reads again."""
+    calls: list[str] = []
+    readings = Readings(kept=2)
+    for pid in ("a", "b", "a", "c", "a", "b"):
+        readings.record(_patient(pid), pid, DAY, _reader(calls))
+    # a, b read; a kept; c read (b out, a used more lately); a kept; b read again (c out).
+    assert ["a", "b", "c", "b"] == calls
+    assert 2 == len(readings)
+    readings.record(_patient("a"), "a", DAY + dt.timedelta(days=1), _reader(calls))
+    assert ["a", "b", "c", "b", "a"] == calls
+
+
+def test_readings_keep_no_failure_and_nothing_when_told_to():
+    """A read that raises is not kept; ``kept=0`` reads every time."""
+    readings = Readings()
+
+    def failing(*_args: object) -> Any:
+        raise ValueError("unreadable")
+
+    with pytest.raises(ValueError, match="unreadable"):
+        readings.record(_patient("a"), "a", DAY, failing)
+    assert 0 == len(readings)
+    calls: list[str] = []
+    none_kept = Readings(kept=0)
+    for _ in range(2):
+        none_kept.record(_patient("a"), "a", DAY, _reader(calls))
+    assert ["a", "a"] == calls
+    assert 0 == len(none_kept)
