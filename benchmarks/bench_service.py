@@ -6,7 +6,10 @@ JSON line a call, to /dev/null) with a temporary configuration, then:
 1. **Latency at a fixed rate** (open loop, so a slow answer cannot hold back the next request):
    ``--rate`` patient-view calls a second for ``--seconds``, each with the bundled thiazide example
    as prefetch (a record that gets a card) and, with JWT, a unique ES384-signed token (signed
-   beforehand, so the client's signing is not timed). 5 % of the calls are malformed (bad JSON,
+   beforehand, so the client's signing is not timed). The record is the same each call, as a
+   chart opened again, which the service reads and assesses once; with ``--new-records`` each
+   call's record is one it has not seen (the Patient's ``meta.versionId`` changes), so every
+   call reads and assesses its record. 5 % of the calls are malformed (bad JSON,
    expected 400) and 5 % are feedback posts. Latency is counted from the time a call was due, not
    the time it was sent; the figures are p50, p99 and the maximum, and the check is that no
    answer is a 5xx and every feedback record acknowledged is in the database. Several rates
@@ -20,7 +23,8 @@ run but waited for a core (the machine's other work; Linux only), and the client
 wait. The client is a lean one (requests built beforehand, raw HTTP/1.1 on keep-alive
 connections, about 0.3 ms of CPU a call), since it shares the cores with the server.
 
-Usage: ``python benchmarks/bench_service.py [--rate 200 ...] [--seconds 10] [--check] [--quick]``;
+Usage: ``python benchmarks/bench_service.py [--rate 200 ...] [--seconds 10] [--check] [--quick]
+[--new-records]``;
 ``--check`` exits 1 when the p99 with JWT exceeds 20 ms, an answer is a 5xx or missing, or a
 feedback record is lost. Needs the ``service`` extra. On a busy machine the latencies are upper
 bounds of the service's own: read them with the server's wait for a core.
@@ -149,8 +153,15 @@ def tokens(audience: str, key: ec.EllipticCurvePrivateKey, count: int) -> list[s
     ]
 
 
-def hook_body() -> bytes:
+#: Stands for the Patient's ``meta.versionId`` in a body made a new record (``--new-records``).
+VERSION = b"bench-version-00000000"
+
+
+def hook_body(*, versioned: bool = False) -> bytes:
+    """The patient-view call of the benchmark; *versioned*: the Patient has :data:`VERSION`."""
     patient, prefetch = prefetch_from(json.loads(EXAMPLE.read_text("utf-8")))
+    if versioned:
+        prefetch["patient"]["meta"] = {"versionId": VERSION.decode()}
     body = {
         "hook": "patient-view",
         "hookInstance": str(uuid.uuid4()),
@@ -249,15 +260,21 @@ class Connections:
             writer.close()
 
 
-async def fixed_rate(
+async def fixed_rate(  # noqa: PLR0913 - the load and its options
     url: str,
     signed: list[str] | None,
     feedback_signed: list[str] | None,
     rate: float,
     seconds: float,
+    *,
+    new_records: bool = False,
 ) -> dict[str, Any]:
-    """Open-loop load at *rate* calls a second; latencies from the time each call was due."""
-    body = hook_body()
+    """Open-loop load at *rate* calls a second; latencies from the time each call was due.
+
+    With *new_records*, each hook call sends a record the service has not read before (the
+    Patient's ``meta.versionId`` is the call's number), so none reuses a reading.
+    """
+    body = hook_body(versioned=new_records)
     count = int(rate * seconds)
     latencies: list[float] = []
     statuses: Counter[str] = Counter()
@@ -267,6 +284,8 @@ async def fixed_rate(
     planned = []
     for number in range(count):
         kind, path, content = "hook", SERVICE, body
+        if new_records:
+            content = body.replace(VERSION, f"bench-version-{number:08d}".encode())
         if number % 20 == 7:
             kind, content = "malformed", b'{"hook": "patient-view", '
         elif number % 20 == 13:
@@ -484,13 +503,14 @@ def report(result: dict[str, Any], count: int, in_db: int) -> tuple[int, int]:
     return errors, lost
 
 
-def at_rate(
+def at_rate(  # noqa: PLR0913 - the server, the load and its options
     server: tuple[str, int],
     folder: Path,
     *,
     key: ec.EllipticCurvePrivateKey | None,
     rate: float,
     seconds: float,
+    new_records: bool = False,
 ) -> bool:
     """One fixed-rate run against *server* (its URL and pid; JWT when *key* is given), reported.
 
@@ -503,7 +523,7 @@ def at_rate(
     feedback = tokens(url + SERVICE + "/feedback", key, count) if key else None
     stored_before = _stored(folder, url)
     before, waited = cpu_seconds(pid), waited_seconds(pid)
-    result = asyncio.run(fixed_rate(url, signed, feedback, rate, seconds))
+    result = asyncio.run(fixed_rate(url, signed, feedback, rate, seconds, new_records=new_records))
     result["cpu"] = _delta(before, cpu_seconds(pid))
     result["waited"] = _delta(waited, waited_seconds(pid))
     in_db = _stored(folder, url) - stored_before
@@ -528,6 +548,11 @@ def main() -> int:
         action="store_true",
         help="fixed-rate runs with JWT only (no import time, no throughput, no run without JWT)",
     )
+    parser.add_argument(
+        "--new-records",
+        action="store_true",
+        help="each hook call sends a record the service has not read (none reuses a reading)",
+    )
     args = parser.parse_args()
     key = ec.generate_private_key(ec.SECP384R1())
     if not args.quick:
@@ -545,9 +570,19 @@ def main() -> int:
             with running(folder, jwt_on=jwt_on, key=key) as server:
                 url = server[0]
                 for rate in args.rate:
-                    print(f"{label}: {rate:.0f} calls/s for {args.seconds:.0f} s, one worker")
+                    records = ", a new record each call" if args.new_records else ""
+                    print(
+                        f"{label}{records}: {rate:.0f} calls/s for {args.seconds:.0f} s, one worker"
+                    )
                     signer = key if jwt_on else None
-                    failed |= at_rate(server, folder, key=signer, rate=rate, seconds=args.seconds)
+                    failed |= at_rate(
+                        server,
+                        folder,
+                        key=signer,
+                        rate=rate,
+                        seconds=args.seconds,
+                        new_records=args.new_records,
+                    )
                 if args.quick:
                     continue
                 spare = max(1.0, args.seconds / 2)
