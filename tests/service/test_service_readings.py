@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+import fasciculate
 from fasciculate.fhir import read_bundle
 from fasciculate.service._readings import Readings
 from service._service_support import TWITCHING_PATIENT, fhir_resources
@@ -74,6 +75,28 @@ def test_a_changed_record_is_read_again(cds):
     (after,) = cds.post(PATIENT_VIEW, body).json()["cards"]
     assert "Potassium" in before["detail"]
     assert "Potassium" not in after["detail"]
+
+
+@pytest.mark.parametrize(("kept", "assessed"), [(None, 1), (0, 2)])
+def test_records_kept_decides_whether_a_record_is_assessed_again(
+    make_service, monkeypatch, kept, assessed
+):
+    """By default the second call with a record reuses its assessment; ``records_kept = 0``: not."""
+    cds = make_service() if kept is None else make_service(records_kept=kept)
+    calls = []
+    assess = fasciculate.assess
+
+    def counted(presentation: Any) -> Any:
+        calls.append(presentation)
+        return assess(presentation)
+
+    monkeypatch.setattr(fasciculate, "assess", counted)
+    prefetch = _prefetch(_record())
+    prefetch["patient"] = {**prefetch["patient"], "meta": {"versionId": f"kept-{kept}"}}
+    for _ in range(2):
+        body = cds.request("patient-view", TWITCHING_PATIENT, prefetch=prefetch)
+        assert 1 == len(cds.post(PATIENT_VIEW, body).json()["cards"])
+    assert assessed == len(calls)
 
 
 def _reader(calls: list[str]) -> Any:

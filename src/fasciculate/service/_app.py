@@ -72,7 +72,7 @@ class _Service:
             self.client, allowed=config.fhir_servers, timeout=config.fhir_timeout_seconds
         )
         self.store = FeedbackStore(config.database)
-        self.readings = Readings()
+        self.readings = Readings(config.records_kept)
 
     async def client_of(self, request: Request) -> str | None:
         """The verified client (``iss``) of *request*; raises 401 when not trusted."""

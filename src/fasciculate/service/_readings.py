@@ -3,10 +3,11 @@
 An EHR calls patient-view each time a chart is opened, with the same prefetch while the record
 has not changed. What :func:`fasciculate.fhir.read_bundle` makes of a record, and the assessment
 of it, depend only on the record's resources, the patient and the day: the service keeps them
-for the last :data:`KEPT` records, keyed by exactly those (the patient, the day, and a SHA-256
-digest of the resources as sent), so a call with the same record on the same day reuses
-them and anything else is read afresh. What each call must have of its own (the cards' and
-suggestions' uuids, the proposed ServiceRequest's id and time) is still made for every call.
+for the last ``records_kept`` records (the configuration; :data:`KEPT` by default, 0 keeps
+none), keyed by exactly those (the patient, the day, and a SHA-256 digest of the resources as
+sent), so a call with the same record on the same day reuses them and anything else is read
+afresh. What each call must have of its own (the cards' and suggestions' uuids, the proposed
+ServiceRequest's id and time) is still made for every call.
 
 The readings and assessments kept are frozen models, shared but never changed. A record that
 cannot be read (HTTP 422) is not kept. The cache belongs to one app and is used on its event
@@ -27,8 +28,8 @@ import attrs
 import fasciculate
 from fasciculate.fhir import BundleReading
 
-#: How many records are kept (the least recently used goes first): about 10 MB for records like
-#: the bundled examples.
+#: How many records are kept by default (the least recently used goes first): about 18 MB for
+#: records like the bundled thiazide example (70 kB each); ``records_kept`` in the configuration.
 KEPT = 256
 
 
