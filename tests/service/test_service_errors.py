@@ -35,6 +35,22 @@ def test_bad_json_is_400(cds):
     assert "not valid JSON" in _outcome(response, 400)
 
 
+@pytest.mark.parametrize(
+    "content",
+    [
+        json.dumps({"hook": "patient-view"}).encode("utf-16"),  # JSON must be UTF-8 (RFC 8259)
+        b'{"hook": "patient-view", "hookInstance": "\\ud800"}',  # a lone surrogate: no text
+        b'{"hook": "patient-view", "hookInstance": "\xff"}',  # not UTF-8
+    ],
+    ids=["utf-16", "lone surrogate", "bad utf-8"],
+)
+def test_json_that_is_not_utf_8_text_is_400(cds, content):
+    """Refused as bad JSON, before anything reads it; the service goes on."""
+    response = cds.post(PATIENT_VIEW, content=content, headers={"Content-Type": "application/json"})
+    assert "not valid JSON" in _outcome(response, 400)
+    _still_serving(cds)
+
+
 def test_a_json_array_is_400(cds):
     assert "JSON object" in _outcome(cds.post(PATIENT_VIEW, [1, 2]), 400)
 
