@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ import attrs
 import fasciculate
 from fasciculate.fhir import BundleReading, Card, assessment_to_cards, read_bundle
 from fasciculate.service import _card_extras, _orders
+from fasciculate.service._readings import Assessed
 from fasciculate.service._templates import prefetch_templates
 
 if TYPE_CHECKING:
@@ -179,19 +181,37 @@ def relevant(reading: BundleReading) -> bool:
     return False
 
 
-def _assessment_cards(record: Record) -> tuple[list[Card], str]:
-    assessment, cited = record.assessment()
-    reading = record.reading
+def _assessed(reading: BundleReading) -> Assessed:
+    """The cards of the reading's assessment as a template (:class:`Assessed`)."""
+    assessment = fasciculate.assess(reading.presentation)
+    made: list[str] = []
+
+    def new_id() -> str:
+        made.append(str(uuid.uuid4()))
+        return made[-1]
+
+    at = dt.datetime.now(dt.UTC).replace(microsecond=0)
     cards = assessment_to_cards(
         assessment,
         subject=reading.subject,
         evidence=reading.evidence,
         reference_types=reading.reference_types,
+        ids=new_id,
+        at=at,
     )
-    finished = [
-        _card_extras.finish(c, topic=_card_extras.TOPIC_ASSESSMENT, cited=cited) for c in cards
-    ]
-    return finished, str(assessment.urgency)
+    kb = fasciculate.knowledge_base()
+    cited = [kb.sources[s.id] for s in assessment.sources if s.id in kb.sources]
+    topic = _card_extras.TOPIC_ASSESSMENT
+    template = tuple(_card_extras.finish(c, topic=topic, cited=cited) for c in cards)
+    # finish gave the cards and suggestions uuids of their own: they are ids to renew too.
+    made += [c["uuid"] for c in template]
+    made += [s["uuid"] for c in template for s in c.get("suggestions", [])]
+    return Assessed(template, str(assessment.urgency), frozenset(made), at.isoformat())
+
+
+def _assessment_cards(record: Record) -> tuple[list[Card], str]:
+    assessed = record.assessed(_assessed)
+    return assessed.cards(), assessed.urgency
 
 
 async def answer(

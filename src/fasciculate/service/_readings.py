@@ -9,7 +9,8 @@ sent), so a call with the same record on the same day reuses them and anything e
 afresh. What each call must have of its own (the cards' and suggestions' uuids, the proposed
 ServiceRequest's id and time) is still made for every call.
 
-The readings and assessments kept are frozen models, shared but never changed. A record that
+The readings kept are frozen models, shared but never changed; of the assessment, only its
+cards are kept, as a template (:class:`Assessed`). A record that
 cannot be read (HTTP 422) is not kept. The cache belongs to one app and is used on its event
 loop only.
 """
@@ -20,33 +21,65 @@ import collections
 import datetime as dt
 import hashlib
 import pickle
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
 
-import fasciculate
-from fasciculate.fhir import BundleReading
+from fasciculate.fhir import BundleReading, Card
 
-#: How many records are kept by default (the least recently used goes first): about 18 MB for
-#: records like the bundled thiazide example (70 kB each); ``records_kept`` in the configuration.
+#: How many records are kept by default (the least recently used goes first): about 5 MB for
+#: records like the bundled thiazide example (20 kB each); ``records_kept`` in the configuration.
 KEPT = 256
+
+
+def restamped(value: Any, fresh: Mapping[str, str]) -> Any:  # noqa: ANN401 - any JSON value
+    """A copy of the JSON *value*, each string that is a key of *fresh* replaced by its value."""
+    if isinstance(value, str):
+        return fresh.get(value, value)
+    if isinstance(value, dict):
+        return {key: restamped(item, fresh) for key, item in value.items()}
+    if isinstance(value, list):
+        return [restamped(item, fresh) for item in value]
+    return value
+
+
+@attrs.frozen
+class Assessed:
+    """The cards of a record's assessment as a template, and its urgency.
+
+    The template's ids (card and suggestion uuids, the proposed ServiceRequest's id) are random
+    uuids made for it, and its time (``authoredOn``) is the time it was made: :meth:`cards` gives
+    a copy with each of those replaced by a new uuid, and the time by the call's. A template is
+    a few dozen plain dicts and strings, where the :class:`~fasciculate.Assessment` it came from
+    is about 2,000 objects that the cyclic collector would scan again and again while kept.
+    """
+
+    template: tuple[Card, ...]
+    urgency: str
+    ids: frozenset[str]
+    time: str
+
+    def cards(self) -> list[Card]:
+        """The cards for one call: the template with new ids and the call's time."""
+        fresh = {old: str(uuid.uuid4()) for old in self.ids}
+        now = dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat()
+        fresh[self.time] = now
+        return [restamped(card, fresh) for card in self.template]
 
 
 @attrs.define
 class Record:
-    """One record as read on one day, and its assessment once a call needed it."""
+    """One record as read on one day, and the cards of its assessment once a call needed them."""
 
     reading: BundleReading
-    _assessed: tuple[fasciculate.Assessment, tuple[fasciculate.Source, ...]] | None = None
+    _assessed: Assessed | None = None
 
-    def assessment(self) -> tuple[fasciculate.Assessment, tuple[fasciculate.Source, ...]]:
-        """The assessment of the reading's presentation, and the sources it cites (once)."""
+    def assessed(self, build: Callable[[BundleReading], Assessed]) -> Assessed:
+        """The record's :class:`Assessed`, built by *build* from the reading the first time."""
         if self._assessed is None:
-            assessment = fasciculate.assess(self.reading.presentation)
-            sources = fasciculate.knowledge_base().sources
-            cited = tuple(sources[s.id] for s in assessment.sources if s.id in sources)
-            self._assessed = (assessment, cited)
+            self._assessed = build(self.reading)
         return self._assessed
 
 
