@@ -1,7 +1,8 @@
 """The three services (patient-view, order-select, order-sign): discovery and the answer to a call.
 
 Each call gathers the patient's record (prefetch, else the FHIR server), reads it with
-:func:`fasciculate.fhir.read_bundle` as of today, and answers:
+:func:`fasciculate.fhir.read_bundle` as of today (a record read before that day is not read or
+assessed again while the service keeps it: :mod:`fasciculate.service._readings`), and answers:
 
 * **patient-view**: the assessment's card, only when the record is relevant to this knowledge base
   (a twitching symptom or finding, a fasciculation condition, an answered intake questionnaire);

@@ -29,8 +29,8 @@ import attrs
 
 from fasciculate.fhir import BundleReading, Card
 
-#: How many records are kept by default (the least recently used goes first): about 5 MB for
-#: records like the bundled thiazide example (20 kB each); ``records_kept`` in the configuration.
+#: How many records are kept by default (the least recently used goes first): about 9 MB for
+#: records like the bundled thiazide example (35 kB each); ``records_kept`` in the configuration.
 KEPT = 256
 
 
