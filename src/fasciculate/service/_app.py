@@ -214,8 +214,8 @@ class _App(Starlette):
     """Starlette, but a hook call (``POST /cds-services/{id}``) goes straight to its endpoint.
 
     The call the service exists for skips the layers it does not need (the error middlewares, the
-    router's matching of every route): 0.03 ms of CPU less a call, a twentieth of what the app
-    spends on a record it has read before. The endpoint answers every error itself (an
+    router's matching of every route): 0.03 ms of CPU less a call, about 4 % of a call with a
+    record read before. The endpoint answers every error itself (an
     OperationOutcome, a 500 for the unexpected), as it does behind the layers. Only without
     CORS: with it, every request goes through the CORS middleware. Any other path (a trailing
     slash, the feedback) is Starlette's.
