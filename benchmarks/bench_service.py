@@ -421,8 +421,9 @@ def in_process(key: ec.EllipticCurvePrivateKey | None, folder: Path, calls: int 
 
     What the machine's other work adds least to: the app (routing, JWT and the replay cache,
     the body, the record, the assessment, the card, the JSON answer) without uvicorn's HTTP
-    parsing, the socket and the log line (no handler here; about 0.05 ms in the server). CPU
-    time per call over batches of 100 calls, after 50 calls of warm-up.
+    parsing, the socket and the log line (no handler here; about 0.05 ms in the server). The
+    record is the same each call, so after the first it is not read or assessed again (a chart
+    opened again). CPU time per call over batches of 100 calls, after 50 calls of warm-up.
     """
     app = _in_process_app(key, folder)
     body = hook_body()
