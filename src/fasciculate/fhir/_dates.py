@@ -19,6 +19,7 @@ from fasciculate.fhir._resources import (
     MedicationUse,
     Observation,
     QuestionnaireResponse,
+    observation_when,
 )
 
 #: Future dates named one by one in the notes; the rest are counted.
@@ -46,13 +47,16 @@ def as_day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
     raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
 
 
-def resource_dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
+def resource_dates(resource: ClinicalResource | Observation) -> list[tuple[str, str | None]]:
     """The dates that place *resource* in time: (element, its text)."""
-    if isinstance(resource, Observation):
-        period = resource.effectivePeriod
-        if period is None and resource.effectiveDateTime:  # the usual case, first
-            return [("effectiveDateTime", resource.effectiveDateTime)]
-        return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
+    if isinstance(resource, dict):
+        period = resource.get("effectivePeriod")
+        if period is None and (when := resource.get("effectiveDateTime")):  # the usual case
+            return [("effectiveDateTime", when)]
+        return [
+            observation_when(resource)[::-1],
+            ("effectivePeriod.end", period.end if period else None),
+        ]
     if isinstance(resource, Condition):
         return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
     if isinstance(resource, MedicationUse):
@@ -104,10 +108,10 @@ class Calendar:
         parsed = self.instant(text, path)
         return None if parsed is None else parsed[0]
 
-    def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
+    def place(self, resource: ClinicalResource | Observation, ref: str, path: str) -> None:
         """Keep the dates of an understood resource, for the default reference date."""
-        if type(resource) is Observation and resource.effectivePeriod is None:
-            text = resource.effectiveDateTime  # the usual case, without a list of dates
+        if isinstance(resource, dict) and resource.get("effectivePeriod") is None:
+            text = resource.get("effectiveDateTime")  # the usual case, without a list of dates
             if text is not None and (parsed := self._parse(text)) is not None:
                 self.placed.append((parsed[0], parsed[1], ref, path, "effectiveDateTime"))
                 return

@@ -23,7 +23,7 @@ from fasciculate.fhir._codes import INTERPRETATION, LOINC, UCUM, clean, code_map
 from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._elements import label
 from fasciculate.fhir._labs import FINAL, Result
-from fasciculate.fhir._resources import Observation
+from fasciculate.fhir._resources import Observation, observation_when
 
 if TYPE_CHECKING:
     from fasciculate.fhir._reader import Reader
@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 
 def _interpretation(obs: Observation) -> Interpretation | None:
     """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
-    if not obs.interpretation:
+    if not obs.get("interpretation"):
         return None
     found = [
         Interpretation(code)
-        for concept in obs.interpretation
+        for concept in obs.get("interpretation", ())
         for system, code in concept_codes(concept)
         if system == INTERPRETATION and code in Interpretation.__members__
     ]
@@ -59,14 +59,14 @@ def lab_result(reader: Reader, obs: Observation, ref: str, path: str, loinc: str
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
-    display = label(obs.code)
-    quantity = obs.valueQuantity
+    display = label(obs.get("code"))
+    quantity = obs.get("valueQuantity")
     words = _interpretation(obs)
     if (quantity is None or quantity.value is None) and words is None:
         reason = f"{analyte} result without a valueQuantity value or an interpretation"
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
-    text, field = obs.when_field
+    text, field = observation_when(obs)
     when, moment = reader.calendar.instant(text, f"{path}.{field}") or (None, None)
     reader.dated_lab = reader.at
     result = functools.partial(
@@ -80,7 +80,8 @@ def lab_result(reader: Reader, obs: Observation, ref: str, path: str, loinc: str
         moment=moment,
         interpretation=None if words is None else words.value,
     )
-    not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
+    status = obs.get("status")
+    not_final = "" if status in FINAL else f" (status {status or 'missing'}: not final)"
     if quantity is None or quantity.value is None:
         # A result given only as an interpretation (no value): read as the words say.
         reason = f"{analyte} interpretation {words} without a value on {when or 'an unknown date'}"

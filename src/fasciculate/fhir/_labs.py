@@ -63,7 +63,7 @@ class Result:
     @property
     def final(self) -> bool:
         """Whether the result is finished."""
-        return self.observation.status in FINAL
+        return self.observation.get("status") in FINAL
 
     @property
     def key(self) -> dt.datetime:
@@ -73,7 +73,7 @@ class Result:
     @property
     def status(self) -> str:
         """Its status, for people."""
-        return self.observation.status or "no status"
+        return self.observation.get("status") or "no status"
 
 
 def _standing(group: list[Result]) -> tuple[list[Result], dict[int, Result]]:
@@ -165,6 +165,6 @@ def _lab_input(result: Result) -> dict[str, object]:
 
 
 def _entry(reader: Reader, result: Result, **fields: str) -> EntryData:
-    concept = result.observation.code
+    concept = result.observation.get("code")
     display = label(concept)
     return reader.entry(result.observation, result.ref, code=result.code, display=display, **fields)
