@@ -94,8 +94,9 @@ class Collector:
     def answer(self, field: str, answer: TriState, reference: str) -> None:
         """Record one present / absent / unknown answer for a finding-like field."""
         self.answers[field][answer].append(reference)
-        if answer is not TriState.UNKNOWN:
-            self.cite(field, reference)
+        if answer is not TriState.UNKNOWN and (field, reference) not in self.cited:
+            self.cited.add((field, reference))  # as cite() does: this is the hot path
+            self.evidence[field].append(reference)
 
     def cite(self, field: str, reference: str) -> None:
         """Remember that *field* came from the resource *reference*."""

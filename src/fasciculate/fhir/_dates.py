@@ -77,8 +77,11 @@ class Calendar:
         """Collect the problems found into *problems*."""
         self.problems = problems
         self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}
-        #: Each understood resource's dates: (date, instant, reference, resource path, element).
-        self.placed: list[tuple[dt.date, dt.datetime, str, str, str]] = []
+        self.now = dt.datetime.now(dt.UTC)
+        #: The latest date of an understood resource that is not in the future.
+        self.latest: dt.date | None = None
+        #: The understood resources' dates in the future: (date, reference, resource path.element).
+        self.future: list[tuple[dt.date, str, str]] = []
 
     def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
         try:
@@ -113,7 +116,7 @@ class Calendar:
         if isinstance(resource, dict) and resource.get("effectivePeriod") is None:
             text = resource.get("effectiveDateTime")  # the usual case, without a list of dates
             if text is not None and (parsed := self._parse(text)) is not None:
-                self.placed.append((parsed[0], parsed[1], ref, path, "effectiveDateTime"))
+                self._keep(parsed, ref, path, "effectiveDateTime")
                 return
         for element, text in resource_dates(resource):
             if text is None:
@@ -122,21 +125,26 @@ class Calendar:
             if parsed is None:
                 self.instant(text, f"{path}.{element}")  # reports it
             else:
-                self.placed.append((parsed[0], parsed[1], ref, path, element))
+                self._keep(parsed, ref, path, element)
+
+    def _keep(self, parsed: tuple[dt.date, dt.datetime], ref: str, path: str, element: str) -> None:
+        day, moment = parsed
+        if moment > self.now:
+            self.future.append((day, ref, f"{path}.{element}"))
+        elif self.latest is None or day > self.latest:
+            self.latest = day
 
     def reference_date(self, notes: list[str]) -> dt.date | None:
-        """The latest date of an understood resource that is not in the future (noted)."""
-        now = dt.datetime.now(dt.UTC)
-        future = [
-            (day, ref, f"{path}.{element}")
-            for day, moment, ref, path, element in self.placed
-            if moment > now
-        ]
+        """The latest date of an understood resource that is not in the future (noted).
+
+        The future is after the moment the reading started.
+        """
+        future = self.future
         notes.extend(
-            f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
+            f"{ref}: {where} {day} is in the future (after today, {self.now.date()}); "
             "not used as the reference date: check it"
             for day, ref, where in future[:_SHOWN]
         )
         if len(future) > _SHOWN:
             notes.append(f"{len(future) - _SHOWN} more resources with dates in the future")
-        return max((placed[0] for placed in self.placed if placed[1] <= now), default=None)
+        return self.latest

@@ -10,6 +10,7 @@ objects); an element not given is absent, read with ``.get``. Read a CodeableCon
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
@@ -50,8 +51,8 @@ class _Record:
         return self.schema
 
 
-class CodingData(TypedDict, total=False):
-    """A code in a code system, inside a CodeableConcept."""
+class CodingData(TypedDict):
+    """A code in a code system, inside a CodeableConcept (an element not given is ``None``)."""
 
     system: str | None
     code: str | None
@@ -72,7 +73,16 @@ class SubjectData(TypedDict, total=False):
     display: str | None
 
 
-_CODING = _record(system=_TEXT, code=_TEXT, display=_TEXT)
+#: A coding has all three keys, an element not given being ``None``: :func:`concept_key` reads
+#: them at once (``operator.itemgetter``), in about half the time of three ``.get`` calls.
+_CODING = core_schema.typed_dict_schema(
+    {
+        key: core_schema.typed_dict_field(core_schema.with_default_schema(_TEXT, default=None))
+        for key in ("system", "code", "display")
+    },
+    extra_behavior="ignore",
+)
+_CODING_KEY = operator.itemgetter("system", "code", "display")
 #: A CodeableConcept, as a plain dict; read it with :func:`codes` and :func:`label`.
 CodeableConcept = Annotated[
     ConceptData, _Record(_record(coding=core_schema.list_schema(_CODING), text=_TEXT))
@@ -112,7 +122,4 @@ def concept_key(concept: ConceptData | None) -> Hashable:
     """
     if not concept:
         return None
-    return concept.get("text"), *[
-        (coding.get("system"), coding.get("code"), coding.get("display"))
-        for coding in concept.get("coding", ())
-    ]
+    return concept.get("text"), *map(_CODING_KEY, concept.get("coding", ()))
