@@ -57,7 +57,7 @@ def _words(concept: CodeableConcept | None) -> str:
     if concept is None:
         return ""
     codings = concept.get("coding", ())
-    parts = [concept.get("text") or "", *(coding.get("display") or "" for coding in codings)]
+    parts = [concept.get("text") or "", *(display or "" for _, _, display in codings)]
     return clean(" ".join(parts)).lower()
 
 
@@ -69,9 +69,7 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
     if concept is None:
         return []
     return [
-        (system, clean(code))
-        for coding in concept.get("coding", ())
-        if (system := coding.get("system")) and (code := coding.get("code"))
+        (system, clean(code)) for system, code, _ in concept.get("coding", ()) if system and code
     ]
 
 
@@ -155,14 +153,15 @@ def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriS
     concept = obs.get("valueCodeableConcept")
     decided = reader.symptoms.get(decision := (concept_key(concept), answer))
     if decided is None:
-        decided = reader.symptoms[decision] = _symptom_field(concept, answer)
-    field, fields = decided
+        field, fields = _symptom_field(concept, answer)
+        decided = reader.symptoms[decision] = field, reader.entry(obs, ref, **fields)
+    field, entry = decided
     if field == "twitching":
         _twitching(reader, obs, ref, path, answer)
     elif field is not None:
         reader.out.answer(field, answer, ref)
     listed = reader.out.unmapped if field is None else reader.out.mapped
-    listed.append(reader.entry(obs, ref, **fields))
+    listed.append(reader.entry_as(entry, ref))
 
 
 def _symptom_field(
