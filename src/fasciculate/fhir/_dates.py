@@ -14,10 +14,9 @@ import datetime as dt
 from fasciculate._errors import InvalidBundle, Problem
 from fasciculate.fhir._collect import DATE_FORMS, parse_date, parse_instant
 from fasciculate.fhir._resources import (
-    ClinicalResource,
+    AnyResource,
     Condition,
     MedicationUse,
-    Observation,
     QuestionnaireResponse,
     observation_when,
 )
@@ -47,7 +46,7 @@ def as_day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
     raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
 
 
-def resource_dates(resource: ClinicalResource | Observation) -> list[tuple[str, str | None]]:
+def resource_dates(resource: AnyResource) -> list[tuple[str, str | None]]:
     """The dates that place *resource* in time: (element, its text)."""
     if isinstance(resource, dict):
         period = resource.get("effectivePeriod")
@@ -57,15 +56,15 @@ def resource_dates(resource: ClinicalResource | Observation) -> list[tuple[str, 
             observation_when(resource)[::-1],
             ("effectivePeriod.end", period.end if period else None),
         ]
-    if isinstance(resource, Condition):
+    if type(resource) is Condition:  # not isinstance: see CLINICAL_TYPES
         return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
-    if isinstance(resource, MedicationUse):
+    if type(resource) is MedicationUse:
         return [
             ("authoredOn", resource.authoredOn),
             ("effectiveDateTime", resource.effectiveDateTime),
             ("dateAsserted", resource.dateAsserted),
         ]
-    if isinstance(resource, QuestionnaireResponse):
+    if type(resource) is QuestionnaireResponse:
         return [("authored", resource.authored)]
     return []
 
@@ -111,7 +110,7 @@ class Calendar:
         parsed = self.instant(text, path)
         return None if parsed is None else parsed[0]
 
-    def place(self, resource: ClinicalResource | Observation, ref: str, path: str) -> None:
+    def place(self, resource: AnyResource, ref: str, path: str) -> None:
         """Keep the dates of an understood resource, for the default reference date."""
         if isinstance(resource, dict) and resource.get("effectivePeriod") is None:
             text = resource.get("effectiveDateTime")  # the usual case, without a list of dates

@@ -13,13 +13,12 @@ from fasciculate.fhir._collect import Collector
 from fasciculate.fhir._dates import Calendar
 from fasciculate.fhir._report import EntryData
 from fasciculate.fhir._resources import (
+    CLINICAL_TYPES,
     AnyResource,
     Bundle,
-    ClinicalResource,
     Condition,
     Medication,
     MedicationUse,
-    OtherResource,
     Patient,
     QuestionnaireResponse,
     about,
@@ -178,7 +177,7 @@ class Reader:
             if (server := server_reference(entry)) is not None:
                 servers[ref] = server
             path = f"entry.{index}.resource"
-            if not isinstance(resource, dict | ClinicalResource):
+            if type(resource) not in CLINICAL_TYPES:
                 self.route(url, resource, ref, path)
                 continue
             about = abouts[index]
@@ -202,17 +201,18 @@ class Reader:
 
     def route(self, url: str | None, resource: AnyResource, ref: str, path: str) -> None:
         """Read one resource by the reader of its type."""
-        if isinstance(resource, dict):
+        # ``type() is``, not ``isinstance``: see CLINICAL_TYPES.
+        if type(resource) is dict:
             _observations.read(self, resource, ref, path)
-        elif isinstance(resource, Patient):
-            self.person(url, resource, ref, path)
-        elif isinstance(resource, Condition):
+        elif type(resource) is Condition:
             _records.condition(self, resource, ref, path)
-        elif isinstance(resource, MedicationUse):
+        elif type(resource) is MedicationUse:
             _records.medication(self, resource, ref, path)
-        elif isinstance(resource, QuestionnaireResponse):
+        elif type(resource) is Patient:
+            self.person(url, resource, ref, path)
+        elif type(resource) is QuestionnaireResponse:
             _responses_read.questionnaire_response(self, resource, ref, path)
-        elif isinstance(resource, Medication):
+        elif type(resource) is Medication:
             reason = "read through the medication requests or statements that reference it"
             self.out.skipped.append(self.entry(resource, ref, reason=reason))
         else:
@@ -244,11 +244,11 @@ class Reader:
             return
         _records.patient(self, patient, ref, path)
 
-    def other(self, resource: OtherResource, ref: str) -> None:
+    def other(self, resource: AnyResource, ref: str) -> None:
         """Skip a resource type fasciculate does not read, saying why."""
         reason = (
             "billing resource"
-            if resource.resourceType in _BILLING
+            if resource_type(resource) in _BILLING
             else "resource type not used by fasciculate"
         )
         self.out.skipped.append(self.entry(resource, ref, reason=reason))

@@ -8,7 +8,7 @@ Dates stay strings: FHIR allows partial dates (``1980``, ``1980-10``) that the r
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Required
+from typing import Annotated, Any, Literal, Required, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
@@ -286,6 +286,13 @@ AnyResource = (
 )
 
 
+#: The types of the resources about one patient: the :class:`ClinicalResource` models, and
+#: ``dict`` (an :class:`Observation`). Membership is a fast test of a resource's ``type()``:
+#: ``isinstance`` with a pydantic model class that the object is not an instance of runs Python
+#: code (the models' metaclass), a few times slower.
+CLINICAL_TYPES = frozenset({dict, Condition, MedicationUse, QuestionnaireResponse})
+
+
 def resource_type(resource: AnyResource) -> str:
     """The ``resourceType`` of *resource*."""
     return resource["resourceType"] if isinstance(resource, dict) else resource.resourceType
@@ -303,8 +310,9 @@ def about(resource: AnyResource) -> str | None:
     """
     if isinstance(resource, dict):
         subject, patient = resource.get("subject"), resource.get("patient")
-    elif isinstance(resource, ClinicalResource):
-        subject, patient = resource.subject, resource.patient
+    elif type(resource) in CLINICAL_TYPES:
+        clinical = cast("ClinicalResource", resource)
+        subject, patient = clinical.subject, clinical.patient
     else:
         return None
     if subject is not None and (reference := subject.get("reference")):
