@@ -4,6 +4,9 @@ They check the JSON types of exactly the elements used and ignore the rest, whic
 reading a bundle an order of magnitude faster than a full FHIR parse (``benchmarks/bench_fhir.py``).
 A resource of any other type parses as :class:`OtherResource` and is reported, never rejected.
 Dates stay strings: FHIR allows partial dates (``1980``, ``1980-10``) that the reader handles.
+The most numerous, an :class:`Observation` and a bundle :class:`Entry`, are plain dicts
+(TypedDicts, read with ``.get``); :func:`resource_type`, :func:`resource_id` and :func:`about`
+read any resource.
 """
 
 from __future__ import annotations
