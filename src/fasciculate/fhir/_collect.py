@@ -20,6 +20,9 @@ _DATE = re.compile(
     re.ASCII,
 )
 
+# The usual dateTime, to the second in UTC (also a form of _DATE): Python's own parser reads it.
+_USUAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z", re.ASCII)
+
 #: How a date or dateTime should be written, for messages.
 DATE_FORMS = "YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with a time zone (Z or +hh:mm)"
 
@@ -33,6 +36,9 @@ def parse_instant(text: str) -> tuple[dt.date, dt.datetime]:
         ValueError: If *text* is not a FHIR date or dateTime (``20261118``, ``T25:99``, a time
             without a time zone, digits other than ASCII ones, a day that does not exist).
     """
+    if _USUAL.fullmatch(text) and text[17:19] != "60":  # the usual form, read in C
+        moment = dt.datetime.fromisoformat(text)  # ValueError: a day or time that does not exist
+        return moment.date(), moment
     found = _DATE.fullmatch(text.strip())
     if found is None:
         raise ValueError(text)
@@ -94,8 +100,9 @@ class Collector:
     def answer(self, field: str, answer: TriState, reference: str) -> None:
         """Record one present / absent / unknown answer for a finding-like field."""
         self.answers[field][answer].append(reference)
-        if answer is not TriState.UNKNOWN:
-            self.cite(field, reference)
+        if answer is not TriState.UNKNOWN and (field, reference) not in self.cited:
+            self.cited.add((field, reference))  # as cite() does: this is the hot path
+            self.evidence[field].append(reference)
 
     def cite(self, field: str, reference: str) -> None:
         """Remember that *field* came from the resource *reference*."""

@@ -14,11 +14,11 @@ import datetime as dt
 from fasciculate._errors import InvalidBundle, Problem
 from fasciculate.fhir._collect import DATE_FORMS, parse_date, parse_instant
 from fasciculate.fhir._resources import (
-    ClinicalResource,
+    AnyResource,
     Condition,
     MedicationUse,
-    Observation,
     QuestionnaireResponse,
+    observation_when,
 )
 
 #: Future dates named one by one in the notes; the rest are counted.
@@ -46,22 +46,25 @@ def as_day(as_of: dt.date | dt.datetime | str | None) -> dt.date | None:
     raise InvalidBundle([Problem("as_of", message, f"{as_of!r} ({type(as_of).__name__})")])
 
 
-def resource_dates(resource: ClinicalResource) -> list[tuple[str, str | None]]:
+def resource_dates(resource: AnyResource) -> list[tuple[str, str | None]]:
     """The dates that place *resource* in time: (element, its text)."""
-    if isinstance(resource, Observation):
-        period = resource.effectivePeriod
-        if period is None and resource.effectiveDateTime:  # the usual case, first
-            return [("effectiveDateTime", resource.effectiveDateTime)]
-        return [resource.when_field[::-1], ("effectivePeriod.end", period.end if period else None)]
-    if isinstance(resource, Condition):
+    if isinstance(resource, dict):
+        period = resource.get("effectivePeriod")
+        if period is None and (when := resource.get("effectiveDateTime")):  # the usual case
+            return [("effectiveDateTime", when)]
+        return [
+            observation_when(resource)[::-1],
+            ("effectivePeriod.end", period.end if period else None),
+        ]
+    if type(resource) is Condition:  # not isinstance: see CLINICAL_TYPES
         return [("onsetDateTime", resource.onsetDateTime), ("recordedDate", resource.recordedDate)]
-    if isinstance(resource, MedicationUse):
+    if type(resource) is MedicationUse:
         return [
             ("authoredOn", resource.authoredOn),
             ("effectiveDateTime", resource.effectiveDateTime),
             ("dateAsserted", resource.dateAsserted),
         ]
-    if isinstance(resource, QuestionnaireResponse):
+    if type(resource) is QuestionnaireResponse:
         return [("authored", resource.authored)]
     return []
 
@@ -73,8 +76,11 @@ class Calendar:
         """Collect the problems found into *problems*."""
         self.problems = problems
         self.parsed: dict[str, tuple[dt.date, dt.datetime] | None] = {}
-        #: Each understood resource's dates: (date, instant, reference, resource path, element).
-        self.placed: list[tuple[dt.date, dt.datetime, str, str, str]] = []
+        self.now = dt.datetime.now(dt.UTC)
+        #: The latest date of an understood resource that is not in the future.
+        self.latest: dt.date | None = None
+        #: The understood resources' dates in the future: (date, reference, resource path.element).
+        self.future: list[tuple[dt.date, str, str]] = []
 
     def _parse(self, text: str) -> tuple[dt.date, dt.datetime] | None:
         try:
@@ -104,12 +110,12 @@ class Calendar:
         parsed = self.instant(text, path)
         return None if parsed is None else parsed[0]
 
-    def place(self, resource: ClinicalResource, ref: str, path: str) -> None:
+    def place(self, resource: AnyResource, ref: str, path: str) -> None:
         """Keep the dates of an understood resource, for the default reference date."""
-        if type(resource) is Observation and resource.effectivePeriod is None:
-            text = resource.effectiveDateTime  # the usual case, without a list of dates
+        if isinstance(resource, dict) and resource.get("effectivePeriod") is None:
+            text = resource.get("effectiveDateTime")  # the usual case, without a list of dates
             if text is not None and (parsed := self._parse(text)) is not None:
-                self.placed.append((parsed[0], parsed[1], ref, path, "effectiveDateTime"))
+                self._keep(parsed, ref, path, "effectiveDateTime")
                 return
         for element, text in resource_dates(resource):
             if text is None:
@@ -118,21 +124,26 @@ class Calendar:
             if parsed is None:
                 self.instant(text, f"{path}.{element}")  # reports it
             else:
-                self.placed.append((parsed[0], parsed[1], ref, path, element))
+                self._keep(parsed, ref, path, element)
+
+    def _keep(self, parsed: tuple[dt.date, dt.datetime], ref: str, path: str, element: str) -> None:
+        day, moment = parsed
+        if moment > self.now:
+            self.future.append((day, ref, f"{path}.{element}"))
+        elif self.latest is None or day > self.latest:
+            self.latest = day
 
     def reference_date(self, notes: list[str]) -> dt.date | None:
-        """The latest date of an understood resource that is not in the future (noted)."""
-        now = dt.datetime.now(dt.UTC)
-        future = [
-            (day, ref, f"{path}.{element}")
-            for day, moment, ref, path, element in self.placed
-            if moment > now
-        ]
+        """The latest date of an understood resource that is not in the future (noted).
+
+        The future is after the moment the reading started.
+        """
+        future = self.future
         notes.extend(
-            f"{ref}: {where} {day} is in the future (after today, {now.date()}); "
+            f"{ref}: {where} {day} is in the future (after today, {self.now.date()}); "
             "not used as the reference date: check it"
             for day, ref, where in future[:_SHOWN]
         )
         if len(future) > _SHOWN:
             notes.append(f"{len(future) - _SHOWN} more resources with dates in the future")
-        return max((placed[0] for placed in self.placed if placed[1] <= now), default=None)
+        return self.latest

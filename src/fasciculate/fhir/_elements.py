@@ -1,15 +1,18 @@
-"""The most numerous elements of a bundle, validated into plain dicts rather than models.
+"""The most numerous elements of a bundle, validated into plain dicts and tuples, not models.
 
 Every CodeableConcept and its codings, and every resource's ``subject``: a large bundle holds tens
 of thousands of them, and a plain dict is built and freed faster than a model (about a tenth of
 the time of reading 20,000 entries, ``benchmarks/bench_fhir.py``). Validation is as strict: each
 element given has the JSON type a model's field would check (a string or ``null``, a list of
-objects); an element not given is absent, read with ``.get``. Read a CodeableConcept with
+objects); an element not given is absent, read with ``.get``. A coding becomes the tuple
+``(system, code, display)`` and a concept's codings a tuple of them, so that a concept's
+:func:`concept_key` is its text and its codings as they are. Read a CodeableConcept with
 :func:`codes` and :func:`label`.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Hashable
 from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
@@ -50,18 +53,15 @@ class _Record:
         return self.schema
 
 
-class CodingData(TypedDict, total=False):
-    """A code in a code system, inside a CodeableConcept."""
-
-    system: str | None
-    code: str | None
-    display: str | None
+#: A code in a code system, inside a CodeableConcept: ``(system, code, display)``, each ``None``
+#: when not given.
+CodingData = tuple[str | None, str | None, str | None]
 
 
 class ConceptData(TypedDict, total=False):
     """Codings and a text."""
 
-    coding: list[CodingData]
+    coding: tuple[CodingData, ...]
     text: str | None
 
 
@@ -72,11 +72,23 @@ class SubjectData(TypedDict, total=False):
     display: str | None
 
 
-_CODING = _record(system=_TEXT, code=_TEXT, display=_TEXT)
+_FIELDS = ("system", "code", "display")
+#: A coding: a JSON object with the three elements (``None`` when not given), then their tuple
+#: (``operator.itemgetter``, called by pydantic-core without a Python frame).
+_CODING = core_schema.no_info_after_validator_function(
+    operator.itemgetter(*_FIELDS),
+    core_schema.typed_dict_schema(
+        {
+            key: core_schema.typed_dict_field(core_schema.with_default_schema(_TEXT, default=None))
+            for key in _FIELDS
+        },
+        extra_behavior="ignore",
+    ),
+)
+#: A concept's codings: a JSON array (a problem says "list", as for any other array), then a tuple.
+_CODINGS = core_schema.no_info_after_validator_function(tuple, core_schema.list_schema(_CODING))
 #: A CodeableConcept, as a plain dict; read it with :func:`codes` and :func:`label`.
-CodeableConcept = Annotated[
-    ConceptData, _Record(_record(coding=core_schema.list_schema(_CODING), text=_TEXT))
-]
+CodeableConcept = Annotated[ConceptData, _Record(_record(coding=_CODINGS, text=_TEXT))]
 #: The patient a resource is about, as a plain dict.
 SubjectReference = Annotated[SubjectData, _Record(_record(reference=_TEXT, display=_TEXT))]
 
@@ -85,11 +97,7 @@ def codes(concept: ConceptData | None) -> list[tuple[str, str]]:
     """Every ``(system, code)`` pair of *concept* with both parts given, in document order."""
     if not concept:
         return []
-    return [
-        (system, code)
-        for coding in concept.get("coding", ())
-        if (system := coding.get("system")) and (code := coding.get("code"))
-    ]
+    return [(system, code) for system, code, _ in concept.get("coding", ()) if system and code]
 
 
 def label(concept: ConceptData | None) -> str | None:
@@ -98,8 +106,8 @@ def label(concept: ConceptData | None) -> str | None:
         return None
     if text := concept.get("text"):
         return text
-    for coding in concept.get("coding", ()):
-        if shown := coding.get("display") or coding.get("code"):
+    for _, code, display in concept.get("coding", ()):
+        if shown := display or code:
             return shown
     return None
 
@@ -112,7 +120,4 @@ def concept_key(concept: ConceptData | None) -> Hashable:
     """
     if not concept:
         return None
-    return concept.get("text"), *[
-        (coding.get("system"), coding.get("code"), coding.get("display"))
-        for coding in concept.get("coding", ())
-    ]
+    return concept.get("text"), concept.get("coding", ())

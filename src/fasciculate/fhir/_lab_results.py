@@ -23,7 +23,7 @@ from fasciculate.fhir._codes import INTERPRETATION, LOINC, UCUM, clean, code_map
 from fasciculate.fhir._elements import codes as concept_codes
 from fasciculate.fhir._elements import label
 from fasciculate.fhir._labs import FINAL, Result
-from fasciculate.fhir._resources import Observation
+from fasciculate.fhir._resources import Observation, Quantity, observation_when
 
 if TYPE_CHECKING:
     from fasciculate.fhir._reader import Reader
@@ -31,11 +31,11 @@ if TYPE_CHECKING:
 
 def _interpretation(obs: Observation) -> Interpretation | None:
     """The worst HL7 interpretation code of *obs* fasciculate reads (LL, L, N, H, HH, A, AA)."""
-    if not obs.interpretation:
+    if not obs.get("interpretation"):
         return None
     found = [
         Interpretation(code)
-        for concept in obs.interpretation
+        for concept in obs.get("interpretation", ())
         for system, code in concept_codes(concept)
         if system == INTERPRETATION and code in Interpretation.__members__
     ]
@@ -59,14 +59,14 @@ def lab_result(reader: Reader, obs: Observation, ref: str, path: str, loinc: str
     analyte = code_maps().loinc[loinc]
     entry = reader.entry
     code_text = f"{LOINC}|{loinc}"
-    display = label(obs.code)
-    quantity = obs.valueQuantity
+    display = label(obs.get("code"))
+    quantity = obs.get("valueQuantity")
     words = _interpretation(obs)
     if (quantity is None or quantity.value is None) and words is None:
         reason = f"{analyte} result without a valueQuantity value or an interpretation"
         reader.out.unmapped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
-    text, field = obs.when_field
+    text, field = observation_when(obs)
     when, moment = reader.calendar.instant(text, f"{path}.{field}") or (None, None)
     reader.dated_lab = reader.at
     result = functools.partial(
@@ -80,22 +80,23 @@ def lab_result(reader: Reader, obs: Observation, ref: str, path: str, loinc: str
         moment=moment,
         interpretation=None if words is None else words.value,
     )
-    not_final = "" if obs.status in FINAL else f" (status {obs.status or 'missing'}: not final)"
+    status = obs.get("status")
+    not_final = "" if status in FINAL else f" (status {status or 'missing'}: not final)"
     if quantity is None or quantity.value is None:
         # A result given only as an interpretation (no value): read as the words say.
         reason = f"{analyte} interpretation {words} without a value on {when or 'an unknown date'}"
         reader.labs.append(result(unit="", value=None, reason=reason + not_final))
         return
-    units = [
-        u for u in (quantity.code if quantity.system in {UCUM, None} else None, quantity.unit) if u
-    ]
-    accepted = reader_units(analyte)
-    unit = next((form for u in units for form in _unit_forms(u) if form in accepted), None)
+    key = (analyte, quantity.system, quantity.code, quantity.unit)
+    if key not in reader.units:
+        reader.units[key] = _unit(analyte, quantity)
+    unit = reader.units[key]
     if unit is None:
+        units = _given(quantity)
         problem = Problem(
             f"{path}.valueQuantity",
             f"unit {units[0] if units else 'missing'!r} is not accepted for {analyte} "
-            f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(accepted)}",
+            f"(LOINC {loinc}); use a UCUM code, one of: {', '.join(reader_units(analyte))}",
         )
         reader.labs.append(result(problem=problem))
         return
@@ -108,6 +109,24 @@ def lab_result(reader: Reader, obs: Observation, ref: str, path: str, loinc: str
     if quantity.comparator:
         reason += f" (reported as {quantity.comparator}{quantity.value:g}: read as the bound)"
     reader.labs.append(result(unit=unit, value=quantity.value, reason=reason + not_final))
+
+
+def _given(quantity: Quantity) -> list[str]:
+    """The units *quantity* gives: its UCUM code (another system's code is no unit), its text."""
+    code = quantity.code if quantity.system in {UCUM, None} else None
+    return [unit for unit in (code, quantity.unit) if unit]
+
+
+def _unit(analyte: Analyte, quantity: Quantity) -> str | None:
+    """The unit of *quantity* as the knowledge base writes it for *analyte* (``None``: refused).
+
+    Decided once per distinct unit in a bundle (``Reader.units``).
+    """
+    accepted = reader_units(analyte)
+    return next(
+        (form for unit in _given(quantity) for form in _unit_forms(unit) if form in accepted),
+        None,
+    )
 
 
 def _implausible(reader: Reader, analyte: Analyte, unit: str, value: float) -> str | None:

@@ -63,7 +63,7 @@ class Result:
     @property
     def final(self) -> bool:
         """Whether the result is finished."""
-        return self.observation.status in FINAL
+        return self.observation.get("status") in FINAL
 
     @property
     def key(self) -> dt.datetime:
@@ -73,7 +73,7 @@ class Result:
     @property
     def status(self) -> str:
         """Its status, for people."""
-        return self.observation.status or "no status"
+        return self.observation.get("status") or "no status"
 
 
 def _standing(group: list[Result]) -> tuple[list[Result], dict[int, Result]]:
@@ -118,6 +118,7 @@ def resolve(reader: Reader, results: list[Result]) -> None:
     for result in _current(reader, results):
         by_analyte.setdefault(result.analyte, []).append(result)
     standing: list[Result] = []
+    said: dict[tuple[str, int], str] = {}  # (status, winner's index): why superseded
     for group in by_analyte.values():
         kept, superseded = _standing(group)
         standing += kept
@@ -125,11 +126,12 @@ def resolve(reader: Reader, results: list[Result]) -> None:
             winner = superseded.get(result.index)
             if winner is None:
                 continue
-            reason = (
-                f"{result.status} {result.analyte} result superseded by the "
-                f"{'final' if winner.final else 'later'} result {winner.ref} "
-                f"({winner.status}, {winner.moment.isoformat() if winner.moment else 'undated'})"
-            )
+            if (reason := said.get(key := (result.status, winner.index))) is None:
+                reason = said[key] = (
+                    f"{result.status} {result.analyte} result superseded by the "
+                    f"{'final' if winner.final else 'later'} result {winner.ref} ({winner.status}, "
+                    f"{winner.moment.isoformat() if winner.moment else 'undated'})"
+                )
             reader.out.skipped.append(_entry(reader, result, reason=reason))
     seen: dict[tuple[object, ...], str] = {}
     for result in sorted(standing, key=lambda result: result.index):
@@ -165,6 +167,6 @@ def _lab_input(result: Result) -> dict[str, object]:
 
 
 def _entry(reader: Reader, result: Result, **fields: str) -> EntryData:
-    concept = result.observation.code
+    concept = result.observation.get("code")
     display = label(concept)
     return reader.entry(result.observation, result.ref, code=result.code, display=display, **fields)

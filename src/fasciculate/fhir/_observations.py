@@ -18,7 +18,7 @@ from fasciculate._vocab import Course, Frequency, Side, TriState
 from fasciculate.fhir._codes import LOINC, SNOMED, clean, code_maps
 from fasciculate.fhir._elements import CodeableConcept, concept_key, label
 from fasciculate.fhir._lab_results import lab_result
-from fasciculate.fhir._resources import Observation
+from fasciculate.fhir._resources import Observation, observation_when
 
 if TYPE_CHECKING:
     from fasciculate.fhir._reader import Reader
@@ -57,7 +57,7 @@ def _words(concept: CodeableConcept | None) -> str:
     if concept is None:
         return ""
     codings = concept.get("coding", ())
-    parts = [concept.get("text") or "", *(coding.get("display") or "" for coding in codings)]
+    parts = [concept.get("text") or "", *(display or "" for _, _, display in codings)]
     return clean(" ".join(parts)).lower()
 
 
@@ -69,9 +69,7 @@ def _codes(concept: CodeableConcept | None) -> list[tuple[str, str]]:
     if concept is None:
         return []
     return [
-        (system, clean(code))
-        for coding in concept.get("coding", ())
-        if (system := coding.get("system")) and (code := coding.get("code"))
+        (system, clean(code)) for system, code, _ in concept.get("coding", ()) if system and code
     ]
 
 
@@ -82,19 +80,19 @@ def read(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     two analytes (potassium and magnesium, say) is reported as a problem rather than read as
     either, since either reading could give the wrong urgency.
     """
-    concept = obs.code
+    concept, status = obs.get("code"), obs.get("status")
     code_key = concept_key(concept)
     if (route := reader.codes.get(code_key)) is None:
         route = reader.codes[code_key] = _route(concept)
     codes, loinc, symptom = route
-    if symptom is not None and obs.status not in SKIP_STATUS:
+    if symptom is not None and status not in SKIP_STATUS:
         _symptom(reader, obs, ref, path, symptom)
         return
     code_text = "|".join(codes[0]) if codes else None
-    display = label(obs.code)
+    display = label(concept)
     entry = reader.entry
-    if obs.status in SKIP_STATUS:
-        reason = f"status {obs.status}"
+    if status in SKIP_STATUS:
+        reason = f"status {status}"
         reader.out.skipped.append(entry(obs, ref, code=code_text, display=display, reason=reason))
         return
     maps = code_maps()
@@ -143,26 +141,27 @@ def _route(concept: CodeableConcept | None) -> Route:
 
 
 def _coded_answer(obs: Observation) -> TriState:
-    if obs.valueBoolean is not None:
-        return TriState.PRESENT if obs.valueBoolean else TriState.ABSENT
-    values = set(_codes(obs.valueCodeableConcept))
+    if (value := obs.get("valueBoolean")) is not None:
+        return TriState.PRESENT if value else TriState.ABSENT
+    values = set(_codes(obs.get("valueCodeableConcept")))
     if values & NO_CODES:
         return TriState.ABSENT
     return TriState.PRESENT
 
 
 def _symptom(reader: Reader, obs: Observation, ref: str, path: str, answer: TriState) -> None:
-    concept = obs.valueCodeableConcept
+    concept = obs.get("valueCodeableConcept")
     decided = reader.symptoms.get(decision := (concept_key(concept), answer))
     if decided is None:
-        decided = reader.symptoms[decision] = _symptom_field(concept, answer)
-    field, fields = decided
+        field, fields = _symptom_field(concept, answer)
+        decided = reader.symptoms[decision] = field, reader.entry(obs, ref, **fields)
+    field, entry = decided
     if field == "twitching":
         _twitching(reader, obs, ref, path, answer)
     elif field is not None:
         reader.out.answer(field, answer, ref)
     listed = reader.out.unmapped if field is None else reader.out.mapped
-    listed.append(reader.entry(obs, ref, **fields))
+    listed.append(reader.entry_as(entry, ref))
 
 
 def _symptom_field(
@@ -193,7 +192,7 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
             f"{ref} records twitching as absent; the presentation is about twitching"
         )
         return
-    site = _words(obs.bodySite)
+    site = _words(obs.get("bodySite"))
     region = code_maps().region(site) if site else None
     if region is not None:
         reader.out.regions.append(str(region))
@@ -207,22 +206,23 @@ def _twitching(reader: Reader, obs: Observation, ref: str, path: str, answer: Tr
         both = known is not None and known != str(side)
         reader.out.data["twitching"]["side"] = str(Side.BOTH if both else side)
         reader.out.cite("twitching.side", ref)
-    for component in obs.component:
+    for component in obs.get("component", ()):
         codes = {code for _, code in _codes(component.code)}
         text = _words(component.valueCodeableConcept) + " " + (component.valueString or "").lower()
         if codes & _TREND and (course := _first(_COURSE, text)) is not None:
             reader.out.set_once("twitching", "course", str(course), ref)
         if _FREQUENCY in codes and (often := _first(_OFTEN, text)) is not None:
             reader.out.set_once("twitching", "frequency", str(often), ref)
-    if obs.effectivePeriod is not None and obs.effectivePeriod.start:
-        onset = reader.date(obs.effectivePeriod.start, f"{path}.effectivePeriod.start")
+    period = obs.get("effectivePeriod")
+    if period is not None and period.start:
+        onset = reader.date(period.start, f"{path}.effectivePeriod.start")
         if onset is not None:
             reader.out.set_once("twitching", "onset_date", onset.isoformat(), ref)
 
 
 def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
     maps = code_maps()
-    values = _codes(obs.valueCodeableConcept)
+    values = _codes(obs.get("valueCodeableConcept"))
     smokes = next(
         (
             maps.smoking[code]
@@ -231,7 +231,7 @@ def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
         ),
         None,
     )
-    display = label(obs.valueCodeableConcept)
+    display = label(obs.get("valueCodeableConcept"))
     if smokes is None:
         reason = "smoking status code not in fasciculate's map"
         reader.out.unmapped.append(
@@ -240,7 +240,7 @@ def _smoking(reader: Reader, obs: Observation, ref: str, path: str) -> None:
             )
         )
         return
-    text, field = obs.when_field
+    text, field = observation_when(obs)
     when = reader.date(text, f"{path}.{field}")
     answer = TriState.PRESENT if smokes else TriState.ABSENT
     reader.out.set_latest("exposures.nicotine", str(answer), when, ref)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Hashable, Mapping
-from typing import Any
 
 import attrs
 
@@ -14,15 +13,18 @@ from fasciculate.fhir._collect import Collector
 from fasciculate.fhir._dates import Calendar
 from fasciculate.fhir._report import EntryData
 from fasciculate.fhir._resources import (
+    CLINICAL_TYPES,
+    AnyResource,
     Bundle,
-    ClinicalResource,
     Condition,
     Medication,
     MedicationUse,
-    Observation,
-    OtherResource,
     Patient,
     QuestionnaireResponse,
+    about,
+    resource_id,
+    resource_type,
+    server_reference,
 )
 from fasciculate.fhir._subject import Subject, names
 
@@ -41,11 +43,11 @@ _BILLING = {
 }
 
 
-def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa: ANN401
+def _reference(entry_url: str | None, resource: AnyResource, index: int) -> str:
     if entry_url:
         return entry_url
-    if resource.id:
-        return f"{resource.resourceType}/{resource.id}"
+    if ident := resource_id(resource):
+        return f"{resource_type(resource)}/{ident}"
     return f"entry.{index}"
 
 
@@ -53,7 +55,7 @@ def _reference(entry_url: str | None, resource: Any, index: int) -> str:  # noqa
 class Survey:
     """Where each resource type is in a bundle, and whom each entry is about."""
 
-    kinds: Mapping[type, list[int]]  # each resource model -> the indexes of its entries
+    kinds: Mapping[type, list[int]]  # each resource model (dict: Observation) -> its entries
     abouts: list[str | None]  # per entry: the subject a clinical resource names, else None
 
     @property
@@ -71,9 +73,9 @@ def survey(bundle: Bundle) -> Survey:
     kinds: dict[type, list[int]] = defaultdict(list)
     abouts: list[str | None] = []
     for index, entry in enumerate(bundle.entry):
-        resource = entry.resource
+        resource = entry.get("resource")
         kinds[type(resource)].append(index)
-        abouts.append(resource.about if isinstance(resource, ClinicalResource) else None)
+        abouts.append(None if resource is None else about(resource))
     return Survey(kinds, abouts)
 
 
@@ -117,28 +119,41 @@ class Reader:
         self.medications: dict[str, Medication] = {}
         #: What each distinct concept read means, decided once, by its ``concept_key``.
         self.codes: dict[Hashable, _observations.Route] = {}
-        self.symptoms: dict[Hashable, tuple[str | None, dict[str, str | None]]] = {}
+        self.symptoms: dict[Hashable, tuple[str | None, EntryData]] = {}  # field, report entry
         self.conditions: dict[Hashable, _records.Coded] = {}
         #: Each distinct lab result checked: why it cannot be read (``None`` when it can).
         self.checked: dict[tuple[str, str, float], str | None] = {}
+        #: Each distinct unit of an analyte's results (system, code, text): the unit accepted.
+        self.units: dict[tuple[str, str | None, str | None, str | None], str | None] = {}
         for index in kinds.get(Medication, ()):
             entry = bundle.entry[index]
-            medication = entry.resource
+            medication = entry.get("resource")
             assert isinstance(medication, Medication)  # noqa: S101 - surveyed as one
-            self.medications[_reference(entry.fullUrl, medication, index)] = medication
+            self.medications[_reference(entry.get("fullUrl"), medication, index)] = medication
             if medication.id:
                 self.medications[f"Medication/{medication.id}"] = medication
         responses = kinds.get(QuestionnaireResponse, [])
         self.responses = _responses_read.current_responses(self, responses)
 
-    def entry(self, resource: Any, ref: str, **fields: str | None) -> EntryData:  # noqa: ANN401
+    def entry(self, resource: AnyResource, ref: str, **fields: str | None) -> EntryData:
         """A report entry about *resource* (known in the bundle as *ref*), as its fields.
 
         The entries of a bundle are validated into :class:`ReportEntry` models together, with
         the report (:func:`~fasciculate.fhir._read.read_bundle`): one call, not one per entry.
         """
-        fields["reference"], fields["resource_type"] = ref, resource.resourceType
+        fields["reference"], fields["resource_type"] = ref, resource_type(resource)
         return fields
+
+    @staticmethod
+    def entry_as(entry: EntryData, ref: str) -> EntryData:
+        """The report entry *entry* (made by :meth:`entry`), about the resource known as *ref*.
+
+        Resources that read alike (a symptom recorded thousands of times) share the entry made
+        for the first one: a copy is made in a fraction of the time of a new entry.
+        """
+        copy = entry.copy()
+        copy["reference"] = ref
+        return copy
 
     def read(self) -> None:
         """Read every entry, each by the reader of its resource type.
@@ -151,18 +166,18 @@ class Reader:
         known, owns, place = self.patient.known, self.patient.owns, self.calendar.place
         observation, abouts = _observations.read, self.abouts
         for index, entry in enumerate(self.bundle.entry):
-            resource = entry.resource
+            resource = entry.get("resource")
             if resource is None:
                 self.out.notes.append(f"entry.{index} has no resource")
                 continue
             self.at = index
-            url = entry.fullUrl
+            url = entry.get("fullUrl")
             ref = url or _reference(None, resource, index)
-            types[ref] = resource.resourceType
-            if (server := entry.server_reference) is not None:
+            types[ref] = resource_type(resource)
+            if (server := server_reference(entry)) is not None:
                 servers[ref] = server
             path = f"entry.{index}.resource"
-            if not isinstance(resource, ClinicalResource):
+            if type(resource) not in CLINICAL_TYPES:
                 self.route(url, resource, ref, path)
                 continue
             about = abouts[index]
@@ -170,7 +185,7 @@ class Reader:
                 self.elsewhere_skip(resource, ref, about)
                 continue
             understood = len(mapped)
-            if type(resource) is Observation:
+            if isinstance(resource, dict):  # an Observation, most of a large bundle
                 observation(self, resource, ref, path)
             else:
                 self.route(url, resource, ref, path)
@@ -184,25 +199,26 @@ class Reader:
         _labs.resolve(self, self.labs)
         _recent.decide(self)
 
-    def route(self, url: str | None, resource: Any, ref: str, path: str) -> None:  # noqa: ANN401
+    def route(self, url: str | None, resource: AnyResource, ref: str, path: str) -> None:
         """Read one resource by the reader of its type."""
-        if isinstance(resource, Patient):
-            self.person(url, resource, ref, path)
-        elif isinstance(resource, Observation):
+        # ``type() is``, not ``isinstance``: see CLINICAL_TYPES.
+        if type(resource) is dict:
             _observations.read(self, resource, ref, path)
-        elif isinstance(resource, Condition):
+        elif type(resource) is Condition:
             _records.condition(self, resource, ref, path)
-        elif isinstance(resource, MedicationUse):
+        elif type(resource) is MedicationUse:
             _records.medication(self, resource, ref, path)
-        elif isinstance(resource, QuestionnaireResponse):
+        elif type(resource) is Patient:
+            self.person(url, resource, ref, path)
+        elif type(resource) is QuestionnaireResponse:
             _responses_read.questionnaire_response(self, resource, ref, path)
-        elif isinstance(resource, Medication):
+        elif type(resource) is Medication:
             reason = "read through the medication requests or statements that reference it"
             self.out.skipped.append(self.entry(resource, ref, reason=reason))
         else:
             self.other(resource, ref)
 
-    def elsewhere_skip(self, resource: ClinicalResource, ref: str, about: str | None) -> None:
+    def elsewhere_skip(self, resource: AnyResource, ref: str, about: str | None) -> None:
         """Skip *resource*, about someone other than the patient being assessed, saying why."""
         if about is None:
             reason = (
@@ -228,11 +244,11 @@ class Reader:
             return
         _records.patient(self, patient, ref, path)
 
-    def other(self, resource: OtherResource, ref: str) -> None:
+    def other(self, resource: AnyResource, ref: str) -> None:
         """Skip a resource type fasciculate does not read, saying why."""
         reason = (
             "billing resource"
-            if resource.resourceType in _BILLING
+            if resource_type(resource) in _BILLING
             else "resource type not used by fasciculate"
         )
         self.out.skipped.append(self.entry(resource, ref, reason=reason))

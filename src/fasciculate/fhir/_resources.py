@@ -4,14 +4,18 @@ They check the JSON types of exactly the elements used and ignore the rest, whic
 reading a bundle an order of magnitude faster than a full FHIR parse (``benchmarks/bench_fhir.py``).
 A resource of any other type parses as :class:`OtherResource` and is reported, never rejected.
 Dates stay strings: FHIR allows partial dates (``1980``, ``1980-10``) that the reader handles.
+The most numerous, an :class:`Observation` and a bundle :class:`Entry`, are plain dicts
+(TypedDicts, read with ``.get``); :func:`resource_type`, :func:`resource_id` and :func:`about`
+read any resource.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Required, cast
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict from Python 3.12
 
 from fasciculate.fhir._elements import CodeableConcept, SubjectReference
 
@@ -81,15 +85,6 @@ class ClinicalResource(_Resource):
     subject: SubjectReference | None = None
     patient: SubjectReference | None = None
 
-    @property
-    def about(self) -> str | None:
-        """The reference to the patient (or other subject) the resource is about, if given."""
-        subject = self.subject
-        if subject is not None and (reference := subject.get("reference")):
-            return reference
-        patient = self.patient
-        return (patient.get("reference") or None) if patient is not None else None
-
 
 class Patient(_Resource):
     """The patient."""
@@ -101,37 +96,40 @@ class Patient(_Resource):
     deceasedDateTime: str | None = None  # noqa: N815
 
 
-class Observation(ClinicalResource):
-    """A symptom, a finding, a lab result, or something fasciculate does not use."""
+class Observation(TypedDict, total=False):
+    """A symptom, a finding, a lab result, or something fasciculate does not use.
 
-    resourceType: Literal["Observation"]  # noqa: N815
-    status: str | None = None
-    code: CodeableConcept | None = None
-    valueCodeableConcept: CodeableConcept | None = None  # noqa: N815
-    valueQuantity: Quantity | None = None  # noqa: N815
-    valueBoolean: bool | None = None  # noqa: N815
-    valueString: str | None = None  # noqa: N815
-    effectiveDateTime: str | None = None  # noqa: N815
-    effectivePeriod: Period | None = None  # noqa: N815
-    issued: str | None = None
-    bodySite: CodeableConcept | None = None  # noqa: N815
-    interpretation: list[CodeableConcept] = Field(default_factory=list)
-    component: list[Component] = Field(default_factory=list)
+    Validated into a plain dict of the elements given (read the others with ``.get``), unlike the
+    other resource types: most of a large bundle is Observations, and a dict is built and freed
+    in about half the time of a model with all these fields (``benchmarks/bench_fhir.py``).
+    """
 
-    @property
-    def when(self) -> str | None:
-        """The clinically relevant time: effective time, else issued."""
-        return self.when_field[0]
+    resourceType: Required[Literal["Observation"]]
+    id: str | None
+    subject: SubjectReference | None
+    patient: SubjectReference | None
+    status: str | None
+    code: CodeableConcept | None
+    valueCodeableConcept: CodeableConcept | None
+    valueQuantity: Quantity | None
+    valueBoolean: bool | None
+    valueString: str | None
+    effectiveDateTime: str | None
+    effectivePeriod: Period | None
+    issued: str | None
+    bodySite: CodeableConcept | None
+    interpretation: list[CodeableConcept]
+    component: list[Component]
 
-    @property
-    def when_field(self) -> tuple[str | None, str]:
-        """The clinically relevant time and the element it comes from."""
-        period = self.effectivePeriod
-        if self.effectiveDateTime:
-            return self.effectiveDateTime, "effectiveDateTime"
-        if period is not None and period.start:
-            return period.start, "effectivePeriod.start"
-        return self.issued, "issued"
+
+def observation_when(obs: Observation) -> tuple[str | None, str]:
+    """The clinically relevant time of *obs* (effective time, else issued) and its element."""
+    if when := obs.get("effectiveDateTime"):
+        return when, "effectiveDateTime"
+    period = obs.get("effectivePeriod")
+    if period is not None and period.start:
+        return period.start, "effectivePeriod.start"
+    return obs.get("issued"), "issued"
 
 
 class Condition(ClinicalResource):
@@ -271,30 +269,76 @@ class EntryRequest(_Element):
     method: str | None = None
 
 
-class Entry(_Element):
-    """One bundle entry."""
+class Entry(TypedDict, total=False):
+    """One bundle entry, a plain dict like an :class:`Observation` (one per resource)."""
 
-    fullUrl: str | None = None  # noqa: N815
-    resource: Resource | None = None
-    request: EntryRequest | None = None
+    fullUrl: str | None
+    resource: Resource | None
+    request: EntryRequest | None
 
-    @property
-    def server_reference(self) -> str | None:
-        """How the server the bundle came from knows the resource, when it does.
 
-        ``Type/id`` when the resource has an id, else an absolute ``http(s)`` fullUrl. A resource
-        to be created (``request.method`` POST) has no server id yet: its ``id`` is a placeholder
-        the server replaces.
-        """
-        resource = self.resource
-        if resource is None:
-            return None
-        if self.request is not None and (self.request.method or "").upper() == "POST":
-            return None
-        if resource.id:
-            return f"{resource.resourceType}/{resource.id}"
-        url = self.fullUrl or ""
-        return url if url.startswith(("https://", "http://")) else None
+#: A resource as read: a model, or an :class:`Observation` (a plain dict).
+AnyResource = (
+    Patient
+    | Observation
+    | Condition
+    | MedicationUse
+    | Medication
+    | QuestionnaireResponse
+    | OtherResource
+)
+
+
+#: The types of the resources about one patient: the :class:`ClinicalResource` models, and
+#: ``dict`` (an :class:`Observation`). Membership is a fast test of a resource's ``type()``:
+#: ``isinstance`` with a pydantic model class that the object is not an instance of runs Python
+#: code (the models' metaclass), a few times slower.
+CLINICAL_TYPES = frozenset({dict, Condition, MedicationUse, QuestionnaireResponse})
+
+
+def resource_type(resource: AnyResource) -> str:
+    """The ``resourceType`` of *resource*."""
+    return resource["resourceType"] if isinstance(resource, dict) else resource.resourceType
+
+
+def resource_id(resource: AnyResource) -> str | None:
+    """The ``id`` of *resource*, if it has one."""
+    return resource.get("id") if isinstance(resource, dict) else resource.id
+
+
+def about(resource: AnyResource) -> str | None:
+    """Whom *resource* is about: the reference its ``subject`` (or ``patient``) gives.
+
+    ``None`` when it names no one, or is not a clinical resource (a Patient, a Medication).
+    """
+    if isinstance(resource, dict):
+        subject, patient = resource.get("subject"), resource.get("patient")
+    elif type(resource) in CLINICAL_TYPES:
+        clinical = cast("ClinicalResource", resource)
+        subject, patient = clinical.subject, clinical.patient
+    else:
+        return None
+    if subject is not None and (reference := subject.get("reference")):
+        return reference
+    return (patient.get("reference") or None) if patient is not None else None
+
+
+def server_reference(entry: Entry) -> str | None:
+    """How the server the bundle came from knows the resource of *entry*, when it does.
+
+    ``Type/id`` when the resource has an id, else an absolute ``http(s)`` fullUrl. A resource
+    to be created (``request.method`` POST) has no server id yet: its ``id`` is a placeholder
+    the server replaces.
+    """
+    resource, request = entry.get("resource"), entry.get("request")
+    if resource is None:
+        return None
+    if request is not None and (request.method or "").upper() == "POST":
+        return None
+    if ident := resource_id(resource):
+        return f"{resource_type(resource)}/{ident}"
+    url = entry.get("fullUrl") or ""
+    return url if url.startswith(("https://", "http://")) else None
 
 
 class Bundle(_Element):

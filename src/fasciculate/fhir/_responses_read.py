@@ -13,9 +13,7 @@ from typing import TYPE_CHECKING
 from fasciculate._vocab import TriState
 from fasciculate.fhir._collect import parse_moment
 from fasciculate.fhir._questionnaire import QUESTIONNAIRE_URL
-from fasciculate.fhir._resources import (
-    QuestionnaireResponse,
-)
+from fasciculate.fhir._resources import QuestionnaireResponse, about
 from fasciculate.fhir._response import answers_from_response
 
 if TYPE_CHECKING:
@@ -49,10 +47,10 @@ def current_responses(reader: Reader, indexes: Iterable[int]) -> tuple[dict[int,
     counted = [
         (index, response)
         for index in indexes
-        if isinstance(response := reader.bundle.entry[index].resource, QuestionnaireResponse)
+        if isinstance(response := reader.bundle.entry[index].get("resource"), QuestionnaireResponse)
         and _ours(response)
         and response.status in COUNTED_RESPONSES
-        and reader.patient.owns(response.about)
+        and reader.patient.owns(about(response))
     ]
     latest = max((_authored(response) for _, response in counted), default=None)
     current = {

@@ -45,7 +45,8 @@ def _key(reference: str) -> str:
 
 
 def _patient_names(entry: Entry, resource: Patient) -> set[str]:
-    known = names(entry.fullUrl) if entry.fullUrl else set()
+    url = entry.get("fullUrl")
+    known = names(url) if url else set()
     if resource.id:
         known.add(f"Patient/{resource.id}")
     return known
@@ -82,11 +83,13 @@ def _groups(patients: Iterable[tuple[int, Entry]]) -> list[tuple[str, set[str]]]
     """Each distinct Patient of the bundle: its reference and names (copies merged)."""
     groups: list[tuple[str, set[str]]] = []
     for index, entry in patients:
-        resource = entry.resource
+        resource = entry.get("resource")
         if not isinstance(resource, Patient):
             continue
         known = _patient_names(entry, resource)
-        ref = entry.fullUrl or (f"Patient/{resource.id}" if resource.id else f"entry.{index}")
+        ref = entry.get("fullUrl") or (
+            f"Patient/{resource.id}" if resource.id else f"entry.{index}"
+        )
         same = next((group for group in groups if group[1] & known), None)
         if same is None:
             groups.append((ref, known or {ref}))
