@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
-from fasciculate._bulk_screen import Screening, available_cores
+from fasciculate._bulk_screen import PART_BYTES, Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
 from fasciculate._bulk_spark import SparkScreening, screen_export_spark, spark_schema
 from fasciculate._bulk_types import (
@@ -55,6 +55,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
     full: bool = False,
     temp_dir: str | Path | None = None,
     run_bytes: int = 64 * 1024 * 1024,
+    part_bytes: int = PART_BYTES,
     progress: Callable[[str, int], object] | None = None,
 ) -> Screening:
     """Screen every patient of the Bulk Data export in *folder*.
@@ -71,7 +72,11 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
         full: Keep each patient's whole assessment as JSON (:attr:`PatientResult.assessment`).
         temp_dir: Where the sorted runs are written (default: the system's temporary folder);
             about the size of the export's files that are read, uncompressed.
-        run_bytes: Bytes of resources sorted in memory before a run is written to disk.
+        run_bytes: Bytes of sort records held in memory before a run is written to disk (a
+            record is about 60 bytes for a line of an uncompressed file, the line itself for
+            one of a ``.gz`` file).
+        part_bytes: Bytes of an uncompressed file keyed by one worker at a time (a part ends
+            at a line's end).
         progress: Called now and then with what is being counted and how many so far.
 
     Returns:
@@ -88,6 +93,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
         full=full,
         temp_dir=temp_dir,
         run_bytes=run_bytes,
+        part_bytes=part_bytes,
         progress=progress,
     )
 
