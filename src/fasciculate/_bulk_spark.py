@@ -48,6 +48,11 @@ _COLUMNS = (
 )
 
 
+#: The columns of the key that orders the outcomes as one machine writes them: the problems of
+#: the scan first (by file and line), then each patient's, by patient id (then file and line).
+_ORDER = ("_order", "_patient", "_file", "_line")
+
+
 def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
     """The columns of :func:`fasciculate.bulk.schema` as a Spark ``StructType``."""
     from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
@@ -116,9 +121,22 @@ def _outcomes(
                     yield (1, patient, 0, 0), outcome
 
 
-def _as_tuple(outcome: Outcome) -> tuple[Any, ...]:
+def _keyed_row(item: tuple[tuple[Any, ...], Outcome]) -> tuple[Any, ...]:
+    """The outcome's row, after the columns of its key (:data:`_ORDER`)."""
+    key, outcome = item
     fields = row(outcome)
-    return tuple(fields.get(name) for name in _COLUMNS)
+    return (*key, *(fields.get(name) for name in _COLUMNS))
+
+
+def _keyed_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
+    """:func:`spark_schema` after the columns of the key that orders the outcomes."""
+    from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
+
+    kinds = (t.IntegerType(), t.StringType(), t.LongType(), t.LongType())
+    keys = [
+        t.StructField(name, kind, nullable=False) for name, kind in zip(_ORDER, kinds, strict=True)
+    ]
+    return t.StructType(keys + list(spark_schema().fields))
 
 
 class SparkScreening:
@@ -207,16 +225,24 @@ def screen_export_spark(  # noqa: PLR0913 - keyword-only options of one run
     found = lines.filter(lambda item: item[0][0] == 2).map(lambda item: item[1]).collect()
     medications, duplicates = Medications.of(found, names)
     listed.medications = len(found) - len(duplicates)
-    alone = lines.filter(lambda item: item[0][0] == 0).union(
-        context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
+    # The lines that are problems on their own, few: one partition (one Python task), not one
+    # per part.
+    alone = (
+        lines.filter(lambda item: item[0][0] == 0)
+        .union(
+            context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
+        )
+        .coalesce(1)
     )
     about = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
     answer = functools.partial(
         _outcomes, as_of=day, paths=paths, full=full, medications=context.broadcast(medications)
     )
     grouped = about.groupByKey(partitions or context.defaultParallelism).mapPartitions(answer)
-    # Kept once computed: sorting samples it before it shuffles it, and the summary counts it.
-    grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)
-    ordered = alone.union(grouped).sortBy(lambda item: item[0]).map(lambda item: _as_tuple(item[1]))
-    frame = spark.createDataFrame(ordered, spark_schema())
+    rows = alone.union(grouped).map(_keyed_row)
+    table = spark.createDataFrame(rows, _keyed_schema(), verifySchema=False)
+    # Kept once computed, in the JVM: the sort samples it before it sorts it, and the summary
+    # counts it; the assessments run once, and the rows cross from Python once.
+    table = table.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = table.orderBy(*_ORDER).drop(*_ORDER)
     return SparkScreening(lines, frame, listed)
