@@ -64,7 +64,7 @@ Mapper = Callable[
 
 @attrs.frozen
 class Group:
-    """One patient's resources, as JSON bytes, with the file index and line each came from.
+    """One patient's resources (JSON, or places to read it from), with the file and line of each.
 
     Attributes:
         patient: The Patient's id.
@@ -87,6 +87,7 @@ class Group:
 
         Raises:
             OSError: If a file of the export cannot be read.
+            ValueError: If the group holds places and *places* is not given.
         """
         if places is None:
             if not all(isinstance(resource, bytes) for resource in self.resources):
