@@ -5,7 +5,8 @@ Writes an export of *patients* generated patients (and the four Synthea patients
 ``--workers 1`` and once with ``--workers N`` (default: the cores available), side by side in one
 run. For each: wall time, records per second and per second per core, CPU time, the peak memory
 of the whole process tree (main process and workers, sampled every 0.1 s; also at the end of the
-first and second halves of the run, to show that it stays flat), and the checks: records in =
+first and second halves of the run, to show that it stays flat), the CPU seconds of the main
+process and of the others (the workers), and the checks: records in =
 records out, one line per patient, no duplicate and none missing, the same bytes from both runs.
 
 With ``--spark``, the same export is then screened on Spark ``local[N]`` (the ``spark`` extra
@@ -97,10 +98,12 @@ def _run(export: Path, workers: int, out: Path) -> dict[str, Any]:
     # main process's alone when psutil is missing.
     seconds = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     half = wall / 2
+    main = cpu.get(process.pid, seconds)
     return {
         "workers": workers,
         "wall": wall,
         "cpu": max(seconds, sum(cpu.values())),
+        "main_cpu": main,
         "summary": json.loads(summary.read_text()),
         "peak": max((rss for _, rss in samples), default=after.ru_maxrss * 1024),
         "first_half": max((rss for t, rss in samples if t <= half), default=0),
@@ -137,6 +140,8 @@ def _spark(export: Path, workers: int, out: Path, single: Path) -> None:
                 samples.append((time.perf_counter(), rss))
             time.sleep(0.1)
 
+    _tree(os.getpid(), cpu)
+    before = dict(cpu)
     sampler = threading.Thread(target=sample)
     sampler.start()
     start = time.perf_counter()
@@ -146,6 +151,7 @@ def _spark(export: Path, workers: int, out: Path, single: Path) -> None:
     summary = screening.summary()
     done.set()
     sampler.join()
+    seconds = sum(cpu.values()) - sum(before.values())
     rows = spark.read.parquet(str(out)).orderBy("patient").select("patient", "urgency").collect()
     spark.stop()
     lines = [json.loads(line) for line in single.read_bytes().splitlines()]
@@ -156,6 +162,7 @@ def _spark(export: Path, workers: int, out: Path, single: Path) -> None:
         f"{records / wall:8,.0f} records/s, {records / wall / workers:8,.0f} records/s per core; "
         f"peak memory {_mb(max((rss for _, rss in samples), default=0))} (with the JVM)"
     )
+    print(f"  CPU: {seconds:.1f} s (the JVM, its Python workers and this process)")
     print(
         f"  records in {records:,} = out {summary.records_out:,}: "
         f"{records == summary.records_out}; the same patients and urgencies as one process: "
@@ -218,6 +225,10 @@ def main() -> int:
                 f"({records / run['cpu']:,.0f} per CPU second), "
                 f"{len(patients) / run['wall']:7,.0f} patients/s; peak memory {_mb(run['peak'])} "
                 f"(first half {_mb(run['first_half'])}, second half {_mb(run['second_half'])})"
+            )
+            print(
+                f"  CPU: main process {run['main_cpu']:.1f} s, the other processes "
+                f"{run['cpu'] - run['main_cpu']:.1f} s (workers, forkserver)"
             )
             print(f"  {_check(run, patients)}")
         print(f"ratio: the pool is {runs[0]['wall'] / runs[1]['wall']:.2f}x one process")

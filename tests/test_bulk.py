@@ -332,6 +332,31 @@ def test_a_bad_record_of_every_kind_comes_out_the_same_with_two_workers(tmp_path
     assert records == pooled_summary.records_in == pooled_summary.records_out
 
 
+@pytest.mark.parametrize(("part_bytes", "workers"), [(1, 1), (300, 2), (4096, 2)])
+def test_files_keyed_in_small_parts_give_the_same_outcomes(tmp_path, part_bytes, workers):
+    """Files cut in parts shorter than a line or of a few lines: the same outcomes and summary."""
+    folder, records, _ = _bad_export(tmp_path)
+    conditions = folder / "Condition.ndjson"  # a BOM, CRLF, blank lines, no last newline
+    lines = conditions.read_bytes().splitlines()
+    conditions.write_bytes(b"\xef\xbb\xbf" + b"\r\n\r\n".join(lines))
+    one, one_summary = _screen(folder)
+    parted, parted_summary = _screen(folder, part_bytes=part_bytes, workers=workers)
+    assert b"".join(o.to_json() for o in one) == b"".join(o.to_json() for o in parted)
+    assert one_summary.text() == parted_summary.text()
+    assert records == parted_summary.records_in == parted_summary.records_out
+
+
+def test_an_uncompressed_export_reads_as_its_gzip_copy(tmp_path):
+    """The example export's files decompressed give the same outcomes as the .gz files."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    for path in EXPORT.glob("*.ndjson.gz"):
+        (folder / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    compressed, _ = _screen(EXPORT, full=True)
+    uncompressed, _ = _screen(folder, full=True, workers=2)
+    assert b"".join(o.to_json() for o in compressed) == b"".join(o.to_json() for o in uncompressed)
+
+
 def test_closing_a_screening_early_stops_its_workers(tmp_path):
     """A screening closed during its scan or its assessments leaves no worker and no run behind."""
     folder, _, _ = _bad_export(tmp_path)
@@ -395,6 +420,8 @@ def test_as_of_and_workers_are_checked():
         screen_export(EXPORT, as_of="yesterday")
     with pytest.raises(ValueError, match="workers must be"):
         screen_export(EXPORT, as_of=AS_OF, workers=0)
+    with pytest.raises(ValueError, match="part_bytes must be"):
+        screen_export(EXPORT, as_of=AS_OF, part_bytes=0)
 
 
 _JSON = st.recursive(
@@ -450,9 +477,12 @@ _LINES = st.lists(
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(files=st.lists(_LINES, min_size=1, max_size=3))
-def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, files):
-    """Random resources and random bytes: iterating never raises, records in = records out."""
+@given(files=st.lists(_LINES, min_size=1, max_size=3), part_bytes=st.integers(1, 200))
+def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, files, part_bytes):
+    """Random resources and random bytes: iterating never raises, records in = records out.
+
+    Files keyed in parts of any size give the same outcomes.
+    """
     folder = tmp_path_factory.mktemp("fuzz")
     expected = 0
     for number, lines in enumerate(files):
@@ -470,6 +500,8 @@ def test_whatever_the_lines_every_record_is_accounted_for(tmp_path_factory, file
     assert ProblemKind.INTERNAL_ERROR not in summary.rejected
     patients = [o.patient for o in outcomes if o.patient is not None]
     assert len(patients) == len(set(patients))
+    parted, _ = _screen(folder, part_bytes=part_bytes)
+    assert [o.to_json() for o in outcomes] == [o.to_json() for o in parted]
 
 
 def test_progress_is_reported_and_a_screening_runs_once():

@@ -4,9 +4,11 @@ The patients come out of the external sort (:mod:`fasciculate._bulk_sort`) in pa
 one's resources, and the Medications they reference, are handed to the FHIR reader as a Bundle of
 type collection, so that subject, status, date, lab-window and medication rules are those of
 :func:`fasciculate.fhir.read_bundle`, and assessed.
-With several workers, chunks of patients go to a process pool, a bounded number at a time (memory
-stays flat), and come back in the order sent: the output is the same bytes for any number of
-workers.
+With several workers, one process pool first keys the parts of the export's files
+(:mod:`fasciculate._bulk_scan`: this process gets small sort records, not the lines), then
+assesses chunks of patients, each patient's lines read back from the files by the worker; a
+bounded number of parts or chunks is in flight at a time (memory stays flat), and they come back
+in the order sent: the output is the same bytes for any number of workers.
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ import re
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 from fasciculate._assess import assess
+from fasciculate._bulk_scan import Places
 from fasciculate._bulk_sort import Group, Sorter, export_files
 from fasciculate._bulk_types import (
     Outcome,
@@ -39,6 +43,10 @@ from fasciculate.fhir._dates import as_day
 #: Patients sent to a worker at a time, and chunks in flight per worker.
 CHUNK = 64
 _IN_FLIGHT = 4
+#: Bytes of an uncompressed file that one worker keys at a time.
+PART_BYTES = 4 * 1024 * 1024
+_In = TypeVar("_In")
+_Out = TypeVar("_Out")
 _ENTRY = re.compile(r"\bentry\.(\d+)(?:\.resource)?(\.)?")
 
 
@@ -60,13 +68,25 @@ def _located(problem: Problem, group: Group, files: Sequence[str]) -> Problem:
     return Problem(_ENTRY.sub(where, problem.path), problem.message, problem.value)
 
 
-def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bool) -> Outcome:
-    """One patient's outcome: their assessment, or why their resources could not be read."""
+def assess_group(
+    group: Group,
+    *,
+    as_of: dt.date,
+    files: Sequence[str],
+    full: bool,
+    places: Places | None = None,
+) -> Outcome:
+    """One patient's outcome: their assessment, or why their resources could not be read.
+
+    *places* reads back the resources the group holds by their place in the export's files.
+
+    Raises:
+        OSError: If a file of the export cannot be read back.
+    """
     records = group.records
+    bundle = _bundle(group.read(places))
     try:
-        reading = read_bundle(
-            _bundle(group.resources), as_of=as_of, patient=f"Patient/{group.patient}"
-        )
+        reading = read_bundle(bundle, as_of=as_of, patient=f"Patient/{group.patient}")
         assessment = assess(reading.presentation)
     except InvalidPresentation as error:
         problems = tuple(_located(problem, group, files) for problem in error.problems)
@@ -98,14 +118,21 @@ def assess_group(group: Group, *, as_of: dt.date, files: Sequence[str], full: bo
 
 
 def _answer(
-    chunk: Sequence[Group | RecordProblem], *, as_of: dt.date, files: Sequence[str], full: bool
+    chunk: Sequence[Group | RecordProblem],
+    *,
+    as_of: dt.date,
+    paths: Sequence[Path],
+    full: bool,
 ) -> list[Outcome]:
-    return [
-        item
-        if isinstance(item, RecordProblem)
-        else assess_group(item, as_of=as_of, files=files, full=full)
-        for item in chunk
-    ]
+    """The outcomes of *chunk*, each patient's resources read back from the export's files."""
+    files = [path.name for path in paths]
+    with Places(paths) as places:
+        return [
+            item
+            if isinstance(item, RecordProblem)
+            else assess_group(item, as_of=as_of, files=files, full=full, places=places)
+            for item in chunk
+        ]
 
 
 def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | RecordProblem]]:
@@ -119,12 +146,11 @@ def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | Rec
         yield chunk
 
 
-def _pooled(
-    chunks: Iterator[list[Group | RecordProblem]],
-    answer: Callable[[list[Group | RecordProblem]], list[Outcome]],
+@contextlib.contextmanager
+def _pool(
     workers: int,
-) -> Iterator[list[Outcome]]:
-    """*answer* applied to each chunk by *workers* processes, in order, a few chunks ahead."""
+) -> Iterator[Callable[[Callable[[_In], _Out], Iterable[_In]], Iterator[_Out]]]:
+    """An ordered map over *workers* processes (the same pool for the scan and the patients)."""
     context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
         server = multiprocessing.get_context("forkserver")
@@ -133,11 +159,14 @@ def _pooled(
         context = server
     else:  # pragma: no cover - Windows and macOS without forkserver
         context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        waiting: collections.deque[concurrent.futures.Future[list[Outcome]]] = collections.deque()
+    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
+
+    def mapped(function: Callable[[_In], _Out], items: Iterable[_In]) -> Iterator[_Out]:
+        """*function* applied to each item in the pool, in order, a few items ahead."""
+        waiting: collections.deque[concurrent.futures.Future[_Out]] = collections.deque()
         try:
-            for chunk in chunks:
-                waiting.append(pool.submit(answer, chunk))
+            for item in items:
+                waiting.append(pool.submit(function, item))
                 if len(waiting) >= workers * _IN_FLIGHT:
                     yield waiting.popleft().result()
             while waiting:
@@ -145,6 +174,11 @@ def _pooled(
         finally:
             for future in waiting:
                 future.cancel()
+
+    try:
+        yield mapped
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def available_cores() -> int:
@@ -173,6 +207,7 @@ class Screening:
         full: bool = False,
         temp_dir: str | Path | None = None,
         run_bytes: int = 64 * 1024 * 1024,
+        part_bytes: int = PART_BYTES,
         progress: Callable[[str, int], object] | None = None,
     ) -> None:
         """Check the folder and the options; nothing is read until the screening is iterated."""
@@ -181,6 +216,10 @@ class Screening:
             raise TypeError("as_of is required: the reference date for ages and the lab window")
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise ValueError(f"workers must be a whole number of processes, 1 or more: {workers!r}")
+        if isinstance(part_bytes, bool) or not isinstance(part_bytes, int) or part_bytes < 1:
+            raise ValueError(
+                f"part_bytes must be a whole number of bytes, 1 or more: {part_bytes!r}"
+            )
         self.as_of: dt.date = day
         self.summary = RunSummary()
         self._files = export_files(Path(folder), self.summary)
@@ -188,6 +227,7 @@ class Screening:
         self._full = full
         self._temp_dir = temp_dir
         self._run_bytes = run_bytes
+        self._part_bytes = part_bytes
         self._progress = progress
         self._started = False
 
@@ -206,24 +246,28 @@ class Screening:
         if self._started:
             raise RuntimeError("a screening runs once: call screen_export again to run it again")
         self._started = True
-        with tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir) as work:
-            sorter = Sorter(self._files, Path(work), self.summary, self._run_bytes, self._progress)
-            for problem in sorter.scan():
+        with contextlib.ExitStack() as stack:
+            work = stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir)
+            )
+            mapped: Callable[..., Iterable[Any]] = (
+                map if self._workers == 1 else stack.enter_context(_pool(self._workers))
+            )
+            sorter = Sorter(
+                self._files,
+                Path(work),
+                self.summary,
+                self._run_bytes,
+                self._part_bytes,
+                self._progress,
+            )
+            for problem in sorter.scan(mapped):
                 self.summary.count(problem)
                 yield problem
             answer = functools.partial(
-                _answer,
-                as_of=self.as_of,
-                files=[path.name for path in self._files],
-                full=self._full,
+                _answer, as_of=self.as_of, paths=self._files, full=self._full
             )
-            chunks = _chunks(sorter.groups())
-            answered = (
-                map(answer, chunks)
-                if self._workers == 1
-                else _pooled(chunks, answer, self._workers)
-            )
-            for outcomes in answered:
+            for outcomes in mapped(answer, _chunks(sorter.groups())):
                 for outcome in outcomes:
                     self.summary.count(outcome)
                     yield outcome

@@ -1,13 +1,17 @@
 """A Bulk Data export's resources grouped by patient, without holding the export in memory.
 
 An external sort: every line read is keyed by the patient it is about (a Patient's id, another
-resource's ``subject`` or ``patient`` reference) and buffered as one line of six tab-separated
-fields (patient, file, line, ``P`` for a Patient or ``R``, the id of the Medication a medication
-request or statement references, the resource), with the file and line numbers zero-padded so
-that the bytes sort as the tuple does (the tab sorts below every character of a FHIR id). When
-the buffer holds ``run_bytes`` it is sorted and written to a run file; the runs are then merged
-(:func:`heapq.merge`) into one stream in patient order, cut into one group per patient. Memory
-holds one buffer and one patient's resources at a time, whatever the size of the export.
+resource's ``subject`` or ``patient`` reference) and buffered as one sort record of six
+tab-separated fields (patient, file, line, ``P`` for a Patient or ``R``, the id of the Medication
+a medication request or statement references, the resource: for a line of an uncompressed file
+its place there, byte offset and length, for a ``.gz`` file the line), with the file and line
+numbers zero-padded so that the bytes sort as the tuple does (the tab sorts below every character
+of a FHIR id). The files are keyed in parts (:mod:`fasciculate._bulk_scan`), by this process or
+by a pool's workers, the parts' records taken in order. When the buffer holds ``run_bytes`` it is
+sorted and written to a run file; the runs are then merged (:func:`heapq.merge`) into one stream
+in patient order, cut into one group per patient, whose lines are read back from their files
+(:meth:`Group.read`) where the patient is assessed. Memory holds one buffer and one patient's
+resources at a time, whatever the size of the export.
 
 A Medication is nobody's: it is not sorted but kept aside
 (:class:`~fasciculate._bulk_medications.Medications`), and each patient's group takes the
@@ -22,20 +26,19 @@ during the merge.
 from __future__ import annotations
 
 import contextlib
-import gzip
+import functools
 import heapq
 import itertools
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 import attrs
 
-from fasciculate._bulk_keys import MEDICATION, PATIENT, Keyed, key
+from fasciculate._bulk_keys import PATIENT, Keyed
 from fasciculate._bulk_medications import Medications
+from fasciculate._bulk_scan import Part, Places, parts, scan_part
 from fasciculate._bulk_types import (
-    MAX_LINE_BYTES,
     InvalidExport,
     ProblemKind,
     RecordProblem,
@@ -47,27 +50,53 @@ from fasciculate.fhir._resources import READ_TYPES as _READER_TYPES
 #: type is not opened.
 READ_TYPES = _READER_TYPES
 
-_BOM = b"\xef\xbb\xbf"
 _SUFFIXES = (".ndjson", ".ndjson.gz")
+
+
+#: A resource's JSON, or its place (byte offset, length) in its uncompressed file.
+Resource = bytes | tuple[int, int]
+#: Applies a function to each item and gives the results in order (:func:`map`, a pool's map).
+Mapper = Callable[
+    [Callable[[Part], list[bytes | Keyed | RecordProblem]], Iterable[Part]],
+    Iterable[list[bytes | Keyed | RecordProblem]],
+]
 
 
 @attrs.frozen
 class Group:
-    """One patient's resources, as JSON bytes, with the file index and line each came from.
+    """One patient's resources (JSON, or places to read it from), with the file and line of each.
 
     Attributes:
         patient: The Patient's id.
-        resources: The patient's lines, then the Medications they reference that the export holds.
+        resources: The patient's lines, then the Medications they reference that the export holds;
+            a line of an uncompressed file as its place there (offset, length), until read back
+            (:meth:`read`).
         origins: The file index and line of each resource.
         records: How many of the resources are the patient's own lines (the Medications are not).
         references: The ids of the Medications the patient's resources reference, in order.
     """
 
     patient: str
-    resources: tuple[bytes, ...]
+    resources: tuple[Resource, ...]
     origins: tuple[tuple[int, int], ...]
     records: int
     references: tuple[str, ...] = ()
+
+    def read(self, places: Places | None = None) -> tuple[bytes, ...]:
+        """The resources' JSON, each given by its place read back from its file by *places*.
+
+        Raises:
+            OSError: If a file of the export cannot be read.
+            ValueError: If the group holds places and *places* is not given.
+        """
+        if places is None:
+            if not all(isinstance(resource, bytes) for resource in self.resources):
+                raise ValueError("the group holds places in the export's files: give places")
+            return cast("tuple[bytes, ...]", self.resources)
+        return tuple(
+            resource if isinstance(resource, bytes) else places.read(file, *resource)
+            for resource, (file, _) in zip(self.resources, self.origins, strict=True)
+        )
 
 
 def export_files(folder: Path, summary: RunSummary) -> list[Path]:
@@ -101,71 +130,12 @@ def export_files(folder: Path, summary: RunSummary) -> list[Path]:
     return files
 
 
-class _Stopped(Exception):
-    """A file could not be read to its end."""
-
-
-def _lines(path: Path) -> Iterator[tuple[int, bytes | None]]:
-    """Number and line (without its newline; ``None`` when too long) of every non-blank line.
-
-    Raises:
-        _Stopped: If the file cannot be read to its end.
-    """
-    try:
-        with gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb") as source:
-            number = 0
-            while line := source.readline(MAX_LINE_BYTES + 1):
-                number += 1
-                if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                    _skip(source.readline)
-                    yield number, None
-                    continue
-                if number == 1:
-                    line = line.removeprefix(_BOM)
-                if line.strip():
-                    yield number, line.rstrip(b"\r\n")
-    except (OSError, EOFError, zlib.error) as error:
-        raise _Stopped(str(error) or type(error).__name__) from None
-
-
-def _skip(readline: Callable[[int], bytes]) -> None:
-    while chunk := readline(1 << 16):
-        if chunk.endswith(b"\n"):
-            return
-
-
-def scan_file(index: int, path: Path) -> Iterator[Keyed | RecordProblem]:
-    """Each non-blank line of file *index* (at *path*), tied to its patient or a problem.
-
-    A file that stops before its end gives a last problem that accounts for no line.
-    """
-    number = 0
-    try:
-        for number, line in _lines(path):
-            if line is None:
-                message = f"the line is longer than {MAX_LINE_BYTES:,} bytes: one resource per line"
-                yield RecordProblem(ProblemKind.TOO_LONG, 1, message, file=path.name, line=number)
-                continue
-            found = key(line)
-            if len(found) == 2:  # a problem and its message
-                yield RecordProblem(found[0], 1, found[1], file=path.name, line=number)
-            else:
-                yield found[0], index, number, found[1], found[2], found[3]
-    except _Stopped as stopped:
-        yield RecordProblem(
-            ProblemKind.UNREADABLE_FILE,
-            0,
-            f"the file stops after line {number} ({stopped}): the lines before were "
-            "read; download or copy the file again",
-            file=path.name,
-            line=number + 1,
-        )
-
-
 def group_of(
-    patient: str, lines: Iterable[tuple[int, int, bytes, str, bytes]], files: Sequence[str]
+    patient: str, lines: Iterable[tuple[int, int, bytes, str, Resource]], files: Sequence[str]
 ) -> Iterator[Group | RecordProblem]:
     """The group of *patient*'s lines (file index, line, role, Medication referenced, resource).
+
+    A resource is its JSON, or its place in its file (offset, length).
 
     Without a Patient among them, each line is a problem of its own instead.
     """
@@ -196,36 +166,37 @@ class Sorter:
     workdir: Path
     summary: RunSummary
     run_bytes: int
+    part_bytes: int
     progress: Callable[[str, int], object] | None = None
     medications: Medications = attrs.field(factory=Medications)
     _buffer: list[bytes] = attrs.field(factory=list)
     _size: int = 0
     _runs: list[Path] = attrs.field(factory=list)
 
-    def scan(self) -> Iterator[RecordProblem]:
-        """Read every file into sorted runs and Medications; yield the lines that cannot be."""
+    def scan(self, mapped: Mapper = map) -> Iterator[RecordProblem]:
+        """Read every file into sorted runs and Medications; yield the lines that cannot be.
+
+        *mapped* applies :func:`~fasciculate._bulk_scan.scan_part` to each part of the files and
+        gives the results in order (:func:`map`, or a pool's ordered map).
+        """
         names = [path.name for path in self.files]
-        for index, path in enumerate(self.files):
-            for item in scan_file(index, path):
-                if isinstance(item, RecordProblem):
+        for found in mapped(scan_part, parts(self.files, self.part_bytes)):
+            for item in found:
+                if isinstance(item, bytes):
+                    self.summary.records_in += 1
+                    self._add(item)
+                elif isinstance(item, RecordProblem):
                     self.summary.records_in += item.records
                     yield item
-                    continue
-                self.summary.records_in += 1
-                if self.progress is not None and self.summary.records_in % 65536 == 0:
-                    self.progress("records read", self.summary.records_in)
-                patient, index_, number, role, medication, line = item
-                if role == MEDICATION:
+                else:  # a Medication
+                    self.summary.records_in += 1
                     problem = self.medications.add(item, names)
                     if problem is None:
                         self.summary.read_medication()
                     else:
                         yield problem
-                    continue
-                self._add(
-                    b"%s\t%06d\t%012d\t%s\t%s\t%s\n"
-                    % (patient.encode(), index_, number, role, medication.encode(), line)
-                )
+            if self.progress is not None:
+                self.progress("records read", self.summary.records_in)
 
     def _add(self, record: bytes) -> None:
         self._buffer.append(record)
@@ -245,10 +216,13 @@ class Sorter:
         """Each patient's resources in patient order; a resource about no known patient alone."""
         self._buffer.sort()
         names = [path.name for path in self.files]
+        decoded = functools.partial(
+            _decoded, compressed=[path.name.endswith(".gz") for path in self.files]
+        )
         with _opened(self._runs) as runs:
             merged = heapq.merge(*runs, self._buffer)
             for patient, records in itertools.groupby(merged, _patient_of):
-                for item in group_of(patient.decode(), map(_decoded, records), names):
+                for item in group_of(patient.decode(), map(decoded, records), names):
                     yield item if isinstance(item, RecordProblem) else self.medications.attach(item)
         self._buffer = []
 
@@ -263,6 +237,11 @@ def _patient_of(record: bytes) -> bytes:
     return record[: record.index(b"\t")]
 
 
-def _decoded(record: bytes) -> tuple[int, int, bytes, str, bytes]:
+def _decoded(record: bytes, *, compressed: Sequence[bool]) -> tuple[int, int, bytes, str, Resource]:
+    """A sort record's file index, line, role, Medication referenced and resource (or place)."""
     _, index, number, role, medication, resource = record.split(b"\t", 5)
-    return int(index), int(number), role, medication.decode(), resource[:-1]
+    file = int(index)
+    if compressed[file]:
+        return file, int(number), role, medication.decode(), resource[:-1]
+    offset, length = resource.split()
+    return file, int(number), role, medication.decode(), (int(offset), int(length))

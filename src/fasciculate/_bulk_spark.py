@@ -1,29 +1,32 @@
 """A Bulk Data export screened on Spark (the ``spark`` extra), the same Python code per patient.
 
-Nothing of the rules is re-implemented for Spark: each file is read by :func:`scan_file` in a
-task of its own (the same lines, line numbers and problems as on one machine, truncated ``.gz``
-files included); the Medications are collected to the driver, kept as on one machine
+Nothing of the rules is re-implemented for Spark: each file is cut into parts at line ends (a
+``.gz`` file is one part), each part keyed in a task of its own as on one machine (the same
+lines, line numbers and problems, truncated ``.gz`` files included), a line of an uncompressed
+file travelling as its place in the file (offset and length), read back by the task that
+assesses its patient; the Medications are collected to the driver, kept as on one machine
 (:class:`~fasciculate._bulk_medications.Medications`, in file and line order) and broadcast; the
 other lines are grouped by patient with ``groupByKey``, each group takes the Medications it
-references and is read and assessed by :func:`~fasciculate._bulk_screen.assess_group`, the
-function the process pool runs. The outcomes become rows of :func:`~fasciculate.bulk.schema`'s
-columns, in the order the single-machine screening writes them, ready for
-``DataFrame.write.parquet``.
+references, its lines are read back, and it is read and assessed by
+:func:`~fasciculate._bulk_screen.assess_group`, the function the process pool runs. The outcomes
+become rows of :func:`~fasciculate.bulk.schema`'s columns, in the order the single-machine
+screening writes them, ready for ``DataFrame.write.parquet``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from fasciculate._bulk_keys import MEDICATION, Keyed
 from fasciculate._bulk_medications import Medications
 from fasciculate._bulk_parquet import row
-from fasciculate._bulk_screen import assess_group
-from fasciculate._bulk_sort import group_of, scan_file
+from fasciculate._bulk_scan import Part, Places, keyed, parts
+from fasciculate._bulk_screen import PART_BYTES, assess_group
+from fasciculate._bulk_sort import group_of
 from fasciculate._bulk_types import Outcome, ProblemKind, RecordProblem, RunSummary
 from fasciculate._vocab import Urgency
 from fasciculate.fhir._dates import as_day
@@ -45,6 +48,11 @@ _COLUMNS = (
 )
 
 
+#: The columns of the key that orders the outcomes as one machine writes them: the problems of
+#: the scan first (by file and line), then each patient's, by patient id (then file and line).
+_ORDER = ("_order", "_patient", "_file", "_line")
+
+
 def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
     """The columns of :func:`fasciculate.bulk.schema` as a Spark ``StructType``."""
     from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
@@ -62,17 +70,22 @@ def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is op
     return t.StructType([t.StructField(name, kinds.get(name, text)) for name in _COLUMNS])
 
 
-def _scanned(item: tuple[int, str]) -> Iterator[tuple[tuple[Any, ...], Keyed | RecordProblem]]:
-    """The lines of one file, each with the key that orders it among the outcomes.
+def _scanned(part: Part) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """The lines of one part of a file, each with the key that orders it among the outcomes.
 
-    A Medication's key starts with 2: it is no outcome, but looked up.
+    A line of an uncompressed file travels as its place (offset, length), read back from the
+    file by the task that assesses its patient. A Medication's key starts with 2: it is no
+    outcome, but looked up.
     """
-    index, path = item
-    for found in scan_file(index, Path(path)):
+    for offset, found in keyed(part):
         if isinstance(found, RecordProblem):
-            yield _alone(index, found), found
+            yield _alone(part.index, found), found
+        elif found[3] == MEDICATION:
+            yield (2, found[0], 0, 0), found
         else:
-            yield (2 if found[3] == MEDICATION else 1, found[0], 0, 0), found
+            patient, index, number, role, used, line = found
+            resource = line if part.compressed else (offset, len(line))
+            yield (1, patient, 0, 0), (patient, index, number, role, used, resource)
 
 
 def _alone(index: int, problem: RecordProblem) -> tuple[Any, ...]:
@@ -81,29 +94,49 @@ def _alone(index: int, problem: RecordProblem) -> tuple[Any, ...]:
 
 
 def _outcomes(
-    item: tuple[str, Any],
+    groups: Iterable[tuple[str, Any]],
     *,
     as_of: dt.date,
-    files: Sequence[str],
+    paths: Sequence[Path],
     full: bool,
     medications: Any,  # noqa: ANN401 - a pyspark Broadcast of Medications
 ) -> Iterator[tuple[tuple[Any, ...], Outcome]]:
-    patient, keyed = item
-    lines = sorted(
-        (index, number, role, used, line) for _, index, number, role, used, line in keyed
-    )
+    """The outcomes of one partition's patients, their lines read back from the files."""
+    files = [path.name for path in paths]
     held: Medications = medications.value
-    for found in group_of(patient, lines, files):
-        if isinstance(found, RecordProblem):  # a line about a patient the export does not hold
-            yield (1, patient, files.index(found.file or ""), found.line or 0), found
-        else:
-            group = held.attach(found)
-            yield (1, patient, 0, 0), assess_group(group, as_of=as_of, files=files, full=full)
+    with Places(paths) as places:
+        for patient, keyed_lines in groups:
+            # (file, line) is unique: the resources themselves are never compared
+            lines = sorted(
+                (index, number, role, used, line)
+                for _, index, number, role, used, line in keyed_lines
+            )
+            for found in group_of(patient, lines, files):
+                if isinstance(found, RecordProblem):  # about a patient the export does not hold
+                    yield (1, patient, files.index(found.file or ""), found.line or 0), found
+                else:
+                    outcome = assess_group(
+                        held.attach(found), as_of=as_of, files=files, full=full, places=places
+                    )
+                    yield (1, patient, 0, 0), outcome
 
 
-def _as_tuple(outcome: Outcome) -> tuple[Any, ...]:
+def _keyed_row(item: tuple[tuple[Any, ...], Outcome]) -> tuple[Any, ...]:
+    """The outcome's row, after the columns of its key (:data:`_ORDER`)."""
+    key, outcome = item
     fields = row(outcome)
-    return tuple(fields.get(name) for name in _COLUMNS)
+    return (*key, *(fields.get(name) for name in _COLUMNS))
+
+
+def _keyed_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
+    """:func:`spark_schema` after the columns of the key that orders the outcomes."""
+    from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
+
+    kinds = (t.IntegerType(), t.StringType(), t.LongType(), t.LongType())
+    keys = [
+        t.StructField(name, kind, nullable=False) for name, kind in zip(_ORDER, kinds, strict=True)
+    ]
+    return t.StructType(keys + list(spark_schema().fields))
 
 
 class SparkScreening:
@@ -147,13 +180,14 @@ def _records_of(item: Keyed | RecordProblem) -> int:
     return item.records if isinstance(item, RecordProblem) else 1
 
 
-def screen_export_spark(
+def screen_export_spark(  # noqa: PLR0913 - keyword-only options of one run
     spark: Any,  # noqa: ANN401 - a pyspark SparkSession (pyspark is optional)
     folder: str | Path,
     *,
     as_of: dt.date | dt.datetime | str,
     full: bool = False,
     partitions: int | None = None,
+    part_bytes: int = PART_BYTES,
 ) -> SparkScreening:
     """Screen every patient of the Bulk Data export in *folder* on Spark.
 
@@ -169,6 +203,8 @@ def screen_export_spark(
         as_of: The reference date for every patient.
         full: Keep each patient's whole assessment as JSON (the ``assessment`` column).
         partitions: Partitions of the grouping by patient (default: Spark's parallelism).
+        part_bytes: Bytes of an uncompressed file keyed by one task (the driver cuts each
+            file at line ends, reading it once; a ``.gz`` file is one task).
 
     Raises:
         InvalidExport: If *folder* is not a folder or holds no NDJSON file.
@@ -184,21 +220,29 @@ def screen_export_spark(
     paths = export_files(Path(folder), listed)
     names = [path.name for path in paths]
     context = spark.sparkContext
-    files = list(enumerate(str(path) for path in paths))
-    lines = context.parallelize(files, len(files)).flatMap(_scanned).cache()
+    cut = list(parts(paths, part_bytes))
+    lines = context.parallelize(cut, len(cut)).flatMap(_scanned).cache()
     found = lines.filter(lambda item: item[0][0] == 2).map(lambda item: item[1]).collect()
     medications, duplicates = Medications.of(found, names)
     listed.medications = len(found) - len(duplicates)
-    alone = lines.filter(lambda item: item[0][0] == 0).union(
-        context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
+    # The lines that are problems on their own, few: one partition (one Python task), not one
+    # per part.
+    alone = (
+        lines.filter(lambda item: item[0][0] == 0)
+        .union(
+            context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
+        )
+        .coalesce(1)
     )
-    keyed = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
+    about = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
     answer = functools.partial(
-        _outcomes, as_of=day, files=names, full=full, medications=context.broadcast(medications)
+        _outcomes, as_of=day, paths=paths, full=full, medications=context.broadcast(medications)
     )
-    grouped = keyed.groupByKey(partitions or context.defaultParallelism).flatMap(answer)
-    # Kept once computed: sorting samples it before it shuffles it, and the summary counts it.
-    grouped = grouped.persist(StorageLevel.MEMORY_AND_DISK)
-    ordered = alone.union(grouped).sortBy(lambda item: item[0]).map(lambda item: _as_tuple(item[1]))
-    frame = spark.createDataFrame(ordered, spark_schema())
+    grouped = about.groupByKey(partitions or context.defaultParallelism).mapPartitions(answer)
+    rows = alone.union(grouped).map(_keyed_row)
+    table = spark.createDataFrame(rows, _keyed_schema(), verifySchema=False)
+    # Kept once computed, in the JVM: the sort samples it before it sorts it, and the summary
+    # counts it; the assessments run once, and the rows cross from Python once.
+    table = table.persist(StorageLevel.MEMORY_AND_DISK)
+    frame = table.orderBy(*_ORDER).drop(*_ORDER)
     return SparkScreening(lines, frame, listed)

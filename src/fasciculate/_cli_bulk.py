@@ -58,7 +58,7 @@ def add_command(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         metavar="N",
         type=int,
         default=available_cores(),
-        help="processes assessing patients (default: the cores available)",
+        help="processes keying the files and assessing patients (default: the cores available)",
     )
     command.add_argument(
         "--output",

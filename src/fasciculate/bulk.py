@@ -14,10 +14,10 @@ The export is a folder of NDJSON files, one resource per line (``Patient.ndjson`
 ``Observation.ndjson``, ``Condition.ndjson``, ``MedicationRequest.ndjson``,
 ``Medication.ndjson``, ``QuestionnaireResponse.ndjson``; gzip-compressed ``.ndjson.gz`` too;
 files of resource types fasciculate does not read are left unopened and listed in the summary).
-The resources are grouped by patient with an external sort on disk (memory stays flat), each
-patient's group, with the Medications it references (``Medication/<id>``, kept by id in memory:
-a formulary), is read by :func:`fasciculate.fhir.read_bundle` at the explicit ``as_of`` date and
-assessed.
+The resources are grouped by patient with an external sort on disk (memory stays flat; a line of
+an uncompressed file is sorted as its place in the file and read back), each patient's group,
+with the Medications it references (``Medication/<id>``, kept by id in memory: a formulary), is
+read by :func:`fasciculate.fhir.read_bundle` at the explicit ``as_of`` date and assessed.
 
 Iterating never raises for anything in the export: each patient gives a :class:`PatientResult`
 or a :class:`RecordProblem` (the reader rejected their resources), and each line that cannot be
@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
-from fasciculate._bulk_screen import Screening, available_cores
+from fasciculate._bulk_screen import PART_BYTES, Screening, available_cores
 from fasciculate._bulk_sort import READ_TYPES
 from fasciculate._bulk_spark import SparkScreening, screen_export_spark, spark_schema
 from fasciculate._bulk_types import (
@@ -55,6 +55,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
     full: bool = False,
     temp_dir: str | Path | None = None,
     run_bytes: int = 64 * 1024 * 1024,
+    part_bytes: int = PART_BYTES,
     progress: Callable[[str, int], object] | None = None,
 ) -> Screening:
     """Screen every patient of the Bulk Data export in *folder*.
@@ -64,14 +65,19 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
         as_of: The reference date for every patient's age, lab window and ``assessed_on``
             (a date, a datetime or an ISO 8601 string). Required: a population is screened at
             one date, never at each patient's latest record.
-        workers: Processes assessing patients (1: this process). :func:`available_cores` is what
-            ``fasciculate screen-bulk`` uses. With more than one, the workers start by importing
-            the calling script, as ``multiprocessing`` does: run the screening from under
-            ``if __name__ == "__main__":``.
+        workers: Processes keying the files and assessing patients (1: this process).
+            :func:`available_cores` is what ``fasciculate screen-bulk`` uses. With more than
+            one, the workers start by importing the calling script, as ``multiprocessing``
+            does: run the screening from under ``if __name__ == "__main__":``.
         full: Keep each patient's whole assessment as JSON (:attr:`PatientResult.assessment`).
         temp_dir: Where the sorted runs are written (default: the system's temporary folder);
-            about the size of the export's files that are read, uncompressed.
-        run_bytes: Bytes of resources sorted in memory before a run is written to disk.
+            about 60 bytes a line of an uncompressed file (the line is read back from the file:
+            the export must not change during the run), the line itself for a ``.gz`` file.
+        run_bytes: Bytes of sort records held in memory before a run is written to disk (a
+            record is about 60 bytes for a line of an uncompressed file, the line itself for
+            one of a ``.gz`` file).
+        part_bytes: Bytes of an uncompressed file keyed by one worker at a time (a part ends
+            at a line's end).
         progress: Called now and then with what is being counted and how many so far.
 
     Returns:
@@ -88,6 +94,7 @@ def screen_export(  # noqa: PLR0913 - keyword-only options of one run
         full=full,
         temp_dir=temp_dir,
         run_bytes=run_bytes,
+        part_bytes=part_bytes,
         progress=progress,
     )
 
