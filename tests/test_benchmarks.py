@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
+import shutil
 import subprocess
 import sys
+
+import pytest
 
 from conftest import EXAMPLES
 
@@ -69,6 +74,21 @@ def test_the_population_benchmark_checks_both_paths():
     assert "workers 2:" in out
     assert 2 == out.count("True; 44 lines, 0 duplicates, 0 missing, 0 rejected")
     assert "same output bytes: True" in out
+
+
+@pytest.mark.slow
+def test_the_population_benchmark_runs_spark_against_the_pool():
+    """bench_population.py --no-single --spark: the pool, then Spark checked against its output."""
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None and os.environ.get("CI") != "true":  # `.ci/run` installs it
+        pytest.skip("Spark needs a Java runtime (openjdk-17-jre-headless)")
+    options = ("--patients", "40", "--workers", "2", "--no-single", "--spark")
+    out = _run("bench_population.py", *options)
+    assert "workers 1:" not in out
+    assert 1 == out.count("True; 44 lines, 0 duplicates, 0 missing, 0 rejected")
+    spark = r"records in ([\d,]+) = out \1: True; the same patients and urgencies as one process"
+    assert re.search(spark + ": True", out)
+    assert "ratio: Spark local[2] takes" in out
 
 
 def test_the_import_benchmark_reports_the_ratio_and_the_first_use():

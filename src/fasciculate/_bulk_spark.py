@@ -1,27 +1,38 @@
 """A Bulk Data export screened on Spark (the ``spark`` extra), the same Python code per patient.
 
-Nothing of the rules is re-implemented for Spark: each file is cut into parts at line ends (a
-``.gz`` file is one part), each part keyed in a task of its own as on one machine (the same
-lines, line numbers and problems, truncated ``.gz`` files included), a line of an uncompressed
-file travelling as its place in the file (offset and length), read back by the task that
-assesses its patient; the Medications are collected to the driver, kept as on one machine
-(:class:`~fasciculate._bulk_medications.Medications`, in file and line order) and broadcast; the
-other lines are grouped by patient with ``groupByKey``, each group takes the Medications it
-references, its lines are read back, and it is read and assessed by
-:func:`~fasciculate._bulk_screen.assess_group`, the function the process pool runs. The outcomes
-become rows of :func:`~fasciculate.bulk.schema`'s columns, in the order the single-machine
-screening writes them, ready for ``DataFrame.write.parquet``.
+Nothing of the rules is re-implemented for Spark, and the Python work is the assessments and
+the keying of the lines; the rest is Spark's own, in the JVM:
+
+1. Each file is cut into parts at line ends (a ``.gz`` file is one part), and each part is keyed
+   in a task of its own (``mapInArrow``) as on one machine: the same lines, line numbers and
+   problems, truncated ``.gz`` files included. A line becomes a row of :data:`_SCANNED`: its
+   patient, file, line number, role and the Medication it references, and for an uncompressed
+   file its place (offset and length), read back by the task that assesses its patient; a
+   ``.gz`` file's line travels itself. The rows are cached (columnar, in the JVM).
+2. The Medications are collected to the driver, kept as on one machine
+   (:class:`~fasciculate._bulk_medications.Medications`, in file and line order) and broadcast.
+3. The lines about patients are partitioned by ranges of patient ids and sorted within each
+   partition by Spark (no Python in the shuffle); each partition's rows come to Python in
+   order, as Arrow batches, so a patient's lines are consecutive: each group takes the
+   Medications it references, its lines are read back, and it is read and assessed by
+   :func:`~fasciculate._bulk_screen.assess_group`, the function the process pool runs.
+4. The outcomes go back as Arrow batches of :func:`~fasciculate.bulk.schema`'s columns. The
+   problems found on their own come first, in file and line order (one task), then the
+   patients' outcomes, partition after partition: the order the single-machine screening
+   writes, with no sort of the outcomes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import heapq
+import pickle
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from fasciculate._bulk_keys import MEDICATION, Keyed
+from fasciculate._bulk_keys import MEDICATION
 from fasciculate._bulk_medications import Medications
 from fasciculate._bulk_parquet import row
 from fasciculate._bulk_scan import Part, Places, keyed, parts
@@ -47,10 +58,21 @@ _COLUMNS = (
     "assessment",
 )
 
+#: What a scanned line is (the ``kind`` column): a problem on its own, a line about a patient,
+#: or a Medication (no outcome: looked up).
+_PROBLEM, _ABOUT, _MEDICATION = 0, 1, 2
 
-#: The columns of the key that orders the outcomes as one machine writes them: the problems of
-#: the scan first (by file and line), then each patient's, by patient id (then file and line).
-_ORDER = ("_order", "_patient", "_file", "_line")
+#: The columns of a scanned line: its kind; the patient (a Medication's id); the file's index
+#: and the line's number; the records it accounts for; its role and the Medication it
+#: references; its place in an uncompressed file, or the line itself; for a problem or a
+#: Medication, what the scan found (pickled: it goes from one of this module's tasks to another).
+_SCANNED = (
+    "kind int, patient string, file int, line long, records long, role binary, used string, "
+    "offset long, length long, text binary, found binary"
+)
+
+#: Rows of an Arrow batch handed back to Spark.
+_BATCH = 4096
 
 
 def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
@@ -70,73 +92,165 @@ def spark_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is op
     return t.StructType([t.StructField(name, kinds.get(name, text)) for name in _COLUMNS])
 
 
-def _scanned(part: Part) -> Iterator[tuple[tuple[Any, ...], Any]]:
-    """The lines of one part of a file, each with the key that orders it among the outcomes.
+def _arrow_schema(spark_type: Any) -> Any:  # noqa: ANN401 - pyarrow and pyspark types
+    """The Arrow schema of batches of *spark_type*'s rows, as Spark reads them back."""
+    from pyspark.sql.pandas.types import to_arrow_schema  # noqa: PLC0415 - optional
 
-    A line of an uncompressed file travels as its place (offset, length), read back from the
-    file by the task that assesses its patient. A Medication's key starts with 2: it is no
-    outcome, but looked up.
+    return to_arrow_schema(spark_type)
+
+
+class _Batches:
+    """Rows gathered by column, handed out as Arrow record batches of *schema*."""
+
+    def __init__(self, schema: Any) -> None:  # noqa: ANN401 - a pyarrow.Schema
+        self._schema = schema
+        self._columns: list[list[Any]] = [[] for _ in schema.names]
+
+    def add(self, values: Sequence[Any]) -> Any:  # noqa: ANN401 - a batch or None
+        """Add one row; a batch when :data:`_BATCH` rows are gathered, else ``None``."""
+        for column, value in zip(self._columns, values, strict=True):
+            column.append(value)
+        return self.batch() if len(self._columns[0]) >= _BATCH else None
+
+    def batch(self) -> Any:  # noqa: ANN401 - a pyarrow.RecordBatch or None
+        """The rows gathered as one batch (``None`` when there are none); then none are."""
+        if not self._columns[0]:
+            return None
+        import pyarrow as pa  # noqa: PLC0415 - optional (the `spark` extra)
+
+        made = pa.RecordBatch.from_arrays(
+            [
+                pa.array(column, type=field.type)
+                for column, field in zip(self._columns, self._schema, strict=True)
+            ],
+            schema=self._schema,
+        )
+        self._columns = [[] for _ in self._schema.names]
+        return made
+
+
+def _scan(batches: Iterable[Any], *, cut: Sequence[Part], schema: Any) -> Iterator[Any]:  # noqa: ANN401
+    """The lines of the parts whose numbers the *batches* hold, as rows of :data:`_SCANNED`."""
+    gathered = _Batches(schema)
+    for numbers in batches:
+        for number in numbers.column(0).to_pylist():
+            part = cut[number]
+            for offset, found in keyed(part):
+                if isinstance(found, RecordProblem):
+                    values: tuple[Any, ...] = (
+                        _PROBLEM, None, part.index, found.line or 0, found.records,
+                        None, None, None, None, None, pickle.dumps(found),
+                    )  # fmt: skip
+                elif found[3] == MEDICATION:
+                    values = (
+                        _MEDICATION, found[0], found[1], found[2], 1,
+                        None, None, None, None, None, pickle.dumps(found),
+                    )  # fmt: skip
+                else:
+                    patient, index, line_number, role, used, line = found
+                    place = (None, None, line) if part.compressed else (offset, len(line), None)
+                    values = (_ABOUT, patient, index, line_number, 1, role, used, *place, None)
+                made = gathered.add(values)
+                if made is not None:
+                    yield made
+    if (last := gathered.batch()) is not None:
+        yield last
+
+
+def _in_order(item: tuple[int, RecordProblem]) -> tuple[int, int]:
+    """Where a problem found on its own comes (file index, problem): by file, then line."""
+    index, problem = item
+    return index, problem.line or 0
+
+
+def _row(outcome: Outcome) -> tuple[Any, ...]:
+    """The outcome's row: the values of :data:`_COLUMNS`."""
+    fields = row(outcome)
+    return tuple(fields.get(name) for name in _COLUMNS)
+
+
+def _problems(
+    batches: Iterable[Any],
+    *,
+    also: Sequence[tuple[int, RecordProblem]],
+    schema: Any,  # noqa: ANN401 - a pyarrow.Schema
+) -> Iterator[Any]:
+    """The outcome rows of the problems found on their own, in file and line order.
+
+    The *batches* hold the scan's, in that order already; *also* (file index, problem), the
+    Medications found twice, sorted the same way, are merged in.
     """
-    for offset, found in keyed(part):
-        if isinstance(found, RecordProblem):
-            yield _alone(part.index, found), found
-        elif found[3] == MEDICATION:
-            yield (2, found[0], 0, 0), found
-        else:
-            patient, index, number, role, used, line = found
-            resource = line if part.compressed else (offset, len(line))
-            yield (1, patient, 0, 0), (patient, index, number, role, used, resource)
+
+    def scanned() -> Iterator[tuple[int, RecordProblem]]:
+        for batch in batches:
+            indexes = batch.column("file").to_pylist()
+            for index, found in zip(indexes, batch.column("found").to_pylist(), strict=True):
+                yield index, pickle.loads(found)  # noqa: S301 - this module's task wrote it
+
+    gathered = _Batches(schema)
+    for _, problem in heapq.merge(scanned(), also, key=_in_order):
+        if (made := gathered.add(_row(problem))) is not None:
+            yield made
+    if (last := gathered.batch()) is not None:
+        yield last
 
 
-def _alone(index: int, problem: RecordProblem) -> tuple[Any, ...]:
-    """The key of a problem found while scanning file *index*: first, in file and line order."""
-    return (0, "", index, problem.line or 0)
+def _lines_of(batches: Iterable[Any]) -> Iterator[tuple[str, tuple[Any, ...]]]:
+    """Each line's patient, and the line as :func:`group_of` takes it, in the batches' order."""
+    for batch in batches:
+        columns = [
+            batch.column(name).to_pylist()
+            for name in ("patient", "file", "line", "role", "used", "offset", "length", "text")
+        ]
+        for patient, index, number, role, used, offset, length, text in zip(*columns, strict=True):
+            resource = text if offset is None else (offset, length)
+            yield patient, (index, number, role, used, resource)
 
 
-def _outcomes(
-    groups: Iterable[tuple[str, Any]],
+def _outcomes(  # noqa: PLR0913 - one partition's work and what it needs
+    batches: Iterable[Any],
     *,
     as_of: dt.date,
     paths: Sequence[Path],
     full: bool,
     medications: Any,  # noqa: ANN401 - a pyspark Broadcast of Medications
-) -> Iterator[tuple[tuple[Any, ...], Outcome]]:
-    """The outcomes of one partition's patients, their lines read back from the files."""
+    schema: Any,  # noqa: ANN401 - a pyarrow.Schema
+) -> Iterator[Any]:
+    """The outcome rows of one partition's patients, whose lines come sorted by patient."""
     files = [path.name for path in paths]
     held: Medications = medications.value
+    gathered = _Batches(schema)
     with Places(paths) as places:
-        for patient, keyed_lines in groups:
-            # (file, line) is unique: the resources themselves are never compared
-            lines = sorted(
-                (index, number, role, used, line)
-                for _, index, number, role, used, line in keyed_lines
-            )
+        for patient, lines in _grouped(_lines_of(batches)):
             for found in group_of(patient, lines, files):
-                if isinstance(found, RecordProblem):  # about a patient the export does not hold
-                    yield (1, patient, files.index(found.file or ""), found.line or 0), found
-                else:
-                    outcome = assess_group(
+                # A problem: about a patient the export does not hold, one per line, in order.
+                outcome = (
+                    found
+                    if isinstance(found, RecordProblem)
+                    else assess_group(
                         held.attach(found), as_of=as_of, files=files, full=full, places=places
                     )
-                    yield (1, patient, 0, 0), outcome
+                )
+                if (made := gathered.add(_row(outcome))) is not None:
+                    yield made
+    if (last := gathered.batch()) is not None:
+        yield last
 
 
-def _keyed_row(item: tuple[tuple[Any, ...], Outcome]) -> tuple[Any, ...]:
-    """The outcome's row, after the columns of its key (:data:`_ORDER`)."""
-    key, outcome = item
-    fields = row(outcome)
-    return (*key, *(fields.get(name) for name in _COLUMNS))
-
-
-def _keyed_schema() -> Any:  # noqa: ANN401 - a pyspark StructType (pyspark is optional)
-    """:func:`spark_schema` after the columns of the key that orders the outcomes."""
-    from pyspark.sql import types as t  # noqa: PLC0415 - optional (the `spark` extra)
-
-    kinds = (t.IntegerType(), t.StringType(), t.LongType(), t.LongType())
-    keys = [
-        t.StructField(name, kind, nullable=False) for name, kind in zip(_ORDER, kinds, strict=True)
-    ]
-    return t.StructType(keys + list(spark_schema().fields))
+def _grouped(
+    lines: Iterable[tuple[str, tuple[Any, ...]]],
+) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Consecutive lines of one patient as one group."""
+    patient: str | None = None
+    group: list[tuple[Any, ...]] = []
+    for about, line in lines:
+        if about != patient:
+            if patient is not None:
+                yield patient, group
+            patient, group = about, []
+        group.append(line)
+    if patient is not None:
+        yield patient, group
 
 
 class SparkScreening:
@@ -162,7 +276,7 @@ class SparkScreening:
         summary = RunSummary(files=list(listed.files), not_read=list(listed.not_read))
         for _ in range(listed.medications):
             summary.read_medication()
-        summary.records_in = int(self._lines.map(lambda item: _records_of(item[1])).sum())
+        summary.records_in = int(self._lines.agg(f.sum("records")).first()[0] or 0)
         counts = self.outcomes.groupBy("urgency", "problem").agg(
             f.sum("records").alias("records"), f.count("*").alias("outcomes")
         )
@@ -174,10 +288,6 @@ class SparkScreening:
             else:
                 summary.rejected[ProblemKind(problem)] += outcomes
         return summary
-
-
-def _records_of(item: Keyed | RecordProblem) -> int:
-    return item.records if isinstance(item, RecordProblem) else 1
 
 
 def screen_export_spark(  # noqa: PLR0913 - keyword-only options of one run
@@ -210,6 +320,8 @@ def screen_export_spark(  # noqa: PLR0913 - keyword-only options of one run
         InvalidExport: If *folder* is not a folder or holds no NDJSON file.
     """
     from pyspark import StorageLevel  # noqa: PLC0415 - optional (the `spark` extra)
+    from pyspark.sql import functions as f  # noqa: PLC0415
+    from pyspark.sql import types as t  # noqa: PLC0415
 
     from fasciculate._bulk_sort import export_files  # noqa: PLC0415
 
@@ -221,28 +333,44 @@ def screen_export_spark(  # noqa: PLR0913 - keyword-only options of one run
     names = [path.name for path in paths]
     context = spark.sparkContext
     cut = list(parts(paths, part_bytes))
-    lines = context.parallelize(cut, len(cut)).flatMap(_scanned).cache()
-    found = lines.filter(lambda item: item[0][0] == 2).map(lambda item: item[1]).collect()
+    scanned_type = t._parse_datatype_string(_SCANNED)  # noqa: SLF001 - Spark's own DDL parser
+    outcome_type = spark_schema()
+    # One part a task: spark.range places one number in each of its partitions.
+    scan = functools.partial(_scan, cut=cut, schema=_arrow_schema(scanned_type))
+    lines = spark.range(0, len(cut), 1, max(len(cut), 1)).mapInArrow(scan, scanned_type)
+    lines = lines.persist(StorageLevel.MEMORY_AND_DISK)
+    kind = f.col("kind")
+    found = [
+        pickle.loads(item.found)  # noqa: S301 - written by this module's own task
+        for item in lines.filter(kind == _MEDICATION).select("found").collect()
+    ]
     medications, duplicates = Medications.of(found, names)
     listed.medications = len(found) - len(duplicates)
-    # The lines that are problems on their own, few: one partition (one Python task), not one
-    # per part.
+    rows = _arrow_schema(outcome_type)
+    twice = sorted(((names.index(p.file or ""), p) for p in duplicates), key=_in_order)
+    # The problems found on their own, few: one task, in file and line order.
     alone = (
-        lines.filter(lambda item: item[0][0] == 0)
-        .union(
-            context.parallelize([(_alone(names.index(p.file or ""), p), p) for p in duplicates], 1)
-        )
+        lines.filter(kind == _PROBLEM)
         .coalesce(1)
+        .mapInArrow(functools.partial(_problems, also=twice, schema=rows), outcome_type)
     )
-    about = lines.filter(lambda item: item[0][0] == 1).map(lambda item: (item[0][1], item[1]))
     answer = functools.partial(
-        _outcomes, as_of=day, paths=paths, full=full, medications=context.broadcast(medications)
+        _outcomes,
+        as_of=day,
+        paths=paths,
+        full=full,
+        medications=context.broadcast(medications),
+        schema=rows,
     )
-    grouped = about.groupByKey(partitions or context.defaultParallelism).mapPartitions(answer)
-    rows = alone.union(grouped).map(_keyed_row)
-    table = spark.createDataFrame(rows, _keyed_schema(), verifySchema=False)
-    # Kept once computed, in the JVM: the sort samples it before it sorts it, and the summary
-    # counts it; the assessments run once, and the rows cross from Python once.
-    table = table.persist(StorageLevel.MEMORY_AND_DISK)
-    frame = table.orderBy(*_ORDER).drop(*_ORDER)
-    return SparkScreening(lines, frame, listed)
+    # Partitioned by ranges of patient ids and sorted: each partition's patients come in order,
+    # each one's lines together, and the partitions follow one another in that order.
+    about = (
+        lines.filter(kind == _ABOUT)
+        .select("patient", "file", "line", "role", "used", "offset", "length", "text")
+        .repartitionByRange(partitions or context.defaultParallelism, "patient")
+        .sortWithinPartitions("patient", "file", "line")
+    )
+    # Kept once computed, in the JVM: writing them and counting them (the summary) run the
+    # assessments once.
+    outcomes = alone.union(about.mapInArrow(answer, outcome_type))
+    return SparkScreening(lines, outcomes.persist(StorageLevel.MEMORY_AND_DISK), listed)
