@@ -7,9 +7,13 @@ import gc
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
+from fasciculate.service import ServiceConfig, create_app
 from fasciculate.service._collector import CollectorPause
+from fasciculate.service._serve import served
+from service._service_support import Running
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +117,25 @@ def test_a_disabled_collector_is_left_disabled_and_lifespan_is_not_paused():
     gc.disable()
     asyncio.run(_request(app, "/one"))
     assert not gc.isenabled()
+
+
+def test_the_server_process_serves_the_app_through_the_pause(tmp_path):
+    """What `fasciculate serve` runs: the app wrapped, answering, the collector enabled after."""
+    running = Running(None)
+    config = ServiceConfig.model_validate(
+        {
+            "base_url": running.url,
+            "database": tmp_path / "feedback.sqlite3",
+            "auth": {"required": False},
+        }
+    )
+    app = served(create_app(config))
+    assert isinstance(app, CollectorPause)
+    running.start(app)
+    try:
+        assert 200 == httpx.get(f"{running.url}/health").status_code
+        assert 404 == httpx.get(f"{running.url}/nowhere").status_code
+    finally:
+        running.stop()
+    assert gc.isenabled()
+    assert not app.paused
