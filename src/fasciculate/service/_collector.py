@@ -3,9 +3,9 @@
 A call builds thousands of short-lived objects (the request's JSON, the bundle's models, the
 reading, the cards) and frees them all by reference counting: it makes no reference cycles. But
 while they are alive they count towards the collector's young generation, so a collection falls
-in the middle of nearly every tenth call and scans all of them, to free nothing: 0.03-0.1 ms of
-CPU a call on average, and pauses of 1-20 ms (a collection of the middle generation) that land
-in the latency tail.
+in the middle of about one call in twelve and scans all of them, to free nothing: 0.03-0.1 ms of
+CPU a call on average, and pauses of 1-20 ms (a collection of the middle generation, about one
+call in 140) that land in the latency tail.
 
 :class:`CollectorPause` wraps the ASGI app: automatic collection is paused from the moment a
 request arrives while no other is in flight, and restored when the last in flight has been
