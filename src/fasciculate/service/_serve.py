@@ -11,7 +11,6 @@ import uvicorn
 import fasciculate
 from fasciculate.service._app import create_app
 from fasciculate.service._auth import registered_keys
-from fasciculate.service._collector import CollectorPause
 from fasciculate.service._config import ServiceConfig
 from fasciculate.service._logging import configure
 
@@ -38,22 +37,13 @@ def settle() -> None:
     gc.freeze()
 
 
-def served(app: Starlette) -> CollectorPause:
-    """*app* as the server process runs it: the collector paused while requests are in flight.
-
-    See :mod:`fasciculate.service._collector`; like :func:`settle`, for the server's own
-    process only.
-    """
-    return CollectorPause(app)
-
-
-def worker_app() -> CollectorPause:
+def worker_app() -> Starlette:
     """The app of one worker process, from the configuration :func:`serve` passed on."""
     config = ServiceConfig.model_validate_json(os.environ[_ENVIRONMENT])
     configure(config.log_level)
     app = create_app(config)
     settle()
-    return served(app)
+    return app
 
 
 def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = None) -> None:
@@ -83,7 +73,7 @@ def serve(config: ServiceConfig, *, host: str | None = None, port: int | None = 
     if config.workers == 1:
         app = create_app(config)
         settle()
-        uvicorn.run(served(app), host=host, port=port, **quiet)
+        uvicorn.run(app, host=host, port=port, **quiet)
         return
     os.environ[_ENVIRONMENT] = config.model_dump_json()
     uvicorn.run(
