@@ -9,7 +9,7 @@ import pytest
 
 import fasciculate
 from fasciculate.fhir import read_bundle
-from fasciculate.service._readings import Readings
+from fasciculate.service._readings import Assessed, Readings, Record
 from service._service_support import TWITCHING_PATIENT, fhir_resources
 
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
@@ -142,3 +142,23 @@ def test_readings_keep_no_failure_and_nothing_when_told_to():
         none_kept.record(_patient("a"), "a", DAY, _reader(calls))
     assert ["a", "a"] == calls
     assert 0 == len(none_kept)
+
+
+def test_a_record_s_first_cards_are_its_template_and_later_ones_copies_with_new_ids():
+    """The first call gets the template made for it; a later one new ids; the template stays."""
+    template = {"uuid": "card-1", "summary": "Routine", "when": "2026-01-05T10:00:00+00:00"}
+    built: list[object] = []
+
+    def build(reading: object) -> Assessed:
+        built.append(reading)
+        return Assessed((template,), "routine", frozenset({"card-1"}), template["when"])
+
+    record = Record(reading=None)  # build does not read it
+    first, urgency = record.cards(build)
+    second, _ = record.cards(build)
+    assert [template] == first
+    assert "routine" == urgency
+    assert 1 == len(built)
+    assert "card-1" != second[0]["uuid"]
+    assert template["when"] != second[0]["when"]  # the later call's own time
+    assert {"uuid": "card-1", "summary": "Routine", "when": "2026-01-05T10:00:00+00:00"} == template

@@ -211,8 +211,7 @@ def _assessed(reading: BundleReading) -> Assessed:
 
 
 def _assessment_cards(record: Record) -> tuple[list[Card], str]:
-    assessed = record.assessed(_assessed)
-    return assessed.cards(), assessed.urgency
+    return record.cards(_assessed)
 
 
 async def answer(
