@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
+import pickle
 from typing import Any
 
 import pytest
@@ -153,7 +155,7 @@ def test_a_record_s_first_cards_are_its_template_and_later_ones_copies_with_new_
         built.append(reading)
         return Assessed((template,), "routine", frozenset({"card-1"}), template["when"])
 
-    record = Record(reading=None)  # build does not read it
+    record = Record(pickled=pickle.dumps(None), fresh=None)  # build does not read it
     first, urgency = record.cards(build)
     second, _ = record.cards(build)
     assert [template] == first
@@ -162,3 +164,38 @@ def test_a_record_s_first_cards_are_its_template_and_later_ones_copies_with_new_
     assert "card-1" != second[0]["uuid"]
     assert template["when"] != second[0]["when"]  # the later call's own time
     assert {"uuid": "card-1", "summary": "Routine", "when": "2026-01-05T10:00:00+00:00"} == template
+
+
+def test_a_kept_record_holds_its_reading_pickled_once_its_call_is_served():
+    """The call that read a record uses the reading as read; a later one gets an equal reading
+    unpickled, and the records kept are a handful of objects each to the cyclic collector."""
+    calls: list[str] = []
+    readings = Readings(kept=64)
+    resources = _record()
+    first = readings.record(resources, TWITCHING_PATIENT, DAY, _reader(calls))
+    as_read = first.reading
+    assert as_read is first.reading  # the call that read it: the same object
+    readings.record(_patient("other"), "other", DAY, _reader(calls))  # the next call
+    again = readings.record(resources, TWITCHING_PATIENT, DAY, _reader(calls))
+    assert again is first
+    assert [TWITCHING_PATIENT, "other"] == calls
+    assert again.reading is not as_read
+    assert as_read == again.reading
+    assert again.relevant(lambda reading: reading == as_read)
+    assert again.relevant(lambda _: False)  # worked out once
+    gc.collect()
+    before = len(gc.get_objects())
+    for number in range(50):
+        readings.record([*resources, *_patient(f"p{number}")], TWITCHING_PATIENT, DAY, _reader([]))
+    readings.record(_patient("last"), "last", DAY, _reader([]))  # the 50th call served
+    gc.collect()
+    assert len(gc.get_objects()) - before < 50 * 20  # was about 2,000 objects a record
+
+
+def test_a_record_not_kept_keeps_its_reading_as_read():
+    """``kept=0``: nothing is pickled, and the reading stays the one read."""
+    readings = Readings(kept=0)
+    record = readings.record(_patient("a"), "a", DAY, _reader([]))
+    reading = record.reading
+    readings.record(_patient("b"), "b", DAY, _reader([]))
+    assert reading is record.reading

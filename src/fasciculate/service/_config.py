@@ -86,7 +86,7 @@ class ServiceConfig(_Model):
     records_kept: Annotated[int, Field(ge=0)] = Field(
         default=256,
         description="Records whose reading and assessment are kept for a call with the same "
-        "record the same day (about 35 kB each); 0 keeps none.",
+        "record the same day (about 15 kB each); 0 keeps none.",
     )
     log_level: str = "info"
     auth: Auth = Field(default_factory=Auth)

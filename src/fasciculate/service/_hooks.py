@@ -235,7 +235,7 @@ async def answer(
     day = dt.datetime.now(dt.UTC).date()
     if service.hook == "patient-view":
         read = readings.record(record, patient, day, _read)
-        return _assessment_cards(read) if relevant(read.reading) else ([], None)
+        return _assessment_cards(read) if read.relevant(relevant) else ([], None)
     read_drafts = []
     for number, draft in enumerate(drafts):
         # The reader reads active medications only: a draft is read as if already active.

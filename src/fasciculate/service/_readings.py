@@ -9,9 +9,10 @@ sent), so a call with the same record on the same day reuses them and anything e
 afresh. What each call must have of its own (the cards' and suggestions' uuids, the proposed
 ServiceRequest's id and time) is still made for every call.
 
-The readings kept are frozen models, shared but never changed; of the assessment, only its
-cards are kept, as a template (:class:`Assessed`). A record that
-cannot be read (HTTP 422) is not kept. The cache belongs to one app and is used on its event
+A reading is kept pickled once the call that read it is served (:class:`Record`), and read
+back when a later call needs it; of the assessment, only its cards are kept, as a template
+(:class:`Assessed`), and whether the record is relevant. A record that cannot be read (HTTP 422)
+is not kept. The cache belongs to one app and is used on its event
 loop only.
 """
 
@@ -23,14 +24,14 @@ import hashlib
 import pickle
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
 from fasciculate.fhir import BundleReading, Card
 
-#: How many records are kept by default (the least recently used goes first): about 9 MB for
-#: records like the bundled thiazide example (35 kB each); ``records_kept`` in the configuration.
+#: How many records are kept by default (the least recently used goes first): about 4 MB for
+#: records like the bundled thiazide example (15 kB each); ``records_kept`` in the configuration.
 KEPT = 256
 
 
@@ -71,10 +72,44 @@ class Assessed:
 
 @attrs.define
 class Record:
-    """One record as read on one day, and the cards of its assessment once a call needed them."""
+    """One record as read on one day, and the cards of its assessment once a call needed them.
 
-    reading: BundleReading
+    A kept record holds its reading pickled: a few kB of bytes, one object to the cyclic
+    collector, where the reading's models are about 2,000 objects that every collection of the
+    young generation would scan while the record is new (with 256 records kept and a new one
+    each call, single collections of 10-40 ms, the tail of the service's latency). The call that
+    read it uses the reading as read; a later call that needs it unpickles it (about 0.08 ms),
+    and whether the record is relevant and its cards are worked out once.
+    """
+
+    _pickled: bytes | None
+    _fresh: BundleReading | None
+    _relevant: bool | None = None
     _assessed: Assessed | None = None
+
+    @classmethod
+    def read(cls, reading: BundleReading, *, kept: bool) -> Record:
+        """The record of *reading*, made for the call that read it; pickled when *kept*."""
+        return cls(pickle.dumps(reading, protocol=5) if kept else None, reading)
+
+    @property
+    def reading(self) -> BundleReading:
+        """The record's reading: as read for the call that read it, else unpickled."""
+        if self._fresh is not None:
+            return self._fresh
+        assert self._pickled is not None  # noqa: S101 - a record not kept keeps its reading
+        return cast("BundleReading", pickle.loads(self._pickled))  # noqa: S301 - our own bytes
+
+    def let_go(self) -> None:
+        """Hold the reading pickled only (a kept record, once the call that read it is served)."""
+        if self._pickled is not None:
+            self._fresh = None
+
+    def relevant(self, check: Callable[[BundleReading], bool]) -> bool:
+        """Whether *check* holds of the reading, worked out the first time it is asked."""
+        if self._relevant is None:
+            self._relevant = check(self.reading)
+        return self._relevant
 
     def cards(self, build: Callable[[BundleReading], Assessed]) -> tuple[list[Card], str]:
         """The cards of the record's assessment for one call, and its urgency.
@@ -109,6 +144,7 @@ class Readings:
         self._records: collections.OrderedDict[tuple[str, dt.date, bytes], Record] = (
             collections.OrderedDict()
         )
+        self._last: Record | None = None
 
     def record(
         self,
@@ -121,14 +157,18 @@ class Readings:
 
         Whatever ``read`` raises goes to the caller, and nothing is kept.
         """
+        if self._last is not None:  # its call is served: the cards are built, if it needed them
+            self._last.let_go()
+            self._last = None
         key = (patient, day, digest(resources))
         found = self._records.get(key)
         if found is not None:
             self._records.move_to_end(key)
             return found
-        found = Record(read(resources, patient, day))
+        found = Record.read(read(resources, patient, day), kept=self._kept > 0)
         if self._kept:
             self._records[key] = found
+            self._last = found
             if len(self._records) > self._kept:
                 self._records.popitem(last=False)
         return found
