@@ -66,8 +66,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "output.trigger": (16384, 512 * _KB),
     # The JSON of those parts (``assess_json``).
     "json.advice": (16384, 512 * _KB),
+    "json.category": (16384, 3 * _MB),  # a category of the differential, its numbers left out
     "json.conflict": (4096, 256 * _KB),
-    "json.differential": (4096, 3 * _MB),
     "json.evidence_item": (16384, 3 * _MB),
     "json.fired_rule": (16384, 3 * _MB),
     "json.summary": (4096, 1024 * _KB),
@@ -78,7 +78,6 @@ LIMITS: dict[str, tuple[int, int]] = {
     "json.restless_legs": (4096, 512 * _KB),
     "json.root_level": (4096, 256 * _KB),
     "json.safety_net": (16384, 512 * _KB),
-    "json.sources": (16384, 1 * _MB),
     "json.trigger": (16384, 1 * _MB),
 }
 

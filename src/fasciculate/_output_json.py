@@ -182,14 +182,13 @@ class JsonOutput:
         self._set_aside = _Parts(
             "not_asked", lambda items: to_json([output.set_aside(item) for item in items])
         )
-        self._sources = _Parts(
-            "sources",
-            lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)]),
-        )
+        #: Each source's JSON: the cited ones are joined (a list per set of sources would be a
+        #: cache entry per presentation citing a new set, for bytes already here).
+        self._source_parts = {key: to_json(source) for key, source in output.sources.items()}
         self._advice = _Parts("advice", lambda key: to_json(output.advice(key)))
         self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
         self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
-        self._layouts = _Parts("differential", self._layout)
+        self._layouts = _Parts("category", self._layout)
         self._nets = _Parts("safety_net", to_json)
         self._template, self._writers = self._frame(output)
         self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
@@ -218,7 +217,7 @@ class JsonOutput:
             "missing": lambda case: self._questions.one(case.referral.missing),
             "not_asked": lambda case: self._set_aside.one(case.referral.not_asked),
             "conflicts": lambda case: self._conflicts.array(case.facts.conflicts),
-            "sources": lambda case: self._sources.one(output.cited(case)),
+            "sources": lambda case: self._cited(output.cited(case)),
             "differential": lambda case: self._ranked(case.differential),
             "restless_legs": lambda case: self._restless.one(
                 (case.differential.rls_criteria, case.differential.rls_secondary)
@@ -255,21 +254,38 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         return self.write(self.output.case(referral, differential, facts))
 
+    def _cited(self, cited: int) -> bytes:
+        """The JSON array of the sources in the bit set *cited*."""
+        parts = self._source_parts
+        return b"[%s]" % b",".join([parts[key] for key in self.output.source_ids(cited)])
+
     def _ranked(self, differential: diff.Differential) -> bytes:
         ranking, nested = differential.ranking, differential.condition_ranking
         probabilities, scores = differential.probabilities, differential.scores
         chances, merits = differential.condition_probabilities, differential.condition_scores
-        # The layout (everything but the numbers) recurs across presentations: it is cached as a
-        # `bytes % numbers` template, and one call serialises every probability and score.
-        layout = (
-            ranking,
-            nested,
-            differential.must_not_miss,
-            differential.condition_must_not_miss,
-            differential.reasons,
-            differential.condition_supporting,
-            differential.condition_conflicting,
-        )
+        must_not_miss, flagged = differential.must_not_miss, differential.condition_must_not_miss
+        reasons = differential.reasons
+        backing, against = differential.condition_supporting, differential.condition_conflicting
+        # A category's layout (everything but its numbers) recurs across presentations more often
+        # than the whole differential's: each is cached as a `bytes % numbers` template, and one
+        # call serialises every probability and score.
+        layouts = self._layouts
+        layouts.cache.lookups += len(ranking)
+        get, new = layouts.get, layouts.new
+        parts = []
+        for rank, slot in enumerate(ranking, start=1):
+            order = nested[slot]
+            key = (
+                slot,
+                rank,
+                order,
+                must_not_miss[slot],
+                tuple([flagged[i] for i in order]),
+                reasons[slot],
+                tuple([backing[i] for i in order]),
+                tuple([against[i] for i in order]),
+            )
+            parts.append(get(key) or new(key))
         numbers = to_json(
             [
                 x
@@ -281,50 +297,44 @@ class JsonOutput:
                 )
             ]
         )
-        return self._layouts.one(layout) % tuple(numbers[1:-1].split(b","))
+        return b"[%s]" % b",".join(parts) % tuple(numbers[1:-1].split(b","))
 
-    def _layout(self, layout: tuple[Any, ...]) -> bytes:
-        """The differential's JSON with ``%s`` for each probability and score, in order."""
-        ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
+    def _layout(self, key: tuple[Any, ...]) -> bytes:
+        """A category's JSON with ``%s`` for each probability and score, in order."""
+        slot, rank, order, must_not_miss, flagged, reasons, backing, against = key
         get, new, items = self._items.get, self._items.new, self._items.cache
+        items.lookups += sum([len(part) for part in backing]) + sum([len(part) for part in against])
         numbers = dict.fromkeys(_NUMBERS, b"%s")
-        categories: list[bytes] = []
-        for rank, slot in enumerate(ranking, start=1):
-            order = nested[slot]
-            items.lookups += sum([len(backing[i]) + len(against[i]) for i in order])
-            # Each condition's evidence is serialised once, for the condition and its category.
-            fors = [_literal(b",".join([get(c) or new(c) for c in backing[i]])) for i in order]
-            againsts = [_literal(b",".join([get(c) or new(c) for c in against[i]])) for i in order]
-            conditions = [
-                _object(
-                    self._condition_keys,
-                    {
-                        **numbers,
-                        "condition": self._condition_ids[inner],
-                        "label": self._condition_labels[inner],
-                        "rank": b"%d" % place,
-                        "must_not_miss": b"true" if flagged[inner] else b"false",
-                        "supporting": b"[%s]" % fors[place - 1],
-                        "conflicting": b"[%s]" % againsts[place - 1],
-                    },
-                )
-                for place, inner in enumerate(order, start=1)
-            ]
-            categories.append(
-                _object(
-                    self._category_keys,
-                    {
-                        **numbers,
-                        "category": self._category_ids[slot],
-                        "label": self._category_labels[slot],
-                        "rank": b"%d" % rank,
-                        "must_not_miss": b"true" if must_not_miss[slot] else b"false",
-                        "leading_condition": self._condition_ids[order[0]],
-                        "referral_rules": _literal(self._reasons.one(reasons[slot])),
-                        "supporting": b"[%s]" % b",".join([part for part in fors if part]),
-                        "conflicting": b"[%s]" % b",".join([part for part in againsts if part]),
-                        "conditions": b"[%s]" % b",".join(conditions),
-                    },
-                )
+        # Each condition's evidence is serialised once, for the condition and its category.
+        fors = [_literal(b",".join([get(c) or new(c) for c in part])) for part in backing]
+        againsts = [_literal(b",".join([get(c) or new(c) for c in part])) for part in against]
+        conditions = [
+            _object(
+                self._condition_keys,
+                {
+                    **numbers,
+                    "condition": self._condition_ids[inner],
+                    "label": self._condition_labels[inner],
+                    "rank": b"%d" % place,
+                    "must_not_miss": b"true" if flagged[place - 1] else b"false",
+                    "supporting": b"[%s]" % fors[place - 1],
+                    "conflicting": b"[%s]" % againsts[place - 1],
+                },
             )
-        return b"[%s]" % b",".join(categories)
+            for place, inner in enumerate(order, start=1)
+        ]
+        return _object(
+            self._category_keys,
+            {
+                **numbers,
+                "category": self._category_ids[slot],
+                "label": self._category_labels[slot],
+                "rank": b"%d" % rank,
+                "must_not_miss": b"true" if must_not_miss else b"false",
+                "leading_condition": self._condition_ids[order[0]],
+                "referral_rules": _literal(self._reasons.one(reasons)),
+                "supporting": b"[%s]" % b",".join([part for part in fors if part]),
+                "conflicting": b"[%s]" % b",".join([part for part in againsts if part]),
+                "conditions": b"[%s]" % b",".join(conditions),
+            },
+        )
