@@ -66,8 +66,8 @@ LIMITS: dict[str, tuple[int, int]] = {
     "output.trigger": (16384, 512 * _KB),
     # The JSON of those parts (``assess_json``).
     "json.advice": (16384, 512 * _KB),
-    "json.category": (16384, 3 * _MB),  # a category of the differential, its numbers left out
     "json.conflict": (4096, 256 * _KB),
+    "json.differential": (4096, 3 * _MB),
     "json.evidence_item": (16384, 3 * _MB),
     "json.fired_rule": (16384, 3 * _MB),
     "json.summary": (4096, 1024 * _KB),
