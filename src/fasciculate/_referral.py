@@ -323,6 +323,7 @@ class ReferralEvaluator:
         return OpenQuestion(
             fact=fact,
             question=self._text(fact),
-            could_raise_to=max(rule.urgency for rule in rules),
-            rules=tuple(rule.id for rule in rules),
+            # By rank: comparing the members themselves is a Python-level call per comparison.
+            could_raise_to=_BY_RANK[max([rule.urgency.rank for rule in rules])],
+            rules=tuple([rule.id for rule in rules]),
         )
