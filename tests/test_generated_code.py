@@ -56,6 +56,9 @@ def test_the_rule_table_lists_every_rule_most_urgent_first():
         "differential features",
         "differential criteria and root levels",
         "safety-net comparisons",
+        "output frame Assessment",
+        "output frame CategoryResult",
+        "output frame ConditionResult",
     ],
 )
 def test_every_generated_table_is_registered(name):
