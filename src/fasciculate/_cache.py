@@ -40,6 +40,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "referral.evidence": (65536, 2 * _MB),
     "referral.fired_rule": (1024, 48 * _KB),  # one per rule
     "referral.open_questions": (4096, 1 * _MB),
+    "referral.raising": (16384, 2 * _MB),  # per rule, on the levels of its atoms
     "referral.screen": (4096, 2 * _MB),
     "differential.evidence": (65536, 2 * _MB),
     "differential.contribution": (1024, 48 * _KB),  # one per feature
