@@ -54,6 +54,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "output.conflict": (4096, 256 * _KB),
     "output.criterion": (4096, 256 * _KB),
     "output.evidence_item": (16384, 1 * _MB),
+    "output.fact_used": (16384, 1 * _MB),
     "output.facts_used": (16384, 1 * _MB),
     "output.fired_rule": (16384, 1536 * _KB),
     "output.evidence_items": (16384, 1 * _MB),

@@ -295,16 +295,18 @@ class Output:
 
     @_memo(250)
     def facts_used(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:
-        return tuple(
-            _build(
-                FactUsed,
-                fact=item.fact,
-                label=item.label,
-                value=item.value,
-                input=item.input,
-                condition=item.condition,
-            )
-            for item in evidence
+        # Each piece of evidence recurs in many tuples: its model is built once and shared.
+        return tuple([self.fact_used(item) for item in evidence])
+
+    @_memo(200)
+    def fact_used(self, item: Evidence) -> FactUsed:
+        return _build(
+            FactUsed,
+            fact=item.fact,
+            label=item.label,
+            value=item.value,
+            input=item.input,
+            condition=item.condition,
         )
 
     @_memo(800)
