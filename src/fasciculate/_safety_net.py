@@ -70,9 +70,12 @@ class SafetyNet:
         self._facts = tuple(dict.fromkeys(a.name for a in used if isinstance(a, FactAtom)))
         self._compares = tuple(dict.fromkeys(a for a in used if isinstance(a, CompareAtom)))
         self._held = _compile_held(self._compares)
-        # The rule table names many facts, so the getter returns a tuple.
-        self._levels: Callable[[Mapping[str, int]], tuple[int, ...]] = operator.itemgetter(
-            *self._facts
+        # The rule table names many facts, so the getter returns a tuple. It reads
+        # ``Facts.ordered``, the levels in the knowledge base's order: a list, indexed faster
+        # than the dict of levels is looked up by name.
+        place = {name: number for number, name in enumerate(kb.facts)}
+        self._levels: Callable[[list[int]], tuple[int, ...]] = operator.itemgetter(
+            *(place[name] for name in self._facts)
         )
         self._words = {name: self._fact_words(name) for name in self._facts}
         self._compare_words = {atom: self._compare_text(atom) for atom in self._compares}
@@ -96,7 +99,7 @@ class SafetyNet:
     def __call__(self, urgency: Urgency, facts: Facts) -> tuple[str, ...]:
         """The safety-net lines for a patient at *urgency* with *facts*."""
         held = self._held(facts.quantities)
-        key = (urgency, self._levels(facts.levels), held)
+        key = (urgency, self._levels(facts.ordered), held)
         self._memo.lookups += 1
         found = self._memo.get(key)
         if found is None:
