@@ -7,10 +7,13 @@ import linecache
 import traceback
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import fasciculate
 from fasciculate._conditions import compile_condition, compile_decisions, compile_table
 from fasciculate._generated import define, source_of
+from fasciculate._safety_net import SafetyNet
 from fasciculate.conditions import All, FactAtom
 
 KB = fasciculate.knowledge_base()
@@ -52,6 +55,10 @@ def test_the_rule_table_lists_every_rule_most_urgent_first():
         "quantity comparisons",
         "differential features",
         "differential criteria and root levels",
+        "safety-net comparisons",
+        "output frame Assessment",
+        "output frame CategoryResult",
+        "output frame ConditionResult",
     ],
 )
 def test_every_generated_table_is_registered(name):
@@ -113,3 +120,25 @@ def test_generated_code_calls_nothing_but_min_and_max():
     function = define("test builtins", "def f():\n    return open\n", "f")
     with pytest.raises(NameError):
         function()
+
+
+_NET = SafetyNet(KB)
+_THRESHOLDS = sorted({atom.threshold for atom in _NET._compares})
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(sorted(KB.quantities)),
+        st.none()
+        | st.sampled_from([*_THRESHOLDS, -0.0, 0.0])
+        | st.floats(allow_nan=False, allow_infinity=False),
+    )
+)
+def test_the_safety_nets_compiled_comparisons_hold_as_the_atoms_do(given_quantities):
+    """Each compiled comparison is False for a missing quantity, else what the atom says."""
+    quantities = dict.fromkeys(KB.quantities) | given_quantities
+    expected = tuple(
+        quantities[atom.quantity] is not None and atom.holds(quantities[atom.quantity])
+        for atom in _NET._compares
+    )
+    assert expected == _NET._held(quantities)

@@ -33,13 +33,14 @@ _V = TypeVar("_V")
 _KB = 1024
 _MB = 1024 * _KB
 #: The bounds of every cache, by name: (entries, approximate bytes). A name with one cache per
-#: rule or per feature gives the bounds of each. About 45 MB in all for one engine, so a long
+#: rule or per feature gives the bounds of each. About 46 MB in all for one engine, so a long
 #: batch of distinct presentations levels off near 110 MB resident (``benchmarks/bench_memory.py``).
 LIMITS: dict[str, tuple[int, int]] = {
     # The evaluators' results, shared between presentations that give equal ones.
     "referral.evidence": (65536, 2 * _MB),
     "referral.fired_rule": (1024, 48 * _KB),  # one per rule
     "referral.open_questions": (4096, 1 * _MB),
+    "referral.raising": (16384, 1 * _MB),  # per rule, on the levels of its atoms
     "referral.screen": (4096, 2 * _MB),
     "differential.evidence": (65536, 2 * _MB),
     "differential.contribution": (1024, 48 * _KB),  # one per feature
@@ -53,6 +54,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "output.conflict": (4096, 256 * _KB),
     "output.criterion": (4096, 256 * _KB),
     "output.evidence_item": (16384, 1 * _MB),
+    "output.fact_used": (16384, 1 * _MB),
     "output.facts_used": (16384, 1 * _MB),
     "output.fired_rule": (16384, 1536 * _KB),
     "output.evidence_items": (16384, 1 * _MB),
@@ -78,7 +80,6 @@ LIMITS: dict[str, tuple[int, int]] = {
     "json.restless_legs": (4096, 512 * _KB),
     "json.root_level": (4096, 256 * _KB),
     "json.safety_net": (16384, 512 * _KB),
-    "json.sources": (16384, 1 * _MB),
     "json.trigger": (16384, 1 * _MB),
 }
 

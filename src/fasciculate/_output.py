@@ -50,7 +50,7 @@ from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
-from fasciculate._output_frame import Case, Frame, Make, Ranked, Source, frame
+from fasciculate._output_frame import Case, Make, Ranked, compile_frame, frame
 from fasciculate._safety_net import SafetyNet
 from fasciculate._version import VERSION
 from fasciculate._vocab import Interpretation, LabFlag, Urgency
@@ -172,6 +172,11 @@ class Output:
         self.kb = kb
         self.model = model
         self.fields = ASSESSMENT_FIELDS if values is None else frame(model, values)
+        self._values = (
+            _ASSESSMENT_VALUES
+            if values is None
+            else compile_frame(f"output frame {model.__name__}", self.fields)
+        )
         self.stamp: KnowledgeBaseStamp = KnowledgeBaseStamp(version=kb.version, sha256=kb.sha256)
         self.sources: dict[str, SourceRef] = {
             key: SourceRef(
@@ -208,7 +213,7 @@ class Output:
     ) -> Assessment:
         """The output model for one presentation."""
         case = self.case(referral, differential, facts)
-        built = _new(self.model, {name: make(self, case) for name, make in self.fields})
+        built = _new(self.model, self._values(self, case))
         if self.writer is not None:
             object.__setattr__(built, "_json", functools.partial(self.writer, case))
         return built
@@ -238,8 +243,9 @@ class Output:
         nested = differential.condition_ranking
         return tuple(
             [
-                self.made(
-                    CategoryResult, CATEGORY_FIELDS, Ranked(differential, slot, rank, nested[slot])
+                _new(
+                    CategoryResult,
+                    _CATEGORY_VALUES(self, Ranked(differential, slot, rank, nested[slot])),
                 )
                 for rank, slot in enumerate(differential.ranking, start=1)
             ]
@@ -250,14 +256,12 @@ class Output:
         differential = at.differential
         return tuple(
             [
-                self.made(ConditionResult, CONDITION_FIELDS, Ranked(differential, inner, place, ()))
-                for place, inner in enumerate(at.order, start=1)
+                _new(
+                    ConditionResult, _CONDITION_VALUES(self, Ranked(differential, inner, rank, ()))
+                )
+                for rank, inner in enumerate(at.order, start=1)
             ]
         )
-
-    def made(self, model: type[_Model], fields: Frame[Source], source: Source) -> _Model:
-        """The *model* whose *fields* are made from *source*."""
-        return _new(model, {name: make(self, source) for name, make in fields})
 
     @_memo(64)
     def advice_sources(self, key: tuple[tuple[str, ...], bool]) -> int:
@@ -291,16 +295,18 @@ class Output:
 
     @_memo(250)
     def facts_used(self, evidence: tuple[Evidence, ...]) -> tuple[FactUsed, ...]:
-        return tuple(
-            _build(
-                FactUsed,
-                fact=item.fact,
-                label=item.label,
-                value=item.value,
-                input=item.input,
-                condition=item.condition,
-            )
-            for item in evidence
+        # Each piece of evidence recurs in many tuples: its model is built once and shared.
+        return tuple([self.fact_used(item) for item in evidence])
+
+    @_memo(200)
+    def fact_used(self, item: Evidence) -> FactUsed:
+        return _build(
+            FactUsed,
+            fact=item.fact,
+            label=item.label,
+            value=item.value,
+            input=item.input,
+            condition=item.condition,
         )
 
     @_memo(800)
@@ -534,3 +540,6 @@ CONDITION: dict[str, Make[Ranked]] = {
 ASSESSMENT_FIELDS = frame(Assessment, ASSESSMENT)
 CATEGORY_FIELDS = frame(CategoryResult, CATEGORY)
 CONDITION_FIELDS = frame(ConditionResult, CONDITION)
+_ASSESSMENT_VALUES = compile_frame("output frame Assessment", ASSESSMENT_FIELDS)
+_CATEGORY_VALUES = compile_frame("output frame CategoryResult", CATEGORY_FIELDS)
+_CONDITION_VALUES = compile_frame("output frame ConditionResult", CONDITION_FIELDS)

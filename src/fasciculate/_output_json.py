@@ -118,14 +118,35 @@ def _keys(model: type[BaseModel], written: Iterable[str]) -> _Keys:
     )
 
 
-def _object(keys: _Keys, values: dict[str, bytes]) -> bytes:
-    """A JSON object with the *keys* of a model: each value from *values*, else its default."""
-    return b"{%s}" % b",".join([key + (default or values[name]) for key, name, default in keys])
+#: What stands for a number in a cached layout of the differential (never in JSON text).
+_GAP = b"\x00"
+#: The fields of a category or a condition written as arrays of parts joined per call.
+_ARRAYS = frozenset({"supporting", "conflicting", "conditions"})
 
 
-#: The fields of a category or a condition whose values change with every presentation: written
-#: as ``%s`` in the cached layout of a differential, filled from one serialised list of numbers
-#: (each category's, then its conditions', in this order).
+def _template(keys: _Keys, constants: dict[str, bytes], arrays: frozenset[str]) -> bytes:
+    """A ``bytes % mapping`` template of an object with the *keys* of a model.
+
+    Each field is its default, else its value in *constants* (made safe with :func:`_literal`),
+    else ``%(name)s``: a field named in *arrays* as ``[%(name)s]``.
+    """
+    fields = []
+    for key, name, default in keys:
+        if default:
+            value = _literal(default)
+        elif name in constants:
+            value = constants[name]
+        else:
+            value = b"%%(%s)s" % name.encode()
+            if name in arrays:
+                value = b"[%s]" % value
+        fields.append(_literal(key) + value)
+    return b"{%s}" % b",".join(fields)
+
+
+#: The fields of a category or a condition whose values change with every presentation: cut out
+#: of the cached layout of a differential, filled from one serialised list of numbers (each
+#: category's, then its conditions', in this order: the order of the text).
 _NUMBERS = ("probability", "score")
 _CATEGORY_FIELDS = (
     *_NUMBERS,
@@ -182,15 +203,16 @@ class JsonOutput:
         self._set_aside = _Parts(
             "not_asked", lambda items: to_json([output.set_aside(item) for item in items])
         )
-        self._sources = _Parts(
-            "sources",
-            lambda cited: to_json([output.sources[key] for key in output.source_ids(cited)]),
-        )
+        #: Each source's JSON: the cited ones are joined (a list per set of sources would be a
+        #: cache entry per presentation citing a new set, for bytes already here).
+        self._source_parts = {key: to_json(source) for key, source in output.sources.items()}
         self._advice = _Parts("advice", lambda key: to_json(output.advice(key)))
         self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
         self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
-        self._layouts = _Parts("differential", self._layout)
         self._nets = _Parts("safety_net", to_json)
+        self._layouts: BoundedCache[Hashable, tuple[bytes, ...]] = BoundedCache(
+            "json.differential", size=lambda pieces: sum(map(len, pieces)) + 40 * len(pieces)
+        )
         self._template, self._writers = self._frame(output)
         self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
         kb = output.kb
@@ -201,6 +223,14 @@ class JsonOutput:
         self._condition_ids = tuple(_literal(to_json(key)) for key in kb.conditions)
         self._condition_labels = tuple(
             _literal(to_json(info.label)) for info in kb.conditions.values()
+        )
+        self._category_templates = tuple(
+            _template(self._category_keys, {"category": key, "label": label}, _ARRAYS)
+            for key, label in zip(self._category_ids, self._category_labels, strict=True)
+        )
+        self._condition_templates = tuple(
+            _template(self._condition_keys, {"condition": key, "label": label}, _ARRAYS)
+            for key, label in zip(self._condition_ids, self._condition_labels, strict=True)
         )
 
     def _frame(self, output: Output) -> tuple[bytes, tuple[Callable[[Case], bytes], ...]]:
@@ -218,7 +248,7 @@ class JsonOutput:
             "missing": lambda case: self._questions.one(case.referral.missing),
             "not_asked": lambda case: self._set_aside.one(case.referral.not_asked),
             "conflicts": lambda case: self._conflicts.array(case.facts.conflicts),
-            "sources": lambda case: self._sources.one(output.cited(case)),
+            "sources": lambda case: self._cited(output.cited(case)),
             "differential": lambda case: self._ranked(case.differential),
             "restless_legs": lambda case: self._restless.one(
                 (case.differential.rls_criteria, case.differential.rls_secondary)
@@ -255,21 +285,17 @@ class JsonOutput:
         """The JSON of the assessment of *referral*, *differential* and *facts*."""
         return self.write(self.output.case(referral, differential, facts))
 
+    def _cited(self, cited: int) -> bytes:
+        """The JSON array of the sources in the bit set *cited*."""
+        parts = self._source_parts
+        return b"[%s]" % b",".join([parts[key] for key in self.output.source_ids(cited)])
+
     def _ranked(self, differential: diff.Differential) -> bytes:
+        """The differential's JSON."""
         ranking, nested = differential.ranking, differential.condition_ranking
         probabilities, scores = differential.probabilities, differential.scores
         chances, merits = differential.condition_probabilities, differential.condition_scores
-        # The layout (everything but the numbers) recurs across presentations: it is cached as a
-        # `bytes % numbers` template, and one call serialises every probability and score.
-        layout = (
-            ranking,
-            nested,
-            differential.must_not_miss,
-            differential.condition_must_not_miss,
-            differential.reasons,
-            differential.condition_supporting,
-            differential.condition_conflicting,
-        )
+        # One call serialises every probability and score, in the order they are written.
         numbers = to_json(
             [
                 x
@@ -280,51 +306,80 @@ class JsonOutput:
                     *(y for inner in nested[slot] for y in (chances[inner], merits[inner])),
                 )
             ]
+        )[1:-1].split(b",")
+        # The layout (everything but the numbers) recurs across presentations: it is cached as
+        # the pieces between the numbers.
+        layout = (
+            ranking,
+            nested,
+            differential.must_not_miss,
+            differential.condition_must_not_miss,
+            differential.reasons,
+            differential.condition_supporting,
+            differential.condition_conflicting,
         )
-        return self._layouts.one(layout) % tuple(numbers[1:-1].split(b","))
+        layouts = self._layouts
+        layouts.lookups += 1
+        pieces = layouts.get(layout)
+        if pieces is None:
+            # Written with a NUL byte for each number (JSON text never holds one), cut there.
+            pieces = tuple(self._write_ranked(differential, [_GAP] * len(numbers)).split(_GAP))
+            if len(pieces) != len(numbers) + 1:  # pragma: no cover - JSON escapes NUL
+                msg = "a part of the differential's JSON holds a NUL byte"
+                raise AssertionError(msg)
+            pieces = layouts.store(layout, pieces)
+        joined: list[bytes] = [b""] * (2 * len(numbers) + 1)
+        joined[::2] = pieces
+        joined[1::2] = numbers
+        return b"".join(joined)
 
-    def _layout(self, layout: tuple[Any, ...]) -> bytes:
-        """The differential's JSON with ``%s`` for each probability and score, in order."""
-        ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
-        get, new, items = self._items.get, self._items.new, self._items.cache
-        numbers = dict.fromkeys(_NUMBERS, b"%s")
-        categories: list[bytes] = []
+    def _write_ranked(self, differential: diff.Differential, numbers: list[bytes]) -> bytes:
+        """The differential's JSON, each category and condition filled into its template.
+
+        *numbers* are each category's probability and score, then its conditions', in order.
+        """
+        ranking, nested = differential.ranking, differential.condition_ranking
+        must_not_miss, flagged = differential.must_not_miss, differential.condition_must_not_miss
+        reasons = differential.reasons
+        backing, against = differential.condition_supporting, differential.condition_conflicting
+        items = self._items
+        get, new = items.get, items.new
+        conditions_of, categories_of = self._condition_templates, self._category_templates
+        at = 0
+        categories = []
         for rank, slot in enumerate(ranking, start=1):
             order = nested[slot]
-            items.lookups += sum([len(backing[i]) + len(against[i]) for i in order])
-            # Each condition's evidence is serialised once, for the condition and its category.
-            fors = [_literal(b",".join([get(c) or new(c) for c in backing[i]])) for i in order]
-            againsts = [_literal(b",".join([get(c) or new(c) for c in against[i]])) for i in order]
-            conditions = [
-                _object(
-                    self._condition_keys,
-                    {
-                        **numbers,
-                        "condition": self._condition_ids[inner],
-                        "label": self._condition_labels[inner],
-                        "rank": b"%d" % place,
-                        "must_not_miss": b"true" if flagged[inner] else b"false",
-                        "supporting": b"[%s]" % fors[place - 1],
-                        "conflicting": b"[%s]" % againsts[place - 1],
-                    },
+            items.cache.lookups += sum([len(backing[i]) + len(against[i]) for i in order])
+            # Each condition's evidence is joined once, for the condition and its category.
+            fors = [b",".join([get(c) or new(c) for c in backing[i]]) for i in order]
+            againsts = [b",".join([get(c) or new(c) for c in against[i]]) for i in order]
+            category_at, at = at, at + 2
+            conditions = []
+            for place, inner in enumerate(order, start=1):
+                conditions.append(
+                    conditions_of[inner]
+                    % {
+                        b"probability": numbers[at],
+                        b"score": numbers[at + 1],
+                        b"rank": b"%d" % place,
+                        b"must_not_miss": b"true" if flagged[inner] else b"false",
+                        b"supporting": fors[place - 1],
+                        b"conflicting": againsts[place - 1],
+                    }
                 )
-                for place, inner in enumerate(order, start=1)
-            ]
+                at += 2
             categories.append(
-                _object(
-                    self._category_keys,
-                    {
-                        **numbers,
-                        "category": self._category_ids[slot],
-                        "label": self._category_labels[slot],
-                        "rank": b"%d" % rank,
-                        "must_not_miss": b"true" if must_not_miss[slot] else b"false",
-                        "leading_condition": self._condition_ids[order[0]],
-                        "referral_rules": _literal(self._reasons.one(reasons[slot])),
-                        "supporting": b"[%s]" % b",".join([part for part in fors if part]),
-                        "conflicting": b"[%s]" % b",".join([part for part in againsts if part]),
-                        "conditions": b"[%s]" % b",".join(conditions),
-                    },
-                )
+                categories_of[slot]
+                % {
+                    b"probability": numbers[category_at],
+                    b"score": numbers[category_at + 1],
+                    b"rank": b"%d" % rank,
+                    b"must_not_miss": b"true" if must_not_miss[slot] else b"false",
+                    b"leading_condition": self._condition_ids[order[0]],
+                    b"referral_rules": self._reasons.one(reasons[slot]),
+                    b"supporting": b",".join([part for part in fors if part]),
+                    b"conflicting": b",".join([part for part in againsts if part]),
+                    b"conditions": b",".join(conditions),
+                }
             )
         return b"[%s]" % b",".join(categories)

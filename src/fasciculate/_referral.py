@@ -96,6 +96,8 @@ class Referral:
 #: questions (keyed on the levels of every atom), with their keys (measured).
 _FIRED_SIZE = 150
 _SCREEN_SIZE = 2000
+#: Approximate size in bytes of the atoms that raise a rule, cached with its key.
+_RAISING_SIZE = 200
 _HOLDS = TRUE.__eq__
 _BY_RANK = tuple(sorted(Urgency, key=lambda urgency: urgency.rank))
 
@@ -160,6 +162,10 @@ class ReferralEvaluator:
         self._questions: BoundedCache[
             tuple[tuple[int, ...], tuple[int, ...]], tuple[OpenQuestion, ...]
         ] = BoundedCache("referral.open_questions", size=_SCREEN_SIZE)
+        #: Per rule and levels of its own atoms: the atoms whose answer would raise its level.
+        self._raising: BoundedCache[tuple[int, tuple[int, ...]], tuple[int, ...]] = BoundedCache(
+            "referral.raising", size=_RAISING_SIZE
+        )
         self._screen_open = FiredRule(kb.screen_incomplete, ())
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
@@ -301,28 +307,45 @@ class ReferralEvaluator:
         open_at, frozen_values = key
         values = list(frozen_values)
         raising: dict[str, list[Rule]] = {}
+        cache = self._raising
+        cache.lookups += len(open_at)
         for position in open_at:
-            rule, function, atom_positions = self._compiled[position]
-            for atom_position in atom_positions:
-                if values[atom_position] != UNKNOWN:
-                    continue
-                values[atom_position] = FALSE
-                if_absent = function(values)
-                values[atom_position] = TRUE
-                if_present = function(values)
-                values[atom_position] = UNKNOWN
-                if if_present > if_absent:
-                    raising.setdefault(_fact_of(self.atoms[atom_position]), []).append(rule)
+            rule, _, atom_positions = self._compiled[position]
+            # What raises a rule depends on the levels of its own atoms only, which recur far
+            # more often than the levels of every atom.
+            own = (position, tuple([values[p] for p in atom_positions]))
+            raised = cache.get(own)
+            if raised is None:
+                raised = cache.store(own, self._raised(position, values))
+            for atom_position in raised:
+                raising.setdefault(_fact_of(self.atoms[atom_position]), []).append(rule)
         questions = sorted(
             (self._question(fact, rules) for fact, rules in raising.items()),
             key=lambda question: (-question.could_raise_to.rank, self._fact_order[question.fact]),
         )
         return tuple(questions)
 
+    def _raised(self, position: int, values: list[int]) -> tuple[int, ...]:
+        """The unknown atoms of the rule at *position* whose answer "present" raises its level."""
+        _, function, atom_positions = self._compiled[position]
+        found = []
+        for atom_position in atom_positions:
+            if values[atom_position] != UNKNOWN:
+                continue
+            values[atom_position] = FALSE
+            if_absent = function(values)
+            values[atom_position] = TRUE
+            if_present = function(values)
+            values[atom_position] = UNKNOWN
+            if if_present > if_absent:
+                found.append(atom_position)
+        return tuple(found)
+
     def _question(self, fact: str, rules: list[Rule]) -> OpenQuestion:
         return OpenQuestion(
             fact=fact,
             question=self._text(fact),
-            could_raise_to=max(rule.urgency for rule in rules),
-            rules=tuple(rule.id for rule in rules),
+            # By rank: comparing the members themselves is a Python-level call per comparison.
+            could_raise_to=_BY_RANK[max([rule.urgency.rank for rule in rules])],
+            rules=tuple([rule.id for rule in rules]),
         )

@@ -19,6 +19,7 @@ from typing import TypeAlias
 from fasciculate._cache import BoundedCache
 from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms
 from fasciculate._facts import Facts
+from fasciculate._generated import comment, define
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import TRUE, Urgency
 
@@ -42,6 +43,23 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
+def _compile_held(
+    compares: tuple[CompareAtom, ...],
+) -> Callable[[Mapping[str, float | None]], tuple[bool, ...]]:
+    """One function telling, from the quantities, which of *compares* hold (a missing one not)."""
+    lines = ["def held(q):", "    return ("]
+    lines += [
+        f"        (x := q[{atom.quantity!r}]) is not None and x {atom.op} {atom.threshold!r},  "
+        f"{comment(atom.render())}"
+        for atom in compares
+    ]
+    lines.append("    )")
+    function: Callable[[Mapping[str, float | None]], tuple[bool, ...]] = define(
+        "safety-net comparisons", "\n".join(lines) + "\n", "held", builtins={}
+    )
+    return function
+
+
 class SafetyNet:
     """The safety-net lines of one knowledge base, computed from its rule table and cached."""
 
@@ -51,9 +69,13 @@ class SafetyNet:
         used = [atom for rule in kb.rules for atom in atoms(rule.condition)]
         self._facts = tuple(dict.fromkeys(a.name for a in used if isinstance(a, FactAtom)))
         self._compares = tuple(dict.fromkeys(a for a in used if isinstance(a, CompareAtom)))
-        # The rule table names many facts, so the getter returns a tuple.
-        self._levels: Callable[[Mapping[str, int]], tuple[int, ...]] = operator.itemgetter(
-            *self._facts
+        self._held = _compile_held(self._compares)
+        # The rule table names many facts, so the getter returns a tuple. It reads
+        # ``Facts.ordered``, the levels in the knowledge base's order: a list, indexed faster
+        # than the dict of levels is looked up by name.
+        place = {name: number for number, name in enumerate(kb.facts)}
+        self._levels: Callable[[list[int]], tuple[int, ...]] = operator.itemgetter(
+            *(place[name] for name in self._facts)
         )
         self._words = {name: self._fact_words(name) for name in self._facts}
         self._compare_words = {atom: self._compare_text(atom) for atom in self._compares}
@@ -76,12 +98,8 @@ class SafetyNet:
 
     def __call__(self, urgency: Urgency, facts: Facts) -> tuple[str, ...]:
         """The safety-net lines for a patient at *urgency* with *facts*."""
-        held = tuple(
-            facts.quantities[atom.quantity] is not None
-            and atom.holds(facts.quantities[atom.quantity])  # type: ignore[arg-type]
-            for atom in self._compares
-        )
-        key = (urgency, self._levels(facts.levels), held)
+        held = self._held(facts.quantities)
+        key = (urgency, self._levels(facts.ordered), held)
         self._memo.lookups += 1
         found = self._memo.get(key)
         if found is None:
