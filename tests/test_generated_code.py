@@ -11,10 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import fasciculate
-from fasciculate._conditions import compile_condition, compile_decisions, compile_table
+from fasciculate._conditions import (
+    compile_compares,
+    compile_condition,
+    compile_decisions,
+    compile_table,
+)
 from fasciculate._generated import define, source_of
-from fasciculate._safety_net import SafetyNet
-from fasciculate.conditions import All, FactAtom
+from fasciculate.conditions import FALSE, TRUE, UNKNOWN, All, CompareAtom, FactAtom, atoms
 
 KB = fasciculate.knowledge_base()
 RULES = {rule.id: rule for rule in KB.rules}
@@ -122,8 +126,12 @@ def test_generated_code_calls_nothing_but_min_and_max():
         function()
 
 
-_NET = SafetyNet(KB)
-_THRESHOLDS = sorted({atom.threshold for atom in _NET._compares})
+_COMPARES = tuple(
+    dict.fromkeys(
+        atom for rule in KB.rules for atom in atoms(rule.condition) if isinstance(atom, CompareAtom)
+    )
+)
+_THRESHOLDS = sorted({atom.threshold for atom in _COMPARES})
 
 
 @given(
@@ -132,13 +140,20 @@ _THRESHOLDS = sorted({atom.threshold for atom in _NET._compares})
         st.none()
         | st.sampled_from([*_THRESHOLDS, -0.0, 0.0])
         | st.floats(allow_nan=False, allow_infinity=False),
-    )
+    ),
+    st.lists(st.booleans(), min_size=len(_COMPARES), max_size=len(_COMPARES)),
 )
-def test_the_safety_nets_compiled_comparisons_hold_as_the_atoms_do(given_quantities):
-    """Each compiled comparison is False for a missing quantity, else what the atom says."""
+def test_the_compiled_comparisons_give_the_atoms_levels(given_quantities, asks):
+    """Each compiled comparison: a missing quantity unknown when asked for, else absent; a
+    given one present exactly when the atom holds (the evaluators and the safety net use it)."""
     quantities = dict.fromkeys(KB.quantities) | given_quantities
-    expected = tuple(
-        quantities[atom.quantity] is not None and atom.holds(quantities[atom.quantity])
-        for atom in _NET._compares
-    )
-    assert expected == _NET._held(quantities)
+    compare = compile_compares("test comparisons", _COMPARES, asks)
+    expected = [
+        (UNKNOWN if ask else FALSE)
+        if (value := quantities[atom.quantity]) is None
+        else TRUE
+        if atom.holds(value)
+        else FALSE
+        for atom, ask in zip(_COMPARES, asks, strict=True)
+    ]
+    assert expected == compare(quantities)

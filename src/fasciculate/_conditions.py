@@ -24,7 +24,7 @@ import attrs
 
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._generated import comment, define
-from fasciculate._vocab import FALSE, TRUE
+from fasciculate._vocab import FALSE, TRUE, UNKNOWN
 
 Op = Literal[">=", ">", "<=", "<"]
 
@@ -170,6 +170,27 @@ def compile_table(
     lines.append("    )")
     function: Callable[[list[int]], tuple[int, ...]] = define(
         name, "\n".join(lines) + "\n", "levels"
+    )
+    return function
+
+
+def compile_compares(
+    name: str, compares: tuple[CompareAtom, ...], asks: list[bool]
+) -> Callable[[Mapping[str, float | None]], list[int]]:
+    """One function giving the level of every comparison from the quantities, in order.
+
+    A comparison holds (``TRUE``) or not (``FALSE``); a missing quantity is ``UNKNOWN`` where
+    *asks* says it should be asked for, else ``FALSE``. Registered as ``<fasciculate NAME>``.
+    """
+    lines = ["def compare(q):", "    return ["]
+    lines += [
+        f"        ({UNKNOWN if asks[number] else FALSE} if (x := q[{atom.quantity!r}]) is None "
+        f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE}),  {comment(atom.render())}"
+        for number, atom in enumerate(compares)
+    ]
+    lines.append("    ]")
+    function: Callable[[Mapping[str, float | None]], list[int]] = define(
+        name, "\n".join(lines) + "\n", "compare", builtins={}
     )
     return function
 

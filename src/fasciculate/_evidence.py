@@ -7,19 +7,18 @@ to the input.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import attrs
 
 from fasciculate._cache import BoundedCache
-from fasciculate._conditions import Atom, CompareAtom, FactAtom
+from fasciculate._conditions import Atom, CompareAtom, FactAtom, compile_compares
 from fasciculate._errors import KnowledgeBaseError
 from fasciculate._fact_paths import fact_paths, traced
 from fasciculate._facts import Facts
-from fasciculate._generated import comment, define
 from fasciculate._kb import KnowledgeBase
-from fasciculate._vocab import FALSE, TRUE, UNKNOWN
+from fasciculate._vocab import TRUE
 
 
 @attrs.frozen(cache_hash=True)
@@ -43,26 +42,6 @@ class Evidence:
 
 #: The approximate size of a cached piece of evidence with its key, in bytes (measured).
 _EVIDENCE_SIZE = 130
-
-
-def _compile_compares(
-    compares: tuple[CompareAtom, ...], asks: list[bool]
-) -> Callable[[Mapping[str, float | None]], list[int]]:
-    """One function giving the level of every comparison from the quantities, in order.
-
-    A missing quantity is unknown when it should be asked for, else false.
-    """
-    lines = ["def compare(q):", "    return ["]
-    lines += [
-        f"        ({UNKNOWN if asks[number] else FALSE} if (x := q[{atom.quantity!r}]) is None "
-        f"else {TRUE} if x {atom.op} {atom.threshold!r} else {FALSE}),  {comment(atom.render())}"
-        for number, atom in enumerate(compares)
-    ]
-    lines.append("    ]")
-    function: Callable[[Mapping[str, float | None]], list[int]] = define(
-        "quantity comparisons", "\n".join(lines) + "\n", "compare", builtins={}
-    )
-    return function
 
 
 class AtomGroup:
@@ -123,7 +102,7 @@ class AtomTable:
         self.amount_at = {name: size + len(named) + n for n, name in enumerate(kb.quantities)}
         self._tail = len(named) + len(kb.quantities)
         asks = [ask_all or kb.quantities[a.quantity].when_missing == "ask" for a in compares]
-        self._compare = _compile_compares(compares, asks)
+        self._compare = compile_compares("quantity comparisons", compares, asks)
 
     def levels(self, facts: Facts) -> list[Any]:
         """The Kleene level of every atom for *facts*, then every input path and quantity.

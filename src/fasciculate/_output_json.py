@@ -210,7 +210,7 @@ class JsonOutput:
         self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
         self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
         self._nets = _Parts("safety_net", to_json)
-        self._layouts: BoundedCache[Hashable, tuple[bytes, ...]] = BoundedCache(
+        self._layouts: BoundedCache[tuple[Any, ...], tuple[bytes, ...]] = BoundedCache(
             "json.differential", size=lambda pieces: sum(map(len, pieces)) + 40 * len(pieces)
         )
         self._template, self._writers = self._frame(output)
@@ -318,30 +318,29 @@ class JsonOutput:
             differential.condition_supporting,
             differential.condition_conflicting,
         )
-        layouts = self._layouts
-        layouts.lookups += 1
-        pieces = layouts.get(layout)
-        if pieces is None:
-            # Written with a NUL byte for each number (JSON text never holds one), cut there.
-            pieces = tuple(self._write_ranked(differential, [_GAP] * len(numbers)).split(_GAP))
-            if len(pieces) != len(numbers) + 1:  # pragma: no cover - JSON escapes NUL
-                msg = "a part of the differential's JSON holds a NUL byte"
-                raise AssertionError(msg)
-            pieces = layouts.store(layout, pieces)
+        pieces = self._layouts.one(layout, self._layout)
         joined: list[bytes] = [b""] * (2 * len(numbers) + 1)
         joined[::2] = pieces
         joined[1::2] = numbers
         return b"".join(joined)
 
-    def _write_ranked(self, differential: diff.Differential, numbers: list[bytes]) -> bytes:
-        """The differential's JSON, each category and condition filled into its template.
+    def _layout(self, layout: tuple[Any, ...]) -> tuple[bytes, ...]:
+        """The differential's JSON cut where each probability and score goes, in order."""
+        ranking, nested = layout[0], layout[1]
+        count = 2 * sum([1 + len(nested[slot]) for slot in ranking])
+        # Written with a NUL byte for each number (JSON text never holds one), cut there.
+        pieces = tuple(self._write_ranked(layout, [_GAP] * count).split(_GAP))
+        if len(pieces) != count + 1:  # pragma: no cover - JSON escapes NUL
+            msg = "a part of the differential's JSON holds a NUL byte"
+            raise AssertionError(msg)
+        return pieces
+
+    def _write_ranked(self, layout: tuple[Any, ...], numbers: list[bytes]) -> bytes:
+        """The JSON of the differential *layout*, each category and condition from its template.
 
         *numbers* are each category's probability and score, then its conditions', in order.
         """
-        ranking, nested = differential.ranking, differential.condition_ranking
-        must_not_miss, flagged = differential.must_not_miss, differential.condition_must_not_miss
-        reasons = differential.reasons
-        backing, against = differential.condition_supporting, differential.condition_conflicting
+        ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
         items = self._items
         get, new = items.get, items.new
         conditions_of, categories_of = self._condition_templates, self._category_templates

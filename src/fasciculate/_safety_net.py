@@ -13,13 +13,12 @@ reach.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeAlias
 
 from fasciculate._cache import BoundedCache
-from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms
+from fasciculate._conditions import All, CompareAtom, Condition, FactAtom, atoms, compile_compares
 from fasciculate._facts import Facts
-from fasciculate._generated import comment, define
 from fasciculate._kb import KnowledgeBase
 from fasciculate._vocab import TRUE, Urgency
 
@@ -43,23 +42,6 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-def _compile_held(
-    compares: tuple[CompareAtom, ...],
-) -> Callable[[Mapping[str, float | None]], tuple[bool, ...]]:
-    """One function telling, from the quantities, which of *compares* hold (a missing one not)."""
-    lines = ["def held(q):", "    return ("]
-    lines += [
-        f"        (x := q[{atom.quantity!r}]) is not None and x {atom.op} {atom.threshold!r},  "
-        f"{comment(atom.render())}"
-        for atom in compares
-    ]
-    lines.append("    )")
-    function: Callable[[Mapping[str, float | None]], tuple[bool, ...]] = define(
-        "safety-net comparisons", "\n".join(lines) + "\n", "held", builtins={}
-    )
-    return function
-
-
 class SafetyNet:
     """The safety-net lines of one knowledge base, computed from its rule table and cached."""
 
@@ -69,7 +51,10 @@ class SafetyNet:
         used = [atom for rule in kb.rules for atom in atoms(rule.condition)]
         self._facts = tuple(dict.fromkeys(a.name for a in used if isinstance(a, FactAtom)))
         self._compares = tuple(dict.fromkeys(a for a in used if isinstance(a, CompareAtom)))
-        self._held = _compile_held(self._compares)
+        # Which comparisons hold: TRUE or FALSE each (a missing quantity does not hold).
+        self._held = compile_compares(
+            "safety-net comparisons", self._compares, [False] * len(self._compares)
+        )
         # The rule table names many facts, so the getter returns a tuple. It reads
         # ``Facts.ordered``, the levels in the knowledge base's order: a list, indexed faster
         # than the dict of levels is looked up by name.
@@ -98,7 +83,7 @@ class SafetyNet:
 
     def __call__(self, urgency: Urgency, facts: Facts) -> tuple[str, ...]:
         """The safety-net lines for a patient at *urgency* with *facts*."""
-        held = self._held(facts.quantities)
+        held = tuple(self._held(facts.quantities))
         key = (urgency, self._levels(facts.ordered), held)
         self._memo.lookups += 1
         found = self._memo.get(key)
@@ -106,7 +91,9 @@ class SafetyNet:
             present = {
                 name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE
             }
-            holding = {atom for atom, holds in zip(self._compares, held, strict=True) if holds}
+            holding = {
+                atom for atom, level in zip(self._compares, held, strict=True) if level == TRUE
+            }
             found = self._memo.store(key, self._lines(urgency, present, holding))
         return found
 
