@@ -12,7 +12,8 @@ Targets (issue 16, for ``fasciculate screen`` on 1,000,000 distinct presentation
 By default the batch runs in this process through ``assess_json``. With ``--screen`` it is
 written as JSON Lines to a temporary file and screened by ``fasciculate screen`` in a child
 process, as a user would, and the child's peak memory (``VmHWM``, Linux) is read at the
-checkpoints while its output is counted.
+checkpoints while its output is counted; its wall and CPU time give records a second (target
+7,000 on one core).
 
 Usage: ``python benchmarks/bench_memory.py [--calls N] [--screen] [--check]``; ``--check``
 exits 1 when a target is missed.
@@ -27,6 +28,7 @@ import resource
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,8 @@ from fasciculate import caches
 
 GROWTH_TARGET = 0.05
 PEAK_TARGET_MB = 150.0
+#: Records a second ``fasciculate screen`` should reach on one core (``--screen``).
+RATE_TARGET = 7_000
 EXAMPLES = sorted((Path(__file__).parent.parent / "examples" / "presentations").glob("*.json"))
 #: Analytes in their canonical unit, with the range values are drawn from.
 LABS = (
@@ -126,12 +130,20 @@ def screened(calls: int, checkpoints: list[int], note: Callable[[int, float], No
             cohort.write(document + b"\n")
         cohort.flush()
         command = [sys.executable, "-m", "fasciculate", "screen", cohort.name]
+        before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as child:  # noqa: S603
             assert child.stdout is not None
             for call, _ in enumerate(child.stdout, start=1):
                 if call in checkpoints:
                     note(call, _child_peak_mb(child.pid))
         # The exit status is 0, or 2 when some records were refused: either way all were read.
+        wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        print(
+            f"screen: {calls:,} records in {wall:.1f} s ({calls / wall:,.0f} records/s), "
+            f"{cpu:.1f} s of CPU ({calls / cpu:,.0f} records per CPU second; the target is "
+            f"{RATE_TARGET:,} records/s on one core, start-up included)"
+        )
 
 
 def main() -> int:

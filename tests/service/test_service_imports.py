@@ -30,7 +30,19 @@ def test_import_of_the_service_defers_the_http_stack_until_an_app_is_made():
     loaded = _imported_by("import fasciculate.service")
     assert not [name for name in loaded if not name.startswith("fasciculate.service")]
     loaded = _imported_by("import fasciculate.service as s; s.create_app; s.serve")
-    assert {"starlette", "uvicorn", "httpx", "jwt"} <= {name.split(".")[0] for name in loaded}
+    assert {"starlette", "uvicorn", "jwt"} <= {name.split(".")[0] for name in loaded}
+
+
+def test_httpx_is_imported_by_the_first_fetch_only():
+    """A service given every prefetch, its issuers' keys as files, never imports httpx."""
+    demo = Path(__file__).resolve().parents[2] / "examples" / "service" / "demo.toml"
+    made = (
+        "from fasciculate.service import create_app, load_config; "
+        f"create_app(load_config({str(demo)!r}))"
+    )
+    loaded = {name.split(".")[0] for name in _imported_by(made)}
+    assert {"starlette", "jwt"} <= loaded
+    assert "httpx" not in loaded
 
 
 def test_all_is_the_public_surface():

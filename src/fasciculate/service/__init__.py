@@ -9,7 +9,8 @@ as an ASGI application::
 
 ``fasciculate serve --config FILE`` does the same from the command line. Importing
 :mod:`fasciculate` never imports this package; importing this package imports no HTTP library
-either, until :func:`create_app` or :func:`serve` is first used (Starlette, uvicorn, httpx, PyJWT).
+either, until :func:`create_app` or :func:`serve` is first used (Starlette and PyJWT; uvicorn for
+:func:`serve`). httpx is imported by the first fetch from a FHIR server or an issuer's ``jku``.
 """
 
 from __future__ import annotations

@@ -14,7 +14,6 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import pydantic
 import pydantic_core
 from starlette.applications import Starlette
@@ -30,6 +29,7 @@ from fasciculate.service import _hooks
 from fasciculate.service._auth import Unauthorized, Verifier
 from fasciculate.service._config import ServiceConfig
 from fasciculate.service._feedback import Feedback, FeedbackStore
+from fasciculate.service._http import LazyClient
 from fasciculate.service._logging import LOGGER, event
 from fasciculate.service._prefetch import BadPrefetch, Fetcher, Unavailable
 from fasciculate.service._readings import Readings
@@ -71,7 +71,7 @@ class _Service:
 
     def __init__(self, config: ServiceConfig) -> None:
         self.config = config
-        self.client = httpx.AsyncClient(follow_redirects=False)
+        self.client = LazyClient()
         self.replays = ReplayCache(config.database)
         self.verifier = Verifier(config.auth, self.client, self.replays)
         self.fetcher = Fetcher(

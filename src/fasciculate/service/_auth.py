@@ -18,10 +18,10 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-import httpx
 import jwt
 
 from fasciculate.service._config import Auth, ConfigError, Issuer
+from fasciculate.service._http import LazyClient, http_error
 from fasciculate.service._replay import ReplayCache
 
 #: The only signing algorithms accepted (CDS Hooks 2.0: ES384 and RS384 at least; no HMAC).
@@ -91,7 +91,7 @@ def _peek(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 class Verifier:
     """Checks client JWTs against the configured issuers and the shared ``jti`` replay cache."""
 
-    def __init__(self, auth: Auth, client: httpx.AsyncClient, replays: ReplayCache) -> None:
+    def __init__(self, auth: Auth, client: LazyClient, replays: ReplayCache) -> None:
         """Load every issuer's registered JWKS file; ``jku`` sets are fetched when first named.
 
         Raises:
@@ -166,7 +166,7 @@ class Verifier:
             response = await self._client.get(url)
             response.raise_for_status()
             keys = _keys(response.json(), url)
-        except (httpx.HTTPError, ValueError) as error:
+        except (http_error(), ValueError) as error:
             raise Unauthorized(f"jku not fetched: {error}") from None
         self._jku[url] = (time.monotonic() + JKU_CACHE_SECONDS, keys)
         return keys

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote
 
-import httpx
-
+from fasciculate.service._http import LazyClient, http_error
 from fasciculate.service._templates import prefetch_templates
 
 #: Pages of a search bundle followed at most (``link`` ``next``), so a huge record cannot stall.
@@ -51,7 +51,7 @@ class Fetcher:
     """Gathers the record for a hook request: prefetch first, the FHIR server for the rest."""
 
     def __init__(
-        self, client: httpx.AsyncClient, *, allowed: tuple[str, ...] | None, timeout: float
+        self, client: LazyClient, *, allowed: tuple[str, ...] | None, timeout: float
     ) -> None:
         """Fetch with *client*, only from servers under the *allowed* URL prefixes (None: any)."""
         self._client = client
@@ -118,11 +118,11 @@ class Fetcher:
     async def _get(self, url: str, headers: dict[str, str], key: str) -> Any:  # noqa: ANN401
         try:
             response = await self._client.get(url, headers=headers, timeout=self._timeout)
-        except httpx.HTTPError as error:
+        except http_error() as error:
             raise Unavailable(f"prefetch.{key}: the FHIR server did not answer ({error})") from None
-        if response.status_code == httpx.codes.NOT_FOUND and key == "patient":
+        if response.status_code == HTTPStatus.NOT_FOUND and key == "patient":
             raise Unavailable("prefetch.patient: the FHIR server has no such Patient")
-        if response.status_code != httpx.codes.OK:
+        if response.status_code != HTTPStatus.OK:
             raise Unavailable(
                 f"prefetch.{key}: the FHIR server answered {response.status_code} for {url}"
             )
