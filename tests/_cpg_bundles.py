@@ -14,8 +14,7 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from fasciculate import Presentation
-from fasciculate._vocab import TriState
+from fasciculate import Presentation, TriState
 from fasciculate.fhir import questionnaire_response
 from fasciculate.fhir._codes import INTERPRETATION, LOINC, RXNORM, SNOMED, UCUM, code_maps
 from fasciculate.fhir._observations import SYMPTOM, SYMPTOM_ABSENT

@@ -69,3 +69,235 @@ def test_the_check_sees_a_private_import(tmp_path: Path):
         "line 1: from fasciculate._assess import _engine",
         "line 3: _facts._private",
     ] == _private_uses(sample)
+
+
+TESTS = ROOT.parent / "tests"
+
+#: The test modules that still reach into the package's private parts, each with the one reason it
+#: cannot do the same through the public API: ``(test file, private module or attribute)``.
+TESTS_REACHING_IN: dict[tuple[str, str], str] = {
+    ("tests/_cpg_bundles.py", "fasciculate.fhir._codes"): "to be rewritten through the public API",
+    (
+        "tests/_cpg_bundles.py",
+        "fasciculate.fhir._observations",
+    ): "to be rewritten through the public API",
+    ("tests/conftest.py", "fasciculate._assess"): "to be rewritten through the public API",
+    (
+        "tests/safety/test_safety_mutants.py",
+        "fasciculate._facts",
+    ): "to be rewritten through the public API",
+    (
+        "tests/safety/test_safety_mutants.py",
+        "fasciculate._referral",
+    ): "to be rewritten through the public API",
+    (
+        "tests/service/test_service_internal_errors.py",
+        "fasciculate.service._feedback",
+    ): "to be rewritten through the public API",
+    (
+        "tests/service/test_service_readings.py",
+        "fasciculate.service._readings",
+    ): "to be rewritten through the public API",
+    (
+        "tests/service/test_service_replay.py",
+        "fasciculate.service._replay",
+    ): "to be rewritten through the public API",
+    ("tests/test_assess_json.py", "fasciculate._assess"): "to be rewritten through the public API",
+    ("tests/test_assess_json.py", "fasciculate._cache"): "to be rewritten through the public API",
+    ("tests/test_assess_json.py", "fasciculate._facts"): "to be rewritten through the public API",
+    ("tests/test_bulk_keys.py", "fasciculate._bulk_keys"): "to be rewritten through the public API",
+    ("tests/test_caches.py", "fasciculate._cache"): "to be rewritten through the public API",
+    ("tests/test_condition_language.py", "._atoms"): "to be rewritten through the public API",
+    ("tests/test_condition_language.py", "._compare"): "to be rewritten through the public API",
+    ("tests/test_condition_language.py", "._compiled"): "to be rewritten through the public API",
+    (
+        "tests/test_condition_language.py",
+        "fasciculate._conditions",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_condition_language.py",
+        "fasciculate._facts",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_condition_language.py",
+        "fasciculate._referral",
+    ): "to be rewritten through the public API",
+    ("tests/test_explanations.py", "fasciculate._facts"): "to be rewritten through the public API",
+    (
+        "tests/test_fact_paths.py",
+        "fasciculate._fact_paths",
+    ): "to be rewritten through the public API",
+    ("tests/test_fact_paths.py", "fasciculate._facts"): "to be rewritten through the public API",
+    (
+        "tests/test_fhir_codes.py",
+        "fasciculate.fhir._codes",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_fhir_codes.py",
+        "fasciculate.fhir._output",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_fhir_medications_icd10.py",
+        "fasciculate.fhir._codes",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_fhir_output.py",
+        "fasciculate.fhir._writeback",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_fhir_questionnaire.py",
+        "fasciculate._fact_paths",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_focused_screen.py",
+        "fasciculate._answers",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_focused_screen.py",
+        "fasciculate._facts",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_generated_code.py",
+        "fasciculate._conditions",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_generated_code.py",
+        "fasciculate._generated",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_generated_vocab.py",
+        "fasciculate._codegen",
+    ): "to be rewritten through the public API",
+    ("tests/test_kb.py", "fasciculate._kb_differential"): "to be rewritten through the public API",
+    (
+        "tests/test_kb_indications.py",
+        "fasciculate._kb_indications",
+    ): "to be rewritten through the public API",
+    ("tests/test_kb_names.py", "fasciculate._kb_names"): "to be rewritten through the public API",
+    (
+        "tests/test_output_description.py",
+        "fasciculate._assess",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_output_description.py",
+        "fasciculate._facts",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_output_description.py",
+        "fasciculate._output",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_output_description.py",
+        "fasciculate._output_frame",
+    ): "to be rewritten through the public API",
+    (
+        "tests/test_output_description.py",
+        "fasciculate._output_json",
+    ): "to be rewritten through the public API",
+    ("tests/test_properties.py", "fasciculate._facts"): "to be rewritten through the public API",
+    ("tests/test_properties.py", "fasciculate._referral"): "to be rewritten through the public API",
+    ("tests/test_referral.py", "._compiled"): "to be rewritten through the public API",
+    ("tests/test_referral.py", "fasciculate._facts"): "to be rewritten through the public API",
+    ("tests/test_referral.py", "fasciculate._referral"): "to be rewritten through the public API",
+}
+
+
+def _first_private(dotted: str) -> str | None:
+    """*dotted* up to its first private segment, or None when every segment is public."""
+    parts = dotted.split(".")
+    for index, part in enumerate(parts):
+        if part.startswith("_") and not part.startswith("__"):
+            return ".".join(parts[: index + 1])
+    return None
+
+
+def _imported(tree: ast.AST) -> tuple[set[str], dict[str, str]]:
+    """The private modules and names *tree* imports, and its local names of public modules."""
+    found: set[str] = set()
+    bound: dict[str, str] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "fasciculate":
+            for alias in node.names:
+                dotted = f"{node.module}.{alias.name}"
+                if hidden := _first_private(dotted):
+                    found.add(hidden)
+                elif _is_module(dotted):
+                    bound[alias.asname or alias.name] = dotted
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.split(".")[0] == "fasciculate":
+                    found.add(_first_private(alias.name) or "")
+                    bound[alias.asname or "fasciculate"] = (
+                        alias.name if alias.asname else "fasciculate"
+                    )
+    return found - {""}, bound
+
+
+def _is_own(value: ast.expr) -> bool:
+    """``self``, ``cls`` or ``super()``: the test's own objects."""
+    if isinstance(value, ast.Call):
+        value = value.func
+        return isinstance(value, ast.Name) and value.id == "super"
+    return isinstance(value, ast.Name) and value.id in {"self", "cls"}
+
+
+def _private_parts(path: Path) -> set[str]:
+    """The private modules, names and attributes of fasciculate that the test module *path* uses.
+
+    Private modules and names imported (``from fasciculate._facts import ...``, ``from fasciculate
+    import _cache``, ``import fasciculate._kb``), private modules reached by attribute
+    (``fasciculate._kb.knowledge_base()``, as ``"fasciculate._kb"``), and private attributes of
+    any object but the test's own (``evaluator._compiled``, as ``"._compiled"``).
+    """
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found, bound = _imported(tree)
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Attribute) or not _first_private(node.attr):
+            continue
+        chain, value = [node.attr], node.value
+        while isinstance(value, ast.Attribute):
+            chain.insert(0, value.attr)
+            value = value.value
+        if isinstance(value, ast.Name) and value.id in bound:
+            found.add(_first_private(".".join([bound[value.id], *chain])) or "")
+        elif not _is_own(value) and _first_private(".".join(chain)) == ".".join(chain):
+            found.add(f".{node.attr}")
+    return found - {""}
+
+
+def test_tests_use_the_public_api():
+    """Tests reach into private parts only where the allow-list says why they must."""
+    found = {
+        (str(path.relative_to(TESTS.parent)), part)
+        for path in sorted(TESTS.rglob("*.py"))
+        for part in _private_parts(path)
+    }
+    assert set(TESTS_REACHING_IN) == found
+
+
+def test_the_tests_check_sees_every_form(tmp_path: Path):
+    """Private modules by import or attribute, private names, private attributes of objects."""
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "import fasciculate\n"
+        "import fasciculate.fhir\n"
+        "from fasciculate import _cache, caches\n"
+        "from fasciculate._assess import _engine\n"
+        "from fasciculate.service._replay import ReplayCache\n"
+        "fasciculate._kb.knowledge_base()\n"
+        "fasciculate.fhir._codes.code_maps()\n"
+        "caches._private\n"
+        "evaluator._compiled[0]\n"
+        "self._own, super()._own()\n"
+        "fasciculate.__version__\n",
+        encoding="utf-8",
+    )
+    assert {
+        "fasciculate._cache",
+        "fasciculate._assess",
+        "fasciculate.service._replay",
+        "fasciculate._kb",
+        "fasciculate.fhir._codes",
+        "fasciculate.caches._private",
+        "._compiled",
+    } == _private_parts(sample)
