@@ -76,11 +76,6 @@ TESTS = ROOT.parent / "tests"
 #: The test modules that still reach into the package's private parts, each with the one reason it
 #: cannot do the same through the public API: ``(test file, private module or attribute)``.
 TESTS_REACHING_IN: dict[tuple[str, str], str] = {
-    ("tests/_cpg_bundles.py", "fasciculate.fhir._codes"): "to be rewritten through the public API",
-    (
-        "tests/_cpg_bundles.py",
-        "fasciculate.fhir._observations",
-    ): "to be rewritten through the public API",
     ("tests/conftest.py", "fasciculate._assess"): "to be rewritten through the public API",
     (
         "tests/safety/test_safety_mutants.py",
@@ -128,22 +123,6 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
         "fasciculate._fact_paths",
     ): "to be rewritten through the public API",
     ("tests/test_fact_paths.py", "fasciculate._facts"): "to be rewritten through the public API",
-    (
-        "tests/test_fhir_codes.py",
-        "fasciculate.fhir._codes",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_fhir_codes.py",
-        "fasciculate.fhir._output",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_fhir_medications_icd10.py",
-        "fasciculate.fhir._codes",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_fhir_output.py",
-        "fasciculate.fhir._writeback",
-    ): "to be rewritten through the public API",
     (
         "tests/test_fhir_questionnaire.py",
         "fasciculate._fact_paths",
