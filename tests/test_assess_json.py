@@ -14,8 +14,7 @@ from pydantic_core import to_json
 import fasciculate
 from conftest import EXAMPLES
 from fasciculate import InvalidPresentation, Presentation, _cache, caches
-from fasciculate._assess import _Engine, _engine
-from fasciculate._facts import facts_from
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
@@ -55,11 +54,8 @@ def test_a_batch_gives_each_presentation_its_own_bytes(batch):
 @given(st.lists(presentations(), min_size=1, max_size=4))
 def test_warm_caches_give_what_empty_ones_give(batch):
     """An engine that has seen many presentations answers each as a new engine would."""
-    kb = _engine().kb
     for presentation in batch:
-        fresh = _Engine(kb)
-        facts = facts_from(presentation, kb)
-        expected = fresh.json(*fresh.evaluate(facts), facts)
+        expected = Engine().assess_json(presentation)
         assert expected == fasciculate.assess_json(presentation)
 
 
@@ -69,9 +65,8 @@ def test_the_uncached_path_gives_the_same_bytes(presentation):
     """With every cache full from the start (nothing kept), the bytes are still the same."""
     expected = _typed(presentation)
     caches.clear_all()
-    engine = _Engine(_engine().kb)  # built with every bound at zero
-    facts = facts_from(presentation, engine.kb)
-    assert expected == engine.json(*engine.evaluate(facts), facts)
+    engine = Engine()  # built with every bound at zero
+    assert expected == engine.assess_json(presentation)
     rows = caches.stats()
     assert [0] * len(rows) == [row.entries for row in rows]
     assert sum(row.refused for row in rows) > 0

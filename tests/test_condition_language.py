@@ -16,6 +16,7 @@ from fasciculate._conditions import compile_condition, compile_decisions, compil
 from fasciculate._facts import facts_from
 from fasciculate._referral import ReferralEvaluator
 from fasciculate.conditions import All, Any_, CompareAtom, FactAtom, Quantity, atoms, parse
+from fasciculate.engine import Engine
 
 FACTS = frozenset({"a", "b", "c"})
 GRAMMAR = {"d": Quantity("d", "higher"), "k": Quantity("k", "lower")}
@@ -110,7 +111,7 @@ def test_unanswered_duration_or_regions_keep_the_screen_open(drop: str, fact: st
     result = fasciculate.assess(data)
     assert Urgency.ROUTINE == result.urgency
     assert [fact] == [question.fact for question in result.missing]
-    fresh = ReferralEvaluator(knowledge_base())(facts_from(Presentation.model_validate(data)))
+    fresh = Engine().assess(data)
     assert (Urgency.ROUTINE, (fact,)) == (fresh.urgency, tuple(q.fact for q in fresh.missing))
 
 

@@ -77,15 +77,6 @@ TESTS = ROOT.parent / "tests"
 #: The test modules that still reach into the package's private parts, each with the one reason it
 #: cannot do the same through the public API: ``(test file, private module or attribute)``.
 TESTS_REACHING_IN: dict[tuple[str, str], str] = {
-    ("tests/conftest.py", "fasciculate._assess"): "to be rewritten through the public API",
-    (
-        "tests/safety/test_safety_mutants.py",
-        "fasciculate._facts",
-    ): "to be rewritten through the public API",
-    (
-        "tests/safety/test_safety_mutants.py",
-        "fasciculate._referral",
-    ): "to be rewritten through the public API",
     (
         "tests/service/test_service_readings.py",
         "fasciculate.service._readings",
@@ -94,9 +85,7 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
         "tests/service/test_service_replay.py",
         "fasciculate.service._replay",
     ): "to be rewritten through the public API",
-    ("tests/test_assess_json.py", "fasciculate._assess"): "to be rewritten through the public API",
     ("tests/test_assess_json.py", "fasciculate._cache"): "to be rewritten through the public API",
-    ("tests/test_assess_json.py", "fasciculate._facts"): "to be rewritten through the public API",
     ("tests/test_bulk_keys.py", "fasciculate._bulk_keys"): "to be rewritten through the public API",
     ("tests/test_caches.py", "fasciculate._cache"): "to be rewritten through the public API",
     ("tests/test_condition_language.py", "._atoms"): "to be rewritten through the public API",
@@ -114,23 +103,9 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
         "tests/test_condition_language.py",
         "fasciculate._referral",
     ): "to be rewritten through the public API",
-    ("tests/test_explanations.py", "fasciculate._facts"): "to be rewritten through the public API",
     (
         "tests/test_fact_paths.py",
         "fasciculate._fact_paths",
-    ): "to be rewritten through the public API",
-    ("tests/test_fact_paths.py", "fasciculate._facts"): "to be rewritten through the public API",
-    (
-        "tests/test_fhir_questionnaire.py",
-        "fasciculate._fact_paths",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_focused_screen.py",
-        "fasciculate._answers",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_focused_screen.py",
-        "fasciculate._facts",
     ): "to be rewritten through the public API",
     (
         "tests/test_generated_code.py",
@@ -170,10 +145,7 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
         "tests/test_output_description.py",
         "fasciculate._output_json",
     ): "to be rewritten through the public API",
-    ("tests/test_properties.py", "fasciculate._facts"): "to be rewritten through the public API",
-    ("tests/test_properties.py", "fasciculate._referral"): "to be rewritten through the public API",
     ("tests/test_referral.py", "._compiled"): "to be rewritten through the public API",
-    ("tests/test_referral.py", "fasciculate._facts"): "to be rewritten through the public API",
     ("tests/test_referral.py", "fasciculate._referral"): "to be rewritten through the public API",
 }
 

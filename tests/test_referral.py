@@ -11,9 +11,9 @@ from hypothesis import given
 import fasciculate
 from _builders import NORMAL_EXAM, SCREEN, SEED_RED_FLAGS, negative
 from fasciculate import Urgency, knowledge_base
-from fasciculate._facts import facts_from
 from fasciculate._referral import ReferralEvaluator
 from fasciculate.conditions import FactAtom, atoms, evaluate
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 
@@ -583,7 +583,7 @@ def test_onset_date_gives_duration():
 
 def test_facts_cover_every_fact_atom_the_rules_use():
     """Every yes/no fact a rule uses is produced by the facts builder."""
-    levels = facts_from(fasciculate.Presentation()).levels
+    levels = Engine().facts(fasciculate.Presentation()).levels
     used = {
         atom.name
         for rule in knowledge_base().rules

@@ -131,9 +131,10 @@ class CodeMaps:
         smoking_loinc: The LOINC code of the smoking-status Observation.
         smoking: Smoking-status answer code -> whether it means the patient smokes.
         twitching: The (system, code) pairs of a fasciculation Condition.
-        recent: For findings the rules call new, how recent their Condition must be.
         icd10: WHO ICD-10 code or category -> finding.
-        referral: The concept written as the ServiceRequest's code.
+
+    Beside them, ``recent`` (for findings the rules call new, how recent their Condition must be)
+    and ``referral`` (the concept written as the ServiceRequest's code).
     """
 
     version: str
