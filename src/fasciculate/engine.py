@@ -112,8 +112,8 @@ class Engine:
 def reset() -> None:
     """Drop the engine :func:`fasciculate.assess` shares: the next call compiles it anew.
 
-    Its caches go with it (the new engine's start empty); results never change, only how soon
-    they come. For a test suite under a mutation tester, whose runs must each compile the
+    Its caches go with it when the garbage collector next runs (the new engine's start empty);
+    results never change, only how soon they come. For a test suite under a mutation tester, whose runs must each compile the
     evaluators afresh.
     """
     _assess.reset()
