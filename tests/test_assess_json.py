@@ -13,7 +13,7 @@ from pydantic_core import to_json
 
 import fasciculate
 from conftest import EXAMPLES
-from fasciculate import InvalidPresentation, Presentation, _cache, caches
+from fasciculate import InvalidPresentation, Presentation
 from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
@@ -57,28 +57,6 @@ def test_warm_caches_give_what_empty_ones_give(batch):
     for presentation in batch:
         expected = Engine().assess_json(presentation)
         assert expected == fasciculate.assess_json(presentation)
-
-
-@pytest.mark.usefixtures("no_caching")
-@given(presentations())
-def test_the_uncached_path_gives_the_same_bytes(presentation):
-    """With every cache full from the start (nothing kept), the bytes are still the same."""
-    expected = _typed(presentation)
-    caches.clear_all()
-    engine = Engine()  # built with every bound at zero
-    assert expected == engine.assess_json(presentation)
-    rows = caches.stats()
-    assert [0] * len(rows) == [row.entries for row in rows]
-    assert sum(row.refused for row in rows) > 0
-
-
-@pytest.fixture(scope="module")
-def no_caching():
-    """Bound every cache at zero for the tests of this module that ask for it."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in _cache.LIMITS:
-            patch.setitem(_cache.LIMITS, name, (0, 0))
-        yield
 
 
 @pytest.mark.parametrize(

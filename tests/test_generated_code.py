@@ -25,7 +25,6 @@ from fasciculate._conditions import (
     compile_decisions,
     compile_table,
 )
-from fasciculate._facts import facts_from
 from fasciculate._generated import define, source_of
 from fasciculate._referral import ReferralEvaluator
 from fasciculate.conditions import (
@@ -38,6 +37,7 @@ from fasciculate.conditions import (
     atoms,
     evaluate,
 )
+from fasciculate.engine import Engine
 
 KB = fasciculate.knowledge_base()
 RULES = {rule.id: rule for rule in KB.rules}
@@ -236,7 +236,7 @@ def test_compiled_comparisons_see_no_built_ins():
 def test_facts_of_another_knowledge_base_are_refused():
     """Facts whose vectors do not fit the evaluator's knowledge base raise, naming the cause."""
     kb = knowledge_base()
-    facts = facts_from(Presentation(), kb)
+    facts = Engine(kb).facts(Presentation())
     shorter = attrs.evolve(facts, ordered=facts.ordered[:-1])
     with pytest.raises(KnowledgeBaseError, match=r"^facts were read with another knowledge base$"):
         ReferralEvaluator(kb)(shorter)

@@ -14,7 +14,6 @@ import fasciculate
 from fasciculate import Assessment, CategoryResult, ConditionResult
 from fasciculate import _output_json as output_json
 from fasciculate._assess import _engine
-from fasciculate._facts import facts_from
 from fasciculate._output import ASSESSMENT, Output
 from fasciculate._output_frame import frame
 from fasciculate._output_json import JsonOutput
@@ -46,7 +45,7 @@ def test_a_new_field_is_one_edit_in_the_model_and_one_value():
     engine = _engine()
     output = Output(engine.kb, model=extended, values=values)
     writer = JsonOutput(output)
-    facts = facts_from(fasciculate.Presentation.model_validate(SADDLE), engine.kb)
+    facts = Engine(engine.kb).facts(SADDLE)
     referral, differential = engine.evaluate(facts)
     typed = output.assessment(referral, differential, facts)
     written = writer(referral, differential, facts)

@@ -85,7 +85,6 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
         "tests/service/test_service_replay.py",
         "fasciculate.service._replay",
     ): "to be rewritten through the public API",
-    ("tests/test_assess_json.py", "fasciculate._cache"): "to be rewritten through the public API",
     ("tests/test_bulk_keys.py", "fasciculate._bulk_keys"): "to be rewritten through the public API",
     ("tests/test_caches.py", "fasciculate._cache"): "to be rewritten through the public API",
     (
@@ -98,10 +97,6 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
     (
         "tests/test_generated_code.py",
         "fasciculate._conditions",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_generated_code.py",
-        "fasciculate._facts",
     ): "to be rewritten through the public API",
     (
         "tests/test_generated_code.py",
@@ -124,10 +119,6 @@ TESTS_REACHING_IN: dict[tuple[str, str], str] = {
     (
         "tests/test_output_description.py",
         "fasciculate._assess",
-    ): "to be rewritten through the public API",
-    (
-        "tests/test_output_description.py",
-        "fasciculate._facts",
     ): "to be rewritten through the public API",
     (
         "tests/test_output_description.py",
