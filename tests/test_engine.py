@@ -46,7 +46,7 @@ def test_an_engine_assesses_with_the_knowledge_base_it_was_given():
     """Without the saddle-anaesthesia rule, saddle anaesthesia alone is no emergency."""
     kb = fasciculate.knowledge_base()
     without = attrs.evolve(kb, rules=tuple(rule for rule in kb.rules if rule.id != "CES-SADDLE"))
-    engine = Engine(without)
+    engine = Engine(kb=without)
     assert without is engine.kb
     assert "CES-SADDLE" not in [rule.id for rule in engine.assess(SADDLE).rules_fired]
     assert fasciculate.Urgency.EMERGENCY > engine.assess(SADDLE).urgency

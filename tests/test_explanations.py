@@ -11,7 +11,7 @@ from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = knowledge_base()
-ENGINE = Engine(KB)
+ENGINE = Engine(kb=KB)
 RULES = {rule.id: rule for rule in (*KB.rules, KB.screen_incomplete)}
 ORDER = {fact: order for order, fact in enumerate([*KB.facts, *KB.quantities])}
 

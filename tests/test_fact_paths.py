@@ -11,7 +11,7 @@ from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = knowledge_base()
-ENGINE = Engine(KB)
+ENGINE = Engine(kb=KB)
 
 
 def _given(presentation: Presentation, path: str) -> bool:

@@ -60,7 +60,7 @@ def test_enable_when_hides_a_referral_question_only_as_the_indications_say():
     """Conditions point at items; a hidden question is never core; one no indication governs is
     hidden only if no rule reads it (restless-legs details, pregnancy for men, the side)."""
     kb = knowledge_base()
-    engine = Engine(kb)
+    engine = Engine(kb=kb)
     items = list(walk(questionnaire()["item"]))
     link_ids = {item["linkId"] for item in items}
     used = {str(atom) for rule in kb.rules for atom in _atoms(rule.when)}

@@ -18,7 +18,7 @@ from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = fasciculate.knowledge_base()
-ENGINE = Engine(KB)
+ENGINE = Engine(kb=KB)
 
 
 def _every_question_core() -> Engine:
@@ -35,7 +35,7 @@ def _every_question_core() -> Engine:
         == "ask"
     )
     core = CoreQuestions(questions=tuple(askable), source=KB.core.source, rationale="all core")
-    return Engine(attrs.evolve(KB, core=core, indications=()))
+    return Engine(kb=attrs.evolve(KB, core=core, indications=()))
 
 
 EVERY_QUESTION_CORE = _every_question_core()

@@ -236,7 +236,7 @@ def test_compiled_comparisons_see_no_built_ins():
 def test_facts_of_another_knowledge_base_are_refused():
     """Facts whose vectors do not fit the evaluator's knowledge base raise, naming the cause."""
     kb = knowledge_base()
-    facts = Engine(kb).facts(Presentation())
+    facts = Engine(kb=kb).facts(Presentation())
     shorter = attrs.evolve(facts, ordered=facts.ordered[:-1])
     with pytest.raises(KnowledgeBaseError, match=r"^facts were read with another knowledge base$"):
         ReferralEvaluator(kb)(shorter)

@@ -45,7 +45,7 @@ def test_a_new_field_is_one_edit_in_the_model_and_one_value():
     engine = _engine()
     output = Output(engine.kb, model=extended, values=values)
     writer = JsonOutput(output)
-    facts = Engine(engine.kb).facts(SADDLE)
+    facts = Engine(kb=engine.kb).facts(SADDLE)
     referral, differential = engine.evaluate(facts)
     typed = output.assessment(referral, differential, facts)
     written = writer(referral, differential, facts)

@@ -98,7 +98,7 @@ def test_determinism(presentation: Presentation):
     first = fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation.model_dump_json()).model_dump()
-    fresh = Engine(KB).assess(presentation)
+    fresh = Engine(kb=KB).assess(presentation)
     assert (first["urgency"], [r["id"] for r in first["rules_fired"]]) == (
         fresh.urgency,
         [fired.id for fired in fresh.rules_fired],

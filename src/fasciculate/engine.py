@@ -17,7 +17,7 @@ value of every quantity, and the input field each came from.
 (2, 'findings.saddle_sensory_loss')
 >>> kb = fasciculate.knowledge_base()
 >>> without = attrs.evolve(kb, rules=tuple(r for r in kb.rules if r.id != "CES-SADDLE"))
->>> fasciculate.assess(saddle).urgency, Engine(without).assess(saddle).urgency
+>>> fasciculate.assess(saddle).urgency, Engine(kb=without).assess(saddle).urgency
 (<Urgency.EMERGENCY: 'emergency'>, <Urgency.ROUTINE: 'routine'>)
 
 :func:`reset` drops the shared engine, so that the next call compiles the knowledge base anew with
@@ -56,7 +56,7 @@ class Engine:
 
     __slots__ = ("_engine",)
 
-    def __init__(self, kb: KnowledgeBase | None = None) -> None:
+    def __init__(self, *, kb: KnowledgeBase | None = None) -> None:
         """Compile *kb* (default: the packaged knowledge base)."""
         self._engine = _assess.Engine(kb or knowledge_base())
 
@@ -113,7 +113,7 @@ def reset() -> None:
     """Drop the engine :func:`fasciculate.assess` shares: the next call compiles it anew.
 
     Its caches go with it when the garbage collector next runs (the new engine's start empty);
-    results never change, only how soon they come. For a test suite under a mutation tester, whose runs must each compile the
-    evaluators afresh.
+    results never change, only how soon they come. For a test suite under a mutation tester,
+    whose runs must each compile the evaluators afresh.
     """
     _assess.reset()

@@ -200,7 +200,7 @@ def test_safety_suite_kills_the_mutant(mutant: Mutant):
     )
     assert violation is not None, f"mutant survived: {mutant.id}"
     data = presentation_data(violation.levels, violation.quantities, kb=mutant.kb)
-    real = Engine(mutant.kb).assess(data).urgency.rank
+    real = Engine(kb=mutant.kb).assess(data).urgency.rank
     formulas = rank_of(
         proof.compiled.result.as_int(),
         concrete(proof.world, violation.levels, violation.quantities),

@@ -96,7 +96,7 @@ def urgency_without_rule(data: dict[str, object], rule_id: str) -> Urgency:
     from fasciculate.engine import Engine, Facts  # noqa: PLC0415
 
     kb = fasciculate.knowledge_base()
-    engine = Engine(attrs.evolve(kb, rules=tuple(r for r in kb.rules if r.id != rule_id)))
+    engine = Engine(kb=attrs.evolve(kb, rules=tuple(r for r in kb.rules if r.id != rule_id)))
     facts: Facts = engine.facts(data)
     assert facts.levels
     inputs: tuple[str, ...] = engine.inputs("weakness")
