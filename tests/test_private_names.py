@@ -1,4 +1,5 @@
-"""Private stays private: no module of the package imports another module's underscore name."""
+"""Private stays private: no module of the package imports another module's underscore name, and
+the tests use the public API, but for the few listed with the reason they cannot."""
 
 from __future__ import annotations
 
