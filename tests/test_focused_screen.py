@@ -23,17 +23,14 @@ ENGINE = Engine(kb=KB)
 
 def _every_question_core() -> Engine:
     """The screen without indications: every question the rules can ask is a core question."""
-    askable = dict.fromkeys(
-        name
-        for rule in KB.rules
-        for atom in atoms(rule.condition)
-        if (
-            KB.facts[name := atom.name]
-            if isinstance(atom, FactAtom)
-            else KB.quantities[name := atom.quantity]
-        ).when_missing
-        == "ask"
-    )
+    facts, quantities = KB.facts, KB.quantities
+    askable: dict[str, None] = {}
+    for rule in KB.rules:
+        for atom in atoms(rule.condition):
+            if isinstance(atom, FactAtom) and facts[atom.name].when_missing == "ask":
+                askable.setdefault(atom.name, None)
+            elif isinstance(atom, CompareAtom) and quantities[atom.quantity].when_missing == "ask":
+                askable.setdefault(atom.quantity, None)
     core = CoreQuestions(questions=tuple(askable), source=KB.core.source, rationale="all core")
     return Engine(kb=attrs.evolve(KB, core=core, indications=()))
 
