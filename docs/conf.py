@@ -38,7 +38,7 @@ nitpick_ignore_regex = [
         "py:.*",
         r"(pydantic|pydantic_core|annotated_types|typing_extensions|attrs|hypothesis|starlette)(\..*)?",
     ),
-    ("py:.*", r"(datetime|enum|collections(\.abc)?|typing|argparse|pathlib|uuid)\..*"),
+    ("py:.*", r"(datetime|enum|collections(\.abc)?|typing|argparse|pathlib|uuid|re)\..*"),
 ]
 
 myst_enable_extensions = ["colon_fence", "deflist", "fieldlist"]

@@ -14,11 +14,13 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from fasciculate import Presentation
-from fasciculate._vocab import TriState
-from fasciculate.fhir import questionnaire_response
-from fasciculate.fhir._codes import INTERPRETATION, LOINC, RXNORM, SNOMED, UCUM, code_maps
-from fasciculate.fhir._observations import SYMPTOM, SYMPTOM_ABSENT
+from _fhir import LOINC, RXNORM, SNOMED, UCUM
+from fasciculate import Presentation, TriState
+from fasciculate.fhir import code_maps, questionnaire_response
+
+INTERPRETATION = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
+#: The Symptoms IG's LOINC codes of an Observation of a symptom present and absent.
+SYMPTOM, SYMPTOM_ABSENT = "75325-1", "111551-8"
 
 _SYMPTOM_CODE = {finding: code for code, finding in sorted(code_maps().symptom_snomed.items())}
 _RXNORM = {drug_class: code for code, drug_class in sorted(code_maps().rxnorm.items())}

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from _node import execute
-from fasciculate import assess
-from fasciculate._kb import KnowledgeBase
+from fasciculate import KnowledgeBase, assess
 from fasciculate.fhir import read_bundle
 
 Decision = tuple[str, frozenset[str]]

@@ -32,10 +32,9 @@ def pytest_sessionstart(session: object) -> None:  # noqa: ARG001 - pytest's hoo
     this, the compiled evaluator and its caches would be the parent's. (The knowledge base stays
     cached: test modules hold it from import time.)
     """
-    from fasciculate import caches  # noqa: PLC0415
-    from fasciculate._assess import _engine  # noqa: PLC0415
+    from fasciculate import caches, engine  # noqa: PLC0415
 
-    _engine.cache_clear()  # a new engine brings new per-engine caches
+    engine.reset()  # a new engine brings new per-engine caches
     caches.clear_all()
 
 
@@ -49,9 +48,9 @@ def _fresh_engine_under_mutmut() -> None:
     would be judged by that one test.
     """
     if os.environ.get("MUTANT_UNDER_TEST"):
-        from fasciculate._assess import _engine  # noqa: PLC0415
+        from fasciculate import engine  # noqa: PLC0415
 
-        _engine.cache_clear()
+        engine.reset()
 
 
 settings.register_profile("dev", max_examples=60, deadline=None)

@@ -13,9 +13,8 @@ from pydantic_core import to_json
 
 import fasciculate
 from conftest import EXAMPLES
-from fasciculate import InvalidPresentation, Presentation, _cache, caches
-from fasciculate._assess import _Engine, _engine
-from fasciculate._facts import facts_from
+from fasciculate import InvalidPresentation, Presentation
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
@@ -55,35 +54,9 @@ def test_a_batch_gives_each_presentation_its_own_bytes(batch):
 @given(st.lists(presentations(), min_size=1, max_size=4))
 def test_warm_caches_give_what_empty_ones_give(batch):
     """An engine that has seen many presentations answers each as a new engine would."""
-    kb = _engine().kb
     for presentation in batch:
-        fresh = _Engine(kb)
-        facts = facts_from(presentation, kb)
-        expected = fresh.json(*fresh.evaluate(facts), facts)
+        expected = Engine().assess_json(presentation)
         assert expected == fasciculate.assess_json(presentation)
-
-
-@pytest.mark.usefixtures("no_caching")
-@given(presentations())
-def test_the_uncached_path_gives_the_same_bytes(presentation):
-    """With every cache full from the start (nothing kept), the bytes are still the same."""
-    expected = _typed(presentation)
-    caches.clear_all()
-    engine = _Engine(_engine().kb)  # built with every bound at zero
-    facts = facts_from(presentation, engine.kb)
-    assert expected == engine.json(*engine.evaluate(facts), facts)
-    rows = caches.stats()
-    assert [0] * len(rows) == [row.entries for row in rows]
-    assert sum(row.refused for row in rows) > 0
-
-
-@pytest.fixture(scope="module")
-def no_caching():
-    """Bound every cache at zero for the tests of this module that ask for it."""
-    with pytest.MonkeyPatch.context() as patch:
-        for name in _cache.LIMITS:
-            patch.setitem(_cache.LIMITS, name, (0, 0))
-        yield
 
 
 @pytest.mark.parametrize(

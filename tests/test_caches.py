@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
+from pydantic_core import to_json
 
 import fasciculate
 from conftest import EXAMPLES
 from fasciculate import _cache, caches
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 PRESENTATIONS = sorted((EXAMPLES / "presentations").glob("*.json"))
@@ -218,3 +220,20 @@ def test_sixteen_threads_give_the_single_threaded_output():
     assert sum(assessed for assessed, _, _ in expected) > 45_000
     assert not any(negative_zero for _, negative_zero, _ in expected)
     assert expected == threaded
+
+
+@given(presentations())
+def test_the_uncached_path_gives_the_same_bytes(presentation):
+    """With every cache full from the start (nothing kept), the bytes are still the same."""
+    with pytest.MonkeyPatch.context() as patch:
+        for name in _cache.LIMITS:
+            patch.setitem(_cache.LIMITS, name, (0, 0))
+        assessment = fasciculate.assess(presentation)
+        expected = to_json(assessment)
+        assert expected == assessment.model_dump_json().encode()
+        caches.clear_all()
+        engine = Engine()  # built with every bound at zero
+        assert expected == engine.assess_json(presentation)
+        rows = caches.stats()
+        assert [0] * len(rows) == [row.entries for row in rows]
+        assert sum(row.refused for row in rows) > 0

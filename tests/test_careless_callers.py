@@ -24,9 +24,11 @@ from pydantic import BaseModel
 
 import fasciculate
 from fasciculate import InvalidBundle, InvalidPresentation, Presentation, Problem
-from fasciculate._errors import MAX_PROBLEMS
-from fasciculate._validation import MAX_INPUT_BYTES
 
+#: The documented bounds: ``InvalidPresentation.problems`` lists the first 20 problems, and JSON
+#: text is at most 1 MiB (the API and CLI references).
+MAX_PROBLEMS = 20
+MAX_INPUT_BYTES = 1 << 20
 ASSESSORS: list[Callable[[Any], object]] = [fasciculate.assess, fasciculate.assess_json]
 
 

@@ -23,9 +23,8 @@ from hypothesis import strategies as st
 from _cpg_bundles import bundle_of
 from _cpg_compare import cql_decisions, differences, python_decisions
 from _node import ROOT, translate
-from fasciculate import Presentation
-from fasciculate._conditions import CompareAtom
-from fasciculate._kb import KnowledgeBase, Rule, knowledge_base
+from fasciculate import KnowledgeBase, Presentation, Rule, knowledge_base
+from fasciculate.conditions import CompareAtom
 from fasciculate.cpg import ELM_FILE, cql_library
 from fasciculate.testing import negative_screens, presentations, red_flags
 

@@ -6,11 +6,12 @@ from hypothesis import given
 
 import fasciculate
 from fasciculate import Presentation, Urgency, knowledge_base
-from fasciculate._facts import facts_from
 from fasciculate.conditions import CompareAtom, FactAtom, atoms, evaluate
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = knowledge_base()
+ENGINE = Engine(kb=KB)
 RULES = {rule.id: rule for rule in (*KB.rules, KB.screen_incomplete)}
 ORDER = {fact: order for order, fact in enumerate([*KB.facts, *KB.quantities])}
 
@@ -51,7 +52,7 @@ def _order_key(
     questions of an undecided indication it is an indicator of); then how many undecided
     indications it could decide; then the knowledge base's order.
     """
-    facts = facts_from(presentation)
+    facts = ENGINE.facts(presentation)
 
     def level(atom: object) -> int:
         if isinstance(atom, FactAtom):

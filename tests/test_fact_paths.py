@@ -5,12 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 
 from fasciculate import Finding, Presentation, TriState, knowledge_base
-from fasciculate._fact_paths import answered_in, fact_paths
-from fasciculate._facts import facts_from
+from fasciculate._fact_paths import fact_paths
 from fasciculate.conditions import UNKNOWN
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = knowledge_base()
+ENGINE = Engine(kb=KB)
 
 
 def _given(presentation: Presentation, path: str) -> bool:
@@ -43,7 +44,7 @@ def test_each_fact_has_one_path_or_is_listed_as_multi_source():
 @given(presentations() | presentations(complete=True))
 def test_every_decided_fact_comes_from_a_field_the_input_gave(presentation):
     """A present or absent fact names an input field that holds an answer in the presentation."""
-    facts = facts_from(presentation, KB)
+    facts = ENGINE.facts(presentation)
     for name, level in facts.levels.items():
         if level == UNKNOWN:
             continue
@@ -59,7 +60,7 @@ def test_every_decided_fact_comes_from_a_field_the_input_gave(presentation):
 @given(presentations() | presentations(complete=True))
 def test_every_given_quantity_comes_from_a_field_the_input_gave(presentation):
     """A quantity with a value names the input field it was read from."""
-    facts = facts_from(presentation, KB)
+    facts = ENGINE.facts(presentation)
     for name, value in facts.quantities.items():
         if value is not None:
             assert _given(presentation, facts.path_of(name)), name
@@ -77,7 +78,7 @@ def _field(path: str) -> str:
 @given(presentations() | presentations(complete=True))
 def test_every_decided_fact_came_from_a_field_its_open_question_names(presentation):
     """The field that set a fact or quantity is among those an open question on it would name."""
-    facts = facts_from(presentation, KB)
+    facts = ENGINE.facts(presentation)
     decided = [name for name, level in facts.levels.items() if level != UNKNOWN]
     decided += [name for name, value in facts.quantities.items() if value is not None]
     for name in decided:
@@ -85,7 +86,7 @@ def test_every_decided_fact_came_from_a_field_its_open_question_names(presentati
         if not path and name in KB.facts and KB.facts[name].when_missing == "not_measured":
             continue  # absent because nothing was measured: no field set it, and none is asked
         for part in path.split(","):  # a computed value (adjusted calcium) names its inputs
-            assert _field(part) in answered_in(name, KB), (name, path)
+            assert _field(part) in ENGINE.inputs(name), (name, path)
 
 
 def _exists(path: str) -> bool:
@@ -102,7 +103,7 @@ def _exists(path: str) -> bool:
 def test_every_fact_and_quantity_has_an_input_field():
     """Every fact and quantity of the knowledge base can be answered by fields that exist."""
     for name in [*KB.facts, *KB.quantities]:
-        paths = answered_in(name, KB)
+        paths = ENGINE.inputs(name)
         assert paths
         assert all(_exists(path) for path in paths), (name, paths)
     assert not _exists("examination.sphincter")

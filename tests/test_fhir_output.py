@@ -23,7 +23,6 @@ from fasciculate.fhir import (
     assessment_to_fhir,
     read_bundle,
 )
-from fasciculate.fhir._writeback import reference_type
 from fasciculate.testing import presentations
 
 CARD_SCHEMA = json.loads(
@@ -258,8 +257,17 @@ def test_real_synthea_patients_give_valid_fhir_and_cards(path: Path):
     ],
 )
 def test_reference_types_are_read_from_literal_references(reference, kind):
-    """The type is read from literal references; opaque ones (urn:uuid) need reference_types."""
-    assert kind == reference_type(reference)
+    """The type is read from literal references; opaque ones (urn:uuid) need reference_types.
+
+    A reference whose type can be read is cited with it; one that names nothing on the server
+    (its type unknown, no reading to resolve it) is not cited at all.
+    """
+    assessment = fasciculate.assess({"findings": {"slurred_speech": "present"}})
+    evidence = {"findings.slurred_speech": [reference]}
+    request = _resources(assessment_to_fhir(assessment, evidence=evidence))["ServiceRequest"]
+    cited = [{"reference": reference, "type": kind}] if kind else []
+    assert cited == request["supportingInfo"][1:]
+    assert cited == request.get("reasonReference", [])
 
 
 def test_server_references_become_typed_reasons():

@@ -15,7 +15,7 @@ import fasciculate
 from _builders import negative
 from _fhir import walk
 from fasciculate import Finding, InvalidBundle, Presentation, knowledge_base
-from fasciculate._fact_paths import answered_in
+from fasciculate.engine import Engine
 from fasciculate.fhir import (
     QUESTIONNAIRE_URL,
     presentation_from_questionnaire_response,
@@ -60,15 +60,16 @@ def test_enable_when_hides_a_referral_question_only_as_the_indications_say():
     """Conditions point at items; a hidden question is never core; one no indication governs is
     hidden only if no rule reads it (restless-legs details, pregnancy for men, the side)."""
     kb = knowledge_base()
+    engine = Engine(kb=kb)
     items = list(walk(questionnaire()["item"]))
     link_ids = {item["linkId"] for item in items}
     used = {str(atom) for rule in kb.rules for atom in _atoms(rule.when)}
-    core = {path for question in kb.core.questions for path in answered_in(question, kb)}
+    core = {path for question in kb.core.questions for path in engine.inputs(question)}
     governed = {
         path
         for indication in kb.indications
         for question in indication.questions
-        for path in answered_in(question, kb)
+        for path in engine.inputs(question)
     }
     expression = "sdc-questionnaire-enableWhenExpression"
     conditional = [
@@ -154,7 +155,7 @@ def test_the_form_never_hides_a_question_the_referral_asks(presentation):
         if item.get("enableBehavior") == "any" and not _enabled(item, answers)
     }
     for question in fasciculate.assess(presentation).missing:
-        assert not hidden & set(answered_in(question.fact, knowledge_base())), question.fact
+        assert not hidden & set(question.inputs), question.fact
 
 
 def _atoms(when: str) -> set[str]:

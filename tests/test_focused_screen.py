@@ -5,19 +5,37 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import fasciculate
 from _builders import SEED_RED_FLAGS
-from fasciculate import Presentation, TriState, Urgency
-from fasciculate._answers import _evaluator
-from fasciculate._facts import facts_from
+from fasciculate import CoreQuestions, Presentation, TriState, Urgency
 from fasciculate.conditions import Atom, CompareAtom, FactAtom, atoms, evaluate
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 KB = fasciculate.knowledge_base()
+ENGINE = Engine(kb=KB)
+
+
+def _every_question_core() -> Engine:
+    """The screen without indications: every question the rules can ask is a core question."""
+    facts, quantities = KB.facts, KB.quantities
+    askable: dict[str, None] = {}
+    for rule in KB.rules:
+        for atom in atoms(rule.condition):
+            if isinstance(atom, FactAtom) and facts[atom.name].when_missing == "ask":
+                askable.setdefault(atom.name, None)
+            elif isinstance(atom, CompareAtom) and quantities[atom.quantity].when_missing == "ask":
+                askable.setdefault(atom.quantity, None)
+    core = CoreQuestions(questions=tuple(askable), source=KB.core.source, rationale="all core")
+    return Engine(kb=attrs.evolve(KB, core=core, indications=()))
+
+
+EVERY_QUESTION_CORE = _every_question_core()
 _FINDINGS = set(fasciculate.Finding)
 
 #: A recent, stable twitch in one calf of an adult, every core question answered "no", and
@@ -89,7 +107,7 @@ def _atom_name(atom: Atom) -> str:
 
 def _levels(presentation: Presentation) -> Any:
     """The Kleene level (0, 1, 2) of an atom on *presentation*; an unasked quantity is unknown."""
-    facts = facts_from(presentation)
+    facts = ENGINE.facts(presentation)
 
     def level(atom: Atom) -> int:
         if isinstance(atom, FactAtom):
@@ -135,8 +153,7 @@ def test_each_indicator_present_asks_the_indications_questions(indication, atom)
         presentation = _present(presentation, FactAtom("weakness"))
     result = fasciculate.assess(presentation)
     assert not _facts(result, "not_asked") & set(indication.questions)
-    kb, every_question_core = _evaluator(every_question_core=True)
-    before = every_question_core(facts_from(Presentation.model_validate(presentation), kb))
+    before = EVERY_QUESTION_CORE.assess(presentation)
     asked_before = {question.fact for question in before.missing} & set(indication.questions)
     # Those left out can only raise the urgency together with a question set aside elsewhere.
     assert not asked_before or asked_before & _facts(result, "missing")
@@ -148,12 +165,11 @@ def test_a_present_answer_to_a_question_not_asked_escalates_as_before(fact):
     atom = next(a for r in KB.rules for a in atoms(r.condition) if a == FactAtom(fact))
     presentation = Presentation.model_validate(_present(BENIGN, atom))
     result = fasciculate.assess(presentation)
-    kb, every_question_core = _evaluator(every_question_core=True)
-    before = every_question_core(facts_from(presentation, kb))
+    before = EVERY_QUESTION_CORE.assess(presentation)
     fired = [r.id for r in result.rules_fired if r.id != "SCREEN-INCOMPLETE"]
-    assert [f.rule.id for f in before.fired if f.rule.id != "SCREEN-INCOMPLETE"] == fired
+    assert [f.id for f in before.rules_fired if f.id != "SCREEN-INCOMPLETE"] == fired
     assert result.urgency >= max(
-        (f.rule.urgency for f in before.fired if f.rule.id != "SCREEN-INCOMPLETE"),
+        (f.urgency for f in before.rules_fired if f.id != "SCREEN-INCOMPLETE"),
         default=Urgency.SELF_CARE,
     )
 

@@ -1,16 +1,24 @@
-"""Generated code you can step into: readable names, sources in linecache, lines in tracebacks."""
+"""Generated code you can step into, equal to what it replaces, and seeing nothing else.
+
+Readable names, sources in linecache, lines in tracebacks; each compiled rule, table and decision
+list equal to the condition language's interpreter; the built-ins it sees. These tests read the
+generated functions themselves, which no public name shows.
+"""
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import linecache
 import traceback
 
+import attrs
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 import fasciculate
+from fasciculate import KnowledgeBaseError, Presentation, knowledge_base
 from fasciculate._conditions import (
     compile_compares,
     compile_condition,
@@ -18,7 +26,18 @@ from fasciculate._conditions import (
     compile_table,
 )
 from fasciculate._generated import define, source_of
-from fasciculate.conditions import FALSE, TRUE, UNKNOWN, All, CompareAtom, FactAtom, atoms
+from fasciculate._referral import ReferralEvaluator
+from fasciculate.conditions import (
+    FALSE,
+    TRUE,
+    UNKNOWN,
+    All,
+    CompareAtom,
+    FactAtom,
+    atoms,
+    evaluate,
+)
+from fasciculate.engine import Engine
 
 KB = fasciculate.knowledge_base()
 RULES = {rule.id: rule for rule in KB.rules}
@@ -157,3 +176,83 @@ def test_the_compiled_comparisons_give_the_atoms_levels(given_quantities, asks):
         for atom, ask in zip(_COMPARES, asks, strict=True)
     ]
     assert expected == compare(quantities)
+
+
+def test_rule_levels_match_each_compiled_rule():
+    """The one-function table gives the same level as each rule's own compiled function."""
+    evaluator = ReferralEvaluator(knowledge_base())
+    for values in itertools.islice(itertools.product((0, 1, 2), repeat=6), 0, None, 7):
+        levels = [values[i % 6] for i in range(len(evaluator.atoms))]
+        expected = tuple(function(levels) for _, function, _ in evaluator._compiled)
+        assert expected == evaluator.rule_levels(levels)
+
+
+@given(st.data())
+def test_decisions_list_exactly_the_wanted_levels_of_the_table(data):
+    """compile_decisions lists what filtering compile_table's levels by the wanted ones gives."""
+    kb = knowledge_base()
+    conditions = tuple(feature.condition for feature in kb.features)
+    seen = {atom: None for condition in conditions for atom in atoms(condition)}
+    index = {atom: position for position, atom in enumerate(seen)}
+    wanted = tuple(
+        data.draw(st.tuples(st.booleans(), st.just(value=False), st.booleans())) for _ in conditions
+    )
+    payloads = tuple(range(100, 100 + len(conditions)))
+    decided = compile_decisions(conditions, wanted, payloads, index)
+    table = compile_table(conditions, index)
+    levels = data.draw(
+        st.lists(st.sampled_from((0, 1, 2)), min_size=len(index), max_size=len(index))
+    )
+    expected = [
+        (level, payload)
+        for level, payload, keep in zip(table(levels), payloads, wanted, strict=True)
+        if keep[level]
+    ]
+    assert expected == decided(levels)
+
+
+def test_generated_code_sees_only_min_and_max():
+    """Compiled conditions run with min and max as their only built-ins, and no module globals."""
+    kb = knowledge_base()
+    condition = kb.rules[0].condition
+    index = {atom: position for position, atom in enumerate(atoms(condition))}
+    wanted = ((True, False, True),)
+    for function in (
+        compile_condition(condition, index),
+        compile_table((condition,), index),
+        compile_decisions((condition,), wanted, (None,), index),
+    ):
+        assert {"min": min, "max": max} == function.__globals__["__builtins__"]
+        assert not set(function.__globals__) - {"__builtins__", "decided", "level", "levels", "p0"}
+
+
+def test_compiled_comparisons_see_no_built_ins():
+    """The compiled quantity comparisons run with no built-ins at all."""
+    table = ReferralEvaluator(knowledge_base())._atoms
+    assert {} == table._compare.__globals__["__builtins__"]
+    assert {"__builtins__", "compare"} == set(table._compare.__globals__)
+
+
+def test_facts_of_another_knowledge_base_are_refused():
+    """Facts whose vectors do not fit the evaluator's knowledge base raise, naming the cause."""
+    kb = knowledge_base()
+    facts = Engine(kb=kb).facts(Presentation())
+    shorter = attrs.evolve(facts, ordered=facts.ordered[:-1])
+    with pytest.raises(KnowledgeBaseError, match=r"^facts were read with another knowledge base$"):
+        ReferralEvaluator(kb)(shorter)
+
+
+@pytest.mark.parametrize("rule", knowledge_base().rules, ids=lambda rule: rule.id)
+def test_compiled_rule_agrees_with_the_tree_on_every_assignment(rule):
+    """The fast compiled form of each rule equals the plain tree interpreter on all 3^k inputs."""
+    evaluator = ReferralEvaluator(knowledge_base())
+    index = {atom: position for position, atom in enumerate(evaluator.atoms)}
+    compiled = dict(zip([r.id for r in knowledge_base().rules], evaluator._compiled, strict=True))
+    _, function, _ = compiled[rule.id]
+    own = list(dict.fromkeys(atoms(rule.condition)))
+    for levels in itertools.product((0, 1, 2), repeat=len(own)):
+        values = [0] * len(evaluator.atoms)
+        for atom, level in zip(own, levels, strict=True):
+            values[index[atom]] = level
+        expected = evaluate(rule.condition, lambda atom, values=values: values[index[atom]])
+        assert expected == function(values)

@@ -147,7 +147,7 @@ def test_an_abnormal_result_never_sits_beside_a_summary_that_says_nothing_is_wro
 
 def test_every_out_of_range_flag_of_every_analyte_is_at_least_routine():
     """For every analyte, a value just beyond each limit is flagged and is never self-care."""
-    kb = fasciculate._kb.knowledge_base()
+    kb = fasciculate.knowledge_base()
     checked = 0
     for lab in kb.labs.values():
         beyond = [(limit, -0.01) for limit in (lab.lower, lab.critical_low) if limit is not None]
@@ -324,7 +324,7 @@ def test_fhir_words_recorded_twice_are_one_result_and_a_newer_preliminary_one_is
 
 def test_unverified_sources_are_marked_and_the_rules_citing_them_say_so():
     """Sources marked for verification are flagged, and every rule citing one says 'unverified'."""
-    kb = fasciculate._kb.knowledge_base()
+    kb = fasciculate.knowledge_base()
     unverified = {key for key, source in kb.sources.items() if source.unverified}
     assert {"us-critical-values", "us-critical-values-magnesium", "rcpath-2017-ck"} == unverified
     for key in unverified:

@@ -13,11 +13,11 @@ from pydantic_core import to_json
 import fasciculate
 from fasciculate import Assessment, CategoryResult, ConditionResult
 from fasciculate import _output_json as output_json
-from fasciculate._assess import _Engine, _engine
-from fasciculate._facts import facts_from
+from fasciculate._assess import _engine
 from fasciculate._output import ASSESSMENT, Output
 from fasciculate._output_frame import frame
 from fasciculate._output_json import JsonOutput
+from fasciculate.engine import Engine
 
 SADDLE = {"findings": {"saddle_sensory_loss": "present"}}
 
@@ -45,7 +45,7 @@ def test_a_new_field_is_one_edit_in_the_model_and_one_value():
     engine = _engine()
     output = Output(engine.kb, model=extended, values=values)
     writer = JsonOutput(output)
-    facts = facts_from(fasciculate.Presentation.model_validate(SADDLE), engine.kb)
+    facts = Engine(kb=engine.kb).facts(SADDLE)
     referral, differential = engine.evaluate(facts)
     typed = output.assessment(referral, differential, facts)
     written = writer(referral, differential, facts)
@@ -108,8 +108,6 @@ def test_a_changed_copy_dumps_its_own_values(remade):
 
 def test_a_fresh_engine_dumps_what_the_shared_one_writes():
     """An engine's typed assessments dump the JSON its own writer writes."""
-    engine = _Engine(_engine().kb)
-    facts = facts_from(fasciculate.Presentation.model_validate(SADDLE), engine.kb)
-    referral, differential = engine.evaluate(facts)
-    typed = engine.output.assessment(referral, differential, facts)
-    assert engine.json(referral, differential, facts) == typed.model_dump_json().encode()
+    engine = Engine()
+    typed = engine.assess(SADDLE)
+    assert engine.assess_json(SADDLE) == typed.model_dump_json().encode()

@@ -33,8 +33,7 @@ from fasciculate import (
     Urgency,
     knowledge_base,
 )
-from fasciculate._facts import facts_from
-from fasciculate._referral import ReferralEvaluator
+from fasciculate.engine import Engine
 from fasciculate.testing import (
     RED_FLAGS,
     lab_results,
@@ -99,11 +98,12 @@ def test_determinism(presentation: Presentation):
     first = fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation).model_dump()
     assert first == fasciculate.assess(presentation.model_dump_json()).model_dump()
-    fresh = ReferralEvaluator(KB)(facts_from(presentation, KB))
+    fresh = Engine(kb=KB).assess(presentation)
     assert (first["urgency"], [r["id"] for r in first["rules_fired"]]) == (
         fresh.urgency,
-        [fired.rule.id for fired in fresh.fired],
+        [fired.id for fired in fresh.rules_fired],
     )
+    assert first == fresh.model_dump()
 
 
 @given(presentations())

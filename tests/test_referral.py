@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 import pytest
@@ -11,9 +10,8 @@ from hypothesis import given
 import fasciculate
 from _builders import NORMAL_EXAM, SCREEN, SEED_RED_FLAGS, negative
 from fasciculate import Urgency, knowledge_base
-from fasciculate._facts import facts_from
-from fasciculate._referral import ReferralEvaluator
-from fasciculate.conditions import FactAtom, atoms, evaluate
+from fasciculate.conditions import FactAtom, atoms
+from fasciculate.engine import Engine
 from fasciculate.testing import presentations
 
 
@@ -463,22 +461,6 @@ def test_each_seed_red_flag_alone_gives_at_least_routine(flag: str):
     assert result.urgency >= Urgency.ROUTINE
 
 
-@pytest.mark.parametrize("rule", knowledge_base().rules, ids=lambda rule: rule.id)
-def test_compiled_rule_agrees_with_the_tree_on_every_assignment(rule):
-    """The fast compiled form of each rule equals the plain tree interpreter on all 3^k inputs."""
-    evaluator = ReferralEvaluator(knowledge_base())
-    index = {atom: position for position, atom in enumerate(evaluator.atoms)}
-    compiled = dict(zip([r.id for r in knowledge_base().rules], evaluator._compiled, strict=True))
-    _, function, _ = compiled[rule.id]
-    own = list(dict.fromkeys(atoms(rule.condition)))
-    for levels in itertools.product((0, 1, 2), repeat=len(own)):
-        values = [0] * len(evaluator.atoms)
-        for atom, level in zip(own, levels, strict=True):
-            values[index[atom]] = level
-        expected = evaluate(rule.condition, lambda atom, values=values: values[index[atom]])
-        assert expected == function(values)
-
-
 def test_unknown_screen_item_keeps_screen_open_and_is_asked():
     """Leaving one indicated emergency question unanswered gives routine and asks exactly it."""
     data = negative(findings={"back_pain": "present"})  # back pain calls for the CES screen
@@ -583,7 +565,7 @@ def test_onset_date_gives_duration():
 
 def test_facts_cover_every_fact_atom_the_rules_use():
     """Every yes/no fact a rule uses is produced by the facts builder."""
-    levels = facts_from(fasciculate.Presentation()).levels
+    levels = Engine().facts(fasciculate.Presentation()).levels
     used = {
         atom.name
         for rule in knowledge_base().rules

@@ -18,7 +18,7 @@ from fasciculate._validation import parse_presentation
 from fasciculate._vocab import Urgency
 
 
-class _Engine:
+class Engine:
     """The compiled evaluators and the output builder for one knowledge base."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
@@ -38,8 +38,13 @@ class _Engine:
 
 
 @functools.cache
-def _engine() -> _Engine:
-    return _Engine(knowledge_base())
+def _engine() -> Engine:
+    return Engine(knowledge_base())
+
+
+def reset() -> None:
+    """Drop the shared engine (and its caches with it): the next call compiles a new one."""
+    _engine.cache_clear()
 
 
 def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Assessment:

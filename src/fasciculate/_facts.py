@@ -94,16 +94,19 @@ class Facts:
     """Everything the evaluators know about one presentation.
 
     Attributes:
-        levels: Kleene level of every yes/no fact of the knowledge base.
+        levels: Kleene level of every yes/no fact of the knowledge base (``0`` absent, ``1``
+            unknown, ``2`` present), after its derivations.
         quantities: Value of every quantity (``None`` when not given or not measured).
-        origin: For each fact several input fields can set (``multi_source`` of
-            :func:`~fasciculate._fact_paths.fact_paths`) and each quantity, the input path it came
-            from (``""`` when not given). Every other fact has one input path, ``source_path``;
+        origin: For each fact several input fields can set, and each quantity, the input path it
+            came from (``""`` when not given). Every other fact has one input path;
             :meth:`path_of` answers for both.
         ordered: The values of ``levels``, in the knowledge base's fact order.
         trace: The values of ``origin`` then of ``quantities``, in their (fixed) order.
-        conflicts: The contradictions the knowledge base's derivations resolved towards present
-            (a specific finding present, its general question answered absent).
+
+    Beside them, ``medications`` (each with its class when known), ``labs`` (each result in its
+    analyte's canonical unit, given or computed) and ``conflicts`` (the contradictions the
+    knowledge base's derivations resolved towards present: a specific finding present, its general
+    question answered absent).
     """
 
     levels: Mapping[str, int]

@@ -27,8 +27,7 @@ import attrs
 
 from _cpg_bundles import bundle_of
 from _cpg_compare import Decision, cql_decisions, differences
-from fasciculate import Presentation, assess
-from fasciculate._kb import KnowledgeBase
+from fasciculate import KnowledgeBase, Presentation, assess
 from fasciculate.fhir import read_bundle
 from safety_spec import UNKNOWN, screen_of
 from safety_symbolic import presentation_data

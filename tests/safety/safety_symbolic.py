@@ -909,7 +909,7 @@ def presentation_data(  # noqa: C901, PLR0912 - one branch per kind of item, rea
     kb: KnowledgeBase | None = None,
 ) -> dict[str, Any]:
     """A presentation (as JSON data) whose screening items and quantities are the given ones."""
-    kb = kb or fasciculate._kb.knowledge_base()
+    kb = kb or fasciculate.knowledge_base()
     # Two levels deep is all a presentation has that this function changes.
     data: dict[str, Any] = {
         key: dict(value) if isinstance(value, Mapping) else value
@@ -1071,7 +1071,7 @@ def timed(function: Callable[[], Any]) -> tuple[Any, float]:
 
 
 def _quantities(**given: float) -> dict[str, float | None]:
-    kb = fasciculate._kb.knowledge_base()
+    kb = fasciculate.knowledge_base()
     return {name: given.get(name) for name in kb.quantities}
 
 

@@ -3,8 +3,9 @@
 A mutant is killed when the symbolic proof finds an assignment on which it breaks the
 specification (answers below or above it, does not ask a question the specification calls for
 that could raise the urgency, leaves an open screen at self-care, or fires a rule that its cited
-facts do not justify). Each kill is confirmed on the real evaluator: the mutant's
-``ReferralEvaluator`` answers the counterexample exactly as the compiled formulas say.
+facts do not justify). Each kill is confirmed on the real evaluator: an engine of the mutant's
+knowledge base (``fasciculate.engine.Engine``) answers the counterexample exactly as the compiled
+formulas say.
 
 A few mutants change nothing a clinician would see in the urgency: they remove rules that
 another rule always covers. They are listed in ``EQUIVALENT`` with the reason, and the test proves
@@ -17,9 +18,8 @@ from __future__ import annotations
 import pytest
 
 from _safety_report import record
-from fasciculate import Presentation, knowledge_base
-from fasciculate._facts import facts_from
-from fasciculate._referral import ReferralEvaluator
+from fasciculate import knowledge_base
+from fasciculate.engine import Engine
 from safety_mutants import ASKING_KINDS, Mutant, mutants
 from safety_symbolic import Proof, Violation, concrete, describe, presentation_data, rank_of, timed
 
@@ -200,8 +200,7 @@ def test_safety_suite_kills_the_mutant(mutant: Mutant):
     )
     assert violation is not None, f"mutant survived: {mutant.id}"
     data = presentation_data(violation.levels, violation.quantities, kb=mutant.kb)
-    facts = facts_from(Presentation.model_validate(data), mutant.kb)
-    real = ReferralEvaluator(mutant.kb)(facts).urgency.rank
+    real = Engine(kb=mutant.kb).assess(data).urgency.rank
     formulas = rank_of(
         proof.compiled.result.as_int(),
         concrete(proof.world, violation.levels, violation.quantities),

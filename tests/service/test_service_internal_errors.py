@@ -1,20 +1,22 @@
 """An unexpected exception inside the service: a clean 500, logged, and the next call is answered.
 
 The server is the real one (uvicorn on loopback); what fails is a part of the service itself, made
-to raise for the test: the assessment (a call of a hook) or the feedback database.
+to raise for the test: the assessment (a call of a hook), or the feedback database (a trigger that
+refuses every insert, added to the configured database file from outside the service).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import fasciculate
-from fasciculate.service._feedback import FeedbackStore
 from service._service_support import TWITCHING_PATIENT, fhir_resources
 
 PATIENT_VIEW = "/cds-services/fasciculate-patient-view"
@@ -46,26 +48,44 @@ def _broken(*_args: object, **_kwargs: object) -> object:
     raise RuntimeError(INTERNAL)
 
 
-def _disk_error(*_args: object, **_kwargs: object) -> object:
-    raise sqlite3.OperationalError(f"disk I/O error ({INTERNAL})")
+@contextlib.contextmanager
+def _assessment_raises(cds: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: ARG001
+    monkeypatch.setattr(fasciculate, "assess", _broken)
+    yield
+    monkeypatch.undo()
+
+
+@contextlib.contextmanager
+def _database_fails(cds: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:  # noqa: ARG001
+    """Every insert into the service's feedback database fails, until the block ends."""
+    with contextlib.closing(sqlite3.connect(cds.config.database)) as db:
+        db.execute(
+            "CREATE TRIGGER broken BEFORE INSERT ON feedback "
+            f"BEGIN SELECT RAISE(ABORT, 'disk I/O error ({INTERNAL})'); END"
+        )
+        db.commit()
+    try:
+        yield
+    finally:
+        with contextlib.closing(sqlite3.connect(cds.config.database)) as db:
+            db.execute("DROP TRIGGER broken")
+            db.commit()
 
 
 @pytest.mark.parametrize(
     "case",
-    [
-        (fasciculate, "assess", _broken, PATIENT_VIEW),
-        (FeedbackStore, "add", _disk_error, PATIENT_VIEW + "/feedback"),
-    ],
+    [(_assessment_raises, PATIENT_VIEW), (_database_fails, PATIENT_VIEW + "/feedback")],
     ids=["the assessment raises", "the feedback database fails"],
 )
 def test_an_unexpected_exception_is_a_clean_500(cds, monkeypatch, caplog, case):
     """A 500 OperationOutcome without a traceback or the error's words; the error is logged."""
-    target, name, failure, path = case
+    failing, path = case
     body = _unseen(cds) if path == PATIENT_VIEW else _feedback()
-    monkeypatch.setattr(target, name, failure)
-    with caplog.at_level(logging.ERROR, logger="fasciculate.service"):
+    with (
+        failing(cds, monkeypatch),
+        caplog.at_level(logging.ERROR, logger="fasciculate.service"),
+    ):
         response = cds.post(path, body)
-    monkeypatch.undo()
 
     assert 500 == response.status_code
     assert "application/fhir+json" == response.headers["content-type"]

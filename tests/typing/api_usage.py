@@ -87,3 +87,18 @@ def ask_next(presentation: Presentation) -> list[str]:
     unmet: list[fasciculate.UnmetIndication] = [i for item in aside for i in item.indications]
     indications: tuple[fasciculate.Indication, ...] = fasciculate.knowledge_base().indications
     return [q.fact for q in questions] + [i.id for i in unmet] + [i.when for i in indications]
+
+
+def urgency_without_rule(data: dict[str, object], rule_id: str) -> Urgency:
+    """The urgency a knowledge base without one rule gives (an engine of one's own)."""
+    import attrs  # noqa: PLC0415
+
+    from fasciculate.engine import Engine, Facts  # noqa: PLC0415
+
+    kb = fasciculate.knowledge_base()
+    engine = Engine(kb=attrs.evolve(kb, rules=tuple(r for r in kb.rules if r.id != rule_id)))
+    facts: Facts = engine.facts(data)
+    assert facts.levels
+    inputs: tuple[str, ...] = engine.inputs("weakness")
+    assert inputs
+    return engine.assess(data).urgency

@@ -54,7 +54,16 @@ _EXAMINATION = {
 
 @attrs.frozen
 class ConditionMap:
-    """Condition codes that mean one finding is present."""
+    """Condition codes that mean one finding is present (a ``[[condition]]`` of ``codes.toml``).
+
+    Attributes:
+        finding: The finding (a key of the knowledge base's fact table) the codes set present.
+        icd10cm: ICD-10-CM codes or categories (a code below a category maps too).
+        snomed: SNOMED CT concepts.
+        source: Where the codes come from.
+        verified: Whether the SNOMED CT concepts were checked against a release.
+        icd10: WHO ICD-10 codes or categories, read through this list only.
+    """
 
     finding: str
     icd10cm: tuple[str, ...]
@@ -74,7 +83,14 @@ class Recency:
 
 @attrs.frozen
 class MedicationMap:
-    """The codes and names of one medication class."""
+    """The codes and names of one medication class (a ``[[medication]]`` of ``codes.toml``).
+
+    Attributes:
+        drug_class: The class the codes and names mean.
+        atc: ATC code prefixes of the class.
+        rxnorm: RxNorm concepts of the class (beside the knowledge base's ingredient codes).
+        names: Brand and other names the knowledge base's medication names lack, lower case.
+    """
 
     drug_class: MedicationClass
     atc: tuple[str, ...]
@@ -94,7 +110,32 @@ class Referral:
 
 @attrs.frozen
 class CodeMaps:
-    """Every lookup table the FHIR reader uses."""
+    """Every lookup table the FHIR reader uses, from ``fhir/codes.toml`` and the knowledge base.
+
+    Shared by every reading in the process: read them, never change them.
+
+    Attributes:
+        version: The version of ``codes.toml``.
+        conditions: Each finding's condition codes, as written.
+        medications: Each medication class's codes and names, as written.
+        icd10cm: ICD-10-CM code or category -> finding.
+        condition_snomed: SNOMED CT condition concept -> finding.
+        symptom_snomed: SNOMED CT concept -> finding, from the knowledge base's fact table.
+        coded_fields: SNOMED CT concept -> the presentation field it answers.
+        loinc: LOINC code -> analyte, from the knowledge base's lab table.
+        rxnorm: RxNorm concept (a class's, or an ingredient's of ``kb/medications.toml``) -> class.
+        atc: ATC prefixes with their class, the longest first.
+        names: Matches any medication name, the knowledge base's or a brand.
+        name_class: Medication name -> class.
+        regions: Body-site phrases with the twitching region each names, the longest first.
+        smoking_loinc: The LOINC code of the smoking-status Observation.
+        smoking: Smoking-status answer code -> whether it means the patient smokes.
+        twitching: The (system, code) pairs of a fasciculation Condition.
+        icd10: WHO ICD-10 code or category -> finding.
+
+    Beside them, ``recent`` (for findings the rules call new, how recent their Condition must be)
+    and ``referral`` (the concept written as the ServiceRequest's code).
+    """
 
     version: str
     conditions: tuple[ConditionMap, ...]
@@ -172,7 +213,17 @@ def _unique_keys(kind: str, pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 @functools.cache
 def code_maps() -> CodeMaps:
-    """The packaged code maps, loaded and checked once per process.
+    """The code maps the FHIR reader reads a bundle with, loaded and checked once per process.
+
+    For an integrator checking that the codes an EHR sends are the codes fasciculate reads.
+
+    Example:
+        >>> from fasciculate.fhir import code_maps
+        >>> maps = code_maps()
+        >>> maps.condition_finding("http://hl7.org/fhir/sid/icd-10-cm", "N18.31")
+        'kidney_disease'
+        >>> maps.loinc["6298-4"]
+        <Analyte.POTASSIUM: 'potassium'>
 
     Raises:
         KnowledgeBaseError: If a map names an unknown finding or gives one code two meanings.
