@@ -48,6 +48,46 @@ def test_a_cache_keeps_values_up_to_its_approximate_bytes(monkeypatch):
     assert (2, 10, 1) == (row.entries, row.approx_bytes, row.refused)
 
 
+def test_a_full_cache_refuses_at_once_and_clearing_opens_it_again(monkeypatch):
+    """Full (no entry or under a sixteenth of the bytes left): nothing is weighed any more."""
+    monkeypatch.setitem(_cache.LIMITS, "test.full", (2, 10**6))
+    weighed: list[bytes] = []
+
+    def size(value: bytes) -> int:
+        weighed.append(value)
+        return len(value)
+
+    cache: _cache.BoundedCache[str, bytes] = _cache.BoundedCache("test.full", size=size)
+    for key in ("a", "b", "c", "d", "a"):
+        assert key.encode() == cache.store(key, key.encode())
+    assert [b"a", b"b", b"c"] == weighed  # "c" was refused: the cache is full, "d" not weighed
+    assert cache.get("a") is not None
+    assert cache.get("d") is None
+    assert (2, 5, 2) == (
+        _row("test.full").entries,
+        _row("test.full").misses,
+        _row("test.full").refused,
+    )
+    cache.clear()
+    assert b"e" == cache.store("e", b"e")
+    assert cache.get("e") == b"e"
+    assert [b"a", b"b", b"c", b"e"] == weighed
+
+
+def test_a_large_value_refused_early_leaves_room_for_small_ones(monkeypatch):
+    """A value over what is left does not close a cache that has more than a sixteenth left."""
+    monkeypatch.setitem(_cache.LIMITS, "test.large", (100, 1600))
+    cache: _cache.BoundedCache[int, bytes] = _cache.BoundedCache("test.large", size=len)
+    cache.store(0, b"x" * 2000)  # refused: larger than the whole bound
+    cache.store(1, b"y" * 1450)  # kept: 150 bytes left, more than 1600 // 16
+    cache.store(2, b"z" * 200)  # refused, but 150 bytes left is over a sixteenth (100): open
+    cache.store(3, b"w" * 100)  # kept
+    assert [None, b"y" * 1450, None, b"w" * 100] == [cache.get(key) for key in range(4)]
+    cache.store(4, b"v" * 60)  # refused with 50 left: under a sixteenth, the cache is full
+    cache.store(5, b"u")
+    assert (None, None) == (cache.get(4), cache.get(5))
+
+
 def test_hits_are_the_lookups_that_found_a_value(monkeypatch):
     """``one`` counts a lookup; a miss builds and stores, a hit returns the kept value."""
     monkeypatch.setitem(_cache.LIMITS, "test.hits", (10, 1000))

@@ -5,9 +5,9 @@ the same piece of evidence, their JSON), so each is built once and shared. A
 :class:`BoundedCache` keeps them, bounded twice: by a number of entries and by an approximate
 number of bytes (each cache says what an entry weighs: the length of a serialised part, or a fixed
 estimate for a model). Past either bound a new value is still built and returned, just not kept
-(a *refusal*): nothing is ever evicted, so the hot path is a dict's own ``get`` (and a lookup
-count, added in bulk where a site looks up many keys), and a long batch of distinct
-presentations keeps its memory flat.
+(a *refusal*; once full, a cache refuses at once, weighing nothing): nothing is ever evicted, so
+the hot path is a dict's own ``get`` (and a lookup count, added in bulk where a site looks up
+many keys), and a long batch of distinct presentations keeps its memory flat.
 
 Threads: a lookup is one ``dict.get`` (atomic in CPython); storing takes a lock, so entries and
 bytes are never over-counted and the bounds hold. Two threads missing the same key both build the
@@ -127,6 +127,7 @@ class BoundedCache(Generic[_K, _V]):
     __slots__ = (
         "__weakref__",
         "_data",
+        "_full",
         "_lock",
         "_size",
         "approx_bytes",
@@ -149,6 +150,7 @@ class BoundedCache(Generic[_K, _V]):
         self.max_entries, self.max_bytes = LIMITS[name]
         self._size = size
         self._data: dict[_K, _V] = {}
+        self._full = False
         self._lock = threading.Lock()
         #: The value kept for a key, or None: the dict's own ``get``.
         self.get: Callable[[_K], _V | None] = self._data.get
@@ -160,9 +162,23 @@ class BoundedCache(Generic[_K, _V]):
         return len(self._data)
 
     def store(self, key: _K, value: _V) -> _V:
-        """Keep *value* for *key* if both bounds allow; the value to use for *key*."""
-        size = self._size if isinstance(self._size, int) else self._size(value)
+        """Keep *value* for *key* if both bounds allow; the value to use for *key*.
+
+        Once a value has been refused with the entries used up, or less than a sixteenth of the
+        bytes left, the cache is full and keeps nothing more until cleared: later misses are
+        counted and their values returned at once, with no lock taken and nothing weighed (a
+        long batch of distinct presentations misses some caches on nearly every call). The
+        counts of a full cache are added without the lock, as the hits are.
+        """
         data = self._data
+        if self._full:
+            self.misses += 1
+            kept = data.get(key)  # kept before the cache filled (by another thread)
+            if kept is not None:
+                return kept
+            self.refused += 1
+            return value
+        size = self._size if isinstance(self._size, int) else self._size(value)
         with self._lock:
             self.misses += 1
             kept = data.get(key)
@@ -173,6 +189,10 @@ class BoundedCache(Generic[_K, _V]):
                 self.approx_bytes += size
             else:
                 self.refused += 1
+                # Full: no entry left, or less than a sixteenth of the bytes (one large value
+                # refused early does not close the cache to the small ones that still fit).
+                left = self.max_bytes - self.approx_bytes
+                self._full = len(data) >= self.max_entries or left < self.max_bytes // 16
         return value
 
     def one(self, key: _K, build: Callable[[_K], _V]) -> _V:
@@ -185,6 +205,7 @@ class BoundedCache(Generic[_K, _V]):
         """Drop every value and zero the counts."""
         with self._lock:
             self._data.clear()
+            self._full = False
             self.approx_bytes = self.lookups = self.misses = self.refused = 0
 
 
