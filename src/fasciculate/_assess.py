@@ -161,3 +161,28 @@ def assess_json_with_urgency(
     facts = facts_from(parse_presentation(presentation), engine.kb)
     referral, differential = engine.evaluate(facts)
     return referral.urgency, engine.json(referral, differential, facts)
+
+
+def summarize(presentation: Presentation | Mapping[str, Any] | str | bytes) -> dict[str, Any]:
+    """What ``fasciculate screen --output summary`` writes of an assessment, without building it.
+
+    The urgency, the fired rules' ids, the leading category, the must-not-miss categories in
+    rank order and the number of open questions: the values :func:`assess` gives in
+    ``urgency``, ``rules_fired``, ``differential`` and ``missing``, read from the evaluators'
+    results before any output is made (about half an assessment's cost on distinct
+    presentations is writing its output).
+
+    Raises:
+        InvalidPresentation: If the input is not a valid presentation (every problem is listed).
+    """
+    engine = _engine()
+    facts = facts_from(parse_presentation(presentation), engine.kb)
+    referral, differential = engine.evaluate(facts)
+    infos, flagged = differential.infos, differential.must_not_miss
+    return {
+        "urgency": referral.urgency,
+        "rules": [fired.rule.id for fired in referral.fired],
+        "leading": infos[differential.ranking[0]].id,
+        "must_not_miss": [infos[slot].id for slot in differential.ranking if flagged[slot]],
+        "open_questions": len(referral.missing),
+    }

@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 import attrs
 from pydantic_core import from_json, to_json
 
-from fasciculate._assess import assess, assess_json_with_urgency
-from fasciculate._assessment import Assessment
+from fasciculate._assess import assess_json_with_urgency, summarize
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -142,7 +141,7 @@ class _Screener:
         try:
             identifier, record = self._split_id(line)
             if self.summary:
-                fields = _summary(assess(record))
+                fields = summarize(record)
                 return _line(number, identifier, fields), fields["urgency"]
             urgency, assessment = assess_json_with_urgency(record)
         except InvalidPresentation as error:
@@ -184,16 +183,6 @@ def _line(number: int, identifier: object, fields: dict[str, Any]) -> bytes:
     if identifier is not _NO_ID:
         head["id"] = identifier
     return to_json({**head, **fields}) + b"\n"
-
-
-def _summary(assessment: Assessment) -> dict[str, Any]:
-    return {
-        "urgency": assessment.urgency,
-        "rules": [rule.id for rule in assessment.rules_fired],
-        "leading": assessment.differential[0].category,
-        "must_not_miss": [c.category for c in assessment.differential if c.must_not_miss],
-        "open_questions": len(assessment.missing),
-    }
 
 
 def _lines(
