@@ -95,6 +95,10 @@ def test_a_synthea_patient_reads_as_its_own_bundle_does():
         result = by_patient[patient["id"]]
         assert expected.urgency == result.urgency
         assert [rule.id for rule in expected.rules_fired] == list(result.rules)
+        assert expected.differential[0].category == result.leading
+        flagged = [c.category for c in expected.differential if c.must_not_miss]
+        assert flagged == list(result.must_not_miss)
+        assert len(expected.missing) == result.open_questions
         assert expected == fasciculate.Assessment.model_validate_json(result.assessment)
 
 

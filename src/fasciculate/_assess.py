@@ -177,7 +177,20 @@ def summarize(presentation: Presentation | Mapping[str, Any] | str | bytes) -> d
     """
     engine = _engine()
     facts = facts_from(parse_presentation(presentation), engine.kb)
+    return _summary(*engine.evaluate(facts))
+
+
+def summarize_json(
+    presentation: Presentation | Mapping[str, Any] | str | bytes,
+) -> tuple[dict[str, Any], bytes]:
+    """:func:`summarize` and :func:`assess_json` of *presentation*, from one evaluation."""
+    engine = _engine()
+    facts = facts_from(parse_presentation(presentation), engine.kb)
     referral, differential = engine.evaluate(facts)
+    return _summary(referral, differential), engine.json(referral, differential, facts)
+
+
+def _summary(referral: Referral, differential: Differential) -> dict[str, Any]:
     infos, flagged = differential.infos, differential.must_not_miss
     return {
         "urgency": referral.urgency,

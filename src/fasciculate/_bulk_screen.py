@@ -26,7 +26,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from fasciculate._assess import assess
+from fasciculate._assess import summarize, summarize_json
 from fasciculate._bulk_scan import Places
 from fasciculate._bulk_sort import Group, Sorter, export_files
 from fasciculate._bulk_types import (
@@ -87,7 +87,12 @@ def assess_group(
     bundle = _bundle(group.read(places))
     try:
         reading = read_bundle(bundle, as_of=as_of, patient=f"Patient/{group.patient}")
-        assessment = assess(reading.presentation)
+        # The outcome's fields are read from the evaluators' results; the assessment's JSON is
+        # written only when kept, and the typed assessment is never built.
+        if full:
+            summary, document = summarize_json(reading.presentation)
+        else:
+            summary, document = summarize(reading.presentation), None
     except InvalidPresentation as error:
         problems = tuple(_located(problem, group, files) for problem in error.problems)
         more = error.total - len(problems)
@@ -108,12 +113,12 @@ def assess_group(
     return PatientResult(
         patient=group.patient,
         records=records,
-        urgency=assessment.urgency,
-        rules=tuple(rule.id for rule in assessment.rules_fired),
-        leading=assessment.differential[0].category,
-        must_not_miss=tuple(c.category for c in assessment.differential if c.must_not_miss),
-        open_questions=len(assessment.missing),
-        assessment=assessment.model_dump_json().encode() if full else None,
+        urgency=summary["urgency"],
+        rules=tuple(summary["rules"]),
+        leading=summary["leading"],
+        must_not_miss=tuple(summary["must_not_miss"]),
+        open_questions=summary["open_questions"],
+        assessment=document,
     )
 
 
