@@ -187,17 +187,20 @@ def test_summary_output_is_small_and_agrees_with_assess(capsysbinary, tmp_path):
     out, _ = capsysbinary.readouterr()
     assert 0 == code
     for number, (record, raw) in enumerate(zip(records, out.splitlines(), strict=True), start=1):
-        assessment = fasciculate.assess(record)
-        assert {
-            "line": number,
-            "id": number,
-            "urgency": assessment.urgency,
-            "rules": [rule.id for rule in assessment.rules_fired],
-            "leading": assessment.differential[0].category,
-            "must_not_miss": [c.category for c in assessment.differential if c.must_not_miss],
-            "open_questions": len(assessment.missing),
-        } == json.loads(raw)
+        assert {"line": number, "id": number, **_summary_of(record)} == json.loads(raw)
         assert len(raw) < 1000
+
+
+def _summary_of(record: dict) -> dict:
+    """The summary fields, as the assessment of *record* gives them."""
+    assessment = fasciculate.assess(record)
+    return {
+        "urgency": assessment.urgency,
+        "rules": [rule.id for rule in assessment.rules_fired],
+        "leading": assessment.differential[0].category,
+        "must_not_miss": [c.category for c in assessment.differential if c.must_not_miss],
+        "open_questions": len(assessment.missing),
+    }
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -212,15 +215,7 @@ def test_summary_output_agrees_with_assess_on_generated_presentations(capsysbina
     out, _ = capsysbinary.readouterr()
     assert 0 == code
     for number, (record, raw) in enumerate(zip(records, out.splitlines(), strict=True), start=1):
-        assessment = fasciculate.assess(record)
-        assert {
-            "line": number,
-            "urgency": assessment.urgency,
-            "rules": [rule.id for rule in assessment.rules_fired],
-            "leading": assessment.differential[0].category,
-            "must_not_miss": [c.category for c in assessment.differential if c.must_not_miss],
-            "open_questions": len(assessment.missing),
-        } == json.loads(raw)
+        assert {"line": number, **_summary_of(record)} == json.loads(raw)
 
 
 def test_a_json_array_gets_one_problem_saying_json_lines(capsysbinary, tmp_path):
