@@ -86,6 +86,18 @@ def test_a_large_value_refused_early_leaves_room_for_small_ones(monkeypatch):
     cache.store(4, b"v" * 60)  # refused with 50 left: under a sixteenth, the cache is full
     cache.store(5, b"u")
     assert (None, None) == (cache.get(4), cache.get(5))
+    assert 4 == _row("test.large").refused
+
+
+@pytest.mark.parametrize(("left", "full"), [(100, False), (95, True)])
+def test_a_cache_is_full_under_a_sixteenth_of_its_bytes_left(monkeypatch, left, full):
+    """The bound is strict: exactly a sixteenth left (1601 // 16 = 100 bytes) stays open."""
+    monkeypatch.setitem(_cache.LIMITS, "test.sixteenth", (100, 1601))
+    cache: _cache.BoundedCache[int, bytes] = _cache.BoundedCache("test.sixteenth", size=len)
+    cache.store(0, b"x" * (1601 - left))
+    cache.store(1, b"y" * 200)  # refused: over what is left
+    cache.store(2, b"z" * 10)  # kept unless the refusal found the cache full
+    assert (cache.get(2) is None) == full
 
 
 def test_hits_are_the_lookups_that_found_a_value(monkeypatch):
