@@ -17,6 +17,9 @@ from fasciculate._referral import Referral, ReferralEvaluator
 from fasciculate._validation import parse_presentation
 from fasciculate._vocab import Urgency
 
+#: What every entry point takes: a presentation, or a mapping or JSON text that validates into one.
+Input = Presentation | Mapping[str, Any] | str | bytes
+
 
 class Engine:
     """The compiled evaluators and the output builder for one knowledge base."""
@@ -35,6 +38,28 @@ class Engine:
         """The referral for *facts*, and the differential that never contradicts it."""
         referral = self.referral(facts)
         return referral, self.differential(facts, [fired.rule for fired in referral.fired])
+
+    def facts(self, presentation: Input) -> Facts:
+        """What the evaluators read from *presentation* (validated first)."""
+        return facts_from(parse_presentation(presentation), self.kb)
+
+    def evaluated(self, presentation: Input) -> tuple[Referral, Differential, Facts]:
+        """The referral and the differential of *presentation*, and its facts."""
+        facts = self.facts(presentation)
+        return (*self.evaluate(facts), facts)
+
+    def assess(self, presentation: Input) -> Assessment:
+        """:func:`assess` with this engine."""
+        return self.output.assessment(*self.evaluated(presentation))
+
+    def assess_json(self, presentation: Input) -> bytes:
+        """:func:`assess_json` with this engine."""
+        return self.json(*self.evaluated(presentation))
+
+    def next_questions(self, presentation: Input) -> tuple[OpenQuestion, ...]:
+        """:func:`next_questions` with this engine."""
+        ask_next = self.referral(self.facts(presentation)).ask_next
+        return tuple(self.output.open_question(question) for question in ask_next)
 
 
 @functools.cache
@@ -72,9 +97,7 @@ def assess(presentation: Presentation | Mapping[str, Any] | str | bytes) -> Asse
         >>> result.differential[0].category
         <Category.SERIOUS_NEUROLOGICAL: 'serious_neurological'>
     """
-    engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    return engine.output.assessment(*engine.evaluate(facts), facts)
+    return _engine().assess(presentation)
 
 
 def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) -> bytes:
@@ -103,9 +126,7 @@ def assess_json(presentation: Presentation | Mapping[str, Any] | str | bytes) ->
         >>> fasciculate.assess_json(document) == typed
         True
     """
-    engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    return engine.json(*engine.evaluate(facts), facts)
+    return _engine().assess_json(presentation)
 
 
 def next_questions(
@@ -148,9 +169,7 @@ def next_questions(
         ...  if not q.rules]
         [('tingling', (), ('IND-METABOLIC',))]
     """
-    engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    return tuple(engine.output.open_question(q) for q in engine.referral(facts).ask_next)
+    return _engine().next_questions(presentation)
 
 
 def assess_json_with_urgency(
@@ -158,8 +177,7 @@ def assess_json_with_urgency(
 ) -> tuple[Urgency, bytes]:
     """:func:`assess_json`, with the urgency beside the JSON (``fasciculate screen`` counts it)."""
     engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    referral, differential = engine.evaluate(facts)
+    referral, differential, facts = engine.evaluated(presentation)
     return referral.urgency, engine.json(referral, differential, facts)
 
 
@@ -175,9 +193,8 @@ def summarize(presentation: Presentation | Mapping[str, Any] | str | bytes) -> d
     Raises:
         InvalidPresentation: If the input is not a valid presentation (every problem is listed).
     """
-    engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    return _summary(*engine.evaluate(facts))
+    referral, differential, _ = _engine().evaluated(presentation)
+    return _summary(referral, differential)
 
 
 def summarize_json(
@@ -185,8 +202,7 @@ def summarize_json(
 ) -> tuple[dict[str, Any], bytes]:
     """:func:`summarize` and :func:`assess_json` of *presentation*, from one evaluation."""
     engine = _engine()
-    facts = facts_from(parse_presentation(presentation), engine.kb)
-    referral, differential = engine.evaluate(facts)
+    referral, differential, facts = engine.evaluated(presentation)
     return _summary(referral, differential), engine.json(referral, differential, facts)
 
 

@@ -32,11 +32,10 @@ from typing import Any
 from fasciculate import _assess
 from fasciculate._assessment import Assessment, OpenQuestion
 from fasciculate._fact_paths import answered_in
-from fasciculate._facts import Facts, facts_from
+from fasciculate._facts import Facts
 from fasciculate._kb import knowledge_base
 from fasciculate._kb_types import KnowledgeBase
 from fasciculate._presentation import Presentation
-from fasciculate._validation import parse_presentation
 
 __all__ = ["Engine", "Facts", "reset"]
 
@@ -67,7 +66,7 @@ class Engine:
 
     def facts(self, presentation: Presentation | Mapping[str, Any] | str | bytes) -> Facts:
         """What the evaluators read from *presentation*, under this engine's knowledge base."""
-        return facts_from(parse_presentation(presentation), self._engine.kb)
+        return self._engine.facts(presentation)
 
     def inputs(self, name: str) -> tuple[str, ...]:
         """The input fields that answer fact or quantity *name* (an open question's ``inputs``).
@@ -90,23 +89,17 @@ class Engine:
 
     def assess(self, presentation: Presentation | Mapping[str, Any] | str | bytes) -> Assessment:
         """:func:`fasciculate.assess`, with this engine's knowledge base and caches."""
-        engine = self._engine
-        facts = facts_from(parse_presentation(presentation), engine.kb)
-        return engine.output.assessment(*engine.evaluate(facts), facts)
+        return self._engine.assess(presentation)
 
     def assess_json(self, presentation: Presentation | Mapping[str, Any] | str | bytes) -> bytes:
         """:func:`fasciculate.assess_json`, with this engine's knowledge base and caches."""
-        engine = self._engine
-        facts = facts_from(parse_presentation(presentation), engine.kb)
-        return engine.json(*engine.evaluate(facts), facts)
+        return self._engine.assess_json(presentation)
 
     def next_questions(
         self, presentation: Presentation | Mapping[str, Any] | str | bytes
     ) -> tuple[OpenQuestion, ...]:
         """:func:`fasciculate.next_questions`, with this engine's knowledge base and caches."""
-        engine = self._engine
-        facts = facts_from(parse_presentation(presentation), engine.kb)
-        return tuple(engine.output.open_question(q) for q in engine.referral(facts).ask_next)
+        return self._engine.next_questions(presentation)
 
 
 def reset() -> None:

@@ -33,11 +33,6 @@ class LazyClient:
             self._client = httpx.AsyncClient(follow_redirects=False)
         return await self._client.get(url, **options)
 
-    @property
-    def opened(self) -> bool:
-        """Whether a client was made (a fetch happened)."""
-        return self._client is not None
-
     async def aclose(self) -> None:
         """Close the client, if one was made."""
         if self._client is not None:
