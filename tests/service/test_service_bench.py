@@ -20,3 +20,6 @@ def test_the_service_benchmark_reports_latency_errors_and_feedback():
     assert 1 == out.count("latency p50")
     assert 1 == out.count("; 5xx: 0")
     assert 1 == out.count("feedback: 1 acknowledged, 1 in the database")
+    assert 1 == out.count("the reference work took")  # the machine's speed, beside the CPU
+    assert 1 == out.count("back to back (least batch of 100")  # the app in-process
+    assert 1 == out.count("ms 5 ms apart (median")
