@@ -90,8 +90,17 @@ async function fill(page, [linkId, text, kind]) {
     await focus(page, linkId);
     await page.keyboard.press("Backspace");
     if (kind === "choice") {
-      // Chosen from the list as a person would: among the suggestions shown, or after typing.
-      await pick(page, linkId, text);
+      // Chosen from the list as a person would: among the suggestions shown, or after typing. On a
+      // loaded machine the form can re-render the field between the click and the typing (the list
+      // then never opens): close whatever is open and give the answer again from the start.
+      try {
+        await pick(page, linkId, text);
+      } catch (error) {
+        if (attempt === 3 || !/no suggestion|detached|not clickable/i.test(error.message)) throw error;
+        await page.keyboard.press("Escape");
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        continue;
+      }
     } else {
       await page.keyboard.type(text);
       await page.keyboard.press("Tab");
