@@ -146,7 +146,12 @@ def test_medications_are_read_and_a_bad_one_is_answered_in_place(tmp_path):
     )
     assert ("p1", 2) == (result["patient"], result["records"])
     leading = result["assessment"]["differential"][0]
-    facts = [fact["fact"] for feature in leading["supporting"] for fact in feature["facts"]]
+    facts = [
+        fact["fact"]
+        for condition in leading["conditions"]
+        for feature in condition["supporting"]
+        for fact in feature["facts"]
+    ]
     assert "med_loop_diuretic" in facts  # the ingredient code of the Medication referenced
     counts = json.loads(summary.read_text())
     assert (4, 4, 1) == (counts["records_in"], counts["records_out"], counts["medications"])

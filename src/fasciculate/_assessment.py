@@ -215,9 +215,18 @@ class CategoryResult(_Out):
         description="The urgent or emergency rules of this category that fired: the reason it "
         "ranks first."
     )
-    supporting: tuple[EvidenceItem, ...] = Field(description="Its conditions' supporting items.")
-    conflicting: tuple[EvidenceItem, ...] = Field(description="Its conditions' conflicting items.")
     conditions: tuple[ConditionResult, ...] = Field(description="Its conditions, ranked.")
+
+    # Not fields: each condition carries its own evidence, and the JSON does not repeat it.
+    @property
+    def supporting(self) -> tuple[EvidenceItem, ...]:
+        """Its conditions' supporting items, its leading condition's first."""
+        return tuple([item for condition in self.conditions for item in condition.supporting])
+
+    @property
+    def conflicting(self) -> tuple[EvidenceItem, ...]:
+        """Its conditions' conflicting items, its leading condition's first."""
+        return tuple([item for condition in self.conditions for item in condition.conflicting])
 
 
 class CriterionStatus(enum.StrEnum):

@@ -502,8 +502,7 @@ ASSESSMENT: dict[str, Make[Case]] = {
     "fasciculate_version": lambda out, _: out.version,
 }
 
-#: How each field of :class:`CategoryResult` is made. A category's evidence is its conditions'
-#: evidence, its leading condition's first.
+#: How each field of :class:`CategoryResult` is made (its evidence is its conditions').
 CATEGORY: dict[str, Make[Ranked]] = {
     "category": lambda _, at: at.differential.infos[at.slot].id,
     "label": lambda _, at: at.differential.infos[at.slot].label,
@@ -513,12 +512,6 @@ CATEGORY: dict[str, Make[Ranked]] = {
     "must_not_miss": lambda _, at: at.differential.must_not_miss[at.slot],
     "leading_condition": lambda _, at: at.differential.condition_infos[at.order[0]].id,
     "referral_rules": lambda _, at: tuple([rule.id for rule in at.differential.reasons[at.slot]]),
-    "supporting": lambda out, at: out.evidence_items(
-        tuple([x for i in at.order for x in at.differential.condition_supporting[i]])
-    ),
-    "conflicting": lambda out, at: out.evidence_items(
-        tuple([x for i in at.order for x in at.differential.condition_conflicting[i]])
-    ),
     "conditions": lambda out, at: out.conditions(at),
 }
 
