@@ -69,6 +69,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     # The JSON of those parts (``assess_json``).
     "json.advice": (16384, 512 * _KB),
     "json.conflict": (4096, 256 * _KB),
+    "json.differential": (4096, 3 * _MB),
     "json.evidence_item": (16384, 3 * _MB),
     "json.fired_rule": (16384, 3 * _MB),
     "json.summary": (4096, 1024 * _KB),

@@ -118,6 +118,8 @@ def _keys(model: type[BaseModel], written: Iterable[str]) -> _Keys:
     )
 
 
+#: What stands for a number in a cached layout of the differential (never in JSON text).
+_GAP = b"\x00"
 #: The fields of a category or a condition written as arrays of parts joined per call.
 _ARRAYS = frozenset({"supporting", "conflicting", "conditions"})
 
@@ -142,9 +144,9 @@ def _template(keys: _Keys, constants: dict[str, bytes], arrays: frozenset[str]) 
     return b"{%s}" % b",".join(fields)
 
 
-#: The fields of a category or a condition whose values change with every presentation: filled
-#: from one serialised list of numbers (each category's, then its conditions', in this order: the
-#: order of the text).
+#: The fields of a category or a condition whose values change with every presentation: cut out
+#: of the cached layout of a differential, filled from one serialised list of numbers (each
+#: category's, then its conditions', in this order: the order of the text).
 _NUMBERS = ("probability", "score")
 _CATEGORY_FIELDS = (
     *_NUMBERS,
@@ -208,6 +210,9 @@ class JsonOutput:
         self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
         self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
         self._nets = _Parts("safety_net", to_json)
+        self._layouts: BoundedCache[tuple[Any, ...], tuple[bytes, ...]] = BoundedCache(
+            "json.differential", size=lambda pieces: sum(map(len, pieces)) + 40 * len(pieces)
+        )
         self._template, self._writers = self._frame(output)
         self._category_keys, self._condition_keys = _CATEGORY_KEYS, _CONDITION_KEYS
         kb = output.kb
@@ -302,53 +307,75 @@ class JsonOutput:
                 )
             ]
         )[1:-1].split(b",")
-        # Each category is written from its template and its conditions' (the evidence items'
-        # JSON is cached). A cache of whole categories was missed on most distinct presentations
-        # and saved nothing measurable on repeated ones.
-        categories = []
-        at = 0
-        for rank, slot in enumerate(ranking, start=1):
-            count = 2 + 2 * len(nested[slot])
-            categories.append(self._category(differential, slot, rank, numbers[at : at + count]))
-            at += count
-        return b"[%s]" % b",".join(categories)
+        # The layout (everything but the numbers) recurs across presentations: it is cached as
+        # the pieces between the numbers.
+        layout = (
+            ranking,
+            nested,
+            differential.must_not_miss,
+            differential.condition_must_not_miss,
+            differential.reasons,
+            differential.condition_supporting,
+            differential.condition_conflicting,
+        )
+        pieces = self._layouts.one(layout, self._layout)
+        joined: list[bytes] = [b""] * (2 * len(numbers) + 1)
+        joined[::2] = pieces
+        joined[1::2] = numbers
+        return b"".join(joined)
 
-    def _category(
-        self, differential: diff.Differential, slot: int, rank: int, numbers: list[bytes]
-    ) -> bytes:
-        """The JSON of the category at *slot*, ranked *rank*, from its template and its conditions'.
+    def _layout(self, layout: tuple[Any, ...]) -> tuple[bytes, ...]:
+        """The differential's JSON cut where each probability and score goes, in order."""
+        ranking, nested = layout[0], layout[1]
+        count = 2 * sum([1 + len(nested[slot]) for slot in ranking])
+        # Written with a NUL byte for each number (JSON text never holds one), cut there.
+        pieces = tuple(self._write_ranked(layout, [_GAP] * count).split(_GAP))
+        if len(pieces) != count + 1:  # pragma: no cover - JSON escapes NUL
+            msg = "a part of the differential's JSON holds a NUL byte"
+            raise AssertionError(msg)
+        return pieces
 
-        *numbers* are the category's probability and score, then its conditions', in order.
+    def _write_ranked(self, layout: tuple[Any, ...], numbers: list[bytes]) -> bytes:
+        """The JSON of the differential *layout*, each category and condition from its template.
+
+        *numbers* are each category's probability and score, then its conditions', in order.
         """
-        order = differential.condition_ranking[slot]
-        flagged = differential.condition_must_not_miss
-        backing, against = differential.condition_supporting, differential.condition_conflicting
+        ranking, nested, must_not_miss, flagged, reasons, backing, against = layout
         items = self._items
         get, new = items.get, items.new
-        items.cache.lookups += sum([len(backing[inner]) + len(against[inner]) for inner in order])
-        templates = self._condition_templates
-        conditions = []
-        at = 2
-        for place, inner in enumerate(order, start=1):
-            conditions.append(
-                templates[inner]
+        conditions_of, categories_of = self._condition_templates, self._category_templates
+        at = 0
+        categories = []
+        for rank, slot in enumerate(ranking, start=1):
+            order = nested[slot]
+            items.cache.lookups += sum([len(backing[i]) + len(against[i]) for i in order])
+            fors = [b",".join([get(c) or new(c) for c in backing[i]]) for i in order]
+            againsts = [b",".join([get(c) or new(c) for c in against[i]]) for i in order]
+            category_at, at = at, at + 2
+            conditions = []
+            for place, inner in enumerate(order, start=1):
+                conditions.append(
+                    conditions_of[inner]
+                    % {
+                        b"probability": numbers[at],
+                        b"score": numbers[at + 1],
+                        b"rank": b"%d" % place,
+                        b"must_not_miss": b"true" if flagged[inner] else b"false",
+                        b"supporting": fors[place - 1],
+                        b"conflicting": againsts[place - 1],
+                    }
+                )
+                at += 2
+            categories.append(
+                categories_of[slot]
                 % {
-                    b"probability": numbers[at],
-                    b"score": numbers[at + 1],
-                    b"rank": b"%d" % place,
-                    b"must_not_miss": b"true" if flagged[inner] else b"false",
-                    b"supporting": b",".join([get(c) or new(c) for c in backing[inner]]),
-                    b"conflicting": b",".join([get(c) or new(c) for c in against[inner]]),
+                    b"probability": numbers[category_at],
+                    b"score": numbers[category_at + 1],
+                    b"rank": b"%d" % rank,
+                    b"must_not_miss": b"true" if must_not_miss[slot] else b"false",
+                    b"leading_condition": self._condition_ids[order[0]],
+                    b"referral_rules": self._reasons.one(reasons[slot]),
+                    b"conditions": b",".join(conditions),
                 }
             )
-            at += 2
-        text: bytes = self._category_templates[slot] % {
-            b"probability": numbers[0],
-            b"score": numbers[1],
-            b"rank": b"%d" % rank,
-            b"must_not_miss": b"true" if differential.must_not_miss[slot] else b"false",
-            b"leading_condition": self._condition_ids[order[0]],
-            b"referral_rules": self._reasons.one(differential.reasons[slot]),
-            b"conditions": b",".join(conditions),
-        }
-        return text
+        return b"[%s]" % b",".join(categories)
