@@ -15,8 +15,11 @@ process, as a user would, and the child's peak memory (``VmHWM``, Linux) is read
 checkpoints while its output is counted; its wall and CPU time give records a second (target
 7,000 on one core).
 
-Usage: ``python benchmarks/bench_memory.py [--calls N] [--screen] [--check]``; ``--check``
-exits 1 when a target is missed.
+``--workers N`` (with ``--screen``) runs ``fasciculate screen --workers N``; the peak memory is
+then the parent's, which reads and writes (each worker's is about that of one process).
+
+Usage: ``python benchmarks/bench_memory.py [--calls N] [--screen [--workers N]] [--check]``;
+``--check`` exits 1 when a target is missed.
 """
 
 from __future__ import annotations
@@ -123,13 +126,16 @@ def in_process(calls: int, checkpoints: list[int], note: Callable[[int, float], 
         )
 
 
-def screened(calls: int, checkpoints: list[int], note: Callable[[int, float], None]) -> None:
+def screened(
+    calls: int, checkpoints: list[int], note: Callable[[int, float], None], workers: int = 1
+) -> None:
     """Screen the batch with ``fasciculate screen`` in a child, noting its peak memory."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as cohort:
         for document in batch(calls):
             cohort.write(document + b"\n")
         cohort.flush()
         command = [sys.executable, "-m", "fasciculate", "screen", cohort.name]
+        command += ["--workers", str(workers)]
         before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as child:  # noqa: S603
             assert child.stdout is not None
@@ -140,7 +146,8 @@ def screened(calls: int, checkpoints: list[int], note: Callable[[int, float], No
         wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
         print(
-            f"screen: {calls:,} records in {wall:.1f} s ({calls / wall:,.0f} records/s), "
+            f"screen ({workers} worker{'s' if workers > 1 else ''}): {calls:,} records in "
+            f"{wall:.1f} s ({calls / wall:,.0f} records/s), "
             f"{cpu:.1f} s of CPU ({calls / cpu:,.0f} records per CPU second; the target is "
             f"{RATE_TARGET:,} records/s on one core, start-up included)"
         )
@@ -151,6 +158,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--screen", action="store_true", help="run `fasciculate screen` instead")
+    parser.add_argument("--workers", type=int, default=1, help="with --screen: its --workers")
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
 
@@ -162,7 +170,10 @@ def main() -> int:
         peaks[call] = peak
         print(f"after {call:>9,} presentations: peak memory {peak:6.1f} MB", flush=True)
 
-    (screened if args.screen else in_process)(args.calls, checkpoints, note)
+    if args.screen:
+        screened(args.calls, checkpoints, note, args.workers)
+    else:
+        in_process(args.calls, checkpoints, note)
     growth = (peaks[args.calls] - peaks[half]) / peaks[half]
     peak = peaks[args.calls]
     print(f"growth over the second half: {growth:.1%} (target <= {GROWTH_TARGET:.0%})")

@@ -8,12 +8,14 @@ import fcntl
 import json
 import os
 import pty
+import signal
 import struct
 import subprocess
 import sys
 import tempfile
 import termios
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -325,3 +327,79 @@ def test_without_tqdm_a_terminal_gets_the_summary_alone():
     assert (2, 3) == (status, len(stdout.splitlines()))
     assert terminal.startswith(b"fasciculate: 3 records: ")
     assert 1 == terminal.count(b"\n")
+
+
+def _mixed_cohort(tmp_path) -> Path:
+    """Valid records with and without identifiers, invalid ones, a blank line, an overlong one:
+    more records than one worker's chunk, so that several chunks are in flight."""
+    records = [_compact(path) for path in PRESENTATIONS]
+    identified = [b'{"id": "p%d",%s' % (n, record[1:]) for n, record in enumerate(records)]
+    odd = [b"", b"not json", b'{"id": [1]}', b'{"patient": {"sex": "' + b"x" * (1 << 20) + b'"}}']
+    return _jsonl(tmp_path, (records + identified) * 5 + odd + records)
+
+
+@pytest.mark.parametrize("output", ["full", "summary"])
+def test_workers_write_the_same_bytes_as_one_process(capfdbinary, tmp_path, output):
+    """--workers 3 gives the output, status and summary of --workers 1, byte for byte."""
+    path = str(_mixed_cohort(tmp_path))
+    runs = []
+    for workers in ("1", "3"):
+        code = main(["screen", "--output", output, "--workers", workers, path])
+        runs.append((code, *capfdbinary.readouterr()))
+    assert runs[0] == runs[1]
+    code, out, err = runs[0]
+    assert 2 == code
+    records = 2 * 5 * len(PRESENTATIONS) + 3 + len(PRESENTATIONS)  # the blank line skipped
+    assert records == len(out.splitlines())
+    assert b"3 rejected" in err
+
+
+def test_workers_must_be_one_or_more(capsysbinary, tmp_path):
+    """--workers 0: one line naming the option, status 2, nothing written."""
+    path = _jsonl(tmp_path, [b"{}"])
+    assert 2 == main(["screen", "--workers", "0", str(path)])
+    out, err = capsysbinary.readouterr()
+    assert (b"", b"fasciculate: --workers 0: give 1 or more\n") == (out, err)
+
+
+def _blocked_writing(pid: int) -> bool:
+    """Whether process *pid* waits to write to a full pipe (Linux: its wait channel, e.g.
+    ``pipe_write`` or ``anon_pipe_write``, or on x86-64 its system call, write)."""
+    with contextlib.suppress(OSError):
+        if "pipe_write" in Path(f"/proc/{pid}/wchan").read_text():
+            return True
+        return os.uname().machine == "x86_64" and Path(
+            f"/proc/{pid}/syscall"
+        ).read_text().startswith("1 ")
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(tmp_path, workers):
+    """Ctrl-C while the output pipe is full: every record counted as written is there, whole.
+
+    A write that the signal interrupts returns having written part of its bytes; the rest must
+    still be written (a chunk of 64 records with --workers is far bigger than the pipe).
+    """
+    path = _jsonl(tmp_path, [_compact(path) for path in PRESENTATIONS] * 20)
+    command = [*CLI, "screen", "--workers", workers, str(path)]
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not _blocked_writing(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _blocked_writing(child.pid), "the output pipe never filled"
+        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C goes to the whole foreground group
+        out, err = child.communicate(timeout=120)
+    finally:
+        child.kill()
+    assert 130 == child.returncode, err
+    written = int(err.decode().split("interrupted after ")[1].split(" ")[0])
+    lines = out.splitlines()
+    assert written == len(lines) >= 1
+    assert list(range(1, written + 1)) == [json.loads(line)["line"] for line in lines]
+    assert out.endswith(b"\n")
+    assert b"Traceback" not in err

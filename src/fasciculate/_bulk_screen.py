@@ -13,18 +13,14 @@ in the order sent: the output is the same bytes for any number of workers.
 
 from __future__ import annotations
 
-import collections
-import concurrent.futures
 import contextlib
 import datetime as dt
 import functools
-import multiprocessing
-import os
 import re
 import tempfile
 from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from fasciculate._assess import summarize, summarize_json
 from fasciculate._bulk_scan import Places
@@ -37,16 +33,14 @@ from fasciculate._bulk_types import (
     RunSummary,
 )
 from fasciculate._errors import InvalidPresentation, Problem
+from fasciculate._processes import ordered_map
 from fasciculate.fhir import read_bundle
 from fasciculate.fhir._dates import as_day
 
-#: Patients sent to a worker at a time, and chunks in flight per worker.
+#: Patients sent to a worker at a time.
 CHUNK = 64
-_IN_FLIGHT = 4
 #: Bytes of an uncompressed file that one worker keys at a time.
 PART_BYTES = 4 * 1024 * 1024
-_In = TypeVar("_In")
-_Out = TypeVar("_Out")
 _ENTRY = re.compile(r"\bentry\.(\d+)(?:\.resource)?(\.)?")
 
 
@@ -151,48 +145,6 @@ def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | Rec
         yield chunk
 
 
-@contextlib.contextmanager
-def _pool(
-    workers: int,
-) -> Iterator[Callable[[Callable[[_In], _Out], Iterable[_In]], Iterator[_Out]]]:
-    """An ordered map over *workers* processes (the same pool for the scan and the patients)."""
-    context: multiprocessing.context.BaseContext
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        server = multiprocessing.get_context("forkserver")
-        # The server imports fasciculate once and forks each worker from it, ready to run.
-        server.set_forkserver_preload(["fasciculate.bulk"])
-        context = server
-    else:  # pragma: no cover - Windows and macOS without forkserver
-        context = multiprocessing.get_context("spawn")
-    pool = concurrent.futures.ProcessPoolExecutor(workers, mp_context=context)
-
-    def mapped(function: Callable[[_In], _Out], items: Iterable[_In]) -> Iterator[_Out]:
-        """*function* applied to each item in the pool, in order, a few items ahead."""
-        waiting: collections.deque[concurrent.futures.Future[_Out]] = collections.deque()
-        try:
-            for item in items:
-                waiting.append(pool.submit(function, item))
-                if len(waiting) >= workers * _IN_FLIGHT:
-                    yield waiting.popleft().result()
-            while waiting:
-                yield waiting.popleft().result()
-        finally:
-            for future in waiting:
-                future.cancel()
-
-    try:
-        yield mapped
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
-def available_cores() -> int:
-    """The cores this process may run on."""
-    with contextlib.suppress(AttributeError, OSError):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
-
-
 class Screening:
     """A screening of one export: iterate it for the outcomes; ``summary`` counts them.
 
@@ -256,7 +208,9 @@ class Screening:
                 tempfile.TemporaryDirectory(prefix="fasciculate-bulk-", dir=self._temp_dir)
             )
             mapped: Callable[..., Iterable[Any]] = (
-                map if self._workers == 1 else stack.enter_context(_pool(self._workers))
+                map
+                if self._workers == 1
+                else stack.enter_context(ordered_map(self._workers, "fasciculate.bulk"))
             )
             sorter = Sorter(
                 self._files,

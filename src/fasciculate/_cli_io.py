@@ -108,13 +108,23 @@ class Output:
         self._write = binary.write if binary is not None else self._write_text
         self._binary = binary
 
-    def _write_text(self, data: bytes) -> None:
-        self._stream.write(data.decode())
+    def _write_text(self, data: memoryview) -> None:
+        self._stream.write(bytes(data).decode())
 
     def write(self, data: bytes) -> None:
-        """Write *data*."""
+        """Write all of *data*.
+
+        A blocking write that a signal interrupts (Ctrl-C held back while a record is written,
+        with a slow reader on the pipe) returns how much it wrote, possibly not all: the rest is
+        written again until none is left.
+        """
         try:
-            self._write(data)
+            rest = memoryview(data)
+            while rest:
+                written = self._write(rest)
+                if written is None:  # a text stream in memory takes it all
+                    return
+                rest = rest[written:]
         except (OSError, ValueError) as error:
             raise self._failed(error) from None
 

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import functools
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import attrs
@@ -25,6 +27,7 @@ from fasciculate._assess import assess_json_with_urgency, summarize
 from fasciculate._cli_io import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
+    EXIT_IO,
     EXIT_OK,
     CommandFailed,
     Interrupts,
@@ -33,6 +36,7 @@ from fasciculate._cli_io import (
     say,
 )
 from fasciculate._errors import InvalidPresentation, Problem
+from fasciculate._processes import ordered_map
 from fasciculate._validation import MAX_INPUT_BYTES, encoding_problem
 from fasciculate._vocab import Urgency
 
@@ -85,8 +89,14 @@ class _Tally:
         return text
 
 
-def screen(name: str, *, id_field: str, output: str) -> int:
-    """Screen the JSON Lines of *name* (``-``: standard input); the exit status."""
+def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
+    """Screen the JSON Lines of *name* (``-``: standard input); the exit status.
+
+    With more than one worker the records are assessed in a pool of *workers* processes, in
+    chunks of :data:`CHUNK`, and written in order a chunk at a time: the same bytes.
+    """
+    if workers < 1:
+        raise CommandFailed(f"--workers {workers}: give 1 or more", EXIT_BAD_INPUT)
     out = Output()
     source = open_input(name)
     where = "standard input" if name == "-" else name
@@ -97,13 +107,29 @@ def screen(name: str, *, id_field: str, output: str) -> int:
         with (
             contextlib.closing(source) if name != "-" else contextlib.nullcontext(),
             Interrupts() as interrupts,
+            contextlib.ExitStack() as stack,
         ):
-            for number, line in _lines(source, where, bar.update if bar is not None else None):
-                answer, urgency = screener.answer(number, line)
-                with interrupts.held():  # a line is written and counted, or neither
-                    out.write(answer)
-                    out.flush()  # line by line: a reader downstream sees each record at once
-                    tally.count(number, urgency)
+            records = _lines(source, where, bar.update if bar is not None else None)
+            if workers == 1:
+                chunks: Iterable[list[_Answer]] = (
+                    [(number, *screener.answer(number, line))] for number, line in records
+                )
+            else:
+                mapped = stack.enter_context(ordered_map(workers, "fasciculate._cli_screen"))
+                chunks = mapped(functools.partial(_answer_chunk, screener), _chunked(records))
+            for chunk in chunks:
+                with interrupts.held():  # a chunk is written and counted, or none of it
+                    out.write(b"".join([answer for _, answer, _ in chunk]))
+                    out.flush()  # a reader downstream sees each record (or chunk) at once
+                    for number, _, urgency in chunk:
+                        tally.count(number, urgency)
+    except BrokenProcessPool:
+        _close(bar)
+        message = (
+            f"a worker process stopped (out of memory?) after {_records(tally.records)} written; "
+            "run again with fewer --workers"
+        )
+        raise CommandFailed(message, EXIT_IO) from None
     except KeyboardInterrupt:
         _close(bar)
         say(f"interrupted after {_records(tally.records)} written: {tally.counts()}")
@@ -117,6 +143,30 @@ def screen(name: str, *, id_field: str, output: str) -> int:
     _close(bar)
     say(tally.summary())
     return EXIT_BAD_INPUT if tally.rejected else EXIT_OK
+
+
+#: Records sent to a worker at a time (``--workers`` above 1).
+CHUNK = 64
+#: A record's number, its output line and its urgency (``None``: rejected).
+_Answer = tuple[int, bytes, Urgency | None]
+
+
+def _chunked(
+    records: Iterable[tuple[int, bytes | None]],
+) -> Iterator[list[tuple[int, bytes | None]]]:
+    chunk: list[tuple[int, bytes | None]] = []
+    for record in records:
+        chunk.append(record)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _answer_chunk(screener: _Screener, chunk: list[tuple[int, bytes | None]]) -> list[_Answer]:
+    """The answers to a chunk of records, in a worker process."""
+    return [(number, *screener.answer(number, line)) for number, line in chunk]
 
 
 _TOO_LONG = (

@@ -33,7 +33,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from fasciculate._bulk_parquet import ROW_GROUP, schema, write_parquet
-from fasciculate._bulk_screen import PART_BYTES, Screening, available_cores
+from fasciculate._bulk_screen import PART_BYTES, Screening
 from fasciculate._bulk_sort import READ_TYPES
 from fasciculate._bulk_spark import SparkScreening, screen_export_spark, spark_schema
 from fasciculate._bulk_types import (
@@ -45,6 +45,7 @@ from fasciculate._bulk_types import (
     RecordProblem,
     RunSummary,
 )
+from fasciculate._processes import available_cores
 
 
 def screen_export(  # noqa: PLR0913 - keyword-only options of one run

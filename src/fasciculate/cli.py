@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         help="full: the whole assessment; summary: urgency, fired rule ids, leading category, "
         "must-not-miss categories and the number of open questions (default: full)",
     )
+    screen_cmd.add_argument(
+        "--workers",
+        metavar="N",
+        type=int,
+        default=1,
+        help="processes assessing the records, in chunks of 64 written in order: the same "
+        "output for any N (default: 1, which writes each record as soon as it is assessed)",
+    )
 
     add_bulk_command(commands)
 
@@ -174,7 +182,7 @@ def _run(args: argparse.Namespace) -> int:  # noqa: PLR0911 - one return per com
         if args.id_field in Presentation.model_fields:
             say(f"--id-field {args.id_field} is a presentation field; name another member")
             return EXIT_BAD_INPUT
-        return screen(args.file, id_field=args.id_field, output=args.output)
+        return screen(args.file, id_field=args.id_field, output=args.output, workers=args.workers)
     if args.command == "screen-bulk":
         return run_bulk(args)
     if args.command == "assess":
