@@ -33,7 +33,7 @@ from fasciculate._bulk_types import (
     RunSummary,
 )
 from fasciculate._errors import InvalidPresentation, Problem
-from fasciculate._processes import ordered_map
+from fasciculate._processes import chunks, ordered_map
 from fasciculate.fhir import read_bundle
 from fasciculate.fhir._dates import as_day
 
@@ -134,17 +134,6 @@ def _answer(
         ]
 
 
-def _chunks(items: Iterable[Group | RecordProblem]) -> Iterator[list[Group | RecordProblem]]:
-    chunk: list[Group | RecordProblem] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 class Screening:
     """A screening of one export: iterate it for the outcomes; ``summary`` counts them.
 
@@ -226,7 +215,7 @@ class Screening:
             answer = functools.partial(
                 _answer, as_of=self.as_of, paths=self._files, full=self._full
             )
-            for outcomes in mapped(answer, _chunks(sorter.groups())):
+            for outcomes in mapped(answer, chunks(sorter.groups(), CHUNK)):
                 for outcome in outcomes:
                     self.summary.count(outcome)
                     yield outcome

@@ -36,7 +36,7 @@ from fasciculate._cli_io import (
     say,
 )
 from fasciculate._errors import InvalidPresentation, Problem
-from fasciculate._processes import ordered_map
+from fasciculate._processes import chunks, ordered_map
 from fasciculate._validation import MAX_INPUT_BYTES, encoding_problem
 from fasciculate._vocab import Urgency
 
@@ -111,13 +111,14 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
         ):
             records = _lines(source, where, bar.update if bar is not None else None)
             if workers == 1:
-                chunks: Iterable[list[_Answer]] = (
+                answered: Iterable[list[_Answer]] = (
                     [(number, *screener.answer(number, line))] for number, line in records
                 )
             else:
                 mapped = stack.enter_context(ordered_map(workers, "fasciculate._cli_screen"))
-                chunks = mapped(functools.partial(_answer_chunk, screener), _chunked(records))
-            for chunk in chunks:
+                answer = functools.partial(_answer_chunk, screener)
+                answered = mapped(answer, chunks(records, CHUNK))
+            for chunk in answered:
                 with interrupts.held():  # a chunk is written and counted, or none of it
                     out.write(b"".join([answer for _, answer, _ in chunk]))
                     out.flush()  # a reader downstream sees each record (or chunk) at once
@@ -149,19 +150,6 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
 CHUNK = 64
 #: A record's number, its output line and its urgency (``None``: rejected).
 _Answer = tuple[int, bytes, Urgency | None]
-
-
-def _chunked(
-    records: Iterable[tuple[int, bytes | None]],
-) -> Iterator[list[tuple[int, bytes | None]]]:
-    chunk: list[tuple[int, bytes | None]] = []
-    for record in records:
-        chunk.append(record)
-        if len(chunk) == CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
 
 
 def _answer_chunk(screener: _Screener, chunk: list[tuple[int, bytes | None]]) -> list[_Answer]:

@@ -26,6 +26,18 @@ _Out = TypeVar("_Out")
 IN_FLIGHT = 4
 
 
+def chunks(items: Iterable[_In], size: int) -> Iterator[list[_In]]:
+    """*items* in lists of *size* (the last one shorter), as they come."""
+    chunk: list[_In] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def available_cores() -> int:
     """The cores this process may run on."""
     with contextlib.suppress(AttributeError, OSError):
