@@ -145,11 +145,14 @@ def screened(
         # The exit status is 0, or 2 when some records were refused: either way all were read.
         wall, after = time.perf_counter() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        if workers == 1:
+            cost = f"{cpu:.1f} s of CPU ({calls / cpu:,.0f} records per CPU second; the target is "
+            cost += f"{RATE_TARGET:,} records/s on one core, start-up included)"
+        else:  # the workers are the forkserver's children: their CPU time is not the child's
+            cost = f"the parent's CPU {cpu:.1f} s (reading, writing; the workers' is not counted)"
         print(
             f"screen ({workers} worker{'s' if workers > 1 else ''}): {calls:,} records in "
-            f"{wall:.1f} s ({calls / wall:,.0f} records/s), "
-            f"{cpu:.1f} s of CPU ({calls / cpu:,.0f} records per CPU second; the target is "
-            f"{RATE_TARGET:,} records/s on one core, start-up included)"
+            f"{wall:.1f} s ({calls / wall:,.0f} records/s), {cost}"
         )
 
 
