@@ -6,6 +6,8 @@ reference here is pydantic's own serialiser, run on the models.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -41,6 +43,23 @@ def test_every_example_gives_the_typed_bytes(path):
 def test_generated_presentations_give_the_typed_bytes(presentation):
     """For any valid presentation, the JSON path and the typed path agree byte for byte."""
     assert _typed(presentation) == fasciculate.assess_json(presentation)
+
+
+@given(presentations(complete=True))
+def test_a_category_carries_its_evidence_in_its_conditions_only(presentation):
+    """A category's JSON has no evidence lists of its own; in Python it gathers its conditions'."""
+    document = json.loads(fasciculate.assess_json(presentation))
+    assessment = fasciculate.assess(presentation)
+    for category, typed in zip(document["differential"], assessment.differential, strict=True):
+        assert not {"supporting", "conflicting"} & set(category)
+        gathered = [
+            item for condition in category["conditions"] for item in condition["supporting"]
+        ]
+        assert gathered == [item.model_dump(mode="json") for item in typed.supporting]
+        against = [
+            item for condition in category["conditions"] for item in condition["conflicting"]
+        ]
+        assert against == [item.model_dump(mode="json") for item in typed.conflicting]
 
 
 @given(st.lists(presentations(), min_size=2, max_size=4))

@@ -362,40 +362,76 @@ def test_workers_must_be_one_or_more(capsysbinary, tmp_path):
     assert (b"", b"fasciculate: --workers 0: give 1 or more\n") == (out, err)
 
 
-def _blocked_writing(pid: int) -> bool:
-    """Whether process *pid* waits to write to a full pipe (Linux: its wait channel, e.g.
-    ``pipe_write`` or ``anon_pipe_write``, or on x86-64 its system call, write)."""
-    with contextlib.suppress(OSError):
-        if "pipe_write" in Path(f"/proc/{pid}/wchan").read_text():
-            return True
-        return os.uname().machine == "x86_64" and Path(
-            f"/proc/{pid}/syscall"
-        ).read_text().startswith("1 ")
-    return False
+def _writing_to_stdout(pid: int) -> bool | None:
+    """Whether process *pid* is in a write to its standard output that waits (the pipe is full).
+
+    Read from ``/proc/PID/syscall`` (the system call and its first argument, the descriptor)
+    where the kernel shows it, on x86-64 (write is call 1); None where it cannot be told.
+    """
+    if os.uname().machine != "x86_64":
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/syscall").read_text().split()
+    except OSError:
+        return None
+    if not fields or fields[0] == "running":
+        return False
+    return fields[:2] == ["1", "0x1"]
 
 
-@pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs Linux /proc")
-@pytest.mark.parametrize("workers", ["1", "2"])
-def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(tmp_path, workers):
+def _group_left(group: int) -> list[str]:
+    """The processes still alive in process group *group* (read from /proc; zombies not)."""
+    left = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError):
+            # pid (comm) state ppid pgrp ...: the fields after the command's closing bracket
+            state, _, pgrp = stat.read_text().rsplit(")", 1)[1].split()[:3]
+            if int(pgrp) == group and state != "Z":
+                left.append(stat.parent.name)
+    return left
+
+
+@pytest.mark.skipif(
+    _writing_to_stdout(os.getpid()) is None, reason="needs Linux /proc/PID/syscall on x86-64"
+)
+@pytest.mark.parametrize(
+    ("workers", "unbuffered", "interrupts"),
+    [("1", "", 1), ("1", "1", 1), ("2", "", 1), ("2", "1", 1), ("2", "1", 2)],
+)
+def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(
+    tmp_path, workers, unbuffered, interrupts
+):
     """Ctrl-C while the output pipe is full: every record counted as written is there, whole.
 
-    A write that the signal interrupts returns having written part of its bytes; the rest must
-    still be written (a chunk of 64 records with --workers is far bigger than the pipe).
+    Unbuffered, standard output is a raw file, whose write that the signal interrupts returns
+    having written part of its bytes: the rest must still be written. A second Ctrl-C right
+    after the first stops the workers too, without hanging; none is left behind.
     """
     path = _jsonl(tmp_path, [_compact(path) for path in PRESENTATIONS] * 20)
     command = [*CLI, "screen", "--workers", workers, str(path)]
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
+    if unbuffered:
+        env["PYTHONUNBUFFERED"] = "1"
     child = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=env
     )
     try:
         deadline = time.monotonic() + 60
-        while not _blocked_writing(child.pid) and time.monotonic() < deadline:
+        while not _writing_to_stdout(child.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _blocked_writing(child.pid), "the output pipe never filled"
-        os.killpg(child.pid, signal.SIGINT)  # Ctrl-C goes to the whole foreground group
+        assert _writing_to_stdout(child.pid), "the output pipe never filled"
+        for _ in range(interrupts):
+            os.killpg(child.pid, signal.SIGINT)  # Ctrl-C goes to the whole foreground group
+            time.sleep(0.01)
         out, err = child.communicate(timeout=120)
+        deadline = time.monotonic() + 30
+        while _group_left(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [] == _group_left(child.pid)
     finally:
-        child.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)  # the workers too, should the test fail
+        child.wait()
     assert 130 == child.returncode, err
     written = int(err.decode().split("interrupted after ")[1].split(" ")[0])
     lines = out.splitlines()
@@ -403,3 +439,27 @@ def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(tmp_path, workers
     assert list(range(1, written + 1)) == [json.loads(line)["line"] for line in lines]
     assert out.endswith(b"\n")
     assert b"Traceback" not in err
+
+
+@pytest.mark.skipif(not Path("/proc/self").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_their_parent_is_killed(tmp_path):
+    """kill -9 of `fasciculate screen --workers 2`: its workers do not stay behind."""
+    path = _jsonl(tmp_path, [_compact(path) for path in PRESENTATIONS] * 50)
+    command = [*CLI, "screen", "--workers", "2", str(path)]
+    child = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(_group_left(child.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the parent, the fork server, two workers (and a tracker)
+        assert len(_group_left(child.pid)) >= 4, "the workers never started"
+        child.kill()
+        child.wait()
+        deadline = time.monotonic() + 30
+        while _group_left(child.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [] == _group_left(child.pid)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signal.SIGKILL)

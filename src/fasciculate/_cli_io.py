@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import signal
 import sys
 import threading
@@ -108,22 +109,25 @@ class Output:
         self._write = binary.write if binary is not None else self._write_text
         self._binary = binary
 
-    def _write_text(self, data: memoryview) -> None:
+    def _write_text(self, data: memoryview) -> int:
         self._stream.write(bytes(data).decode())
+        return len(data)
 
     def write(self, data: bytes) -> None:
         """Write all of *data*.
 
-        A blocking write that a signal interrupts (Ctrl-C held back while a record is written,
-        with a slow reader on the pipe) returns how much it wrote, possibly not all: the rest is
-        written again until none is left.
+        Standard output unbuffered (``python -u``, ``PYTHONUNBUFFERED``) is a raw file, whose
+        write may take part of the bytes: when a signal interrupts it (Ctrl-C held back while a
+        record is written, with a slow reader on the pipe), or when the descriptor is
+        non-blocking and full (nothing taken). The rest is written until none is left.
         """
         try:
             rest = memoryview(data)
             while rest:
                 written = self._write(rest)
-                if written is None:  # a text stream in memory takes it all
-                    return
+                if written is None:  # non-blocking and full: wait until it takes more
+                    select.select([], [self._stream], [])
+                    continue
                 rest = rest[written:]
         except (OSError, ValueError) as error:
             raise self._failed(error) from None

@@ -3,9 +3,12 @@
 ``fasciculate screen --workers N`` and ``fasciculate screen-bulk`` hand chunks of records to a
 process pool and take the answers back in the order the chunks were sent, a bounded number in
 flight at a time (memory stays flat): their output is the same bytes for any number of workers.
-The workers ignore Ctrl-C: the parent stops sending, cancels what has not started and waits for
-the chunks under way, so an interrupted run ends with the parent's message, not a traceback per
-worker.
+
+Ctrl-C is the parent's alone: the workers (and the server they are forked from) never receive
+it, so an interrupted run ends with the parent's one message and no traceback per worker. When
+the run ends early (Ctrl-C, an error) the workers are stopped at once, since what they would
+still answer is thrown away; a worker whose parent has died (``kill -9``, out of memory) exits
+within a second rather than wait forever.
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import collections
 import concurrent.futures
 import contextlib
 import multiprocessing
+import multiprocessing.forkserver
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
@@ -24,6 +30,8 @@ _Out = TypeVar("_Out")
 
 #: Chunks in flight per worker: enough to keep each busy, few enough to bound memory.
 IN_FLIGHT = 4
+#: How often a worker checks that its parent is alive, in seconds.
+_WATCH_EVERY = 1.0
 
 
 def chunks(items: Iterable[_In], size: int) -> Iterator[list[_In]]:
@@ -45,8 +53,59 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
-def _ignore_interrupts() -> None:
+@contextlib.contextmanager
+def _interrupts_blocked() -> Iterator[None]:
+    """Hold SIGINT back in this thread (the main one) for the block; it is delivered after."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """Ignore SIGINT in this process for the block (main thread only; a no-op elsewhere)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def _start_worker(parent: int) -> None:
+    """In each worker: ignore Ctrl-C, and exit when *parent* is gone."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch, args=(parent,), name="parent watch", daemon=True).start()
+
+
+def _watch(parent: int) -> None:  # pragma: no cover - runs in the workers
+    while True:
+        time.sleep(_WATCH_EVERY)
+        try:
+            os.kill(parent, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except OSError:  # alive, someone else's (cannot happen for a parent): keep going
+            continue
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the pool's workers now, without waiting for the chunks under way."""
+    with _interrupts_blocked():
+        # The executor keeps its processes in a private attribute; there is no public way.
+        workers = list((pool._processes or {}).values())  # noqa: SLF001
+        pool.shutdown(wait=False, cancel_futures=True)
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.join(5)
 
 
 @contextlib.contextmanager
@@ -57,22 +116,32 @@ def ordered_map(
     context: multiprocessing.context.BaseContext
     if "forkserver" in multiprocessing.get_all_start_methods():
         server = multiprocessing.get_context("forkserver")
-        # The server imports the module once and forks each worker from it, ready to run.
+        # The server imports the module once and forks each worker from it, ready to run. It is
+        # started while this process ignores Ctrl-C: it and every worker forked from it inherit
+        # that (a Python process keeps a SIGINT its parent ignores ignored).
         server.set_forkserver_preload([preload])
+        with _interrupts_ignored():
+            multiprocessing.forkserver.ensure_running()
         context = server
     else:  # pragma: no cover - Windows and macOS without forkserver
         context = multiprocessing.get_context("spawn")
     pool = concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_ignore_interrupts
+        workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
     )
 
     def mapped(function: Callable[[_In], _Out], items: Iterable[_In]) -> Iterator[_Out]:
-        """*function* applied to each item in the pool, in order, a few items ahead."""
+        """*function* applied to each item in the pool, in order, a few items ahead.
+
+        What is done is given back whenever an item is sent, so a slow stream of items is
+        answered an item or two behind, not only once the pool is full.
+        """
         waiting: collections.deque[concurrent.futures.Future[_Out]] = collections.deque()
         try:
             for item in items:
                 waiting.append(pool.submit(function, item))
                 if len(waiting) >= workers * IN_FLIGHT:
+                    yield waiting.popleft().result()
+                while waiting and waiting[0].done():
                     yield waiting.popleft().result()
             while waiting:
                 yield waiting.popleft().result()
@@ -82,5 +151,8 @@ def ordered_map(
 
     try:
         yield mapped
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    except BaseException:
+        _stop(pool)
+        raise
+    with _interrupts_blocked():
+        pool.shutdown(wait=True)
