@@ -391,6 +391,14 @@ def _group_left(group: int) -> list[str]:
     return left
 
 
+def _assert_group_ends(group: int) -> None:
+    """Within 30 s, no process of *group* is left (the workers, the fork server)."""
+    deadline = time.monotonic() + 30
+    while _group_left(group) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [] == _group_left(group)
+
+
 @pytest.mark.skipif(
     _writing_to_stdout(os.getpid()) is None, reason="needs Linux /proc/PID/syscall on x86-64"
 )
@@ -424,10 +432,7 @@ def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(
             os.killpg(child.pid, signal.SIGINT)  # Ctrl-C goes to the whole foreground group
             time.sleep(0.01)
         out, err = child.communicate(timeout=120)
-        deadline = time.monotonic() + 30
-        while _group_left(child.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert [] == _group_left(child.pid)
+        _assert_group_ends(child.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)  # the workers too, should the test fail
@@ -456,10 +461,7 @@ def test_workers_exit_when_their_parent_is_killed(tmp_path):
         assert len(_group_left(child.pid)) >= 4, "the workers never started"
         child.kill()
         child.wait()
-        deadline = time.monotonic() + 30
-        while _group_left(child.pid) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert [] == _group_left(child.pid)
+        _assert_group_ends(child.pid)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(child.pid, signal.SIGKILL)
