@@ -6,9 +6,9 @@ flight at a time (memory stays flat): their output is the same bytes for any num
 
 Ctrl-C is the parent's alone: the workers (and the server they are forked from) never receive
 it, so an interrupted run ends with the parent's one message and no traceback per worker. When
-the run ends early (Ctrl-C, an error) the workers are stopped at once, since what they would
-still answer is thrown away; a worker whose parent has died (``kill -9``, out of memory) exits
-within a second rather than wait forever.
+the run ends early (Ctrl-C, an error) what has not started is cancelled and the chunks under way
+finish; a worker whose parent has died (``kill -9``, out of memory) exits within a second or two
+rather than wait forever.
 """
 
 from __future__ import annotations
@@ -97,15 +97,13 @@ def _watch(parent: int) -> None:  # pragma: no cover - runs in the workers
 
 
 def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
-    """Stop the pool's workers now, without waiting for the chunks under way."""
+    """Shut the pool down after an early end: what has not started is cancelled.
+
+    Ctrl-C is held back meanwhile: a second one would break into the shutdown and leave the
+    pool's threads waiting forever. The chunks under way finish (a fraction of a second).
+    """
     with _interrupts_blocked():
-        # The executor keeps its processes in a private attribute; there is no public way.
-        workers = list((pool._processes or {}).values())  # noqa: SLF001
-        pool.shutdown(wait=False, cancel_futures=True)
-        for worker in workers:
-            worker.terminate()
-        for worker in workers:
-            worker.join(5)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @contextlib.contextmanager
@@ -118,7 +116,8 @@ def ordered_map(
         server = multiprocessing.get_context("forkserver")
         # The server imports the module once and forks each worker from it, ready to run. It is
         # started while this process ignores Ctrl-C: it and every worker forked from it inherit
-        # that (a Python process keeps a SIGINT its parent ignores ignored).
+        # that (a Python process keeps a SIGINT its parent ignores ignored). A Ctrl-C in those
+        # few milliseconds is lost; the alternatives print a traceback from the server.
         server.set_forkserver_preload([preload])
         with _interrupts_ignored():
             multiprocessing.forkserver.ensure_running()
@@ -150,6 +149,11 @@ def ordered_map(
                 future.cancel()
 
     try:
+        # Every worker started and ready before the first chunk, with Ctrl-C held back meanwhile:
+        # one that comes while a worker is still starting would have it fail noisily.
+        with _interrupts_blocked():
+            for started in [pool.submit(int) for _ in range(workers)]:
+                started.result()
         yield mapped
     except BaseException:
         _stop(pool)

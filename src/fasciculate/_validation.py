@@ -265,12 +265,14 @@ def _part(part: object) -> str:
 
 def problem(detail: Any, model: type[BaseModel]) -> Problem:  # noqa: ANN401, PLR0911 - one return per kind of error
     loc = tuple(detail["loc"])
-    is_key = bool(loc) and loc[-1] == "[key]"
+    kind = detail["type"]
+    # pydantic ends the location of a mapping's bad key with "[key]"; an unknown field may be
+    # named "[key]" itself.
+    is_key = len(loc) > 1 and loc[-1] == "[key]" and kind != "extra_forbidden"
     if is_key:
         loc = loc[:-1]
     path = ".".join(_part(part) for part in loc)
     value = detail.get("input")
-    kind = detail["type"]
     message = detail["msg"]
     if kind == "json_invalid":
         reason = detail.get("ctx", {}).get("error", message)
