@@ -172,16 +172,14 @@ def next_questions(
     return _engine().next_questions(presentation)
 
 
-def assess_json_with_urgency(
-    presentation: Presentation | Mapping[str, Any] | str | bytes,
-) -> tuple[Urgency, bytes]:
+def assess_json_with_urgency(presentation: Input) -> tuple[Urgency, bytes]:
     """:func:`assess_json`, with the urgency beside the JSON (``fasciculate screen`` counts it)."""
     engine = _engine()
     referral, differential, facts = engine.evaluated(presentation)
     return referral.urgency, engine.json(referral, differential, facts)
 
 
-def summarize(presentation: Presentation | Mapping[str, Any] | str | bytes) -> dict[str, Any]:
+def summarize(presentation: Input) -> dict[str, Any]:
     """What ``fasciculate screen --output summary`` writes of an assessment, without building it.
 
     The urgency, the fired rules' ids, the leading category, the must-not-miss categories in
@@ -197,9 +195,7 @@ def summarize(presentation: Presentation | Mapping[str, Any] | str | bytes) -> d
     return _summary(referral, differential)
 
 
-def summarize_json(
-    presentation: Presentation | Mapping[str, Any] | str | bytes,
-) -> tuple[dict[str, Any], bytes]:
+def summarize_json(presentation: Input) -> tuple[dict[str, Any], bytes]:
     """:func:`summarize` and :func:`assess_json` of *presentation*, from one evaluation."""
     engine = _engine()
     referral, differential, facts = engine.evaluated(presentation)

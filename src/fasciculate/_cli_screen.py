@@ -116,8 +116,9 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
                 )
             else:
                 mapped = stack.enter_context(ordered_map(workers, "fasciculate._cli_screen"))
-                answer = functools.partial(_answer_chunk, screener)
-                answered = mapped(answer, chunks(records, CHUNK))
+                answered = mapped(
+                    functools.partial(_answer_chunk, screener), chunks(records, CHUNK)
+                )
             for chunk in answered:
                 with interrupts.held():  # a chunk is written and counted, or none of it
                     out.write(b"".join([answer for _, answer, _ in chunk]))

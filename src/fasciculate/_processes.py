@@ -96,16 +96,6 @@ def _watch(parent: int) -> None:  # pragma: no cover - runs in the workers
             continue
 
 
-def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
-    """Shut the pool down after an early end: what has not started is cancelled.
-
-    Ctrl-C is held back meanwhile: a second one would break into the shutdown and leave the
-    pool's threads waiting forever. The chunks under way finish (a fraction of a second).
-    """
-    with _interrupts_blocked():
-        pool.shutdown(wait=True, cancel_futures=True)
-
-
 @contextlib.contextmanager
 def ordered_map(
     workers: int, preload: str
@@ -155,8 +145,9 @@ def ordered_map(
             for started in [pool.submit(int) for _ in range(workers)]:
                 started.result()
         yield mapped
-    except BaseException:
-        _stop(pool)
-        raise
-    with _interrupts_blocked():
-        pool.shutdown(wait=True)
+    finally:
+        # After an early end (Ctrl-C, an error) what has not started is cancelled and the chunks
+        # under way finish. Ctrl-C is held back meanwhile: a second one would break into the
+        # shutdown and leave the pool's threads waiting forever.
+        with _interrupts_blocked():
+            pool.shutdown(wait=True, cancel_futures=True)
