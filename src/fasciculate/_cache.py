@@ -48,6 +48,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "differential.root_level": (16384, 512 * _KB),
     "differential.root_shape": (65536, 512 * _KB),
     "safety_net": (4096, 1 * _MB),
+    "safety_net.rule": (16384, 1 * _MB),  # per rule, on the levels of its own atoms
     # The output models built from them (the typed path, and the JSON path's parts).
     "output.advice": (4096, 512 * _KB),
     "output.advice_sources": (4096, 256 * _KB),

@@ -34,8 +34,25 @@ _OP_WORDS = {">=": "of at least", ">": "above", "<=": "of at most", "<": "below"
 _UNIT_WORDS = {"d": "days", "region(s)": "regions"}
 #: Fact groups and kinds a patient does not notice and come back with.
 _NOT_NOTICED_GROUPS = frozenset({"medications", "lab_report"})
-#: The approximate size in bytes of a cached list of safety-net lines, with its key (measured).
+#: The approximate size in bytes of a cached list of safety-net lines, with its key (measured),
+#: and of what is left of one rule.
 _LINES_SIZE = 1700
+_RULE_SIZE = 300
+_DESCENDING = tuple(sorted(Urgency, reverse=True))
+#: Gets the levels of a rule's own facts or comparisons, as a tuple.
+_Own: TypeAlias = Callable[[tuple[int, ...]], tuple[int, ...]]
+#: A rule's number, with the levels of its own facts and of its own comparisons.
+_RuleKey: TypeAlias = tuple[int, tuple[int, ...], tuple[int, ...]]
+
+
+def _getter(positions: list[int]) -> _Own:
+    """The levels at *positions* of a tuple of levels, always as a tuple."""
+    if not positions:
+        return lambda _: ()
+    if len(positions) == 1:
+        (only,) = positions
+        return lambda levels: (levels[only],)
+    return operator.itemgetter(*positions)
 
 
 def _lower_first(text: str) -> str:
@@ -67,6 +84,30 @@ class SafetyNet:
         self._memo: BoundedCache[tuple[object, ...], tuple[str, ...]] = BoundedCache(
             "safety_net", size=_LINES_SIZE
         )
+        fact_at = {name: number for number, name in enumerate(self._facts)}
+        compare_at = {atom: number for number, atom in enumerate(self._compares)}
+        #: Each urgency's rules: (number, the getters of the levels of its own facts and of its
+        #: own comparisons). What is left of a rule depends on those alone, which recur across
+        #: presentations far more often than the levels of every fact.
+        self._tiers: dict[Urgency, tuple[tuple[int, _Own, _Own], ...]] = {
+            tier: tuple(
+                (
+                    number,
+                    _getter(
+                        [fact_at[a.name] for a in atoms(rule.condition) if isinstance(a, FactAtom)]
+                    ),
+                    _getter(
+                        [compare_at[a] for a in atoms(rule.condition) if isinstance(a, CompareAtom)]
+                    ),
+                )
+                for number, rule in enumerate(kb.rules)
+                if rule.urgency is tier
+            )
+            for tier in Urgency
+        }
+        self._left_texts: BoundedCache[_RuleKey, tuple[str, ...]] = BoundedCache(
+            "safety_net.rule", size=_RULE_SIZE
+        )
 
     def _fact_words(self, name: str) -> str | None:
         info = self.kb.facts[name]
@@ -88,39 +129,54 @@ class SafetyNet:
         self._memo.lookups += 1
         found = self._memo.get(key)
         if found is None:
-            present = {
-                name for name, level in zip(self._facts, key[1], strict=True) if level == TRUE
-            }
-            holding = {
-                atom for atom, level in zip(self._compares, held, strict=True) if level == TRUE
-            }
-            found = self._memo.store(key, self._lines(urgency, present, holding))
+            found = self._memo.store(key, self._lines(urgency, key[1], held))
         return found
 
     def _lines(
-        self, urgency: Urgency, present: set[str], holding: set[CompareAtom]
+        self, urgency: Urgency, levels: tuple[int, ...], held: tuple[int, ...]
     ) -> tuple[str, ...]:
         seen: set[str] = set()
-        by_tier: dict[Urgency, list[str]] = {}
-        for tier in sorted((u for u in Urgency if u > urgency), reverse=True):
-            items = by_tier.setdefault(tier, [])
-            for rule in self.kb.rules:
-                if rule.urgency is not tier:
-                    continue
-                left = self._left(rule.condition, present, holding)
-                if isinstance(left, bool):
-                    continue
-                alternatives = left[1] if isinstance(left, tuple) and left[0] == "any" else (left,)
-                for alternative in alternatives:
-                    text = _render(alternative, top=True)
+        lines = []
+        memo = self._left_texts
+        get = memo.get
+        for tier in _DESCENDING:
+            if tier <= urgency:
+                break
+            items = []
+            rules = self._tiers[tier]
+            memo.lookups += len(rules)
+            for number, own_levels, own_held in rules:
+                own = (number, own_levels(levels), own_held(held))
+                texts = get(own)
+                if texts is None:
+                    texts = memo.store(own, self._texts(number, own))
+                for text in texts:
                     if text not in seen:
                         seen.add(text)
                         items.append(text)
-        return tuple(
-            f"{_PREFIX[tier]}: {'; '.join(by_tier[tier])}."
-            for tier in sorted(by_tier)
-            if by_tier[tier]
-        )
+            if items:
+                lines.append(f"{_PREFIX[tier]}: {'; '.join(items)}.")
+        return tuple(reversed(lines))
+
+    def _texts(self, number: int, own: _RuleKey) -> tuple[str, ...]:
+        """What is left of rule *number*, as one text per alternative (none if settled).
+
+        *own* is ``(number, levels of its facts, levels of its comparisons)``: only those
+        the rule reads, so only those decide what is left.
+        """
+        rule = self.kb.rules[number]
+        _, fact_levels, compare_levels = own
+        names = [a.name for a in atoms(rule.condition) if isinstance(a, FactAtom)]
+        compares = [a for a in atoms(rule.condition) if isinstance(a, CompareAtom)]
+        present = {name for name, level in zip(names, fact_levels, strict=True) if level == TRUE}
+        holding = {
+            atom for atom, level in zip(compares, compare_levels, strict=True) if level == TRUE
+        }
+        left = self._left(rule.condition, present, holding)
+        if isinstance(left, bool):
+            return ()
+        alternatives = left[1] if isinstance(left, tuple) and left[0] == "any" else (left,)
+        return tuple(dict.fromkeys(_render(alternative, top=True) for alternative in alternatives))
 
     def _left(
         self, condition: Condition, present: set[str], holding: set[CompareAtom]
