@@ -12,6 +12,7 @@ import functools
 import operator
 import re
 from collections.abc import Mapping
+from decimal import Context, Decimal, Inexact
 from fractions import Fraction
 
 import attrs
@@ -402,10 +403,7 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
     computed = []
     for total, albumin in sorted(pairs, key=lambda pair: (pair[0].path, pair[1].path)):
         # Computed exactly, then rounded once: float noise must never push a value over a limit.
-        exact = _exact(total.value) + _exact(factor) * (
-            _exact(reference.value) - _exact(albumin.value)
-        )
-        adjusted = float(exact)
+        adjusted = _adjusted(total.value, factor, reference.value, albumin.value)
         computed.append(
             LabFact(
                 analyte=Analyte.CALCIUM_ADJUSTED,
@@ -427,6 +425,26 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
 
 
 _TOTAL, _ALBUMIN = Analyte.CALCIUM_TOTAL, Analyte.ALBUMIN
+
+
+#: Decimal arithmetic that stops rather than round: every input is a short decimal, so the sum
+#: and product are exact well within 60 digits.
+_EXACTLY = Context(prec=60, traps=[Inexact])
+
+
+def _adjusted(total: float | None, factor: float, reference: float, albumin: float | None) -> float:
+    """``total + factor x (reference - albumin)`` on the decimals as written, rounded once.
+
+    ``0.02`` is 2/100, not the nearest binary fraction: float noise must never push a value
+    over a limit. Decimal arithmetic (in C) is exact here; a result it could not give exactly
+    (inputs of over 60 digits, which no laboratory reports) is computed with fractions.
+    """
+    try:
+        difference = _EXACTLY.subtract(Decimal(repr(reference)), Decimal(repr(albumin)))
+        product = _EXACTLY.multiply(Decimal(repr(factor)), difference)
+        return float(_EXACTLY.add(Decimal(repr(total)), product))
+    except Inexact:  # pragma: no cover - no laboratory value has that many digits
+        return float(_exact(total) + _exact(factor) * (_exact(reference) - _exact(albumin)))
 
 
 def _exact(value: float | None) -> Fraction:
