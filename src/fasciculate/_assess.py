@@ -184,15 +184,26 @@ def summarize(presentation: Input) -> dict[str, Any]:
 
     The urgency, the fired rules' ids, the leading category, the must-not-miss categories in
     rank order and the number of open questions: the values :func:`assess` gives in
-    ``urgency``, ``rules_fired``, ``differential`` and ``missing``, read from the evaluators'
-    results before any output is made (about half an assessment's cost on distinct
-    presentations is writing its output).
+    ``urgency``, ``rules_fired``, ``differential`` and ``missing``, read from the evaluators
+    without the evidence behind them and before any output is made (about half an
+    assessment's cost on distinct presentations is writing its output).
 
     Raises:
         InvalidPresentation: If the input is not a valid presentation (every problem is listed).
     """
-    referral, differential, _ = _engine().evaluated(presentation)
-    return _summary(referral, differential)
+    engine = _engine()
+    facts = engine.facts(presentation)
+    referral = engine.referral(facts, explain=False)
+    ranking, must_not_miss = engine.differential.ranked(
+        facts, [fired.rule for fired in referral.fired]
+    )
+    return {
+        "urgency": referral.urgency,
+        "rules": [fired.rule.id for fired in referral.fired],
+        "leading": ranking[0],
+        "must_not_miss": must_not_miss,
+        "open_questions": len(referral.missing),
+    }
 
 
 def summarize_json(presentation: Input) -> tuple[dict[str, Any], bytes]:

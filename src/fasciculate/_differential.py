@@ -224,6 +224,32 @@ class DifferentialEvaluator:
             tuple(triggers),
         )
 
+    def ranked(self, facts: Facts, fired: Sequence[Rule] = ()) -> tuple[list[str], list[str]]:
+        """The categories' ids in rank order, and the must-not-miss ones among them.
+
+        What :meth:`__call__` gives in ``ranking`` and ``must_not_miss``, scored the same way
+        but without the evidence, criteria, root level and triggers: for a summary.
+        """
+        values = self._atoms.levels(facts)
+        scores = list(self._log_priors)
+        hard = [False for _ in scores]
+        for level, (weights, slot, _, _, _, _, telling, _) in self._decided(values):
+            weight = weights[level]
+            scores[slot] += weight
+            if weight > 0 and telling:
+                hard[slot] = True
+        flagged = list(map(operator.and_, self._serious_kind, hard))
+        _, leading, leads = self._referral(fired, flagged)
+        top = max(scores)
+        exp = [math.exp(score - top) for score in scores]
+        shares = [sum([exp[c] for c in group]) for group in self._members]
+        ranking, _ = self._rank(scores, shares, leading, leads)
+        members, infos = self._members, self._infos
+        return (
+            [infos[slot].id for slot in ranking],
+            [infos[slot].id for slot in ranking if any(flagged[c] for c in members[slot])],
+        )
+
     def _referral(
         self, fired: Sequence[Rule], flagged: list[bool]
     ) -> tuple[tuple[tuple[Rule, ...], ...], set[int], set[int]]:

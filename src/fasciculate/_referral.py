@@ -167,6 +167,8 @@ class ReferralEvaluator:
             "referral.raising", size=_RAISING_SIZE
         )
         self._screen_open = FiredRule(kb.screen_incomplete, ())
+        #: Each rule (in urgency order) fired without its evidence, for ``explain=False``.
+        self._unexplained = tuple(FiredRule(kb.rules[p], ()) for p in self._by_urgency)
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
         self._indications = Indications(kb, self.atoms, index)
@@ -176,17 +178,22 @@ class ReferralEvaluator:
         results = self._sorted_table(values)
         return tuple(results[spot] for spot in self._spot_of)
 
-    def __call__(self, facts: Facts) -> Referral:
-        """Decide the referral for *facts*."""
+    def __call__(self, facts: Facts, *, explain: bool = True) -> Referral:
+        """Decide the referral for *facts*.
+
+        Without *explain*, each fired rule comes without its evidence (the urgency, the rules
+        and the open questions are the same): for a summary that reports only their ids.
+        """
         values = self._atoms.levels(facts)
         results = self._sorted_table(values)
         fired: list[FiredRule] = []
         base = 0
         if TRUE in results:
-            fired = [
-                self._fired(spot, values, facts)
-                for spot in compress(self._spots, map(_HOLDS, results))
-            ]
+            holding = compress(self._spots, map(_HOLDS, results))
+            if explain:
+                fired = [self._fired(spot, values, facts) for spot in holding]
+            else:
+                fired = [self._unexplained[spot] for spot in holding]
             base = self._sorted_ranks[results.index(TRUE)]
         # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
         limit = self._limits[base]
