@@ -72,6 +72,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "json.conflict": (4096, 256 * _KB),
     "json.differential": (4096, 3 * _MB),
     "json.evidence_item": (16384, 3 * _MB),
+    "json.fact": (16384, 2 * _MB),
     "json.fired_rule": (16384, 3 * _MB),
     "json.summary": (4096, 1024 * _KB),
     "json.lab": (16384, 1536 * _KB),

@@ -22,8 +22,16 @@ from pydantic_core import to_json
 
 from fasciculate import _differential as diff
 from fasciculate import _referral as ref
-from fasciculate._assessment import CategoryResult, ConditionResult
+from fasciculate._assessment import (
+    CategoryResult,
+    ConditionResult,
+    EvidenceItem,
+    FactUsed,
+    FiredRule,
+    Trigger,
+)
 from fasciculate._cache import BoundedCache
+from fasciculate._evidence import Evidence
 from fasciculate._facts import Facts
 from fasciculate._output import Output, summary
 from fasciculate._output_frame import Case, Make, undeclared
@@ -183,18 +191,139 @@ def check_layout(category: type[BaseModel], condition: type[BaseModel]) -> tuple
 _CATEGORY_KEYS, _CONDITION_KEYS = check_layout(CategoryResult, ConditionResult)
 
 
+#: The fields of the parts that cite facts, written from a template per rule or feature.
+_FACT_FIELDS = ("fact", "label", "value", "input", "condition")
+_ITEM_FIELDS = ("feature", "label", "holds", "weight", "source", "weight_source", "facts")
+_RULE_FIELDS = ("id", "urgency", "title", "condition", "rationale", "source", "category", "facts")
+_TRIGGER_FIELDS = ("id", "label", "source", "facts", "advice")
+_FACTS = frozenset({"facts"})
+_NONE = to_json(None)
+
+
+class _Facts:
+    """The JSON of the parts that cite facts: fired rules, evidence items, triggers.
+
+    Each is written from a template of its model's fields (checked against the model when
+    made), with the constants of its rule or feature in place and the facts it cites joined in,
+    each fact from a template of its own: a part citing a new value (a laboratory result, an
+    age) costs a few string operations, not a model built and serialised.
+    """
+
+    def __init__(self, output: Output) -> None:
+        kb = output.kb
+        self._fact_keys = _keys(FactUsed, _FACT_FIELDS)
+        item_keys = _keys(EvidenceItem, _ITEM_FIELDS)
+        rule_keys = _keys(FiredRule, _RULE_FIELDS)
+        trigger_keys = _keys(Trigger, _TRIGGER_FIELDS)
+        labels = {key: info.label for key, info in kb.facts.items()}
+        labels.update({key: info.label for key, info in kb.quantities.items()})
+        constant = _literal_json
+        #: Per fact or quantity id: its object with the value, input and condition left open.
+        self._fact_templates = {
+            key: _template(
+                self._fact_keys, {"fact": constant(key), "label": constant(label)}, _FACTS
+            )
+            for key, label in labels.items()
+        }
+        self._cache: BoundedCache[Evidence, bytes] = BoundedCache("json.fact", size=_weight)
+        #: Per rule id: its object with the facts left open.
+        self._rules = {
+            rule.id: _template(
+                rule_keys,
+                {
+                    "id": constant(rule.id),
+                    "urgency": constant(rule.urgency),
+                    "title": constant(rule.title),
+                    "condition": constant(rule.when),
+                    "rationale": constant(rule.rationale),
+                    "source": constant(rule.source),
+                    "category": constant(rule.category),
+                },
+                _FACTS,
+            )
+            for rule in (*kb.rules, kb.screen_incomplete)
+        }
+        self._item_keys = item_keys
+        #: Per feature id, whether it holds and its weight: its object with the facts left open.
+        self._items: dict[tuple[str, bool, float], bytes] = {}
+        self._triggers = {
+            feature.id: _template(
+                trigger_keys,
+                {
+                    "id": constant(feature.id),
+                    "label": constant(feature.label),
+                    "source": constant(feature.source),
+                    "advice": constant(feature.advice),
+                },
+                _FACTS,
+            )
+            for feature in kb.features
+        }
+
+    def facts(self, evidence: tuple[Evidence, ...]) -> bytes:
+        """The facts cited, joined (without the brackets)."""
+        cache = self._cache
+        cache.lookups += len(evidence)
+        get = cache.get
+        return b",".join([get(item) or cache.store(item, self._fact(item)) for item in evidence])
+
+    def _fact(self, item: Evidence) -> bytes:
+        condition = item.condition
+        return self._fact_templates[item.fact] % {
+            b"value": to_json(item.value),
+            b"input": to_json(item.input),
+            b"condition": _NONE if condition is None else to_json(condition),
+        }
+
+    def fired_rule(self, fired: ref.FiredRule) -> bytes:
+        return self._rules[fired.rule.id] % {b"facts": self.facts(fired.evidence)}
+
+    def evidence_item(self, contribution: diff.Contribution) -> bytes:
+        feature = contribution.feature
+        key = (feature.id, contribution.holds, contribution.weight)
+        template = self._items.get(key)
+        if template is None:
+            constant = _literal_json
+            template = _template(
+                self._item_keys,
+                {
+                    "feature": constant(feature.id),
+                    "label": constant(feature.label),
+                    "holds": constant(key[1]),
+                    "weight": constant(key[2]),
+                    "source": constant(feature.source),
+                    "weight_source": constant(feature.magnitude),
+                },
+                _FACTS,
+            )
+            # At most two per feature (holds or not): a small table, filled as features decide.
+            self._items[key] = template
+        return template % {b"facts": self.facts(contribution.evidence)}
+
+    def trigger(self, contribution: diff.Contribution) -> bytes:
+        return self._triggers[contribution.feature.id] % {
+            b"facts": self.facts(contribution.evidence)
+        }
+
+
+def _literal_json(value: object) -> bytes:
+    """The JSON of *value*, made safe as the constant part of a template."""
+    return _literal(to_json(value))
+
+
 class JsonOutput:
     """Composes the JSON of assessments for one :class:`Output` (and its knowledge base)."""
 
     def __init__(self, output: Output) -> None:
         """Serialise what every assessment shares, and prepare a cache for each kind of part."""
         self.output = output
-        self._fired = _Parts("fired_rule", _model(output.fired_rule))
-        self._items = _Parts("evidence_item", _model(output.evidence_item))
+        self._facts = _Facts(output)
+        self._fired = _Parts("fired_rule", self._facts.fired_rule)
+        self._items = _Parts("evidence_item", self._facts.evidence_item)
         self._restless = _Parts("restless_legs", _model(output.restless_legs))
         self._roots = _Parts("root_level", _model(output.root_level))
         self._labs = _Parts("lab", _model(output.lab))
-        self._triggers = _Parts("trigger", _model(output.trigger))
+        self._triggers = _Parts("trigger", self._facts.trigger)
         self._conflicts = _Parts("conflict", _model(output.conflict))
         self._questions = _Parts(
             "missing",
