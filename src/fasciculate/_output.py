@@ -50,6 +50,7 @@ from fasciculate._evidence import Evidence
 from fasciculate._fact_paths import answered_in
 from fasciculate._facts import Facts, LabFact
 from fasciculate._kb import KnowledgeBase
+from fasciculate._kb_types import Lab
 from fasciculate._output_frame import Case, Make, Ranked, compile_frame, frame
 from fasciculate._safety_net import SafetyNet
 from fasciculate._version import VERSION
@@ -419,10 +420,18 @@ class Output:
             facts=self.facts_used(result.evidence),
         )
 
+    #: The flag of a result given only in words, by its words.
+    flag_of_words: Mapping[Interpretation, LabFlag] = _WORDS_FLAG
+
+    @staticmethod
+    def reference(info: Lab) -> str:
+        """The limits applied to an analyte, in its canonical unit."""
+        limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
+        return f"{limits} {info.unit}" if limits else "no limits applied"
+
     @_memo(550)
     def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
-        limits = ", ".join(f"{name} {value:g}" for name, value in info.limits().items())
         if lab.value is not None:
             flag = info.classify(lab.value)
         else:
@@ -435,7 +444,7 @@ class Output:
             reported=lab.reported,
             interpretation=lab.interpretation,
             flag=flag,
-            reference=f"{limits} {info.unit}" if limits else "no limits applied",
+            reference=self.reference(info),
             formula=lab.formula,
             source=lab.source or info.range_source,
             input=lab.path,

@@ -28,14 +28,15 @@ from fasciculate._assessment import (
     EvidenceItem,
     FactUsed,
     FiredRule,
+    LabInterpretation,
     Trigger,
 )
 from fasciculate._cache import BoundedCache
 from fasciculate._evidence import Evidence
-from fasciculate._facts import Facts
+from fasciculate._facts import Facts, LabFact
 from fasciculate._output import Output, summary
 from fasciculate._output_frame import Case, Make, undeclared
-from fasciculate._vocab import Urgency
+from fasciculate._vocab import Interpretation, LabFlag, Urgency
 
 if TYPE_CHECKING:
     from pydantic import BaseModel
@@ -306,6 +307,65 @@ class _Facts:
         }
 
 
+_LAB_FIELDS = (
+    "analyte",
+    "value",
+    "unit",
+    "reported",
+    "interpretation",
+    "flag",
+    "reference",
+    "formula",
+    "source",
+    "input",
+)
+
+
+class _Labs:
+    """The JSON of laboratory results, from a template per analyte.
+
+    The analyte and the limits applied are its constants; a result's value, words, flag and
+    input are filled in (as :meth:`Output.lab` makes them for the typed path).
+    """
+
+    def __init__(self, output: Output) -> None:
+        kb = output.kb
+        keys = _keys(LabInterpretation, _LAB_FIELDS)
+        self._infos = kb.labs
+        self._templates = {
+            analyte: _template(
+                keys,
+                {
+                    "analyte": _literal_json(analyte),
+                    "reference": _literal_json(output.reference(info)),
+                },
+                frozenset(),
+            )
+            for analyte, info in kb.labs.items()
+        }
+        self._flags = {flag: to_json(flag) for flag in LabFlag}
+        self._words = {words: to_json(words) for words in (*Interpretation, None)}
+        self._flag_of_words = output.flag_of_words
+
+    def __call__(self, lab: LabFact) -> bytes:
+        info = self._infos[lab.analyte]
+        value = lab.value
+        flag = (
+            info.classify(value) if value is not None else self._flag_of_words[lab.interpretation]  # type: ignore[index]
+        )
+        formula, source = lab.formula, lab.source or info.range_source
+        return self._templates[lab.analyte] % {
+            b"value": to_json(value),
+            b"unit": to_json(lab.unit),
+            b"reported": to_json(lab.reported),
+            b"interpretation": self._words[lab.interpretation],
+            b"flag": self._flags[flag],
+            b"formula": _NONE if formula is None else to_json(formula),
+            b"source": to_json(source),
+            b"input": to_json(lab.path),
+        }
+
+
 def _literal_json(value: object) -> bytes:
     """The JSON of *value*, made safe as the constant part of a template."""
     return _literal(to_json(value))
@@ -322,7 +382,7 @@ class JsonOutput:
         self._items = _Parts("evidence_item", self._facts.evidence_item)
         self._restless = _Parts("restless_legs", _model(output.restless_legs))
         self._roots = _Parts("root_level", _model(output.root_level))
-        self._labs = _Parts("lab", _model(output.lab))
+        self._lab = _Labs(output)
         self._triggers = _Parts("trigger", self._facts.trigger)
         self._conflicts = _Parts("conflict", _model(output.conflict))
         self._questions = _Parts(
@@ -383,7 +443,7 @@ class JsonOutput:
                 (case.differential.rls_criteria, case.differential.rls_secondary)
             ),
             "root_level": lambda case: self._roots.one(case.differential.root_level),
-            "labs": lambda case: self._labs.array(case.facts.labs),
+            "labs": lambda case: b"[%s]" % b",".join(map(self._lab, case.facts.labs)),
             "triggers": lambda case: self._triggers.array(case.differential.triggers),
             "advice": lambda case: self._advice.one(case.advice_key),
             "safety_net": lambda case: self._nets.one(
