@@ -162,6 +162,11 @@ class BoundedCache(Generic[_K, _V]):
     def __len__(self) -> int:
         return len(self._data)
 
+    @property
+    def full(self) -> bool:
+        """Whether the cache keeps nothing more until cleared (see :meth:`store`)."""
+        return self._full
+
     def store(self, key: _K, value: _V) -> _V:
         """Keep *value* for *key* if both bounds allow; the value to use for *key*.
 

@@ -507,7 +507,15 @@ class JsonOutput:
             differential.condition_supporting,
             differential.condition_conflicting,
         )
-        pieces = self._layouts.one(layout, self._layout)
+        layouts = self._layouts
+        layouts.lookups += 1
+        pieces = layouts.get(layout)
+        if pieces is None:
+            if layouts.full:  # nothing more is kept: write it with its numbers, at once
+                layouts.misses += 1
+                layouts.refused += 1
+                return self._write_ranked(layout, numbers)
+            pieces = layouts.store(layout, self._layout(layout))
         joined: list[bytes] = [b""] * (2 * len(numbers) + 1)
         joined[::2] = pieces
         joined[1::2] = numbers
