@@ -50,7 +50,7 @@ def test_the_memory_benchmark_reports_the_growth():
     out = _run("bench_memory.py", "--calls", "200")
     for line in ("after       200 presentations", "growth over the second half", "peak memory:"):
         assert line in out
-    assert "cache json.summary" in out
+    assert "cache json.fired_rule" in out
 
 
 def test_the_memory_benchmark_screens_in_a_child_process():

@@ -62,20 +62,20 @@ def test_inputs_are_the_open_questions_inputs():
         engine.inputs("colour")
 
 
-def _summaries() -> tuple[int, int]:
-    """How many ``json.summary`` caches are alive, and their entries (other tests' engines too)."""
+def _advice_caches() -> tuple[int, int]:
+    """How many ``json.advice`` caches are alive, and their entries (other tests' engines too)."""
     gc.collect()  # engines hold cycles (an engine's typed output writes with its JSON writer)
-    rows = [row for row in caches.stats() if row.name == "json.summary"]
+    rows = [row for row in caches.stats() if row.name == "json.advice"]
     return sum(row.caches for row in rows), sum(row.entries for row in rows)
 
 
 def test_reset_starts_the_shared_engine_with_empty_caches():
     """After ``reset`` the next call builds its parts anew, and answers the same."""
     before = fasciculate.assess_json(SADDLE)
-    alive, entries = _summaries()
+    alive, entries = _advice_caches()
     assert entries >= 1
     reset()
-    gone_alive, gone_entries = _summaries()
+    gone_alive, gone_entries = _advice_caches()
     assert (alive - 1, True) == (gone_alive, gone_entries < entries)  # its caches went with it
     assert before == fasciculate.assess_json(SADDLE)
-    assert (alive, gone_entries + 1) == _summaries()  # a new engine, its cache built anew
+    assert (alive, gone_entries + 1) == _advice_caches()  # a new engine, its cache built anew

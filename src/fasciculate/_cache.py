@@ -74,7 +74,6 @@ LIMITS: dict[str, tuple[int, int]] = {
     "json.evidence_item": (16384, 3 * _MB),
     "json.fact": (16384, 2 * _MB),
     "json.fired_rule": (16384, 3 * _MB),
-    "json.summary": (4096, 1024 * _KB),
     "json.missing": (4096, 1 * _MB),
     "json.not_asked": (4096, 512 * _KB),
     "json.referral_rules": (16384, 512 * _KB),

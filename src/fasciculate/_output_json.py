@@ -396,7 +396,6 @@ class JsonOutput:
         #: cache entry per presentation citing a new set, for bytes already here).
         self._source_parts = {key: to_json(source) for key, source in output.sources.items()}
         self._advice = _Parts("advice", lambda key: to_json(output.advice(key)))
-        self._summaries = _Parts("summary", lambda referral: to_json(summary(referral)))
         self._reasons = _Parts("referral_rules", lambda rules: to_json([rule.id for rule in rules]))
         self._nets = _Parts("safety_net", to_json)
         self._layouts: BoundedCache[tuple[Any, ...], tuple[bytes, ...]] = BoundedCache(
@@ -432,7 +431,8 @@ class JsonOutput:
         stamp, version = to_json(output.stamp), to_json(output.version)
         fast: dict[str, Callable[[Case], bytes]] = {
             "urgency": lambda case: urgencies[case.referral.urgency],
-            "summary": lambda case: self._summaries.one(case.referral),
+            # A few words from the fired rules: quicker made than a referral is hashed.
+            "summary": lambda case: to_json(summary(case.referral)),
             "rules_fired": lambda case: self._fired.array(case.referral.fired),
             "missing": lambda case: self._questions.one(case.referral.missing),
             "not_asked": lambda case: self._set_aside.one(case.referral.not_asked),

@@ -10,7 +10,7 @@ Cached parts are immutable, so sharing them never lets one result change another
 >>> import fasciculate
 >>> from fasciculate import caches
 >>> _ = fasciculate.assess_json(b'{"findings": {"weakness": "present"}}')
->>> row = next(row for row in caches.stats() if row.name == "json.summary")
+>>> row = next(row for row in caches.stats() if row.name == "json.fired_rule")
 >>> row.entries >= 1 and row.approx_bytes <= row.max_bytes
 True
 >>> caches.clear_all()
