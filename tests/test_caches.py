@@ -289,3 +289,15 @@ def test_the_uncached_path_gives_the_same_bytes(presentation):
         rows = caches.stats()
         assert [0] * len(rows) == [row.entries for row in rows]
         assert sum(row.refused for row in rows) > 0
+
+
+def test_full_caches_still_give_pydantic_bytes(monkeypatch):
+    """With every cache full after one entry, each part is written anew, and the JSON path still
+    writes what pydantic writes for the typed assessment (a differential whose layout cannot be
+    kept is written with its numbers in place)."""
+    monkeypatch.setattr(_cache, "LIMITS", {name: (1, 10**9) for name in _cache.LIMITS})
+    engine = Engine()
+    for presentation in [*_bases(40), *(path.read_bytes() for path in PRESENTATIONS)]:
+        assert to_json(engine.assess(presentation)) == engine.assess_json(presentation)
+    refused = {row.name for row in caches.stats() if row.refused}
+    assert {"json.differential", "json.fact", "json.evidence_item", "safety_net.rule"} <= refused
