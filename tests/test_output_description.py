@@ -80,6 +80,20 @@ def test_a_category_field_the_json_layout_does_not_write_is_refused():
     assert (b'"reviewed":', "reviewed", b"false") == keys[-1]
 
 
+@pytest.mark.parametrize(
+    "name", ["FactUsed", "EvidenceItem", "FiredRule", "Trigger", "LabInterpretation"]
+)
+def test_a_field_the_part_templates_do_not_write_is_refused(monkeypatch, name):
+    """The templates of the parts that cite facts, and of laboratory results, are made from
+    their models' fields: a required field they do not fill in fails when the writer is made."""
+    extended = create_model(
+        f"Reviewed{name}", __base__=getattr(output_json, name), reviewer=(str, ...)
+    )
+    monkeypatch.setattr(output_json, name, extended)
+    with pytest.raises(TypeError, match=r"without a default: \['reviewer'\]"):
+        JsonOutput(_engine().output)
+
+
 def test_the_typed_dump_is_the_written_json_and_options_still_apply():
     """``model_dump_json()`` gives pydantic's bytes; with options, pydantic's own output."""
     assessment = fasciculate.assess(SADDLE)

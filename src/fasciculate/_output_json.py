@@ -1,16 +1,23 @@
 """The assessment as JSON bytes, composed without building the output models.
 
-:class:`JsonOutput` writes exactly what pydantic writes for ``Output.assessment(...)``, but each
-part that repeats across presentations (a fired rule with its facts, a piece of evidence, a
-criterion, a lab, the cited sources, the advice) is serialised once, by pydantic, from the model
-:class:`~fasciculate._output.Output` builds for it, and cached with that part. Only the few values
-that change with every presentation (urgency, summary, ranks, probabilities and scores) are
-serialised per call. A test compares the two paths byte for byte.
+:class:`JsonOutput` writes exactly what pydantic writes for ``Output.assessment(...)``. The parts
+that cite facts (a fired rule, a piece of evidence, a trigger) and the laboratory results are
+written from templates: the constants of their rule, feature, fact or analyte serialised once,
+the values of the presentation (a laboratory value, an input path) filled in. Parts that recur
+(those, and a criterion, the advice, the open questions) are cached by what they are written
+from, in :class:`~fasciculate._cache.BoundedCache` objects; the rest is serialised by pydantic
+from the model :class:`~fasciculate._output.Output` builds for it. Only the few values that
+change with every presentation (urgency, summary, ranks, probabilities and scores) are written
+on every call. Tests compare the two paths byte for byte, with caches empty, warm and full.
 
-The objects written here are laid out from the models' own ``model_fields``, through the frames
-of :mod:`fasciculate._output`: their keys and order come from the models; a field this module has
-no fast writer for is written from the value the typed path builds for it (or its default, in a
-category or condition). The typed path's ``model_dump_json()`` returns what this module writes.
+The objects written here are laid out from the models' own ``model_fields``: every template is
+made from a model's fields (its keys and their order, a field it does not fill in written as its
+default), and a field without a default that a template does not fill in, or one it fills in
+that the model does not declare, fails when the template is made (at import, or when the engine
+is built). A field
+this module has no fast writer for is written from the value the typed path builds for it (or
+its default, in a category or condition). The typed path's ``model_dump_json()`` returns what
+this module writes.
 """
 
 from __future__ import annotations
