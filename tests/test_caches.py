@@ -295,7 +295,7 @@ def test_full_caches_still_give_pydantic_bytes(monkeypatch):
     """With every cache full after one entry, each part is written anew, and the JSON path still
     writes what pydantic writes for the typed assessment (a differential whose layout cannot be
     kept is written with its numbers in place)."""
-    monkeypatch.setattr(_cache, "LIMITS", {name: (1, 10**9) for name in _cache.LIMITS})
+    monkeypatch.setattr(_cache, "LIMITS", dict.fromkeys(_cache.LIMITS, (1, 10**9)))
     engine = Engine()
     for presentation in [*_bases(40), *(path.read_bytes() for path in PRESENTATIONS)]:
         assert to_json(engine.assess(presentation)) == engine.assess_json(presentation)

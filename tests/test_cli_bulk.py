@@ -88,7 +88,7 @@ def test_bad_arguments_are_one_line_without_a_traceback(tmp_path):
     assert b"is not a folder: give the folder of a Bulk Data $export" in missing.stderr
     assert b"holds no .ndjson or .ndjson.gz file" in empty.stderr
     assert b"--as-of" in no_date.stderr
-    assert b"--workers 0: give 1 or more" in workers.stderr
+    assert b"--workers 0: give 1 to " in workers.stderr
 
 
 def test_the_command_is_listed_in_the_help():

@@ -354,12 +354,17 @@ def test_workers_write_the_same_bytes_as_one_process(capfdbinary, tmp_path, outp
     assert b"3 rejected" in err
 
 
-def test_workers_must_be_one_or_more(capsysbinary, tmp_path):
-    """--workers 0: one line naming the option, status 2, nothing written."""
+@pytest.mark.parametrize("workers", [0, -1, 10_000])
+def test_workers_must_be_one_to_twice_the_cores(capsysbinary, tmp_path, workers):
+    """--workers 0, or a mistyped 10000: one line naming the option and the range, status 2,
+    nothing written and no process started."""
     path = _jsonl(tmp_path, [b"{}"])
-    assert 2 == main(["screen", "--workers", "0", str(path)])
+    most = max(4, 2 * len(os.sched_getaffinity(0)))
+    assert 2 == main(["screen", "--workers", str(workers), str(path)])
     out, err = capsysbinary.readouterr()
-    assert (b"", b"fasciculate: --workers 0: give 1 or more\n") == (out, err)
+    assert b"" == out
+    assert f"fasciculate: --workers {workers}: give 1 to {most} (".encode() in err
+    assert 1 == err.count(b"\n")
 
 
 def _writing_to_stdout(pid: int) -> bool | None:

@@ -133,10 +133,12 @@ def _write(outcomes: Iterator[Outcome], out: Output, parquet: BinaryIO | None) -
 
 def run(args: argparse.Namespace) -> int:
     """Run ``screen-bulk`` with the parsed *args*; the exit status."""
+    from fasciculate._processes import worker_problem  # noqa: PLC0415
     from fasciculate.bulk import InvalidExport, screen_export  # noqa: PLC0415
 
-    if args.workers < 1:
-        raise CommandFailed(f"--workers {args.workers}: give 1 or more", EXIT_BAD_INPUT)
+    problem = worker_problem(args.workers)
+    if problem:
+        raise CommandFailed(problem, EXIT_BAD_INPUT)
     out = Output()
     try:
         screening = screen_export(

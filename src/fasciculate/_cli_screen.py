@@ -36,7 +36,7 @@ from fasciculate._cli_io import (
     say,
 )
 from fasciculate._errors import InvalidPresentation, Problem
-from fasciculate._processes import chunks, ordered_map
+from fasciculate._processes import chunks, ordered_map, worker_problem
 from fasciculate._validation import MAX_INPUT_BYTES, encoding_problem
 from fasciculate._vocab import Urgency
 
@@ -95,8 +95,9 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
     With more than one worker the records are assessed in a pool of *workers* processes, in
     chunks of :data:`CHUNK`, and written in order a chunk at a time: the same bytes.
     """
-    if workers < 1:
-        raise CommandFailed(f"--workers {workers}: give 1 or more", EXIT_BAD_INPUT)
+    problem = worker_problem(workers)
+    if problem:
+        raise CommandFailed(problem, EXIT_BAD_INPUT)
     out = Output()
     source = open_input(name)
     where = "standard input" if name == "-" else name

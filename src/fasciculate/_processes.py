@@ -53,6 +53,20 @@ def available_cores() -> int:
     return os.cpu_count() or 1
 
 
+def worker_problem(workers: int) -> str | None:
+    """What is wrong with *workers* as a number of worker processes, or None.
+
+    At least 1, and at most twice the cores available (at least 4): more than the cores gain
+    nothing, and each worker holds an engine and its caches (about 100 MB), so a mistyped
+    ``--workers 1000`` is refused rather than started.
+    """
+    cores = available_cores()
+    most = max(4, 2 * cores)
+    if 1 <= workers <= most:
+        return None
+    return f"--workers {workers}: give 1 to {most} (twice the {cores} cores available, at least 4)"
+
+
 @contextlib.contextmanager
 def _interrupts_blocked() -> Iterator[None]:
     """Hold SIGINT back in this thread (the main one) for the block; it is delivered after."""
