@@ -17,8 +17,10 @@ checkpoints while its output is counted; its wall and CPU time give records a se
 
 ``--workers N`` (with ``--screen``) runs ``fasciculate screen --workers N``; the peak memory is
 then the parent's, which reads and writes (each worker's is about that of one process).
+``--output summary`` (with ``--screen``) runs ``fasciculate screen --output summary``.
 
-Usage: ``python benchmarks/bench_memory.py [--calls N] [--screen [--workers N]] [--check]``;
+Usage: ``python benchmarks/bench_memory.py [--calls N] [--screen [--workers N] [--output O]]
+[--check]``;
 ``--check`` exits 1 when a target is missed.
 """
 
@@ -127,7 +129,11 @@ def in_process(calls: int, checkpoints: list[int], note: Callable[[int, float], 
 
 
 def screened(
-    calls: int, checkpoints: list[int], note: Callable[[int, float], None], workers: int = 1
+    calls: int,
+    checkpoints: list[int],
+    note: Callable[[int, float], None],
+    workers: int = 1,
+    output: str = "full",
 ) -> None:
     """Screen the batch with ``fasciculate screen`` in a child, noting its peak memory."""
     with tempfile.NamedTemporaryFile("wb", suffix=".jsonl") as cohort:
@@ -135,7 +141,7 @@ def screened(
             cohort.write(document + b"\n")
         cohort.flush()
         command = [sys.executable, "-m", "fasciculate", "screen", cohort.name]
-        command += ["--workers", str(workers)]
+        command += ["--workers", str(workers), "--output", output]
         before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.perf_counter()
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL) as child:  # noqa: S603
             assert child.stdout is not None
@@ -151,7 +157,8 @@ def screened(
         else:  # the workers are the forkserver's children: their CPU time is not the child's
             cost = f"the parent's CPU {cpu:.1f} s (reading, writing; the workers' is not counted)"
         print(
-            f"screen ({workers} worker{'s' if workers > 1 else ''}): {calls:,} records in "
+            f"screen ({workers} worker{'s' if workers > 1 else ''}, {output} output): "
+            f"{calls:,} records in "
             f"{wall:.1f} s ({calls / wall:,.0f} records/s), {cost}"
         )
 
@@ -162,6 +169,9 @@ def main() -> int:
     parser.add_argument("--calls", type=int, default=200_000)
     parser.add_argument("--screen", action="store_true", help="run `fasciculate screen` instead")
     parser.add_argument("--workers", type=int, default=1, help="with --screen: its --workers")
+    parser.add_argument(
+        "--output", choices=("full", "summary"), default="full", help="with --screen: its --output"
+    )
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args()
 
@@ -174,7 +184,7 @@ def main() -> int:
         print(f"after {call:>9,} presentations: peak memory {peak:6.1f} MB", flush=True)
 
     if args.screen:
-        screened(args.calls, checkpoints, note, args.workers)
+        screened(args.calls, checkpoints, note, args.workers, args.output)
     else:
         in_process(args.calls, checkpoints, note)
     growth = (peaks[args.calls] - peaks[half]) / peaks[half]

@@ -58,9 +58,13 @@ def test_the_memory_benchmark_screens_in_a_child_process():
     out = _run("bench_memory.py", "--calls", "100", "--screen")
     assert "after       100 presentations" in out
     assert "growth over the second half" in out
-    assert re.search(r"screen \(1 worker\): 100 records in [\d.]+ s \([\d,]+ records/s\)", out)
+    assert re.search(
+        r"screen \(1 worker, full output\): 100 records in [\d.]+ s \([\d,]+ records/s", out
+    )
     out = _run("bench_memory.py", "--calls", "200", "--screen", "--workers", "2")
-    assert re.search(r"screen \(2 workers\): 200 records in [\d.]+ s \([\d,]+ records/s\)", out)
+    assert re.search(r"screen \(2 workers, full output\): 200 records in [\d.]+ s \(", out)
+    out = _run("bench_memory.py", "--calls", "100", "--screen", "--output", "summary")
+    assert re.search(r"screen \(1 worker, summary output\): 100 records in [\d.]+ s \(", out)
 
 
 def test_the_error_benchmark_refuses_every_case():
