@@ -437,7 +437,8 @@ def _adjusted(total: float | None, factor: float, reference: float, albumin: flo
 
     ``0.02`` is 2/100, not the nearest binary fraction: float noise must never push a value
     over a limit. Decimal arithmetic (in C) is exact here; a result it could not give exactly
-    (inputs of over 60 digits, which no laboratory reports) is computed with fractions.
+    in 60 digits (inputs whose magnitudes lie some 60 orders apart, which no laboratory reports)
+    is computed with fractions.
     """
     try:
         difference = _EXACTLY.subtract(Decimal(repr(reference)), Decimal(repr(albumin)))

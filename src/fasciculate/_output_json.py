@@ -5,10 +5,11 @@ that cite facts (a fired rule, a piece of evidence, a trigger) and the laborator
 written from templates: the constants of their rule, feature, fact or analyte serialised once,
 the values of the presentation (a laboratory value, an input path) filled in. Parts that recur
 (those, and a criterion, the advice, the open questions) are cached by what they are written
-from, in :class:`~fasciculate._cache.BoundedCache` objects; the rest is serialised by pydantic
-from the model :class:`~fasciculate._output.Output` builds for it. Only the few values that
-change with every presentation (urgency, summary, ranks, probabilities and scores) are written
-on every call. Tests compare the two paths byte for byte, with caches empty, warm and full.
+from, in :class:`~fasciculate._cache.BoundedCache` objects (the laboratory results are not
+cached: nearly every one is new); the rest is serialised by pydantic from the model
+:class:`~fasciculate._output.Output` builds for it. The values that change with every
+presentation (urgency, summary, ranks, probabilities and scores, the laboratory results) are
+written on every call. Tests compare the two paths byte for byte, with caches empty, warm and full.
 
 The objects written here are laid out from the models' own ``model_fields``: every template is
 made from a model's fields (its keys and their order, a field it does not fill in written as its

@@ -64,7 +64,8 @@ def worker_problem(workers: int) -> str | None:
     most = max(4, 2 * cores)
     if 1 <= workers <= most:
         return None
-    return f"--workers {workers}: give 1 to {most} (twice the {cores} cores available, at least 4)"
+    available = f"{cores} core{'' if cores == 1 else 's'} available"
+    return f"--workers {workers}: give 1 to {most} (twice the {available}, at least 4)"
 
 
 @contextlib.contextmanager
