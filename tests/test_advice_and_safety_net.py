@@ -156,3 +156,39 @@ def test_the_json_path_writes_the_same_safety_net():
     """assess_json and assess agree byte for byte now that the safety net varies."""
     for data in (negative(), negative(findings={"weakness": "present"})):
         assert fasciculate.assess_json(data) == fasciculate.assess(data).model_dump_json().encode()
+
+
+def _items(safety_net: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each line's items, by the line's first word ("Urgent", "Same-day", "Clinical")."""
+    items: dict[str, list[str]] = {}
+    for line in safety_net:
+        head, _, listed = line.partition(" if any of: ")
+        items[head.split()[0]] = listed.removesuffix(".").split("; ")
+    return items
+
+
+def test_safety_net_items_read_as_alternatives_and_combinations_listed_once():
+    """What is left of a rule reads as its alternatives, one item each ("a or b" splits), and
+    its combinations ("x with (y or z)"); an item that would reach two urgencies is listed
+    once, at the higher; the lines go from the lower urgency up."""
+    fresh = fasciculate.assess({"twitching": {"duration_days": 3, "regions": ["anterior_thigh"]}})
+    assert Urgency.ROUTINE == fresh.urgency
+    assert ["Urgent", "Same-day"] == list(_items(fresh.safety_net))
+    urgent, same_day = _items(fresh.safety_net).values()
+    assert (
+        "(early-morning headache or excessive daytime sleepiness) with (muscle weakness or "
+        "twitching getting worse)"
+    ) in urgent
+    assert "(falls or trips or loss of dexterity) with muscle weakness" in urgent
+    assert "breathlessness lying flat" in urgent
+    assert "breathlessness lying flat with muscle weakness" in same_day
+    weak = fasciculate.assess({"findings": {"weakness": "present"}})
+    urgent, same_day = _items(weak.safety_net).values()
+    # Weakness present: what is left of each rule is its other features, one item each.
+    for alone in ("falls or trips", "loss of dexterity", "early-morning headache"):
+        assert alone in urgent
+    assert "excessive daytime sleepiness" in urgent
+    # Breathlessness lying flat is urgent alone and an emergency with weakness: listed once.
+    assert "breathlessness lying flat" in same_day
+    assert "breathlessness lying flat" not in urgent
+    assert len(urgent) == len(set(urgent))
