@@ -140,6 +140,12 @@ def test_safety_net_from_creatine_kinase_lists_what_makes_it_an_emergency():
     same_day = next(line for line in result.safety_net if line.startswith("Same-day"))
     assert "dark (cola-coloured) urine" in same_day
     assert "dehydration" in same_day
+    # Without the result (nothing a patient can come back with), the rule is not in the net.
+    for data in (
+        negative(),
+        negative(labs=[{"analyte": "creatine_kinase", "value": 150, "unit": "U/L"}]),
+    ):
+        assert "dark (cola-coloured) urine" not in " ".join(fasciculate.assess(data).safety_net)
 
 
 def test_self_care_safety_net_covers_every_tier_and_an_emergency_has_none():

@@ -176,7 +176,9 @@ class SafetyNet:
         if isinstance(left, bool):
             return ()
         alternatives = left[1] if isinstance(left, tuple) and left[0] == "any" else (left,)
-        return tuple(dict.fromkeys(_render(alternative, top=True) for alternative in alternatives))
+        # An alternative is a feature or a combination ("all"), never itself a choice ("any"):
+        # nested choices are flattened into the top one, which is split here.
+        return tuple(dict.fromkeys(_render(alternative) for alternative in alternatives))
 
     def _left(
         self, condition: Condition, present: set[str], holding: set[CompareAtom]
@@ -203,11 +205,10 @@ class SafetyNet:
         return flat[0] if len(flat) == 1 else (kind, tuple(dict.fromkeys(flat)))
 
 
-def _render(left: _Node, *, top: bool = False) -> str:
+def _render(left: _Node) -> str:
     if isinstance(left, str):
         return left
     kind, parts = left
     if kind == "all":
         return " with ".join(_render(part) for part in parts)
-    text = " or ".join(_render(part) for part in parts)
-    return text if top else f"({text})"
+    return f"({' or '.join(_render(part) for part in parts)})"  # a choice within a combination
