@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fasciculate._assessment import Assessment, OpenQuestion
@@ -197,28 +197,28 @@ def summarize(presentation: Input) -> dict[str, Any]:
     ranking, must_not_miss = engine.differential.ranked(
         facts, [fired.rule for fired in referral.fired]
     )
-    return {
-        "urgency": referral.urgency,
-        "rules": [fired.rule.id for fired in referral.fired],
-        "leading": ranking[0],
-        "must_not_miss": must_not_miss,
-        "open_questions": len(referral.missing),
-    }
+    return _summary(referral, ranking, must_not_miss)
 
 
 def summarize_json(presentation: Input) -> tuple[dict[str, Any], bytes]:
     """:func:`summarize` and :func:`assess_json` of *presentation*, from one evaluation."""
     engine = _engine()
     referral, differential, facts = engine.evaluated(presentation)
-    return _summary(referral, differential), engine.json(referral, differential, facts)
-
-
-def _summary(referral: Referral, differential: Differential) -> dict[str, Any]:
     infos, flagged = differential.infos, differential.must_not_miss
+    ranking = [infos[slot].id for slot in differential.ranking]
+    must_not_miss = [infos[slot].id for slot in differential.ranking if flagged[slot]]
+    summary = _summary(referral, ranking, must_not_miss)
+    return summary, engine.json(referral, differential, facts)
+
+
+def _summary(
+    referral: Referral, ranking: Sequence[str], must_not_miss: Sequence[str]
+) -> dict[str, Any]:
+    """The summary of *referral*, with the categories' ids in rank order and the must-not-miss."""
     return {
         "urgency": referral.urgency,
         "rules": [fired.rule.id for fired in referral.fired],
-        "leading": infos[differential.ranking[0]].id,
-        "must_not_miss": [infos[slot].id for slot in differential.ranking if flagged[slot]],
+        "leading": ranking[0],
+        "must_not_miss": must_not_miss,
         "open_questions": len(referral.missing),
     }

@@ -161,10 +161,17 @@ class BoundedCache(Generic[_K, _V]):
     def __len__(self) -> int:
         return len(self._data)
 
-    @property
-    def full(self) -> bool:
-        """Whether the cache keeps nothing more until cleared (see :meth:`store`)."""
-        return self._full
+    def refuses(self) -> bool:
+        """Whether the cache is full (it keeps nothing more until cleared; see :meth:`store`).
+
+        If so, the miss and its refusal are counted as :meth:`store` counts them, so a site
+        can skip building a value it would only have stored to be refused.
+        """
+        if not self._full:
+            return False
+        self.misses += 1
+        self.refused += 1
+        return True
 
     def store(self, key: _K, value: _V) -> _V:
         """Keep *value* for *key* if both bounds allow; the value to use for *key*.

@@ -196,13 +196,10 @@ class DifferentialEvaluator:
                 if level == TRUE and feature.advice:
                     triggers.append(contribution)
 
-        top = max(scores)
-        exp = [math.exp(score - top) for score in scores]
+        top, exp, shares, flagged, reasons, ranking, condition_ranking = self._standing(
+            scores, hard, fired
+        )
         total = sum(exp)
-        flagged = list(map(operator.and_, self._serious_kind, hard))
-        reasons, leading, leads = self._referral(fired, flagged)
-        shares = [sum([exp[c] for c in group]) for group in self._members]
-        ranking, condition_ranking = self._rank(scores, shares, leading, leads)
         return Differential(  # positional: a frozen attrs class is quicker built that way
             ranking,
             self._infos,
@@ -238,17 +235,37 @@ class DifferentialEvaluator:
             scores[slot] += weight
             if weight > 0 and telling:
                 hard[slot] = True
-        flagged = list(map(operator.and_, self._serious_kind, hard))
-        _, leading, leads = self._referral(fired, flagged)
-        top = max(scores)
-        exp = [math.exp(score - top) for score in scores]
-        shares = [sum([exp[c] for c in group]) for group in self._members]
-        ranking, _ = self._rank(scores, shares, leading, leads)
+        *_, flagged, _, ranking, _ = self._standing(scores, hard, fired)
         members, infos = self._members, self._infos
         return (
             [infos[slot].id for slot in ranking],
             [infos[slot].id for slot in ranking if any(flagged[c] for c in members[slot])],
         )
+
+    def _standing(
+        self, scores: list[float], hard: list[bool], fired: Sequence[Rule]
+    ) -> tuple[
+        float,
+        list[float],
+        list[float],
+        list[bool],
+        tuple[tuple[Rule, ...], ...],
+        tuple[int, ...],
+        tuple[tuple[int, ...], ...],
+    ]:
+        """Where the conditions and categories stand, from *scores*, *hard* and *fired*.
+
+        The top score, each condition's exponential share below it, each category's share, the
+        flagged conditions, the urgent rules per category, and the ranking of categories and
+        conditions.
+        """
+        top = max(scores)
+        exp = [math.exp(score - top) for score in scores]
+        flagged = list(map(operator.and_, self._serious_kind, hard))
+        reasons, leading, leads = self._referral(fired, flagged)
+        shares = [sum([exp[c] for c in group]) for group in self._members]
+        ranking, condition_ranking = self._rank(scores, shares, leading, leads)
+        return top, exp, shares, flagged, reasons, ranking, condition_ranking
 
     def _referral(
         self, fired: Sequence[Rule], flagged: list[bool]

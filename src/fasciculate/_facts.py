@@ -13,7 +13,6 @@ import operator
 import re
 from collections.abc import Mapping
 from decimal import Context, Decimal, Inexact
-from fractions import Fraction
 
 import attrs
 
@@ -427,30 +426,21 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
 _TOTAL, _ALBUMIN = Analyte.CALCIUM_TOTAL, Analyte.ALBUMIN
 
 
-#: Decimal arithmetic that stops rather than round: every input is a short decimal, so the sum
-#: and product are exact well within 60 digits.
-_EXACTLY = Context(prec=60, traps=[Inexact])
+#: Decimal arithmetic that stops rather than round. A float's shortest decimal has at most 17
+#: digits and an exponent within 10^-324..10^308, so a difference, product or sum of such
+#: decimals has under 700 digits: with 800 it is always exact (a cost only for the digits used).
+_EXACTLY = Context(prec=800, Emin=-999_999, Emax=999_999, traps=[Inexact])
 
 
 def _adjusted(total: float | None, factor: float, reference: float, albumin: float | None) -> float:
     """``total + factor x (reference - albumin)`` on the decimals as written, rounded once.
 
     ``0.02`` is 2/100, not the nearest binary fraction: float noise must never push a value
-    over a limit. Decimal arithmetic (in C) is exact here; a result it could not give exactly
-    in 60 digits (inputs whose magnitudes lie some 60 orders apart, which no laboratory reports)
-    is computed with fractions.
+    over a limit. The decimal arithmetic (in C) is exact for any floats (see ``_EXACTLY``).
     """
-    try:
-        difference = _EXACTLY.subtract(Decimal(repr(reference)), Decimal(repr(albumin)))
-        product = _EXACTLY.multiply(Decimal(repr(factor)), difference)
-        return float(_EXACTLY.add(Decimal(repr(total)), product))
-    except Inexact:  # pragma: no cover - no laboratory value has that many digits
-        return float(_exact(total) + _exact(factor) * (_exact(reference) - _exact(albumin)))
-
-
-def _exact(value: float | None) -> Fraction:
-    """The decimal *value* as written (``0.02`` is 2/100, not the nearest binary fraction)."""
-    return Fraction(repr(value))
+    difference = _EXACTLY.subtract(Decimal(repr(reference)), Decimal(repr(albumin)))
+    product = _EXACTLY.multiply(Decimal(repr(factor)), difference)
+    return float(_EXACTLY.add(Decimal(repr(total)), product))
 
 
 def facts_from(presentation: Presentation, kb: KnowledgeBase | None = None) -> Facts:

@@ -420,8 +420,12 @@ class Output:
             facts=self.facts_used(result.evidence),
         )
 
-    #: The flag of a result given only in words, by its words.
-    flag_of_words: Mapping[Interpretation, LabFlag] = _WORDS_FLAG
+    @staticmethod
+    def flag(info: Lab, lab: LabFact) -> LabFlag:
+        """The flag of *lab*: from its value against *info*'s limits, else from its words."""
+        if lab.value is not None:
+            return info.classify(lab.value)
+        return _WORDS_FLAG[lab.interpretation]  # type: ignore[index]
 
     @staticmethod
     def reference(info: Lab) -> str:
@@ -432,10 +436,6 @@ class Output:
     @_memo(550)
     def lab(self, lab: LabFact) -> LabInterpretation:
         info = self.kb.labs[lab.analyte]
-        if lab.value is not None:
-            flag = info.classify(lab.value)
-        else:
-            flag = _WORDS_FLAG[lab.interpretation]  # type: ignore[index]
         return _build(
             LabInterpretation,
             analyte=lab.analyte,
@@ -443,7 +443,7 @@ class Output:
             unit=lab.unit,
             reported=lab.reported,
             interpretation=lab.interpretation,
-            flag=flag,
+            flag=self.flag(info, lab),
             reference=self.reference(info),
             formula=lab.formula,
             source=lab.source or info.range_source,

@@ -252,9 +252,24 @@ class _Facts:
             )
             for rule in (*kb.rules, kb.screen_incomplete)
         }
-        self._item_keys = item_keys
-        #: Per feature id, whether it holds and its weight: its object with the facts left open.
-        self._items: dict[tuple[str, bool, float], bytes] = {}
+        #: Per feature id and weight (present or absent): its object with the facts left open.
+        self._items = {
+            (feature.id, weight): _template(
+                item_keys,
+                {
+                    "feature": constant(feature.id),
+                    "label": constant(feature.label),
+                    # As Contribution.holds reads it: the weight is the present one.
+                    "holds": constant(weight == feature.present),
+                    "weight": constant(weight),
+                    "source": constant(feature.source),
+                    "weight_source": constant(feature.magnitude),
+                },
+                _FACTS,
+            )
+            for feature in kb.features
+            for weight in (feature.absent, feature.present)
+        }
         self._triggers = {
             feature.id: _template(
                 trigger_keys,
@@ -288,25 +303,7 @@ class _Facts:
         return self._rules[fired.rule.id] % {b"facts": self.facts(fired.evidence)}
 
     def evidence_item(self, contribution: diff.Contribution) -> bytes:
-        feature = contribution.feature
-        key = (feature.id, contribution.holds, contribution.weight)
-        template = self._items.get(key)
-        if template is None:
-            constant = _literal_json
-            template = _template(
-                self._item_keys,
-                {
-                    "feature": constant(feature.id),
-                    "label": constant(feature.label),
-                    "holds": constant(key[1]),
-                    "weight": constant(key[2]),
-                    "source": constant(feature.source),
-                    "weight_source": constant(feature.magnitude),
-                },
-                _FACTS,
-            )
-            # At most two per feature (holds or not): a small table, filled as features decide.
-            self._items[key] = template
+        template = self._items[contribution.feature.id, contribution.weight]
         return template % {b"facts": self.facts(contribution.evidence)}
 
     def trigger(self, contribution: diff.Contribution) -> bytes:
@@ -353,21 +350,16 @@ class _Labs:
         }
         self._flags = {flag: to_json(flag) for flag in LabFlag}
         self._words = {words: to_json(words) for words in (*Interpretation, None)}
-        self._flag_of_words = output.flag_of_words
 
     def __call__(self, lab: LabFact) -> bytes:
         info = self._infos[lab.analyte]
-        value = lab.value
-        flag = (
-            info.classify(value) if value is not None else self._flag_of_words[lab.interpretation]  # type: ignore[index]
-        )
         formula, source = lab.formula, lab.source or info.range_source
         return self._templates[lab.analyte] % {
-            b"value": to_json(value),
+            b"value": to_json(lab.value),
             b"unit": to_json(lab.unit),
             b"reported": to_json(lab.reported),
             b"interpretation": self._words[lab.interpretation],
-            b"flag": self._flags[flag],
+            b"flag": self._flags[Output.flag(info, lab)],
             b"formula": _NONE if formula is None else to_json(formula),
             b"source": to_json(source),
             b"input": to_json(lab.path),
@@ -519,9 +511,7 @@ class JsonOutput:
         layouts.lookups += 1
         pieces = layouts.get(layout)
         if pieces is None:
-            if layouts.full:  # nothing more is kept: write it with its numbers, at once
-                layouts.misses += 1
-                layouts.refused += 1
+            if layouts.refuses():  # nothing more is kept: write it with its numbers, at once
                 return self._write_ranked(layout, numbers)
             pieces = layouts.store(layout, self._layout(layout))
         joined: list[bytes] = [b""] * (2 * len(numbers) + 1)
