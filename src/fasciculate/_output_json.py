@@ -220,7 +220,7 @@ class _Facts:
 
     def __init__(self, output: Output) -> None:
         kb = output.kb
-        self._fact_keys = _keys(FactUsed, _FACT_FIELDS)
+        fact_keys = _keys(FactUsed, _FACT_FIELDS)
         item_keys = _keys(EvidenceItem, _ITEM_FIELDS)
         rule_keys = _keys(FiredRule, _RULE_FIELDS)
         trigger_keys = _keys(Trigger, _TRIGGER_FIELDS)
@@ -229,9 +229,7 @@ class _Facts:
         constant = _literal_json
         #: Per fact or quantity id: its object with the value, input and condition left open.
         self._fact_templates = {
-            key: _template(
-                self._fact_keys, {"fact": constant(key), "label": constant(label)}, _FACTS
-            )
+            key: _template(fact_keys, {"fact": constant(key), "label": constant(label)}, _FACTS)
             for key, label in labels.items()
         }
         self._cache: BoundedCache[Evidence, bytes] = BoundedCache("json.fact", size=_weight)
