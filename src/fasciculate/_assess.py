@@ -13,7 +13,7 @@ from fasciculate._kb import KnowledgeBase, knowledge_base
 from fasciculate._output import Output
 from fasciculate._output_json import JsonOutput
 from fasciculate._presentation import Presentation
-from fasciculate._referral import Referral, ReferralEvaluator
+from fasciculate._referral import Referral, ReferralEvaluator, Tally
 from fasciculate._validation import parse_presentation
 from fasciculate._vocab import Urgency
 
@@ -193,11 +193,9 @@ def summarize(presentation: Input) -> dict[str, Any]:
     """
     engine = _engine()
     facts = engine.facts(presentation)
-    referral = engine.referral(facts, explain=False)
-    ranking, must_not_miss = engine.differential.ranked(
-        facts, [fired.rule for fired in referral.fired]
-    )
-    return _summary(referral, ranking, must_not_miss)
+    tally = engine.referral.tally(facts)
+    ranking, must_not_miss = engine.differential.ranked(facts, tally.rules)
+    return _summary(tally, ranking, must_not_miss)
 
 
 def summarize_json(presentation: Input) -> tuple[dict[str, Any], bytes]:
@@ -207,18 +205,20 @@ def summarize_json(presentation: Input) -> tuple[dict[str, Any], bytes]:
     infos, flagged = differential.infos, differential.must_not_miss
     ranking = [infos[slot].id for slot in differential.ranking]
     must_not_miss = [infos[slot].id for slot in differential.ranking if flagged[slot]]
-    summary = _summary(referral, ranking, must_not_miss)
-    return summary, engine.json(referral, differential, facts)
+    tally = Tally(
+        urgency=referral.urgency,
+        rules=tuple([fired.rule for fired in referral.fired]),
+        open_questions=len(referral.missing),
+    )
+    return _summary(tally, ranking, must_not_miss), engine.json(referral, differential, facts)
 
 
-def _summary(
-    referral: Referral, ranking: Sequence[str], must_not_miss: Sequence[str]
-) -> dict[str, Any]:
-    """The summary of *referral*, with the categories' ids in rank order and the must-not-miss."""
+def _summary(tally: Tally, ranking: Sequence[str], must_not_miss: Sequence[str]) -> dict[str, Any]:
+    """The summary of *tally*, with the categories' ids in rank order and the must-not-miss."""
     return {
-        "urgency": referral.urgency,
-        "rules": [fired.rule.id for fired in referral.fired],
+        "urgency": tally.urgency,
+        "rules": [rule.id for rule in tally.rules],
         "leading": ranking[0],
         "must_not_miss": must_not_miss,
-        "open_questions": len(referral.missing),
+        "open_questions": tally.open_questions,
     }

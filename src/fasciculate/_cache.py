@@ -42,6 +42,7 @@ LIMITS: dict[str, tuple[int, int]] = {
     "referral.open_questions": (4096, 1 * _MB),
     "referral.raising": (16384, 1 * _MB),  # per rule, on the levels of its atoms
     "referral.screen": (4096, 2 * _MB),
+    "referral.open_count": (4096, 2 * _MB),  # the summary's screen: open, and how many
     "differential.evidence": (65536, 2 * _MB),
     "differential.contribution": (1024, 48 * _KB),  # one per feature
     "differential.criterion": (16384, 512 * _KB),

@@ -13,9 +13,9 @@ indicated unanswered question could raise it, and a present answer to any questi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from itertools import compress
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 
@@ -92,6 +92,30 @@ class Referral:
     ask_next: tuple[OpenQuestion, ...] = ()
 
 
+@attrs.frozen
+class Tally:
+    """The referral decision without its evidence or questions: what a summary reports.
+
+    *rules* are the rules that fired, in the order of :attr:`Referral.fired`;
+    *open_questions* is how many :attr:`Referral.missing` lists.
+    """
+
+    urgency: Urgency
+    rules: tuple[Rule, ...]
+    open_questions: int
+
+
+_Item = TypeVar("_Item", FiredRule, Rule)
+
+
+def _fired_rank(item: FiredRule) -> int:
+    return item.rule.urgency.rank
+
+
+def _rule_rank(item: Rule) -> int:
+    return item.urgency.rank
+
+
 #: Approximate sizes in bytes of a cached fired rule, and of a cached screen or list of open
 #: questions (keyed on the levels of every atom), with their keys (measured).
 _FIRED_SIZE = 150
@@ -166,9 +190,13 @@ class ReferralEvaluator:
         self._raising: BoundedCache[tuple[int, tuple[int, ...]], tuple[int, ...]] = BoundedCache(
             "referral.raising", size=_RAISING_SIZE
         )
+        #: Whether the screen is open and how many questions, for :meth:`tally`.
+        self._counts: BoundedCache[tuple[tuple[int, ...], int], tuple[bool, int]] = BoundedCache(
+            "referral.open_count", size=_SCREEN_SIZE
+        )
         self._screen_open = FiredRule(kb.screen_incomplete, ())
-        #: Each rule (in urgency order) fired without its evidence, for ``explain=False``.
-        self._unexplained = tuple(FiredRule(kb.rules[p], ()) for p in self._by_urgency)
+        #: Each rule in urgency order, for :meth:`tally`.
+        self._rules = tuple(kb.rules[p] for p in self._by_urgency)
         self._screen_rank = kb.screen_incomplete.urgency.rank
         self._fact_order = {fact: order for order, fact in enumerate([*kb.facts, *kb.quantities])}
         self._indications = Indications(kb, self.atoms, index)
@@ -178,34 +206,16 @@ class ReferralEvaluator:
         results = self._sorted_table(values)
         return tuple(results[spot] for spot in self._spot_of)
 
-    def __call__(self, facts: Facts, *, explain: bool = True) -> Referral:
-        """Decide the referral for *facts*.
-
-        Without *explain*, each fired rule comes without its evidence (the urgency, the rules
-        and the open questions are the same): for a summary that reports only their ids.
-        """
+    def __call__(self, facts: Facts) -> Referral:
+        """Decide the referral for *facts*."""
         values = self._atoms.levels(facts)
         results = self._sorted_table(values)
-        fired: list[FiredRule] = []
-        base = 0
-        if TRUE in results:
-            holding = compress(self._spots, map(_HOLDS, results))
-            if explain:
-                fired = [self._fired(spot, values, facts) for spot in holding]
-            else:
-                fired = [self._unexplained[spot] for spot in holding]
-            base = self._sorted_ranks[results.index(TRUE)]
-        # The rules that could still raise the urgency: a prefix, since the ranks are sorted.
-        limit = self._limits[base]
-        urgency = _BY_RANK[base]
+        holding, base, limit = self._standing(results)
+        fired = [self._fired(spot, values, facts) for spot in holding]
         if UNKNOWN not in results[:limit]:
-            return Referral(urgency=urgency, fired=tuple(fired), missing=())
+            return Referral(urgency=_BY_RANK[base], fired=tuple(fired), missing=())
         screen = self._screen(tuple(values[: self._atoms.size]), limit)
-        if screen.open:
-            urgency = _BY_RANK[max(base, self._screen_rank)]
-            # Reported after the rules of its own urgency and above, before the lower ones.
-            place = len([item for item in fired if item.rule.urgency.rank >= self._screen_rank])
-            fired.insert(place, self._screen_open)
+        urgency = self._screened(fired, base, screen.open, self._screen_open, _fired_rank)
         return Referral(
             urgency=urgency,
             fired=tuple(fired),
@@ -213,6 +223,56 @@ class ReferralEvaluator:
             not_asked=screen.not_asked,
             ask_next=screen.ask_next,
         )
+
+    def tally(self, facts: Facts) -> Tally:
+        """The urgency, the rules that fired and how many questions are open, for *facts*.
+
+        What :meth:`__call__` decides, without the evidence, the questions themselves, the
+        questions set aside or their order: for a summary. The rules and the screen are the
+        same code; only the open questions are counted instead of listed.
+        """
+        values = self._atoms.levels(facts)
+        results = self._sorted_table(values)
+        holding, base, limit = self._standing(results)
+        rules = [self._rules[spot] for spot in holding]
+        if UNKNOWN not in results[:limit]:
+            return Tally(urgency=_BY_RANK[base], rules=tuple(rules), open_questions=0)
+        is_open, count = self._counts.one(
+            (tuple(values[: self._atoms.size]), limit), self._new_count
+        )
+        urgency = self._screened(rules, base, is_open, self.kb.screen_incomplete, _rule_rank)
+        return Tally(urgency=urgency, rules=tuple(rules), open_questions=count)
+
+    def _standing(self, results: tuple[int, ...]) -> tuple[Iterable[int], int, int]:
+        """Where the rules stand on their *results*, in urgency order.
+
+        The rules that hold (their spots, most urgent first), the base urgency's rank, and how
+        many rules rank above it (a prefix, since the ranks are sorted): those could still raise
+        the urgency.
+        """
+        if TRUE not in results:
+            return (), 0, self._limits[0]
+        base = self._sorted_ranks[results.index(TRUE)]
+        return compress(self._spots, map(_HOLDS, results)), base, self._limits[base]
+
+    def _screened(
+        self,
+        fired: list[_Item],
+        base: int,
+        is_open: bool,
+        item: _Item,
+        rank: Callable[[_Item], int],
+    ) -> Urgency:
+        """The urgency from the base rank *base* and whether the screen *is_open*.
+
+        An open screen adds *item* (``SCREEN-INCOMPLETE``) to *fired*, after the rules of its own
+        urgency and above, before the lower ones (*rank* gives an item's urgency rank).
+        """
+        if not is_open:
+            return _BY_RANK[base]
+        screen_rank = self._screen_rank
+        fired.insert(len([other for other in fired if rank(other) >= screen_rank]), item)
+        return _BY_RANK[max(base, screen_rank)]
 
     def _open_at(self, results: tuple[int, ...], limit: int) -> tuple[int, ...]:
         """The rules (in table order) among the first *limit* in urgency order that are unknown."""
@@ -234,9 +294,7 @@ class ReferralEvaluator:
         every = self._open_questions(
             self._open_at(self._sorted_table(values), limit), frozen_values
         )
-        levels = self._indications.levels(values)
-        focused = self._indications.focus(values, levels)
-        open_at = self._open_at(self._sorted_table(focused), limit)
+        levels, focused, open_at = self._focused(values, limit)
         missing = self._open_questions(open_at, tuple(focused)) if open_at else ()
         not_asked = tuple(
             SetAside(question, self._indications.unmet(question.fact, levels))
@@ -254,6 +312,29 @@ class ReferralEvaluator:
             not_asked=not_asked,
             ask_next=ask_next,
         )
+
+    def _focused(
+        self, values: list[int], limit: int
+    ) -> tuple[tuple[int, ...], list[int], tuple[int, ...]]:
+        """What the focused screen reads on *values*, where *limit* rules rank above the base.
+
+        The indications' levels; *values* with the set-aside facts read as absent; and the rules
+        (in table order) among the first *limit* that stay unknown then: the screen is open if
+        there are any.
+        """
+        levels = self._indications.levels(values)
+        focused = self._indications.focus(values, levels)
+        return levels, focused, self._open_at(self._sorted_table(focused), limit)
+
+    def _new_count(self, key: tuple[tuple[int, ...], int]) -> tuple[bool, int]:
+        """Whether the screen is open for atom levels and a limit, and how many questions.
+
+        The same screen as :meth:`_new_screen`'s, with its open questions counted
+        (``len(_Screen.missing)``) rather than listed.
+        """
+        frozen_values, limit = key
+        _, focused, open_at = self._focused(list(frozen_values), limit)
+        return bool(open_at), len(self._raising_facts(open_at, focused)) if open_at else 0
 
     def _with_indicators(
         self, missing: tuple[OpenQuestion, ...], values: list[int], levels: tuple[int, ...]
@@ -312,7 +393,15 @@ class ReferralEvaluator:
         self, key: tuple[tuple[int, ...], tuple[int, ...]]
     ) -> tuple[OpenQuestion, ...]:
         open_at, frozen_values = key
-        values = list(frozen_values)
+        raising = self._raising_facts(open_at, list(frozen_values))
+        questions = sorted(
+            (self._question(fact, rules) for fact, rules in raising.items()),
+            key=lambda question: (-question.could_raise_to.rank, self._fact_order[question.fact]),
+        )
+        return tuple(questions)
+
+    def _raising_facts(self, open_at: tuple[int, ...], values: list[int]) -> dict[str, list[Rule]]:
+        """Each unknown fact that could make one of the rules *open_at* hold, with those rules."""
         raising: dict[str, list[Rule]] = {}
         cache = self._raising
         cache.lookups += len(open_at)
@@ -326,11 +415,7 @@ class ReferralEvaluator:
                 raised = cache.store(own, self._raised(position, values))
             for atom_position in raised:
                 raising.setdefault(_fact_of(self.atoms[atom_position]), []).append(rule)
-        questions = sorted(
-            (self._question(fact, rules) for fact, rules in raising.items()),
-            key=lambda question: (-question.could_raise_to.rank, self._fact_order[question.fact]),
-        )
-        return tuple(questions)
+        return raising
 
     def _raised(self, position: int, values: list[int]) -> tuple[int, ...]:
         """The unknown atoms of the rule at *position* whose answer "present" raises its level."""
