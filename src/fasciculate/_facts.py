@@ -299,7 +299,8 @@ _MEASURES = tuple(
         ("sleep_hours", "exposures.sleep_hours"),
     )
 )
-_ENDS = (("lowest", min), ("highest", max))
+#: The quantities each analyte's results set: its lowest and its highest value.
+_END_KEYS = {analyte: (f"{analyte}_lowest", f"{analyte}_highest") for analyte in Analyte}
 
 
 def _quantities(
@@ -326,14 +327,18 @@ def _quantities(
         quantities["region_count"] = _region_count(frozenset(twitching.regions))
         origin["region_count"] = "twitching.regions"
     for lab in labs:
-        if lab.value is None:
+        value = lab.value
+        if value is None:
             continue
-        for end, better in _ENDS:
-            key = f"{lab.analyte}_{end}"
-            current = quantities[key]
-            if current is None or better(current, lab.value) != current:
-                quantities[key] = lab.value
-                origin[key] = lab.path
+        lowest, highest = _END_KEYS[lab.analyte]
+        current = quantities[lowest]
+        if current is None or value < current:
+            quantities[lowest] = value
+            origin[lowest] = lab.path
+        current = quantities[highest]
+        if current is None or value > current:
+            quantities[highest] = value
+            origin[highest] = lab.path
     return quantities
 
 
@@ -359,26 +364,34 @@ def _class_from_name(name: str | None, kb: KnowledgeBase) -> MedicationClass | N
     return None
 
 
+#: The input paths of the laboratory results, by index, as many as a valid ``labs`` holds.
+_LAB_BOUND: int = next(
+    rule.max_length
+    for rule in Presentation.model_fields["labs"].metadata
+    if hasattr(rule, "max_length")
+)
+_LAB_PATHS = tuple(f"labs.{index}" for index in range(_LAB_BOUND))
+
+
 def _lab_facts(presentation: Presentation, kb: KnowledgeBase) -> tuple[LabFact, ...]:
     """The laboratory results as given, then any albumin-adjusted calcium computed from them."""
     given = []
+    tables = kb.labs
     for index, result in enumerate(presentation.labs):
+        # Past the validated bound only for a presentation built without validation.
+        path = _LAB_PATHS[index] if index < _LAB_BOUND else f"labs.{index}"
         words = result.interpretation
-        if result.value is None:
+        value = result.value
+        if value is None:
             reported = f"reported {words}"
+        elif words:
+            reported = f"{value:g} {result.unit} ({words})"
         else:
-            reported = f"{result.value:g} {result.unit}" + (f" ({words})" if words else "")
-        given.append(
-            LabFact(
-                analyte=result.analyte,
-                value=result.si_value,
-                unit=kb.labs[result.analyte].unit,
-                reported=reported,
-                path=f"labs.{index}",
-                interpretation=words,
-            )
-        )
-    return (*given, *_adjusted_calcium(given, kb))
+            reported = f"{value:g} {result.unit}"
+        analyte = result.analyte
+        # Positional: analyte, value, unit, reported, path, interpretation.
+        given.append(LabFact(analyte, result.si_value, tables[analyte].unit, reported, path, words))
+    return (*given, *_adjusted_calcium(given, kb)) if len(given) > 1 else tuple(given)
 
 
 def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, ...]:
