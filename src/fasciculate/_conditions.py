@@ -15,6 +15,7 @@ levels absent 0 < unknown 1 < present 2, where ``&`` is ``min`` and ``|`` is ``m
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -136,7 +137,8 @@ def compile_condition(
     with *label* and the condition as written in a comment.
     """
     source = (
-        f"def level(v):\n    return {_python(condition, index)}  {_comment(label, condition)}\n"
+        f"def level(v):\n    return {_python(condition, index, itertools.count())}  "
+        f"{_comment(label, condition)}\n"
     )
     function: Callable[[list[int]], int] = define(name, source, "level")
     return function
@@ -162,9 +164,10 @@ def compile_table(
     condition as written in a comment, compiled under the readable *name*.
     """
     labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
+    names = itertools.count()
     lines = ["def levels(v):", "    return ("]
     lines += [
-        f"        {_python(condition, index)},  {_comment(label, condition)}"
+        f"        {_python(condition, index, names)},  {_comment(label, condition)}"
         for condition, label in zip(conditions, labels, strict=True)
     ]
     lines.append("    )")
@@ -213,13 +216,15 @@ def compile_decisions(  # noqa: PLR0913 - the conditions, what is wanted of each
     """
     labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
     lines = ["def decided(v):", "    found = []", "    add = found.append"]
+    names = itertools.count()
     scope: dict[str, object] = {}
     for number, condition in enumerate(conditions):
         tests = [level for level in (TRUE, FALSE) if wanted[number][level]]
         if not tests:
             continue
         scope[f"p{number}"] = payloads[number]
-        lines.append(f"    x = {_python(condition, index)}  {_comment(labels[number], condition)}")
+        expression = _python(condition, index, names)
+        lines.append(f"    x = {expression}  {_comment(labels[number], condition)}")
         for order, level in enumerate(tests):
             lines.append(f"    {'elif' if order else 'if'} x == {level}:")
             lines.append(f"        add(({level}, p{number}))")
@@ -230,11 +235,35 @@ def compile_decisions(  # noqa: PLR0913 - the conditions, what is wanted of each
     return function
 
 
-def _python(condition: Condition, index: Mapping[Atom, int]) -> str:
+def _python(condition: Condition, index: Mapping[Atom, int], names: Iterator[int]) -> str:
+    """The expression of *condition*'s level over the atom levels ``v``.
+
+    Kleene "and" is the lower level and "or" the higher, written as conditional expressions
+    rather than calls to ``min`` and ``max``, which cost about four times as much: ``a & b`` is
+    ``(v[0] if v[0] <= v[5] else v[5])``. A part that is not an atom is evaluated once, into a
+    local named from *names* (``_3``), unique within the generated function.
+    """
     if isinstance(condition, FactAtom | CompareAtom):
         return f"v[{index[condition]}]"
-    inner = ", ".join(_python(part, index) for part in condition.parts)
-    return f"{'min' if isinstance(condition, All) else 'max'}({inner})"
+    keeps = "<=" if isinstance(condition, All) else ">="
+    parts = iter(condition.parts)
+    expression = _python(next(parts), index, names)
+    for part in parts:
+        left, first = _once(expression, names)
+        right, second = _once(_python(part, index, names), names)
+        expression = f"({left} if {first} {keeps} {second} else {right})"
+    return expression
+
+
+def _once(expression: str, names: Iterator[int]) -> tuple[str, str]:
+    """How to read *expression* twice: its value's name, and what evaluates it first.
+
+    An atom's level (``v[3]``) is read again; anything else is evaluated once into a local.
+    """
+    if expression.startswith("v["):
+        return expression, expression
+    name = f"_{next(names)}"
+    return name, f"({name} := {expression})"
 
 
 # --- parsing -------------------------------------------------------------------------------------
