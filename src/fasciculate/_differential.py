@@ -235,7 +235,7 @@ class DifferentialEvaluator:
             scores[slot] += weight
             if weight > 0 and telling:
                 hard[slot] = True
-        *_, flagged, _, ranking, _ = self._standing(scores, hard, fired)
+        *_, flagged, _, ranking, _ = self._standing(scores, hard, fired, conditions=False)
         members, infos = self._members, self._infos
         return (
             [infos[slot].id for slot in ranking],
@@ -243,7 +243,12 @@ class DifferentialEvaluator:
         )
 
     def _standing(
-        self, scores: list[float], hard: list[bool], fired: Sequence[Rule]
+        self,
+        scores: list[float],
+        hard: list[bool],
+        fired: Sequence[Rule],
+        *,
+        conditions: bool = True,
     ) -> tuple[
         float,
         list[float],
@@ -257,14 +262,14 @@ class DifferentialEvaluator:
 
         The top score, each condition's exponential share below it, each category's share, the
         flagged conditions, the urgent rules per category, and the ranking of categories and
-        conditions.
+        (unless not *conditions*: empty then) of the conditions within each.
         """
         top = max(scores)
         exp = [math.exp(score - top) for score in scores]
         flagged = list(map(operator.and_, self._serious_kind, hard))
         reasons, leading, leads = self._referral(fired, flagged)
         shares = [sum([exp[c] for c in group]) for group in self._members]
-        ranking, condition_ranking = self._rank(scores, shares, leading, leads)
+        ranking, condition_ranking = self._rank(scores, shares, leading, leads, conditions)
         return top, exp, shares, flagged, reasons, ranking, condition_ranking
 
     def _referral(
@@ -295,9 +300,14 @@ class DifferentialEvaluator:
         return tuple(map(tuple, reasons)), leading, leads
 
     def _rank(
-        self, scores: list[float], shares: list[float], leading: set[int], leads: set[int]
+        self,
+        scores: list[float],
+        shares: list[float],
+        leading: set[int],
+        leads: set[int],
+        conditions: bool,
     ) -> tuple[tuple[int, ...], tuple[tuple[int, ...], ...]]:
-        """Categories and, within each, conditions: referred first, then by score.
+        """Categories and (if *conditions*) the conditions within each: referred first, by score.
 
         Sorting is stable: ties keep the knowledge base's order.
         """
@@ -308,8 +318,10 @@ class DifferentialEvaluator:
             )
         else:
             ranking = tuple(sorted(self._slots, key=lower.__getitem__))
+        if not conditions:
+            return ranking, ()
         below = [-score for score in scores]
-        conditions = tuple(
+        within = tuple(
             group
             if len(group) == 1
             else tuple(sorted(group, key=lambda slot: (slot not in leads, below[slot])))
@@ -317,7 +329,7 @@ class DifferentialEvaluator:
             else tuple(sorted(group, key=below.__getitem__))
             for group in self._members
         )
-        return ranking, conditions
+        return ranking, within
 
     def _criteria_results(
         self, results: tuple[int, ...], values: list[int], facts: Facts

@@ -408,12 +408,12 @@ def _adjusted_calcium(labs: list[LabFact], kb: KnowledgeBase) -> tuple[LabFact, 
     reference = kb.thresholds["albumin_reference"]
     factor = kb.thresholds["albumin_factor"].value
     value = operator.attrgetter("value")
-    pairs = {
-        (min(totals, key=value), max(albumins, key=value)),
-        (max(totals, key=value), min(albumins, key=value)),
-    }
+    lowest = (min(totals, key=value), max(albumins, key=value))
+    highest = (max(totals, key=value), min(albumins, key=value))
+    # Each result has its own path: the pairs are told apart, and ordered, by their paths.
+    pairs = {(total.path, albumin.path): (total, albumin) for total, albumin in (lowest, highest)}
     computed = []
-    for total, albumin in sorted(pairs, key=lambda pair: (pair[0].path, pair[1].path)):
+    for _, (total, albumin) in sorted(pairs.items()):
         # Computed exactly, then rounded once: float noise must never push a value over a limit.
         adjusted = _adjusted(total.value, factor, reference.value, albumin.value)
         computed.append(

@@ -68,12 +68,13 @@ class Indications:
         self._listing = {
             name: tuple(numbers) for name, numbers in listed.items() if name not in core
         }
-        #: Each atom that a set-aside question can leave unknown, with that question's indications.
-        self._guards = tuple(
-            (position, self._listing.get(_name(atom), ()))
-            for position, atom in enumerate(table_atoms)
-            if _name(atom) not in core
-        )
+        #: The atoms that a set-aside question can leave unknown, grouped by the indications
+        #: listing their question: set aside when every one of those is known to be false.
+        guards: dict[tuple[int, ...], list[int]] = {}
+        for position, atom in enumerate(table_atoms):
+            if _name(atom) not in core:
+                guards.setdefault(self._listing.get(_name(atom), ()), []).append(position)
+        self._guards = tuple((numbers, tuple(positions)) for numbers, positions in guards.items())
         #: The questions each indication reads, for the order of the open questions.
         self._reads = tuple(frozenset(map(_name, atoms(item.condition))) for item in self.rows)
         self._core = core
@@ -155,9 +156,11 @@ class Indications:
     def focus(self, values: list[int], levels: tuple[int, ...]) -> list[int]:
         """*values* with every unknown atom of a question that is not indicated read as absent."""
         focused = list(values)
-        for position, numbers in self._guards:
-            if focused[position] == UNKNOWN and all(levels[n] == FALSE for n in numbers):
-                focused[position] = FALSE
+        for numbers, positions in self._guards:
+            if all(levels[n] == FALSE for n in numbers):
+                for position in positions:
+                    if focused[position] == UNKNOWN:
+                        focused[position] = FALSE
         return focused
 
     def order(
