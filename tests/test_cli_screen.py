@@ -410,11 +410,18 @@ def _assert_group_ends(group: int) -> None:
     _writing_to_stdout(os.getpid()) is None, reason="needs Linux /proc/PID/syscall on x86-64"
 )
 @pytest.mark.parametrize(
-    ("workers", "unbuffered", "interrupts"),
-    [("1", "", 1), ("1", "1", 1), ("2", "", 1), ("2", "1", 1), ("2", "1", 2)],
+    ("workers", "unbuffered", "interrupts", "output"),
+    [
+        ("1", "", 1, "full"),
+        ("1", "1", 1, "full"),
+        ("1", "1", 1, "summary"),  # one process, a file: many lines a write
+        ("2", "", 1, "full"),
+        ("2", "1", 1, "full"),
+        ("2", "1", 2, "full"),
+    ],
 )
 def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(
-    tmp_path, workers, unbuffered, interrupts
+    tmp_path, workers, unbuffered, interrupts, output
 ):
     """Ctrl-C while the output pipe is full: every record counted as written is there, whole.
 
@@ -422,8 +429,9 @@ def test_ctrl_c_while_a_slow_reader_lags_loses_no_line_counted(
     having written part of its bytes: the rest must still be written. A second Ctrl-C right
     after the first stops the workers too, without hanging; none is left behind.
     """
-    path = _jsonl(tmp_path, [_compact(path) for path in PRESENTATIONS] * 20)
-    command = [*CLI, "screen", "--workers", workers, str(path)]
+    copies = 20 if output == "full" else 400  # summaries: enough to fill the pipe
+    path = _jsonl(tmp_path, [_compact(path) for path in PRESENTATIONS] * copies)
+    command = [*CLI, "screen", "--workers", workers, "--output", output, str(path)]
     env = {key: value for key, value in os.environ.items() if key != "PYTHONUNBUFFERED"}
     if unbuffered:
         env["PYTHONUNBUFFERED"] = "1"

@@ -93,7 +93,9 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
     """Screen the JSON Lines of *name* (``-``: standard input); the exit status.
 
     With more than one worker the records are assessed in a pool of *workers* processes, in
-    chunks of :data:`CHUNK`, and written in order a chunk at a time: the same bytes.
+    chunks of :data:`CHUNK`, and written in order a chunk at a time: the same bytes. One
+    process writes a file's answers in batches (:func:`_batches`), and a pipe's or a
+    terminal's each as it is made, before the next line is awaited.
     """
     problem = worker_problem(workers)
     if problem:
@@ -112,8 +114,12 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
         ):
             records = _lines(source, where, bar.update if bar is not None else None)
             if workers == 1:
+                answers = ((number, *screener.answer(number, line)) for number, line in records)
+                # A file never waits for its next line: its answers go out a batch at a time. A
+                # pipe or a terminal may: each answer goes out before the next line is awaited.
+                batched = _file_size(source) is not None
                 answered: Iterable[list[_Answer]] = (
-                    [(number, *screener.answer(number, line))] for number, line in records
+                    _batches(answers) if batched else ([answer] for answer in answers)
                 )
             else:
                 mapped = stack.enter_context(ordered_map(workers, "fasciculate._cli_screen"))
@@ -123,7 +129,7 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
             for chunk in answered:
                 with interrupts.held():  # a chunk is written and counted, or none of it
                     out.write(b"".join([answer for _, answer, _ in chunk]))
-                    out.flush()  # a reader downstream sees each record (or chunk) at once
+                    out.flush()  # a reader downstream sees each chunk (or record) at once
                     for number, _, urgency in chunk:
                         tally.count(number, urgency)
     except BrokenProcessPool:
@@ -152,6 +158,36 @@ def screen(name: str, *, id_field: str, output: str, workers: int = 1) -> int:
 CHUNK = 64
 #: A record's number, its output line and its urgency (``None``: rejected).
 _Answer = tuple[int, bytes, Urgency | None]
+
+
+#: A batch of answers written at once by one process: at most CHUNK lines, and no more lines
+#: once this many bytes are gathered (a full assessment is about 20-50 KB: one at a time).
+BATCH_BYTES = 16 * 1024
+
+
+def _batches(answers: Iterator[_Answer]) -> Iterator[list[_Answer]]:
+    """*answers* gathered into batches, one write each instead of one a line.
+
+    A batch ends at :data:`CHUNK` answers or :data:`BATCH_BYTES` bytes. When reading stops
+    (an error, Ctrl-C), the answers gathered so far still go out before the stop.
+    """
+    batch: list[_Answer] = []
+    size = 0
+    try:
+        for answer in answers:
+            batch.append(answer)
+            size += len(answer[1])
+            if size >= BATCH_BYTES or len(batch) == CHUNK:
+                yield batch
+                batch, size = [], 0
+    except GeneratorExit:  # closed by the writer: nothing more goes out
+        raise
+    except BaseException:
+        if batch:
+            yield batch
+        raise
+    if batch:
+        yield batch
 
 
 def _answer_chunk(screener: _Screener, chunk: list[tuple[int, bytes | None]]) -> list[_Answer]:
@@ -289,12 +325,8 @@ def _progress_bar(source: BinaryIO) -> tqdm[Any] | None:
         from tqdm import tqdm  # noqa: PLC0415 - optional (the `progress` extra)
     except (ImportError, OSError, ValueError):
         return None
-    total = None
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        status = os.fstat(source.fileno())
-        total = status.st_size if stat.S_ISREG(status.st_mode) else None
     return tqdm(
-        total=total,
+        total=_file_size(source),
         unit="B",
         unit_scale=True,
         unit_divisor=1024,
@@ -302,6 +334,14 @@ def _progress_bar(source: BinaryIO) -> tqdm[Any] | None:
         leave=False,
         file=stderr,
     )
+
+
+def _file_size(source: BinaryIO) -> int | None:
+    """The size of the regular file *source* reads; ``None`` for a pipe, terminal or stream."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        status = os.fstat(source.fileno())
+        return status.st_size if stat.S_ISREG(status.st_mode) else None
+    return None
 
 
 def _close(bar: tqdm[Any] | None) -> None:
