@@ -23,6 +23,7 @@ from fasciculate._conditions import (
     compile_compares,
     compile_condition,
     compile_decisions,
+    compile_scores,
     compile_table,
 )
 from fasciculate._generated import define, source_of
@@ -77,6 +78,7 @@ def test_the_rule_table_lists_every_rule_most_urgent_first():
         "indications",
         "quantity comparisons",
         "differential features",
+        "differential scores",
         "differential criteria and root levels",
         "safety-net comparisons",
         "output frame Assessment",
@@ -211,6 +213,34 @@ def test_decisions_list_exactly_the_wanted_levels_of_the_table(data):
     assert expected == decided(levels)
 
 
+@given(st.data())
+def test_scores_add_the_weights_the_decisions_list(data):
+    """compile_scores adds, per slot and in order, the weights of what compile_decisions lists
+    (the same floats, bit for bit), and marks a slot when a telling weight is positive."""
+    kb = knowledge_base()
+    conditions = tuple(feature.condition for feature in kb.features)
+    seen = {atom: None for condition in conditions for atom in atoms(condition)}
+    index = {atom: position for position, atom in enumerate(seen)}
+    weights = tuple((feature.absent, 0.0, feature.present) for feature in kb.features)
+    slots = tuple(data.draw(st.integers(0, 4)) for _ in conditions)
+    telling = tuple(data.draw(st.booleans()) for _ in conditions)
+    wanted = tuple((absent != 0.0, False, present != 0.0) for absent, _, present in weights)
+    rows = tuple(zip(weights, slots, telling, strict=True))
+    decided = compile_decisions(conditions, wanted, rows, index)
+    scored = compile_scores(conditions, weights, slots, telling, index)
+    levels = data.draw(
+        st.lists(st.sampled_from((0, 1, 2)), min_size=len(index), max_size=len(index))
+    )
+    priors = data.draw(st.lists(st.floats(-5, 5), min_size=5, max_size=5))
+    expected, marked = list(priors), [False] * 5
+    for level, (weight, slot, tells) in decided(levels):
+        expected[slot] += weight[level]
+        marked[slot] = marked[slot] or (weight[level] > 0 and tells)
+    scores, hard = list(priors), [False] * 5
+    assert scored(levels, scores, hard) is None
+    assert (expected, marked) == (scores, hard)
+
+
 def test_generated_code_sees_only_min_and_max():
     """Compiled conditions run with min and max as their only built-ins, and no module globals."""
     kb = knowledge_base()
@@ -221,9 +251,11 @@ def test_generated_code_sees_only_min_and_max():
         compile_condition(condition, index),
         compile_table((condition,), index),
         compile_decisions((condition,), wanted, (None,), index),
+        compile_scores((condition,), ((1.0, 0.0, 1.0),), (0,), (True,), index),
     ):
         assert {"min": min, "max": max} == function.__globals__["__builtins__"]
-        assert not set(function.__globals__) - {"__builtins__", "decided", "level", "levels", "p0"}
+        names = {"__builtins__", "decided", "level", "levels", "scored", "p0"}
+        assert not set(function.__globals__) - names
 
 
 def test_compiled_comparisons_see_no_built_ins():

@@ -235,6 +235,47 @@ def compile_decisions(  # noqa: PLR0913 - the conditions, what is wanted of each
     return function
 
 
+def compile_scores(  # noqa: PLR0913 - the conditions, their weights and targets, and names
+    conditions: tuple[Condition, ...],
+    weights: tuple[tuple[float, float, float], ...],
+    slots: tuple[int, ...],
+    telling: tuple[bool, ...],
+    index: Mapping[Atom, int],
+    *,
+    name: str = "scores",
+    labels: tuple[str, ...] | None = None,
+) -> Callable[[list[int], list[float], list[bool]], None]:
+    """Compile conditions into one function adding each one's weight at its level to a score.
+
+    The function ``scored(v, s, h)`` computes each condition's level in order and, where its
+    weight at that level (``weights[i][level]``, absent, unknown, present) is not zero, adds it
+    to ``s[slots[i]]``; a positive weight of a *telling* condition sets ``h[slots[i]]``. The
+    same sums in the same order as adding the weights of :func:`compile_decisions`' list (the
+    weights are written as their exact ``repr``). Compiled under the readable *name*.
+    """
+    labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
+    lines = ["def scored(v, s, h):"]
+    names = itertools.count()
+    for number, condition in enumerate(conditions):
+        tests = [level for level in (TRUE, FALSE) if weights[number][level] != 0.0]
+        if not tests:
+            continue
+        slot = slots[number]
+        expression = _python(condition, index, names)
+        lines.append(f"    x = {expression}  {_comment(labels[number], condition)}")
+        for order, level in enumerate(tests):
+            weight = weights[number][level]
+            lines.append(f"    {'elif' if order else 'if'} x == {level}:")
+            lines.append(f"        s[{slot}] += {weight!r}")
+            if weight > 0 and telling[number]:
+                lines.append(f"        h[{slot}] = True")
+    lines.append("    return None")
+    function: Callable[[list[int], list[float], list[bool]], None] = define(
+        name, "\n".join(lines) + "\n", "scored"
+    )
+    return function
+
+
 def _python(condition: Condition, index: Mapping[Atom, int], names: Iterator[int]) -> str:
     """The expression of *condition*'s level over the atom levels ``v``.
 

@@ -17,7 +17,14 @@ import operator
 from collections.abc import Sequence
 
 from fasciculate._cache import BoundedCache
-from fasciculate._conditions import Atom, Condition, atoms, compile_decisions, compile_table
+from fasciculate._conditions import (
+    Atom,
+    Condition,
+    atoms,
+    compile_decisions,
+    compile_scores,
+    compile_table,
+)
 from fasciculate._differential_results import (
     CategoryScore,
     ConditionScore,
@@ -127,6 +134,16 @@ class DifferentialEvaluator:
             name="differential features",
             labels=tuple(feature.id for feature in kb.features),
         )
+        #: The features' weights added to the scores, for :meth:`ranked`.
+        self._scored = compile_scores(
+            tuple(conditions[: self._features]),
+            tuple(row[0] for row in self._plan),
+            tuple(row[1] for row in self._plan),
+            tuple(row[6] for row in self._plan),
+            index,
+            name="differential scores",
+            labels=tuple(feature.id for feature in kb.features),
+        )
         #: The levels of the criteria and root-level conditions, which follow the features.
         self._others = compile_table(
             tuple(conditions[self._features :]),
@@ -227,14 +244,9 @@ class DifferentialEvaluator:
         What :meth:`__call__` gives in ``ranking`` and ``must_not_miss``, scored the same way
         but without the evidence, criteria, root level and triggers: for a summary.
         """
-        values = self._atoms.levels(facts)
         scores = list(self._log_priors)
         hard = [False for _ in scores]
-        for level, (weights, slot, _, _, _, _, telling, _) in self._decided(values):
-            weight = weights[level]
-            scores[slot] += weight
-            if weight > 0 and telling:
-                hard[slot] = True
+        self._scored(self._atoms.levels(facts), scores, hard)
         *_, flagged, _, ranking, _ = self._standing(scores, hard, fired, conditions=False)
         members, infos = self._members, self._infos
         return (
