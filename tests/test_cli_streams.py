@@ -131,6 +131,43 @@ def test_ctrl_c_while_reading_counts_the_records_written(monkeypatch, capsysbina
     ) == err
 
 
+class RecordingBinary(io.BytesIO):
+    """A binary stream that keeps each write apart."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[bytes] = []
+
+    def write(self, data: object) -> int:  # type: ignore[override]
+        self.writes.append(bytes(data))  # type: ignore[call-overload]
+        return super().write(data)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("output", ["summary", "full"])
+def test_a_file_is_written_in_batches_of_whole_lines(monkeypatch, tmp_path, output):
+    """Reading a file, one process writes up to 64 lines a write, ending a batch once it has
+    16 KB (a full assessment is a batch of its own); reading a pipe, each line as it is made.
+    The same bytes either way."""
+    path = tmp_path / "cohort.jsonl"
+    path.write_bytes(LINE * 100)
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    batched = RecordingBinary()
+    _stdout(monkeypatch, batched)
+    assert 0 == main(["screen", str(path), "--output", output])
+    _stdin(monkeypatch, LINE * 100)
+    streamed = RecordingBinary()
+    _stdout(monkeypatch, streamed)
+    assert 0 == main(["screen", "-", "--output", output])
+    assert batched.getvalue() == streamed.getvalue()
+    assert [1] * 100 == [write.count(b"\n") for write in streamed.writes]
+    assert all(write.endswith(b"\n") for write in batched.writes)
+    for write in batched.writes[:-1]:  # each batch ends at 64 lines or once it has 16 KB
+        lines = write.count(b"\n")
+        before = len(write) - len(write.splitlines(keepends=True)[-1])
+        assert lines == 64 or (len(write) >= 16 * 1024 > before), (lines, len(write))
+    assert len(batched.writes) == (2 if output == "summary" else 100)
+
+
 class InterruptedWriter(io.BytesIO):
     """A binary stream during whose first write Ctrl-C is pressed."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import itertools
 import linecache
+import random
 import traceback
 
 import attrs
@@ -33,7 +34,9 @@ from fasciculate.conditions import (
     TRUE,
     UNKNOWN,
     All,
+    Any_,
     CompareAtom,
+    Condition,
     FactAtom,
     atoms,
     evaluate,
@@ -221,7 +224,8 @@ def test_scores_add_the_weights_the_decisions_list(data):
     conditions = tuple(feature.condition for feature in kb.features)
     seen = {atom: None for condition in conditions for atom in atoms(condition)}
     index = {atom: position for position, atom in enumerate(seen)}
-    weights = tuple((feature.absent, 0.0, feature.present) for feature in kb.features)
+    weight = st.sampled_from([0.0, -0.0, -0.3, 0.7]) | st.floats(-3, 3)  # zeros: not added
+    weights = tuple((data.draw(weight), 0.0, data.draw(weight)) for _ in conditions)
     slots = tuple(data.draw(st.integers(0, 4)) for _ in conditions)
     telling = tuple(data.draw(st.booleans()) for _ in conditions)
     wanted = tuple((absent != 0.0, False, present != 0.0) for absent, _, present in weights)
@@ -239,6 +243,40 @@ def test_scores_add_the_weights_the_decisions_list(data):
     scores, hard = list(priors), [False] * 5
     assert scored(levels, scores, hard) is None
     assert (expected, marked) == (scores, hard)
+
+
+def test_scores_take_any_float_and_refuse_a_weight_for_unknown():
+    """A weight that has no literal (inf) still adds; an unknown level may carry none."""
+    index = {FactAtom("a"): 0}
+    scored = compile_scores((FactAtom("a"),), ((float("-inf"), 0.0, 1.5),), (0,), (True,), index)
+    scores, hard = [0.0], [False]
+    scored([0], scores, hard)
+    assert ([float("-inf")], [False]) == (scores, hard)
+    scores = [0.0]
+    scored([2], scores, hard)
+    assert ([1.5], [True]) == (scores, hard)
+    with pytest.raises(ValueError, match="unknown level carries no weight"):
+        compile_scores((FactAtom("a"),), ((0.0, 0.5, 0.0),), (0,), (False,), index)
+
+
+@pytest.mark.parametrize("parts", [2, 6, 7, 150])
+@pytest.mark.parametrize("kind", [All, Any_])
+def test_long_and_deep_conditions_compile_to_their_levels(parts, kind):
+    """Long lists of parts and deep nesting compile (one call past six parts; calls alone
+    past the nesting Python allows for conditional expressions) and give the tree's levels."""
+    leaves = [FactAtom(f"a{n}") for n in range(parts)]
+    deep: Condition = leaves[0]
+    for number, leaf in enumerate(leaves[1:]):  # alternating and/or, as deep as it is long
+        deep = (All if number % 2 else Any_)((deep, leaf))
+    index = {leaf: n for n, leaf in enumerate(leaves)}
+    for condition in (kind(tuple(leaves)), deep):
+        function = compile_condition(condition, index)
+        table = compile_table((condition, condition), index)
+        draw = random.Random(parts)  # noqa: S311 - test data, not secrets
+        for _ in range(60):
+            levels = [draw.choice((0, 1, 2)) for _ in leaves]
+            expected = evaluate(condition, lambda atom, levels=levels: levels[index[atom]])
+            assert expected == function(levels) == table(levels)[0]
 
 
 def test_generated_code_sees_only_min_and_max():

@@ -160,32 +160,26 @@ CHUNK = 64
 _Answer = tuple[int, bytes, Urgency | None]
 
 
-#: A batch of answers written at once by one process: at most CHUNK lines, and no more lines
-#: once this many bytes are gathered (a full assessment is about 20-50 KB: one at a time).
+#: A batch of answers written at once by one process: at most CHUNK lines, ended sooner once
+#: this many bytes are gathered (a full assessment, about 20-50 KB, is a batch of its own).
 BATCH_BYTES = 16 * 1024
 
 
 def _batches(answers: Iterator[_Answer]) -> Iterator[list[_Answer]]:
     """*answers* gathered into batches, one write each instead of one a line.
 
-    A batch ends at :data:`CHUNK` answers or :data:`BATCH_BYTES` bytes. When reading stops
-    (an error, Ctrl-C), the answers gathered so far still go out before the stop.
+    A batch ends at :data:`CHUNK` answers, or sooner once it holds :data:`BATCH_BYTES` bytes.
+    When reading stops (an error, Ctrl-C), the answers of the batch under way are not written,
+    as with ``--workers``: the stop's message counts the lines written, every one whole.
     """
     batch: list[_Answer] = []
     size = 0
-    try:
-        for answer in answers:
-            batch.append(answer)
-            size += len(answer[1])
-            if size >= BATCH_BYTES or len(batch) == CHUNK:
-                yield batch
-                batch, size = [], 0
-    except GeneratorExit:  # closed by the writer: nothing more goes out
-        raise
-    except BaseException:
-        if batch:
-            yield batch
-        raise
+    for answer in answers:
+        batch.append(answer)
+        size += len(answer[1])
+        if size >= BATCH_BYTES or len(batch) == CHUNK:
+            full, batch, size = batch, [], 0
+            yield full
     if batch:
         yield batch
 

@@ -16,6 +16,7 @@ levels absent 0 < unknown 1 < present 2, where ``&`` is ``min`` and ``|`` is ``m
 from __future__ import annotations
 
 import itertools
+import math
 import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -247,15 +248,21 @@ def compile_scores(  # noqa: PLR0913 - the conditions, their weights and targets
 ) -> Callable[[list[int], list[float], list[bool]], None]:
     """Compile conditions into one function adding each one's weight at its level to a score.
 
-    The function ``scored(v, s, h)`` computes each condition's level in order and, where its
-    weight at that level (``weights[i][level]``, absent, unknown, present) is not zero, adds it
-    to ``s[slots[i]]``; a positive weight of a *telling* condition sets ``h[slots[i]]``. The
-    same sums in the same order as adding the weights of :func:`compile_decisions`' list (the
-    weights are written as their exact ``repr``). Compiled under the readable *name*.
+    *weights* are each condition's (absent, unknown, present) weights; the unknown one must be
+    zero (an unknown level adds nothing). The function ``scored(v, s, h)`` computes each
+    condition's level in order and, where its weight at that level is not zero, adds it to
+    ``s[slots[i]]``; a positive weight of a *telling* condition sets ``h[slots[i]]``. The same
+    sums in the same order as adding the weights of :func:`compile_decisions`' list: a finite
+    weight is written as its exact ``repr``, another (``inf``, ``nan``) is read from the
+    function's scope. Compiled under the readable *name*.
     """
+    if any(weight[UNKNOWN] != 0.0 for weight in weights):
+        msg = "an unknown level carries no weight: the middle of each weight triple must be 0"
+        raise ValueError(msg)
     labels = labels or tuple(f"#{number}" for number in range(len(conditions)))
     lines = ["def scored(v, s, h):"]
     names = itertools.count()
+    scope: dict[str, object] = {}
     for number, condition in enumerate(conditions):
         tests = [level for level in (TRUE, FALSE) if weights[number][level] != 0.0]
         if not tests:
@@ -265,15 +272,27 @@ def compile_scores(  # noqa: PLR0913 - the conditions, their weights and targets
         lines.append(f"    x = {expression}  {_comment(labels[number], condition)}")
         for order, level in enumerate(tests):
             weight = weights[number][level]
+            written = repr(weight)
+            if not math.isfinite(weight):
+                written = f"w{number}_{level}"
+                scope[written] = weight
             lines.append(f"    {'elif' if order else 'if'} x == {level}:")
-            lines.append(f"        s[{slot}] += {weight!r}")
+            lines.append(f"        s[{slot}] += {written}")
             if weight > 0 and telling[number]:
                 lines.append(f"        h[{slot}] = True")
     lines.append("    return None")
     function: Callable[[list[int], list[float], list[bool]], None] = define(
-        name, "\n".join(lines) + "\n", "scored"
+        name, "\n".join(lines) + "\n", "scored", scope
     )
     return function
+
+
+#: Kleene "and"s and "or"s of at most this many parts are conditional expressions; longer ones
+#: one call to ``min`` or ``max``, which costs less than as many comparisons.
+_FOLDED_PARTS = 6
+#: The deepest nesting of brackets written as conditional expressions: a condition that would
+#: nest deeper is written with ``min`` and ``max`` calls alone (CPython refuses 200 levels).
+_NESTING = 100
 
 
 def _python(condition: Condition, index: Mapping[Atom, int], names: Iterator[int]) -> str:
@@ -282,18 +301,48 @@ def _python(condition: Condition, index: Mapping[Atom, int], names: Iterator[int
     Kleene "and" is the lower level and "or" the higher, written as conditional expressions
     rather than calls to ``min`` and ``max``, which cost about four times as much: ``a & b`` is
     ``(v[0] if v[0] <= v[5] else v[5])``. A part that is not an atom is evaluated once, into a
-    local named from *names* (``_3``), unique within the generated function.
+    local named from *names* (``_3``), unique within the generated function. A long list of
+    parts is one call; a condition whose expression would nest too deep is written with calls
+    alone, as :func:`_calls` writes it.
     """
+    expression = _folded(condition, index, names)
+    return expression if _nesting(expression) <= _NESTING else _calls(condition, index)
+
+
+def _folded(condition: Condition, index: Mapping[Atom, int], names: Iterator[int]) -> str:
     if isinstance(condition, FactAtom | CompareAtom):
         return f"v[{index[condition]}]"
+    if len(condition.parts) > _FOLDED_PARTS:
+        inner = ", ".join(_folded(part, index, names) for part in condition.parts)
+        return f"{'min' if isinstance(condition, All) else 'max'}({inner})"
     keeps = "<=" if isinstance(condition, All) else ">="
     parts = iter(condition.parts)
-    expression = _python(next(parts), index, names)
+    expression = _folded(next(parts), index, names)
     for part in parts:
         left, first = _once(expression, names)
-        right, second = _once(_python(part, index, names), names)
+        right, second = _once(_folded(part, index, names), names)
         expression = f"({left} if {first} {keeps} {second} else {right})"
     return expression
+
+
+def _calls(condition: Condition, index: Mapping[Atom, int]) -> str:
+    """*condition*'s level as nested calls to ``min`` and ``max``: one bracket per level."""
+    if isinstance(condition, FactAtom | CompareAtom):
+        return f"v[{index[condition]}]"
+    inner = ", ".join(_calls(part, index) for part in condition.parts)
+    return f"{'min' if isinstance(condition, All) else 'max'}({inner})"
+
+
+def _nesting(expression: str) -> int:
+    """How deep the brackets of *expression* nest (it holds no strings)."""
+    depth = deepest = 0
+    for character in expression:
+        if character in "([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif character in ")]":
+            depth -= 1
+    return deepest
 
 
 def _once(expression: str, names: Iterator[int]) -> tuple[str, str]:

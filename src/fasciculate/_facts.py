@@ -301,6 +301,7 @@ _MEASURES = tuple(
 )
 #: The quantities each analyte's results set: its lowest and its highest value.
 _END_KEYS = {analyte: (f"{analyte}_lowest", f"{analyte}_highest") for analyte in Analyte}
+_ENDS = (min, max)
 
 
 def _quantities(
@@ -330,15 +331,13 @@ def _quantities(
         value = lab.value
         if value is None:
             continue
-        lowest, highest = _END_KEYS[lab.analyte]
-        current = quantities[lowest]
-        if current is None or value < current:
-            quantities[lowest] = value
-            origin[lowest] = lab.path
-        current = quantities[highest]
-        if current is None or value > current:
-            quantities[highest] = value
-            origin[highest] = lab.path
+        for key, better in zip(_END_KEYS[lab.analyte], _ENDS, strict=True):
+            current = quantities[key]
+            # min/max as written: a value that is not a number (only in a presentation built
+            # without validation) never stands in front of a later number.
+            if current is None or better(current, value) != current:
+                quantities[key] = value
+                origin[key] = lab.path
     return quantities
 
 

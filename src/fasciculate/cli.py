@@ -116,7 +116,8 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=1,
         help="processes assessing the records, in chunks of 64 written in order: the same "
-        "output for any N (default: 1, which writes each record as soon as it is assessed)",
+        "output for any N (default: 1, which writes each record of a pipe or terminal as soon "
+        "as it is assessed)",
     )
 
     add_bulk_command(commands)
