@@ -263,12 +263,20 @@ def test_scores_take_any_float_and_refuse_a_weight_for_unknown():
 @pytest.mark.parametrize("kind", [All, Any_])
 def test_long_and_deep_conditions_compile_to_their_levels(parts, kind):
     """Long lists of parts and deep nesting compile (one call past six parts; calls alone
-    past the nesting Python allows for conditional expressions) and give the tree's levels."""
+    past the nesting Python allows for conditional expressions) and give the tree's levels.
+
+    The deep condition alternates and/or up to 60 levels: past the 100 brackets at which the
+    conditional expressions give way to calls, and within the recursion a mutation tester's
+    wrapped functions leave."""
     leaves = [FactAtom(f"a{n}") for n in range(parts)]
     deep: Condition = leaves[0]
-    for number, leaf in enumerate(leaves[1:]):  # alternating and/or, as deep as it is long
+    for number, leaf in enumerate(leaves[1:60]):
         deep = (All if number % 2 else Any_)((deep, leaf))
     index = {leaf: n for n, leaf in enumerate(leaves)}
+    written = source_of(compile_condition(deep, index))
+    assert (" if " not in written) == (parts == 150)  # 59 levels: past the nesting allowed
+    flat = source_of(compile_condition(kind(tuple(leaves)), index))
+    assert (" if " in flat) == (parts <= 6)  # more than six parts: one call
     for condition in (kind(tuple(leaves)), deep):
         function = compile_condition(condition, index)
         table = compile_table((condition, condition), index)
